@@ -1,0 +1,176 @@
+/** `sockhop connect`: the session as a byte stream on stdin/stdout, locally or over SSH. */
+
+import { SockhopError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { readMarker } from "./marker.ts";
+import { type Duplex, relay, type RelayResult } from "./relay.ts";
+import { connectSession } from "./session_socket.ts";
+import { openSession, type SessionDirs } from "./sessions.ts";
+import { fromNodeStreams, fromStdio, withPrefix } from "./streams.ts";
+import { REMOTE_MISSING_STATUS } from "./remote_command.ts";
+import {
+  buildSshInvocation,
+  type SshDestination,
+  sshpassMessage,
+  type SshProcess,
+  startSsh,
+} from "./openssh.ts";
+
+/** How to reach a session over a program backend. */
+export interface ProgramRoute {
+  readonly flavor: "openssh" | "plink";
+  readonly words: readonly string[];
+  readonly dest: SshDestination;
+  readonly remoteCommand: string;
+  readonly exitSsh: boolean;
+  readonly interactive: boolean;
+}
+
+/** Relay stdin/stdout to a session on this host. */
+export async function connectLocal(
+  dirs: SessionDirs,
+  name: string,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<RelayResult> {
+  const { path, conn } = await openSession(dirs, name, connectSession);
+  logger.debug("connect", `session ${name} at ${path}`);
+  return _finish(await relay(fromStdio(), conn, signal ? { signal } : {}));
+}
+
+/** A stream to the session through an ssh/plink process, after the marker line. */
+export interface ProgramStream {
+  readonly stream: Duplex;
+  readonly ssh: SshProcess;
+  /** Called when done: ends ssh (exit-ssh=yes) or lets it go. */
+  finish(aborted: boolean): Promise<number>;
+}
+
+/** Start ssh, wait for the marker, and return the session stream. */
+export async function openProgramStream(
+  route: ProgramRoute,
+  logger: Logger,
+): Promise<ProgramStream> {
+  const inv = buildSshInvocation(route);
+  const ssh = await startSsh(inv, !route.exitSsh, logger);
+  const chunks = ssh.child.stdout[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  const marker = await readMarker(chunks);
+  if (marker.noise.length) {
+    logger.debug("ssh", `discarded ${marker.noise.length} bytes before the marker:`);
+    logger.debug("ssh", new TextDecoder().decode(marker.noise).trimEnd());
+  }
+  if (marker.kind !== "ok") {
+    ssh.child.stdin.destroy();
+    const status = await _exitWithin(ssh, 5000);
+    throw _failure(
+      route,
+      ssh,
+      status,
+      marker.kind === "err" ? marker.message : undefined,
+      marker.kind,
+    );
+  }
+  logger.debug("ssh", "marker received, relaying");
+  const base = fromNodeStreams(ssh.child.stdout, ssh.child.stdin, () => {
+    ssh.child.stdin.destroy();
+    ssh.child.stdout.destroy();
+  });
+  return {
+    stream: withPrefix(base, marker.rest, chunks),
+    ssh,
+    async finish(aborted) {
+      if (!route.exitSsh) {
+        ssh.release();
+        return 0;
+      }
+      const status = await _exitWithin(ssh, aborted ? 0 : 3000);
+      return status;
+    },
+  };
+}
+
+/** Relay stdin/stdout to a remote session through ssh/plink. */
+export async function connectProgram(
+  route: ProgramRoute,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<RelayResult> {
+  const { stream, ssh, finish } = await openProgramStream(route, logger);
+  const result = await relay(fromStdio(), stream, signal ? { signal } : {});
+  const status = await finish(signal?.aborted ?? false);
+  if (!result.error && route.exitSsh && status !== 0) {
+    throw new SockhopError(
+      `The remote side ended with status ${status}${_tailText(ssh)}`,
+      "remote-failed",
+    );
+  }
+  return _finish(result);
+}
+
+function _finish(result: RelayResult): RelayResult {
+  if (result.error && result.error.message !== "Relay aborted") {
+    throw new SockhopError(`Connection failed: ${result.error.message}`, "relay", {
+      cause: result.error,
+    });
+  }
+  return result;
+}
+
+/** The exit status, killing ssh if it has not ended within `ms`. */
+async function _exitWithin(ssh: SshProcess, ms: number): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), ms));
+  const first = await Promise.race([ssh.exited, timeout]);
+  clearTimeout(timer);
+  if (first === "timeout") ssh.kill();
+  return await ssh.exited;
+}
+
+function _tailText(ssh: SshProcess): string {
+  const last = ssh.stderrTail().at(-1);
+  return last ? `: ${last}` : "";
+}
+
+function _failure(
+  route: ProgramRoute,
+  ssh: SshProcess,
+  status: number,
+  remoteMessage: string | undefined,
+  kind: string,
+): SockhopError {
+  const program = route.words[0] ?? "ssh";
+  if (remoteMessage !== undefined) {
+    const code = status === REMOTE_MISSING_STATUS ? "remote-missing" : "no-session";
+    return new SockhopError(`Remote: ${remoteMessage}`, code);
+  }
+  const sshpass = ssh.child.spawnargs[0] === "sshpass" ? sshpassMessage(status) : undefined;
+  if (sshpass) return new SockhopError(sshpass, "ssh-failed");
+  if (kind === "too-much-noise") {
+    return new SockhopError(
+      "The remote login printed more than 4 MiB without sockhop's marker: check the remote shell start-up files",
+      "no-marker",
+    );
+  }
+  if (status === 255 || (route.flavor === "plink" && status === 1)) {
+    return new SockhopError(
+      `${program} failed (exit ${status})${
+        _tailText(ssh)
+      }; run with --debug=ssh to see all it said`,
+      "ssh-failed",
+    );
+  }
+  if (status === REMOTE_MISSING_STATUS) {
+    return new SockhopError(
+      `sockhop was not found on ${route.dest.host} (exit 127${
+        _tailText(ssh)
+      }): install it there or name it with --remote-sockhop`,
+      "remote-missing",
+    );
+  }
+  return new SockhopError(
+    `The remote command ended (exit ${status}) before sockhop answered${
+      _tailText(ssh)
+    }; run with --debug=ssh to see its output`,
+    "no-marker",
+  );
+}

@@ -1,0 +1,38 @@
+/** A logger passed into lib/ code, so that only main.ts decides where messages go. */
+
+export interface Logger {
+  /** Shown when `--debug=<category>` (or `all`) is on. */
+  debug(category: string, message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  debugOn(category: string): boolean;
+}
+
+/** A logger that writes to stderr, with the debug categories turned on. */
+export function stderrLogger(debugCategories: readonly string[], prefix = "sockhop"): Logger {
+  const on = new Set(debugCategories);
+  const write = (text: string) => {
+    Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
+  };
+  const debugOn = (c: string) => on.has(c) || on.has("all");
+  return {
+    debug(category, message) {
+      if (debugOn(category)) write(`${prefix} [${category}] ${message}`);
+    },
+    info(message) {
+      write(`${prefix}: ${message}`);
+    },
+    warn(message) {
+      write(`${prefix}: warning: ${message}`);
+    },
+    debugOn,
+  };
+}
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  debugOn: () => false,
+};

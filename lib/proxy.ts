@@ -1,0 +1,33 @@
+/** `sockhop _proxy NAME`: the remote end of a connection, run by ssh for each client. */
+
+import { SockhopError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { MARKER_OK, markerErr } from "./marker.ts";
+import { relay } from "./relay.ts";
+import { connectSession } from "./session_socket.ts";
+import { openSession, type SessionDirs } from "./sessions.ts";
+import { fromStdio } from "./streams.ts";
+
+/**
+ * Reach the session, print the marker line, relay stdin/stdout. On failure the ERR marker is
+ * printed and the error thrown, so the exit code is non-zero.
+ */
+export async function runProxy(dirs: SessionDirs, name: string, logger: Logger): Promise<void> {
+  const out = new TextEncoder();
+  let session;
+  try {
+    const opened = await openSession(dirs, name, connectSession);
+    logger.debug("proxy", `session ${name} at ${opened.path}`);
+    session = opened.conn;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await Deno.stdout.write(out.encode(markerErr(message)));
+    throw err instanceof SockhopError
+      ? err
+      : new SockhopError(message, "no-session", { cause: err });
+  }
+  await Deno.stdout.write(out.encode(MARKER_OK));
+  const result = await relay(fromStdio(), session);
+  logger.debug("proxy", `relay ended: ${result.aToB} bytes in, ${result.bToA} bytes out`);
+  if (result.error) throw new SockhopError(`Relay failed: ${result.error.message}`, "relay");
+}

@@ -1,0 +1,103 @@
+/**
+ * The one place where bytes are copied. Every path (serve, _proxy, connect, forward, the
+ * built-in server) hands two duplex ends to `relay`, which copies both ways with backpressure
+ * (a write is awaited before the next read) and half-close (one side's EOF ends only the
+ * other side's writing; the reply keeps flowing).
+ */
+
+/** One end of a byte stream. */
+export interface Duplex {
+  /** Chunks until EOF. A chunk is not reused by the producer once yielded. */
+  readonly readable: AsyncIterable<Uint8Array>;
+  /** Resolves when the writer can take more; rejects when the stream is broken. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Signal EOF to the peer; reading goes on. */
+  closeWrite(): Promise<void>;
+  /** Release everything, at once. Safe to call more than once. */
+  close(): void;
+}
+
+/** Bytes moved each way, and the first error if a side failed. */
+export interface RelayResult {
+  readonly aToB: number;
+  readonly bToA: number;
+  readonly error?: Error;
+}
+
+export interface RelayOptions {
+  /** Called with byte counts as data moves (for status lines and logs). */
+  onBytes?: (direction: "aToB" | "bToA", n: number) => void;
+  /** Aborting closes both ends and ends the relay. */
+  signal?: AbortSignal;
+}
+
+/** Copy `src` into `dst` until EOF, then close `dst`'s writing side. Returns the byte count. */
+export async function pump(
+  src: Duplex,
+  dst: Duplex,
+  onBytes?: (n: number) => void,
+): Promise<number> {
+  let total = 0;
+  for await (const chunk of src.readable) {
+    if (chunk.length === 0) continue;
+    try {
+      await dst.write(chunk);
+    } catch (err) {
+      // The reader went away (it closed or exited): this direction is over, the other may
+      // still carry its reply, as with a shut-down socket.
+      if (isPeerGone(err)) return total;
+      throw err;
+    }
+    total += chunk.length;
+    onBytes?.(chunk.length);
+  }
+  await dst.closeWrite();
+  return total;
+}
+
+/** A write failed because the other end stopped reading (EPIPE, ECONNRESET). */
+export function isPeerGone(err: unknown): boolean {
+  if (err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionReset) {
+    return true;
+  }
+  const code = err && typeof err === "object" && "code" in err ? err.code : undefined;
+  return code === "EPIPE" || code === "ECONNRESET" || code === "ERR_STREAM_DESTROYED";
+}
+
+/**
+ * Relay between `a` and `b` until both directions have ended, or either fails. Both ends are
+ * closed when it returns; it never throws: a failure is in the result.
+ */
+export async function relay(
+  a: Duplex,
+  b: Duplex,
+  options: RelayOptions = {},
+): Promise<RelayResult> {
+  let aToB = 0;
+  let bToA = 0;
+  let error: Error | undefined;
+  const closeBoth = () => {
+    a.close();
+    b.close();
+  };
+  const fail = (err: unknown) => {
+    error ??= err instanceof Error ? err : new Error(String(err));
+    closeBoth();
+  };
+  const onAbort = () => fail(new Error("Relay aborted"));
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  await Promise.all([
+    pump(a, b, (n) => {
+      aToB += n;
+      options.onBytes?.("aToB", n);
+    }).catch(fail),
+    pump(b, a, (n) => {
+      bToA += n;
+      options.onBytes?.("bToA", n);
+    }).catch(fail),
+  ]);
+  options.signal?.removeEventListener("abort", onAbort);
+  closeBoth();
+  return error ? { aToB, bToA, error } : { aToB, bToA };
+}

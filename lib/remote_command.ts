@@ -1,0 +1,87 @@
+/**
+ * The command both backends run on the remote host: `sh -c '<snippet>'`, where the snippet
+ * tries each sockhop candidate and runs `_proxy NAME`. Quoted exactly once, for `sh -c`, so any
+ * login shell (fish included) passes it through unchanged.
+ */
+
+import { UsageError } from "./errors.ts";
+import { MARKER_OK, markerErr } from "./marker.ts";
+import { quoteShellWord, splitShellWords } from "./shell_words.ts";
+import { xpraDisplay } from "./sessions.ts";
+
+export const DEFAULT_REMOTE_SOCKHOP: readonly string[] = Object.freeze([
+  "sockhop",
+  "$HOME/.local/bin/sockhop",
+  "/usr/local/bin/sockhop",
+]);
+
+/** The exit status of the snippet when no candidate is found, as a shell's "not found". */
+export const REMOTE_MISSING_STATUS = 127;
+
+/** Parse `--remote-sockhop=A,B,C`. */
+export function parseRemoteSockhop(value: string): string[] {
+  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!list.length) {
+    throw new UsageError("--remote-sockhop is empty: give one or more paths, comma-separated");
+  }
+  return list;
+}
+
+/** A remote session name may also be an xpra display (`:100`). */
+export function validateRemoteName(name: string): string {
+  if (name !== "" && !/^:?[A-Za-z0-9_][A-Za-z0-9._+@-]{0,63}$/.test(name)) {
+    throw new UsageError(
+      `Invalid session name ${JSON.stringify(name)}: use letters, digits, ".", "_", "+", "@", "-"`,
+    );
+  }
+  return name;
+}
+
+/** The POSIX shell snippet (not yet quoted for `sh -c`). */
+export function remoteSnippet(candidates: readonly string[], name: string): string {
+  validateRemoteName(name);
+  const args = name === "" ? "_proxy" : `_proxy ${quoteShellWord(name)}`;
+  const branches = candidates.map((candidate, i) => {
+    const words = splitShellWords(candidate.replace(/^~\//, "$HOME/"));
+    const program = words[0];
+    if (program === undefined) {
+      throw new UsageError("An empty --remote-sockhop candidate: remove it");
+    }
+    const rest = words.slice(1).map(quoteShellWord).join(" ");
+    const cmd = `${_expandable(program)}${rest ? " " + rest : ""}`;
+    const test = program.includes("/")
+      ? `[ -x ${_expandable(program)} ]`
+      : `command -v ${quoteShellWord(program)} >/dev/null 2>&1`;
+    return `${i === 0 ? "if" : "elif"} ${test}; then exec ${cmd} ${args}`;
+  });
+  const display = xpraDisplay(name);
+  if (display !== undefined) {
+    branches.push(
+      `elif command -v xpra >/dev/null 2>&1; then echo ${
+        _dq(MARKER_OK.trim())
+      }; exec xpra _proxy :${display}`,
+    );
+  }
+  const tried = candidates.join(", ");
+  const err = markerErr(
+    `sockhop was not found on the remote host (tried ${tried}): install it there or name it with --remote-sockhop`,
+  );
+  branches.push(`else echo ${_dq(err.trim())}; exit ${REMOTE_MISSING_STATUS}; fi`);
+  return branches.join("; ");
+}
+
+/** The whole remote command line: `sh -c '<snippet>'`. */
+export function remoteCommand(candidates: readonly string[], name: string): string {
+  return `sh -c ${quoteShellWord(remoteSnippet(candidates, name))}`;
+}
+
+/** A word that may hold `$HOME`: double-quoted so the remote shell expands variables only. */
+function _expandable(word: string): string {
+  if (!word.includes("$")) return quoteShellWord(word);
+  return _dq(word);
+}
+
+/** Double quotes: the remote shell expands `$VAR` inside, nothing else. */
+function _dq(text: string): string {
+  return `"${text.replace(/["\\`]/g, "\\$&")}"`;
+}

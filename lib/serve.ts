@@ -1,0 +1,225 @@
+/** `sockhop serve NAME TARGET`: publish a local stream service as a named session socket. */
+
+import { spawn } from "node:child_process";
+import { SockhopError, UsageError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { type Duplex, relay } from "./relay.ts";
+import { listenSession, type SessionListener } from "./session_socket.ts";
+import { probeSocket, type SessionDirs, socketFileName } from "./sessions.ts";
+import { fromDenoConn, fromNodeStreams } from "./streams.ts";
+import { parseHostPort } from "./url.ts";
+import { prepareSocketDir } from "./socket_dir.ts";
+import { findProgram } from "./which.ts";
+
+export type ServeTarget =
+  | { readonly kind: "exec"; readonly argv: readonly [string, ...string[]] }
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+const TARGET_HINT = "use exec:COMMAND [ARGS...], tcp:HOST:PORT or unix:PATH";
+
+/** Parse TARGET (and, for exec:, the words after it). */
+export function parseServeTarget(words: readonly string[]): ServeTarget {
+  const [first, ...rest] = words;
+  if (first === undefined) throw new UsageError(`Missing TARGET: ${TARGET_HINT}`, "serve");
+  if (first.startsWith("exec:")) {
+    const command = first.slice(5);
+    if (!command) throw new UsageError(`exec: needs a command: write exec:cat`, "serve");
+    return { kind: "exec", argv: [command, ...rest] };
+  }
+  if (rest.length) {
+    throw new UsageError(`Unexpected ${JSON.stringify(rest[0])} after TARGET ${first}`, "serve");
+  }
+  if (first.startsWith("tcp:")) {
+    const { host, port } = parseHostPort(first.slice(4), first);
+    if (port === undefined) {
+      throw new UsageError(`${first} has no port: write tcp:HOST:PORT`, "serve");
+    }
+    return { kind: "tcp", host, port };
+  }
+  if (first.startsWith("unix:")) {
+    const path = first.slice(5);
+    if (!path) throw new UsageError(`unix: needs a path: write unix:/run/app.sock`, "serve");
+    return { kind: "unix", path };
+  }
+  throw new UsageError(`Unknown TARGET ${JSON.stringify(first)}: ${TARGET_HINT}`, "serve");
+}
+
+/** A running session. */
+export interface Serving {
+  readonly path: string;
+  /** Resolves when the listener has stopped. */
+  readonly done: Promise<void>;
+  /** Stop accepting, end open connections, remove the socket. */
+  close(): void;
+}
+
+export interface ServeOptions {
+  readonly dirs: SessionDirs;
+  readonly name: string;
+  readonly target: ServeTarget;
+  readonly logger: Logger;
+}
+
+/** Create the session socket and serve connections until closed. */
+export async function serve(options: ServeOptions): Promise<Serving> {
+  const { dirs, name, target, logger } = options;
+  if (target.kind === "exec") _checkCommand(target.argv[0]);
+  const dir = prepareSocketDir(dirs.dirs);
+  const path = `${dir}/${socketFileName(dirs.hostname, name)}`;
+  await _clearOldSocket(path, name);
+  let listener: SessionListener;
+  try {
+    listener = listenSession(path);
+    Deno.chmodSync(path, 0o600);
+  } catch (err) {
+    throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
+      cause: err,
+    });
+  }
+  const open = new Set<Duplex>();
+  let serial = 0;
+  let closed = false;
+  const handle = async (client: Duplex, id: number) => {
+    open.add(client);
+    let service: Duplex | undefined;
+    try {
+      service = await _openTarget(target, name, id, logger);
+    } catch (err) {
+      logger.warn(
+        `session ${name} #${id}: cannot reach ${_describe(target)}: ${(err as Error).message}`,
+      );
+      client.close();
+      open.delete(client);
+      return;
+    }
+    open.add(service);
+    const result = await relay(client, service);
+    open.delete(client);
+    open.delete(service);
+    logger.debug(
+      "serve",
+      `session ${name} #${id} ended: ${result.aToB} bytes in, ${result.bToA} bytes out${
+        result.error ? `, ${result.error.message}` : ""
+      }`,
+    );
+  };
+  const done = (async () => {
+    for await (const client of listener.connections) {
+      handle(client, ++serial);
+    }
+  })();
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    listener.close();
+    _removeIfSocket(path);
+    for (const d of open) d.close();
+  };
+  return { path, done: done.finally(close), close };
+}
+
+async function _clearOldSocket(path: string, name: string): Promise<void> {
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (!stat.isSocket) {
+    throw new SockhopError(`${path} exists and is not a socket: move it away`, "listen");
+  }
+  const state = await probeSocket(path);
+  if (state === "LIVE") {
+    throw new SockhopError(
+      `A session named ${
+        JSON.stringify(name)
+      } is already running (${path}): pick another name or stop it`,
+      "name-in-use",
+    );
+  }
+  if (state !== "DEAD") {
+    throw new SockhopError(
+      `Session socket ${path} is ${state}: if no session uses it, remove it and try again`,
+      "name-in-use",
+    );
+  }
+  Deno.removeSync(path);
+}
+
+function _removeIfSocket(path: string) {
+  try {
+    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+function _checkCommand(command: string) {
+  if (findProgram(command)) return;
+  throw new SockhopError(
+    `Command ${command} not found${
+      command.includes("/") ? "" : " in PATH"
+    }: install it or give its full path`,
+    "usage-target",
+  );
+}
+
+function _describe(target: ServeTarget): string {
+  switch (target.kind) {
+    case "exec":
+      return `exec:${target.argv.join(" ")}`;
+    case "tcp":
+      return `tcp:${target.host}:${target.port}`;
+    case "unix":
+      return `unix:${target.path}`;
+  }
+}
+
+async function _openTarget(
+  target: ServeTarget,
+  name: string,
+  id: number,
+  logger: Logger,
+): Promise<Duplex> {
+  switch (target.kind) {
+    case "tcp":
+      return fromDenoConn(await Deno.connect({ hostname: target.host, port: target.port }));
+    case "unix":
+      return fromDenoConn(await Deno.connect({ transport: "unix", path: target.path }));
+    case "exec":
+      return _spawnTarget(target.argv, name, id, logger);
+  }
+}
+
+function _spawnTarget(
+  argv: readonly [string, ...string[]],
+  name: string,
+  id: number,
+  logger: Logger,
+): Promise<Duplex> {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("spawn", () => {
+      child.off("error", reject);
+      child.on("error", (err) => logger.warn(`session ${name} #${id}: ${err.message}`));
+      let partial = "";
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (text: string) => {
+        const lines = (partial + text).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) logger.info(`${name} #${id} [${argv[0]}] ${line}`);
+      });
+      child.stderr.on("end", () => {
+        if (partial) logger.info(`${name} #${id} [${argv[0]}] ${partial}`);
+      });
+      resolve(fromNodeStreams(child.stdout, child.stdin, () => {
+        child.stdin.destroy();
+        child.stdout.destroy();
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      }));
+    });
+  });
+}

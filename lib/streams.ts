@@ -1,0 +1,163 @@
+/** Adapters that give sockets, pipes, child processes and stdio the relay's Duplex shape. */
+
+import type { Readable, Writable } from "node:stream";
+import type { Duplex } from "./relay.ts";
+
+const READ_SIZE = 256 * 1024;
+
+interface DenoConnLike {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+}
+
+async function* _readLoop(
+  read: (p: Uint8Array) => Promise<number | null>,
+  isClosed: () => boolean,
+): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const buf = new Uint8Array(READ_SIZE);
+    let n: number | null;
+    try {
+      n = await read(buf);
+    } catch (err) {
+      if (isClosed()) return;
+      throw err;
+    }
+    if (n === null) return;
+    yield buf.subarray(0, n);
+  }
+}
+
+async function _writeAll(write: (p: Uint8Array) => Promise<number>, chunk: Uint8Array) {
+  let off = 0;
+  while (off < chunk.length) off += await write(chunk.subarray(off));
+}
+
+/** A Deno.Conn (unix or TCP). */
+export function fromDenoConn(conn: DenoConnLike): Duplex {
+  let closed = false;
+  let writeClosed = false;
+  return {
+    readable: _readLoop((p) => conn.read(p), () => closed),
+    write: (chunk) => _writeAll((p) => conn.write(p), chunk),
+    async closeWrite() {
+      if (closed || writeClosed) return;
+      writeClosed = true;
+      await conn.closeWrite();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        conn.close();
+      } catch (err) {
+        if (!(err instanceof Deno.errors.BadResource)) throw err;
+      }
+    },
+  };
+}
+
+/** This process's stdin and stdout. closeWrite closes stdout, which is EOF for the reader. */
+export function fromStdio(): Duplex {
+  let outClosed = false;
+  let inClosed = false;
+  return {
+    readable: _readLoop((p) => Deno.stdin.read(p), () => inClosed),
+    write: (chunk) => _writeAll((p) => Deno.stdout.write(p), chunk),
+    closeWrite() {
+      if (!outClosed) {
+        outClosed = true;
+        Deno.stdout.close();
+      }
+      return Promise.resolve();
+    },
+    close() {
+      if (!outClosed) {
+        outClosed = true;
+        Deno.stdout.close();
+      }
+      if (!inClosed) {
+        inClosed = true;
+        Deno.stdin.close();
+      }
+    },
+  };
+}
+
+/** A node readable and writable pair: a net.Socket, an ssh2 channel, a child's stdout and stdin. */
+export function fromNodeStreams(
+  readable: Readable,
+  writable: Writable,
+  destroy: () => void = () => {
+    readable.destroy();
+    writable.destroy();
+  },
+): Duplex {
+  let closed = false;
+  return {
+    readable: _nodeChunks(readable, () => closed),
+    write(chunk) {
+      if (writable.destroyed || writable.writableEnded) {
+        return Promise.reject(new Error("Write after the stream closed"));
+      }
+      if (writable.write(chunk)) return Promise.resolve();
+      return _whenDrained(writable);
+    },
+    closeWrite() {
+      if (writable.writableEnded || writable.destroyed) return Promise.resolve();
+      return new Promise<void>((resolve) => writable.end(resolve));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      destroy();
+    },
+  };
+}
+
+async function* _nodeChunks(readable: Readable, isClosed: () => boolean) {
+  try {
+    for await (const chunk of readable) {
+      yield chunk instanceof Uint8Array ? chunk : new TextEncoder().encode(String(chunk));
+    }
+  } catch (err) {
+    if (!isClosed()) throw err;
+  }
+}
+
+function _whenDrained(writable: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      writable.off("drain", onDrain);
+      writable.off("error", onError);
+      writable.off("close", onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (err: Error) => done(err);
+    const onClose = () => done(new Error("Stream closed while writing"));
+    writable.on("drain", onDrain);
+    writable.on("error", onError);
+    writable.on("close", onClose);
+  });
+}
+
+/** Prepend bytes already read (e.g. after a marker line) to a duplex's readable side. */
+export function withPrefix(
+  duplex: Duplex,
+  prefix: Uint8Array,
+  rest: AsyncIterator<Uint8Array>,
+): Duplex {
+  async function* chunks() {
+    if (prefix.length) yield prefix;
+    for (;;) {
+      const r = await rest.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { ...duplex, readable: chunks() };
+}

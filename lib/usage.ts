@@ -1,0 +1,66 @@
+/** Help texts: every option of every subcommand, with its default. */
+
+export const VERSION = "0.1.0";
+
+const COMMON = `Common options:
+  --socket-dirs=DIRS    colon-separated session socket dirs
+                        (default: $SOCKHOP_SOCKET_DIRS, else $XDG_RUNTIME_DIR/sockhop:~/.sockhop)
+  --debug=CATEGORIES    comma-separated: ssh, connect, serve, proxy, all (default: none)
+  -h, --help            show this help`;
+
+export const HELP: Readonly<Record<string, string>> = {
+  main: `sockhop ${VERSION}: publish local stream services as named sessions, reach them over SSH
+
+Usage:
+  sockhop serve NAME TARGET          publish TARGET as session NAME
+  sockhop list [--json]              show the sessions on this host
+  sockhop connect URL|NAME|FILE      the session as a byte stream on stdin/stdout
+  sockhop help COMMAND               options of a command
+
+TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
+URL:    ssh://[user[:password]@]host[:port]/NAME[?proxy_host=H&proxy_port=P&proxy_username=U&proxy_key=K&key=K]
+        ssh:host:NAME, or NAME for a session on this host
+
+Exit status: 0 done, 1 failed, 2 bad usage, 130/143 interrupted by SIGINT/SIGTERM.`,
+  serve: `Usage: sockhop serve [OPTIONS] NAME TARGET
+
+Publish TARGET as the session NAME: a socket <socket dir>/<hostname>-NAME (dir 0700,
+socket 0600). Many clients at once; SIGINT/SIGTERM removes the socket.
+
+TARGET:
+  exec:COMMAND [ARGS...]  one process per connection; its stdin/stdout are the stream,
+                          its stderr goes to this log. Everything after it is its arguments
+  tcp:HOST:PORT           a TCP service
+  unix:PATH               a unix socket service
+
+${COMMON}`,
+  list: `Usage: sockhop list [OPTIONS]
+
+Show every session in sockhop's and xpra's socket dirs as LIVE, DEAD, UNKNOWN or
+INACCESSIBLE. DEAD sockets that belong to you are removed, and the output says so.
+
+  --json                one JSON array for scripts (default: off)
+  --no-clean            keep DEAD sockets (default: off, they are removed)
+${COMMON}`,
+  connect: `Usage: sockhop connect [OPTIONS] URL|NAME
+
+Relay stdin/stdout to a session: over SSH for an ssh:// URL, directly for a NAME here.
+
+  --ssh=BACKEND         auto | native | paramiko | openssh | plink | a command line
+                        such as "ssh -x -c aes128-gcm@openssh.com" (default: auto, which
+                        is openssh: the native client is not built in yet)
+  --exit-ssh=yes|no     end the ssh process when sockhop ends (default: yes); no starts it
+                        in its own session so a ControlMaster survives
+  --remote-sockhop=LIST comma-separated commands to try on the remote host
+                        (default: sockhop,$HOME/.local/bin/sockhop,/usr/local/bin/sockhop)
+  --password-file=FILE  read the SSH password from FILE's first line (default: none;
+                        given to ssh through sshpass -e, never on a command line)
+${COMMON}`,
+  _proxy: `Usage: sockhop _proxy [OPTIONS] [NAME]
+
+Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra display
+:N also looks in xpra's dirs), after a first line "SOCKHOP/1 OK" (or "SOCKHOP/1 ERR ...").
+With no NAME, the single LIVE session.
+
+${COMMON}`,
+};
