@@ -1,0 +1,145 @@
+/** Running the sockhop CLI as a subprocess, as a user would, in a throwaway socket dir. */
+
+import { fileURLToPath } from "node:url";
+
+export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+export const DENO = Deno.execPath();
+
+/** The argv prefix that runs sockhop from source. */
+export function sockhopArgv(): string[] {
+  return [DENO, "run", "-A", "--quiet", MAIN];
+}
+
+/** A temp dir for one test, removed by dispose. */
+export async function tempDir(prefix = "sockhop-test-"): Promise<string & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix });
+  return Object.assign(dir, {
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true }).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+    },
+  }) as string & AsyncDisposable;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/** Run sockhop with `args`, feeding `stdin`, and collect everything. */
+export async function runSockhop(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: Uint8Array | ReadableStream<Uint8Array> } = {},
+): Promise<RunResult> {
+  const [cmd, ...rest] = sockhopArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, ...args],
+    env: opts.env ?? {},
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const feeding = (async () => {
+    if (opts.stdin instanceof ReadableStream) {
+      await opts.stdin.pipeTo(child.stdin).catch(() => {});
+    } else {
+      const w = child.stdin.getWriter();
+      if (opts.stdin) await w.write(opts.stdin).catch(() => {});
+      await w.close().catch(() => {});
+    }
+  })();
+  const [out] = await Promise.all([child.output(), feeding]);
+  return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** A `sockhop serve` running in the background. */
+export interface ServeProcess extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  /** Everything it logged so far. */
+  log(): string;
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+/** Start `sockhop serve ARGS` and wait until its socket is up. */
+export async function startServe(
+  args: string[],
+  env: Record<string, string>,
+): Promise<ServeProcess> {
+  const [cmd, ...rest] = sockhopArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, "serve", ...args],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const decoder = new TextDecoder();
+  const reading = (async () => {
+    for await (const chunk of child.stderr) log += decoder.decode(chunk, { stream: true });
+  })();
+  const outDone = child.stdout.pipeTo(new WritableStream());
+  const deadline = Date.now() + 15000;
+  while (!/ at (\/\S+)/.test(log)) {
+    const status = await Promise.race([child.status, new Promise((r) => setTimeout(r, 50))]);
+    if (status || Date.now() > deadline) {
+      if (!status) child.kill("SIGKILL");
+      await child.status;
+      await reading;
+      await outDone;
+      throw new Error(`sockhop serve did not start:\n${log}`);
+    }
+  }
+  let stopped: Promise<number> | undefined;
+  const stop = (signal: Deno.Signal = "SIGTERM") => {
+    stopped ??= (async () => {
+      try {
+        child.kill(signal);
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err;
+      }
+      const status = await child.status;
+      await reading;
+      await outDone;
+      return status.code;
+    })();
+    return stopped;
+  };
+  return { child, log: () => log, stop, [Symbol.asyncDispose]: async () => void await stop() };
+}
+
+export async function sha256(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `n` random bytes (crypto quality is not needed, only incompressible bytes). */
+export function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let off = 0; off < n; off += 65536) {
+    crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65536)));
+  }
+  return out;
+}
+
+/** The environment a test gives sockhop: only what it needs, and its own socket dir. */
+export function testEnv(
+  socketDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const keep = ["PATH", "HOME", "USER", "LOGNAME", "DENO_DIR", "TMPDIR", "LANG"];
+  const env: Record<string, string> = {};
+  for (const k of keep) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return {
+    ...env,
+    SOCKHOP_SOCKET_DIRS: socketDir,
+    SOCKHOP_XPRA_DIRS: `${socketDir}/xpra`,
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
