@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+
+const host = Deno.hostname();
+
+Deno.test("serve: socket 0600 in a 0700 dir, removed on SIGTERM and SIGINT", async () => {
+  await using dir = await tempDir();
+  const sockDir = `${dir}/socks`;
+  const env = testEnv(sockDir);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    const s = await startServe(["db", "exec:cat"], env);
+    const path = `${sockDir}/${host}-db`;
+    assert.equal(Deno.statSync(sockDir).mode! & 0o777, 0o700);
+    assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o600);
+    assert.ok(Deno.lstatSync(path).isSocket);
+    assert.equal(await s.stop(signal), 0);
+    assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
+  }
+});
+
+Deno.test("serve: a LIVE name is refused, a DEAD one is replaced", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(dir);
+  await using first = await startServe(["db", "exec:cat"], env);
+  const again = await runSockhop(["serve", "db", "exec:cat"], { env });
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already running.*pick another name or stop it/);
+  await first.stop("SIGKILL");
+  assert.ok(Deno.lstatSync(`${dir}/${host}-db`).isSocket, "a killed server leaves its socket");
+  await using second = await startServe(["db", "exec:cat"], env);
+  const r = await runSockhop(["connect", "db"], { env, stdin: new TextEncoder().encode("hi") });
+  assert.equal(new TextDecoder().decode(r.stdout), "hi");
+  await second.stop();
+});
+
+Deno.test("serve: bad names and targets are usage errors (exit 2), nothing left behind", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  const cases: [string[], RegExp, number][] = [
+    [["serve", "../x", "exec:cat"], /Invalid session name/, 2],
+    [["serve", "-x", "exec:cat"], /Unknown option|unknown/i, 2],
+    [["serve", "db"], /Missing TARGET/, 2],
+    [["serve", "db", "ftp:x"], /Unknown TARGET.*exec:COMMAND/, 2],
+    [["serve", "db", "tcp:host"], /no port/, 2],
+    [["serve", "db", "exec:no-such-program-xyz"], /not found in PATH/, 1],
+  ];
+  for (const [args, re, code] of cases) {
+    const r = await runSockhop(args, { env });
+    assert.equal(r.code, code, args.join(" "));
+    assert.match(r.stderr, re, args.join(" "));
+    assert.equal(r.stderr.trim().split("\n")[0]!.startsWith("sockhop: "), true);
+  }
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== "s"), []);
+});
+
+Deno.test("serve: exec, tcp and unix targets; many clients at once; stderr to the log", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  // A TCP echo service and a unix one, both Deno listeners of this test.
+  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const unixPath = `${dir}/svc.sock`;
+  const unix = Deno.listen({ transport: "unix", path: unixPath });
+  const echo = async (l: Deno.Listener) => {
+    for await (const c of l) {
+      (async () => {
+        await c.readable.pipeTo(c.writable).catch(() => {});
+      })();
+    }
+  };
+  const serving = [echo(tcp), echo(unix)];
+  await using e = await startServe(["e", "exec:sh", "-c", "echo to-log >&2; cat"], env);
+  await using t = await startServe(["t", `tcp:127.0.0.1:${tcp.addr.port}`], env);
+  await using u = await startServe(["u", `unix:${unixPath}`], env);
+  const data = randomBytes(2 * 1024 * 1024);
+  const want = await sha256(data);
+  const runs = [];
+  for (const name of ["e", "t", "u", "e", "t", "u"]) {
+    runs.push(runSockhop(["connect", name], { env, stdin: data }));
+  }
+  for (const r of await Promise.all(runs)) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await sha256(r.stdout), want);
+  }
+  await e.stop();
+  await t.stop();
+  await u.stop();
+  assert.match(e.log(), /to-log/);
+  tcp.close();
+  unix.close();
+  await Promise.allSettled(serving);
+});
