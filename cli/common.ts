@@ -1,0 +1,85 @@
+/** What every subcommand shares: option parsing, the logger and session dirs, signals. */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../lib/errors.ts";
+import { type Logger, stderrLogger } from "../lib/logger.ts";
+import { resolveSessionDirs, type SessionDirs } from "../lib/sessions.ts";
+import { HELP } from "../lib/usage.ts";
+
+const COMMON_OPTIONS = {
+  "socket-dirs": { type: "string" },
+  debug: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+export type Common = { "socket-dirs"?: string; debug?: string; help?: boolean };
+
+export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
+  command: string,
+  args: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\.$/, ""), command);
+  }
+}
+
+export function setup(values: Common): { logger: Logger; dirs: SessionDirs } {
+  const debug = values.debug ? values.debug.split(",").map((s) => s.trim()).filter(Boolean) : [];
+  return { logger: stderrLogger(debug), dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]) };
+}
+
+export function yesNo(value: string | undefined, flag: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === "yes") return true;
+  if (value === "no") return false;
+  throw new UsageError(`${flag}=${value}: use yes or no`);
+}
+
+/** Stop on SIGINT/SIGTERM: aborts the signal and remembers which one came. */
+export function onSignals(): {
+  signal: AbortSignal;
+  received: () => number | undefined;
+  dispose: () => void;
+} {
+  const controller = new AbortController();
+  let status: number | undefined;
+  const handlers: [Deno.Signal, () => void][] = [["SIGINT", 130], ["SIGTERM", 143]].map(
+    ([sig, code]) => [sig as Deno.Signal, () => {
+      status ??= code as number;
+      controller.abort();
+    }],
+  );
+  if (Deno.build.os !== "windows") {
+    for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+  } else {
+    Deno.addSignalListener("SIGINT", handlers[0]![1]);
+  }
+  return {
+    signal: controller.signal,
+    received: () => status,
+    dispose() {
+      if (Deno.build.os !== "windows") {
+        for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+      } else Deno.removeSignalListener("SIGINT", handlers[0]![1]);
+    },
+  };
+}
+
+export function help(command: string): number {
+  out(HELP[command]! + "\n");
+  return 0;
+}
+
+export function out(text: string) {
+  const bytes = new TextEncoder().encode(text);
+  let off = 0;
+  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+}
