@@ -3,7 +3,8 @@
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { readMarker } from "./marker.ts";
-import { type Duplex, relay, type RelayResult } from "./relay.ts";
+import { relay, type RelayResult } from "./relay.ts";
+import type { SessionStream, Transport } from "./transport.ts";
 import { connectSession } from "./session_socket.ts";
 import { openSession, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams, fromStdio, withPrefix } from "./streams.ts";
@@ -39,11 +40,34 @@ export async function connectLocal(
 }
 
 /** A stream to the session through an ssh/plink process, after the marker line. */
-export interface ProgramStream {
-  readonly stream: Duplex;
+export interface ProgramStream extends SessionStream {
   readonly ssh: SshProcess;
-  /** Called when done: ends ssh (exit-ssh=yes) or lets it go. */
-  finish(aborted: boolean): Promise<number>;
+}
+
+/** The program backend as a Transport: one ssh/plink process per stream. */
+export function programTransport(route: ProgramRoute, logger: Logger): Transport {
+  return {
+    open: () => openProgramStream(route, logger),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Relay stdin/stdout through any transport's stream. */
+export async function connectTransport(
+  transport: Transport,
+  signal?: AbortSignal,
+): Promise<RelayResult> {
+  try {
+    const { stream, finish } = await transport.open();
+    const result = await relay(fromStdio(), stream, signal ? { signal } : {});
+    const status = await finish(signal?.aborted ?? false);
+    if (!result.error && status !== 0) {
+      throw new SockhopError(`The remote side ended with status ${status}`, "remote-failed");
+    }
+    return _finish(result);
+  } finally {
+    await transport.close();
+  }
 }
 
 /** Start ssh, wait for the marker, and return the session stream. */
