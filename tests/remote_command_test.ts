@@ -41,10 +41,10 @@ Deno.test("remote command: an xpra display falls back to xpra _proxy with an OK 
   assert.equal(r.stdout, "SOCKHOP/1 OK\nxpra _proxy :100\n");
 });
 
-Deno.test("remote command: works through bash and dash as login shells", async () => {
+Deno.test("remote command: works through bash, dash and fish as login shells", async () => {
   const snippet = remoteSnippet(["/nope"], "x");
   assert.ok(!snippet.includes("'"), "the snippet needs no single quotes");
-  for (const shell of ["bash", "dash"]) {
+  for (const shell of ["bash", "dash", "fish"]) {
     const path = ["/bin/" + shell, "/usr/bin/" + shell].find((p) => {
       try {
         return Deno.statSync(p).isFile;
@@ -52,7 +52,13 @@ Deno.test("remote command: works through bash and dash as login shells", async (
         return false;
       }
     });
-    if (!path) continue;
+    if (!path) {
+      if (Deno.env.get("SOCKHOP_REQUIRE_PEERS") === "1") {
+        throw new Error(`${shell} is not installed`);
+      }
+      console.log(`skipped: ${shell} is not installed (apt-get install ${shell})`);
+      continue;
+    }
     const out = await new Deno.Command(path, { args: ["-c", remoteCommand(["/nope"], "x")] })
       .output();
     assert.equal(out.code, 127, shell);
