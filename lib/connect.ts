@@ -5,8 +5,6 @@ import type { Logger } from "./logger.ts";
 import { readMarker } from "./marker.ts";
 import { relay, type RelayResult } from "./relay.ts";
 import type { SessionStream, Transport } from "./transport.ts";
-import { connectSession } from "./session_socket.ts";
-import { openSession, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams, fromStdio, withPrefix } from "./streams.ts";
 import { REMOTE_MISSING_STATUS } from "./remote_command.ts";
 import {
@@ -25,18 +23,6 @@ export interface ProgramRoute {
   readonly remoteCommand: string;
   readonly exitSsh: boolean;
   readonly interactive: boolean;
-}
-
-/** Relay stdin/stdout to a session on this host. */
-export async function connectLocal(
-  dirs: SessionDirs,
-  name: string,
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<RelayResult> {
-  const { path, conn } = await openSession(dirs, name, connectSession);
-  logger.debug("connect", `session ${name} at ${path}`);
-  return _finish(await relay(fromStdio(), conn, signal ? { signal } : {}));
 }
 
 /** A stream to the session through an ssh/plink process, after the marker line. */
@@ -111,24 +97,6 @@ export async function openProgramStream(
       return status;
     },
   };
-}
-
-/** Relay stdin/stdout to a remote session through ssh/plink. */
-export async function connectProgram(
-  route: ProgramRoute,
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<RelayResult> {
-  const { stream, ssh, finish } = await openProgramStream(route, logger);
-  const result = await relay(fromStdio(), stream, signal ? { signal } : {});
-  const status = await finish(signal?.aborted ?? false);
-  if (!result.error && route.exitSsh && status !== 0) {
-    throw new SockhopError(
-      `The remote side ended with status ${status}${_tailText(ssh)}`,
-      "remote-failed",
-    );
-  }
-  return _finish(result);
 }
 
 function _finish(result: RelayResult): RelayResult {
