@@ -10,11 +10,13 @@ import { cmdServe } from "./cli/serve.ts";
 import { cmdList } from "./cli/list.ts";
 import { cmdConnect } from "./cli/connect.ts";
 import { cmdProxy } from "./cli/proxy.ts";
+import { cmdForward } from "./cli/forward.ts";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: cmdServe,
   list: cmdList,
   connect: cmdConnect,
+  forward: cmdForward,
   _proxy: cmdProxy,
 };
 
@@ -28,7 +30,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === "help") return help(HELP[rest[0] ?? "main"] ? rest[0] ?? "main" : "main");
   const run = COMMANDS[command];
   if (!run) {
-    throw new UsageError(`Unknown command ${JSON.stringify(command)}: use serve, list or connect`);
+    throw new UsageError(
+      `Unknown command ${JSON.stringify(command)}: use serve, list, connect or forward`,
+    );
   }
   return await run(rest);
 }

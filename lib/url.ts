@@ -111,7 +111,11 @@ function _parseSshUrl(rest: string, original: string): SshTarget {
 }
 
 /** Split `host[:port]` or `[v6]:port`. */
-export function parseHostPort(text: string, context = text): { host: string; port?: number } {
+export function parseHostPort(
+  text: string,
+  context = text,
+  allowZero = false,
+): { host: string; port?: number } {
   let host: string;
   let portText: string | undefined;
   if (text.startsWith("[")) {
@@ -137,13 +141,13 @@ export function parseHostPort(text: string, context = text): { host: string; por
   host = _decode(host, context);
   if (!host) throw new UsageError(`No host in ${JSON.stringify(context)}: write ssh://host/NAME`);
   if (portText === undefined || portText === "") return { host };
-  return { host, port: parsePort(portText, context) };
+  return { host, port: parsePort(portText, context, allowZero) };
 }
 
-/** A TCP port number, 1-65535. */
-export function parsePort(text: string, context = text): number {
+/** A TCP port number, 1-65535 (0 too when a listener may pick one). */
+export function parsePort(text: string, context = text, allowZero = false): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
+  if (!(port >= (allowZero ? 0 : 1) && port <= 65535)) {
     throw new UsageError(
       `Bad port ${JSON.stringify(text)} in ${JSON.stringify(context)}: use 1-65535`,
     );

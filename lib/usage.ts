@@ -8,6 +8,16 @@ const COMMON = `Common options:
   --debug=CATEGORIES    comma-separated: ssh, connect, serve, proxy, all (default: none)
   -h, --help            show this help`;
 
+const ROUTE = `  --ssh=BACKEND         auto | native | paramiko | openssh | plink | a command line
+                        such as "ssh -x -c aes128-gcm@openssh.com" (default: auto, which
+                        is openssh: the native client is not built in yet)
+  --exit-ssh=yes|no     end the ssh process when sockhop ends (default: yes); no starts it
+                        in its own session so a ControlMaster survives
+  --remote-sockhop=LIST comma-separated commands to try on the remote host
+                        (default: sockhop,$HOME/.local/bin/sockhop,/usr/local/bin/sockhop)
+  --password-file=FILE  read the SSH password from FILE's first line (default: none;
+                        given to ssh through sshpass -e, never on a command line)`;
+
 export const HELP: Readonly<Record<string, string>> = {
   main: `sockhop ${VERSION}: publish local stream services as named sessions, reach them over SSH
 
@@ -15,6 +25,7 @@ Usage:
   sockhop serve NAME TARGET          publish TARGET as session NAME
   sockhop list [--json]              show the sessions on this host
   sockhop connect URL|NAME|FILE      the session as a byte stream on stdin/stdout
+  sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
   sockhop help COMMAND               options of a command
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
@@ -42,19 +53,24 @@ INACCESSIBLE. DEAD sockets that belong to you are removed, and the output says s
   --json                one JSON array for scripts (default: off)
   --no-clean            keep DEAD sockets (default: off, they are removed)
 ${COMMON}`,
-  connect: `Usage: sockhop connect [OPTIONS] URL|NAME
+  connect: `Usage: sockhop connect [OPTIONS] URL|NAME|FILE
 
-Relay stdin/stdout to a session: over SSH for an ssh:// URL, directly for a NAME here.
+Relay stdin/stdout to a session: over SSH for an ssh:// URL or a connection file
+(FILE.sockhop, or xpra's FILE.xpra; options given here override the file's), directly
+for a NAME on this host.
 
-  --ssh=BACKEND         auto | native | paramiko | openssh | plink | a command line
-                        such as "ssh -x -c aes128-gcm@openssh.com" (default: auto, which
-                        is openssh: the native client is not built in yet)
-  --exit-ssh=yes|no     end the ssh process when sockhop ends (default: yes); no starts it
-                        in its own session so a ControlMaster survives
-  --remote-sockhop=LIST comma-separated commands to try on the remote host
-                        (default: sockhop,$HOME/.local/bin/sockhop,/usr/local/bin/sockhop)
-  --password-file=FILE  read the SSH password from FILE's first line (default: none;
-                        given to ssh through sshpass -e, never on a command line)
+${ROUTE}
+${COMMON}`,
+  forward: `Usage: sockhop forward [OPTIONS] URL|NAME|FILE --listen=ADDR
+
+Listen locally; every accepted connection becomes its own tunnel to the session. Many at
+once. On a terminal a status line shows the tunnels open and the bytes each way. Ctrl-C
+closes the listener and the tunnels.
+
+  --listen=ADDR         tcp:[HOST:]PORT (host default 127.0.0.1; another address such as
+                        0.0.0.0 is allowed with a warning) or unix:PATH (mode 0600)
+                        (required)
+${ROUTE}
 ${COMMON}`,
   _proxy: `Usage: sockhop _proxy [OPTIONS] [NAME]
 

@@ -1,0 +1,183 @@
+/** `sockhop forward`: a local listener whose every connection is its own tunnel to the session. */
+
+import { SockhopError, UsageError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { relay } from "./relay.ts";
+import { fromDenoConn } from "./streams.ts";
+import type { Transport } from "./transport.ts";
+import { parseHostPort, parsePort } from "./url.ts";
+import { probeSocket } from "./sessions.ts";
+
+export type ListenAddress =
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+/** Parse `tcp:[HOST:]PORT` (host 127.0.0.1 by default) or `unix:PATH`. */
+export function parseListen(text: string): ListenAddress {
+  if (text.startsWith("unix:")) {
+    const path = text.slice(5);
+    if (!path) {
+      throw new UsageError("--listen=unix: needs a path: write unix:/tmp/db.sock", "forward");
+    }
+    return { kind: "unix", path };
+  }
+  if (text.startsWith("tcp:")) {
+    const rest = text.slice(4);
+    if (/^\d+$/.test(rest)) {
+      return { kind: "tcp", host: "127.0.0.1", port: parsePort(rest, text, true) };
+    }
+    const { host, port } = parseHostPort(rest, text, true);
+    if (port === undefined) {
+      throw new UsageError(`--listen=${text} has no port: write tcp:127.0.0.1:5432`, "forward");
+    }
+    return { kind: "tcp", host, port };
+  }
+  throw new UsageError(`--listen=${text}: use tcp:[HOST:]PORT or unix:PATH`, "forward");
+}
+
+/** Whether listening there exposes the session beyond this host. */
+export function isExposed(addr: ListenAddress): boolean {
+  return addr.kind === "tcp" && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(addr.host);
+}
+
+export interface ForwardStats {
+  open: number;
+  total: number;
+  failed: number;
+  up: number;
+  down: number;
+}
+
+export interface ForwardOptions {
+  readonly listen: ListenAddress;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** Called once listening, with the address actually bound (the port when 0 was asked). */
+  readonly onListening?: (where: string) => void;
+}
+
+/** Listen and tunnel until the signal aborts; then close the listener and every tunnel. */
+export async function runForward(options: ForwardOptions, stats: ForwardStats): Promise<void> {
+  const { listen, transport, logger, signal } = options;
+  const listener = await _listen(listen);
+  const where = listen.kind === "unix"
+    ? `unix:${listen.path}`
+    : `tcp:${_hostText(listen.host)}:${(listener.addr as Deno.NetAddr).port}`;
+  options.onListening?.(where);
+  const tunnels = new Set<Promise<void>>();
+  const closers = new Set<AbortController>();
+  const onAbort = () => listener.close();
+  signal.addEventListener("abort", onAbort, { once: true });
+  let serial = 0;
+  try {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (signal.aborted) break;
+        throw err;
+      }
+      const id = ++serial;
+      const stop = new AbortController();
+      closers.add(stop);
+      const tunnel = _tunnel(conn, id, transport, logger, stats, stop.signal).finally(() => {
+        closers.delete(stop);
+        tunnels.delete(tunnel);
+      });
+      tunnels.add(tunnel);
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    if (!signal.aborted) listener.close();
+    for (const c of closers) c.abort();
+    await Promise.allSettled([...tunnels]);
+    if (listen.kind === "unix") _removeSocket(listen.path);
+    await transport.close();
+  }
+}
+
+async function _tunnel(
+  conn: Deno.Conn,
+  id: number,
+  transport: Transport,
+  logger: Logger,
+  stats: ForwardStats,
+  signal: AbortSignal,
+): Promise<void> {
+  const local = fromDenoConn(conn);
+  stats.open++;
+  stats.total++;
+  try {
+    const { stream, finish } = await transport.open();
+    const result = await relay(local, stream, {
+      signal,
+      onBytes: (dir, n) => {
+        if (dir === "aToB") stats.up += n;
+        else stats.down += n;
+      },
+    });
+    await finish(signal.aborted);
+    logger.debug(
+      "forward",
+      `tunnel ${id} closed: ${result.aToB} bytes up, ${result.bToA} down${
+        result.error ? `, ${result.error.message}` : ""
+      }`,
+    );
+  } catch (err) {
+    stats.failed++;
+    local.close();
+    logger.warn(`tunnel ${id}: ${(err as Error).message}`);
+  } finally {
+    stats.open--;
+  }
+}
+
+async function _listen(addr: ListenAddress): Promise<Deno.Listener> {
+  try {
+    if (addr.kind === "tcp") return Deno.listen({ hostname: addr.host, port: addr.port });
+    await _clearStaleSocket(addr.path);
+    const listener = Deno.listen({ transport: "unix", path: addr.path });
+    Deno.chmodSync(addr.path, 0o600);
+    return listener;
+  } catch (err) {
+    if (err instanceof SockhopError) throw err;
+    const where = addr.kind === "tcp" ? `${addr.host}:${addr.port}` : addr.path;
+    const hint = err instanceof Deno.errors.AddrInUse ? ": it is in use, pick another" : "";
+    throw new SockhopError(
+      `Cannot listen on ${where}: ${(err as Error).message}${hint}`,
+      "listen",
+      { cause: err },
+    );
+  }
+}
+
+async function _clearStaleSocket(path: string) {
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (!stat.isSocket) {
+    throw new SockhopError(`${path} exists and is not a socket: pick another path`, "listen");
+  }
+  if (await probeSocket(path) !== "DEAD") {
+    throw new SockhopError(`${path} is in use by another program: pick another path`, "listen");
+  }
+  Deno.removeSync(path);
+}
+
+function _removeSocket(path: string) {
+  try {
+    Deno.removeSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+function _hostText(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
