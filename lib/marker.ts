@@ -38,7 +38,12 @@ export async function readMarker(
         .replace(/\r$/, "");
       const noise = buf.subarray(0, found.start);
       if (line === "OK") return { kind: "ok", noise, rest: buf.subarray(found.end + 1) };
-      return { kind: "err", noise, message: line.replace(/^ERR ?/, "") };
+      if (line === "ERR" || line.startsWith("ERR ")) {
+        return { kind: "err", noise, message: line.slice(4) };
+      }
+      // A line that only looks like a marker is noise: search on after it.
+      searched = found.end + 1;
+      continue;
     }
     searched = found.start >= 0 ? found.start : Math.max(0, buf.length - PREFIX.length);
     if (buf.length > maxNoise) return { kind: "too-much-noise", noise: buf };

@@ -30,3 +30,9 @@ Deno.test("marker: EOF and too much noise", async () => {
   const r = await readMarker(chunks(Array(10).fill(big)), 4096);
   assert.equal(r.kind, "too-much-noise");
 });
+
+Deno.test("marker: a line that only looks like a marker is noise", async () => {
+  const r = await readMarker(chunks(["SOCKHOP/1 fake\nSOCKHOP/1 OKAY\n", "SOCKHOP/1 OK\nx"]));
+  assert.equal(r.kind, "ok");
+  if (r.kind === "ok") assert.equal(new TextDecoder().decode(r.rest), "x");
+});
