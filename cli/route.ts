@@ -27,6 +27,7 @@ export const ROUTE_OPTIONS = {
   "exit-ssh": { type: "string" },
   "remote-sockhop": { type: "string" },
   "password-file": { type: "string" },
+  "host-key": { type: "string" },
 } as const;
 
 export interface RouteValues {
@@ -34,6 +35,7 @@ export interface RouteValues {
   "exit-ssh"?: string;
   "remote-sockhop"?: string;
   "password-file"?: string;
+  "host-key"?: string;
 }
 
 /** Resolve the destination and options into a Transport. */
@@ -54,6 +56,7 @@ export function buildTransport(
       ...(file.options.exitSsh ? { "exit-ssh": file.options.exitSsh } : {}),
       ...(file.options.remoteSockhop ? { "remote-sockhop": file.options.remoteSockhop } : {}),
       ...(file.options.passwordFile ? { "password-file": file.options.passwordFile } : {}),
+      ...(file.options.hostKey ? { "host-key": file.options.hostKey } : {}),
     };
   } else {
     target = parseTarget(where);
@@ -75,6 +78,12 @@ export function buildTransport(
     throw new UsageError("--ssh=native is not available yet: use --ssh=openssh or --ssh=plink");
   }
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : target.password;
+  const hostKey = v["host-key"];
+  if (hostKey && program.flavor !== "plink") {
+    throw new UsageError(
+      "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
+    );
+  }
   return programTransport({
     flavor: program.flavor,
     words: program.words,
@@ -85,6 +94,7 @@ export function buildTransport(
       ...(password !== undefined ? { password } : {}),
       ...(target.key ? { key: target.key } : {}),
       ...(target.jump ? { jump: target.jump } : {}),
+      ...(hostKey ? { hostKey } : {}),
     },
     remoteCommand: remoteCommand(candidates, validateRemoteName(target.name)),
     exitSsh,

@@ -12,6 +12,7 @@ export interface FileOptions {
   readonly exitSsh?: string;
   readonly remoteSockhop?: string;
   readonly passwordFile?: string;
+  readonly hostKey?: string;
 }
 
 export interface ConnectionFile {
@@ -39,6 +40,7 @@ const SOCKHOP_KEYS = new Set([
   "exit_ssh",
   "remote_sockhop",
   "password_file",
+  "host_key",
 ]);
 const XPRA_KEYS = new Set([
   "mode",
@@ -57,6 +59,7 @@ const XPRA_KEYS = new Set([
   "ssh",
   "exit_ssh",
   "password_file",
+  "host_key",
   "autoconnect",
 ]);
 
@@ -175,6 +178,8 @@ export function parseConnectionFile(text: string, path: string): ConnectionFile 
   if (remote) options.remoteSockhop = remote;
   const pwFile = get("password_file");
   if (pwFile) options.passwordFile = pwFile;
+  const hostKey = get("host_key");
+  if (hostKey) options.hostKey = hostKey;
   return { target, options, warnings };
 }
 

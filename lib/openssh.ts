@@ -63,7 +63,8 @@ function _openssh(
         "usage-jump",
       );
     }
-    const hop = [words[0]!, "-W", "%h:%p", ...(j.port !== undefined ? ["-p", String(j.port)] : [])];
+    // The hop runs with the user's own words too (their -F, -i, -o options apply to it).
+    const hop = [...words, "-W", "%h:%p", ...(j.port !== undefined ? ["-p", String(j.port)] : [])];
     if (j.user) hop.push("-l", j.user);
     if (j.key) hop.push("-i", j.key);
     hop.push(j.host);
@@ -90,7 +91,7 @@ function _plink({ words, dest, remoteCommand, interactive }: BuildOptions): SshI
   if (dest.hostKey) argv.push("-hostkey", dest.hostKey);
   if (dest.jump) {
     const j = dest.jump;
-    const hop = [words[0]!, "-ssh", ...(interactive ? [] : ["-batch"])];
+    const hop = [...words, ...(interactive || words.includes("-batch") ? [] : ["-batch"])];
     if (j.port !== undefined) hop.push("-P", String(j.port));
     if (j.user) hop.push("-l", j.user);
     if (j.key) hop.push("-i", j.key);

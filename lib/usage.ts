@@ -16,7 +16,9 @@ const ROUTE = `  --ssh=BACKEND         auto | native | paramiko | openssh | plin
   --remote-sockhop=LIST comma-separated commands to try on the remote host
                         (default: sockhop,$HOME/.local/bin/sockhop,/usr/local/bin/sockhop)
   --password-file=FILE  read the SSH password from FILE's first line (default: none;
-                        given to ssh through sshpass -e, never on a command line)`;
+                        given to ssh through sshpass -e, never on a command line)
+  --host-key=FP         pin the server's host key (plink: -hostkey FP, e.g. SHA256:...)
+                        (default: none, the usual known-hosts check)`;
 
 export const HELP: Readonly<Record<string, string>> = {
   main: `sockhop ${VERSION}: publish local stream services as named sessions, reach them over SSH

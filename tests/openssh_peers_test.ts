@@ -1,0 +1,273 @@
+/** plink, sshpass, jump hosts, ControlMaster and forward over SSH, against real sshds. */
+
+import assert from "node:assert/strict";
+import { MAIN, randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import { requirePeer, startSshd, withTestUser } from "./_sshd.ts";
+import { allCommandLines, markerWrapper, sockhopWrapper, sshOption } from "./_remote.ts";
+import { exchange, startForward } from "./_forward.ts";
+
+const dec = new TextDecoder();
+
+async function run(cmd: string, args: string[]) {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("plink: 64 MiB each way through plink against sshd, SHA-256 equal", async () => {
+  if (
+    !requirePeer("plink", "plink", "putty-tools") ||
+    !requirePeer("puttygen", "puttygen", "putty-tools")
+  ) return;
+  await using dir = await tempDir();
+  await using sshd = await startSshd();
+  const env = testEnv(`${dir}/s`);
+  const ppk = `${dir}/client.ppk`;
+  const conv = await run("puttygen", [sshd.clientKey, "-O", "private", "-o", ppk]);
+  assert.equal(conv.code, 0, conv.stderr);
+  const wrapper = await sockhopWrapper(`${dir}`, `${dir}/s`);
+  await using up = await startServe(["sum", "exec:sha256sum"], env);
+  const data = randomBytes(64 * 1024 * 1024);
+  await Deno.writeFile(`${dir}/down.bin`, data);
+  await using down = await startServe(["down", "exec:cat", `${dir}/down.bin`], env);
+  const args = (name: string) => [
+    "connect",
+    `ssh://${sshd.user}@127.0.0.1:${sshd.port}/${name}`,
+    `--ssh=plink -ssh -noagent -i ${ppk}`,
+    `--host-key=${sshd.hostKeyFingerprint}`,
+    `--remote-sockhop=${wrapper}`,
+  ];
+  const r1 = await runSockhop(args("sum"), { env, stdin: data });
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.equal(dec.decode(r1.stdout), `${await sha256(data)}  -\n`);
+  const r2 = await runSockhop(args("down"), { env });
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.equal(await sha256(r2.stdout), await sha256(data));
+
+  // A wrong pinned key is refused by plink, and said so.
+  const wrong = await runSockhop(
+    args("sum").map((a) =>
+      a.startsWith("--host-key")
+        ? "--host-key=SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        : a
+    ),
+    { env },
+  );
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /plink failed/);
+  await up.stop();
+  await down.stop();
+});
+
+Deno.test("passwords: sshpass -e and plink -pwfile; no password in any command line", async () => {
+  if (!requirePeer("sshpass") || !requirePeer("plink", "plink", "putty-tools")) return;
+  await withTestUser(async (user) => {
+    await using dir = await tempDir();
+    await Deno.chmod(`${dir}`, 0o755);
+    await using sshd = await startSshd({ passwordAuth: true });
+    const env = testEnv(`${dir}/s`);
+    const wrapper = await markerWrapper(`${dir}`, "sh -c 'sleep 1; exec sha256sum'");
+    const data = randomBytes(1024 * 1024);
+    const want = `${await sha256(data)}  -\n`;
+    const pwFile = `${dir}/pw`;
+    await Deno.writeTextFile(pwFile, user.password + "\n", { mode: 0o600 });
+    const sshWords = sshOption([
+      "ssh",
+      "-F",
+      "/dev/null",
+      "-o",
+      `UserKnownHostsFile=${sshd.knownHosts}`,
+      "-o",
+      "PubkeyAuthentication=no",
+      "-o",
+      "PreferredAuthentications=password",
+    ]);
+    const cases: [string, string[]][] = [
+      ["sshpass, URL password", [
+        "connect",
+        `ssh://${user.name}:${encodeURIComponent(user.password)}@127.0.0.1:${sshd.port}/x`,
+        `--ssh=${sshWords}`,
+      ]],
+      ["sshpass, --password-file", [
+        "connect",
+        `ssh://${user.name}@127.0.0.1:${sshd.port}/x`,
+        `--ssh=${sshWords}`,
+        `--password-file=${pwFile}`,
+      ]],
+      ["plink -pwfile", [
+        "connect",
+        `ssh://${user.name}@127.0.0.1:${sshd.port}/x`,
+        "--ssh=plink -ssh -noagent",
+        `--host-key=${sshd.hostKeyFingerprint}`,
+        `--password-file=${pwFile}`,
+      ]],
+    ];
+    for (const [what, args] of cases) {
+      const before = new Set(
+        [...Deno.readDirSync(Deno.env.get("TMPDIR") ?? "/tmp")].map((e) => e.name),
+      );
+      let seenLeak = "";
+      let sawSsh = false;
+      let done = false;
+      const running = runSockhop([...args, `--remote-sockhop=${wrapper}`], { env, stdin: data })
+        .finally(() => done = true);
+      while (!done) {
+        // The user typed the URL (password included) into sockhop's own command line: that
+        // one is theirs; every process sockhop starts must be clean.
+        for (const line of allCommandLines().filter((l) => !l.includes(MAIN))) {
+          if (line.includes(user.password)) seenLeak = line;
+          if (line.includes(`127.0.0.1`) && /sshpass|plink/.test(line)) sawSsh = true;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const r = await running;
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+      assert.equal(dec.decode(r.stdout), want, what);
+      assert.equal(seenLeak, "", `${what}: the password showed in a command line`);
+      assert.ok(sawSsh, `${what}: the scan saw the ssh process`);
+      const after = [...Deno.readDirSync(Deno.env.get("TMPDIR") ?? "/tmp")].map((e) => e.name);
+      assert.deepEqual(
+        after.filter((n) => !before.has(n) && n.startsWith("sockhop-pw")),
+        [],
+        `${what}: temp files left`,
+      );
+    }
+    const wrong = await runSockhop([
+      "connect",
+      `ssh://${user.name}:wrong@127.0.0.1:${sshd.port}/x`,
+      `--ssh=${sshWords}`,
+      `--remote-sockhop=${wrapper}`,
+    ], { env });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Wrong password/);
+  });
+});
+
+Deno.test("passwords: a password without sshpass says how to install it", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { PATH: "/nonexistent" });
+  const r = await runSockhop(["connect", "ssh://u:pw@127.0.0.1:1/x", `--ssh=${Deno.execPath()}`], {
+    env,
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /sshpass is not installed: install it \(apt-get install sshpass\)/);
+});
+
+Deno.test("jump host: proxy_* URL keys through a second sshd", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir();
+  await using target = await startSshd();
+  await using jump = await startSshd();
+  // The jump host accepts the target's client key; one known_hosts knows both.
+  await Deno.writeTextFile(
+    `${jump.dir}/authorized_keys`,
+    await Deno.readTextFile(`${target.clientKey}.pub`),
+  );
+  const known = `${dir}/known_hosts`;
+  await Deno.writeTextFile(
+    known,
+    (await Deno.readTextFile(target.knownHosts)) + (await Deno.readTextFile(jump.knownHosts)),
+  );
+  const env = testEnv(`${dir}/s`);
+  const wrapper = await sockhopWrapper(`${dir}`, `${dir}/s`);
+  await using s = await startServe(["echo", "exec:cat"], env);
+  const words = target.sshWords().map((w) =>
+    w.startsWith("UserKnownHostsFile=") ? `UserKnownHostsFile=${known}` : w
+  );
+  const data = randomBytes(4 * 1024 * 1024);
+  const r = await runSockhop([
+    "connect",
+    `ssh://${target.user}@127.0.0.1:${target.port}/echo?proxy_host=127.0.0.1&proxy_port=${jump.port}&proxy_username=${jump.user}&proxy_key=${
+      encodeURIComponent(target.clientKey)
+    }`,
+    `--ssh=${sshOption(words)}`,
+    `--remote-sockhop=${wrapper}`,
+  ], { env, stdin: data });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await sha256(r.stdout), await sha256(data));
+  assert.match(await jump.log(), /Accepted publickey/, "the connection went through the jump host");
+  assert.match(await jump.log(), /direct-tcpip|port forwarding|connect from 127\.0\.0\.1/i);
+  await s.stop();
+});
+
+Deno.test("ControlMaster: --exit-ssh=no, a second connect reuses the master, which survives", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir();
+  await using sshd = await startSshd();
+  const env = testEnv(`${dir}/s`);
+  const wrapper = await sockhopWrapper(`${dir}`, `${dir}/s`);
+  await using s = await startServe(["echo", "exec:cat"], env);
+  const control = `${dir}/cm-%C`;
+  const words = [
+    ...sshd.sshWords(),
+    "-o",
+    "ControlMaster=auto",
+    "-o",
+    `ControlPath=${control}`,
+    "-o",
+    "ControlPersist=60",
+  ];
+  const args = [
+    "connect",
+    `ssh://${sshd.user}@127.0.0.1:${sshd.port}/echo`,
+    `--ssh=${sshOption(words)}`,
+    `--remote-sockhop=${wrapper}`,
+    "--exit-ssh=no",
+  ];
+  const check = () =>
+    run("ssh", [
+      ...sshd.sshWords().slice(1),
+      "-o",
+      `ControlPath=${control}`,
+      "-O",
+      "check",
+      "-p",
+      String(sshd.port),
+      `${sshd.user}@127.0.0.1`,
+    ]);
+  try {
+    for (let i = 0; i < 2; i++) {
+      const r = await runSockhop(args, { env, stdin: new TextEncoder().encode(`hello ${i}`) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(dec.decode(r.stdout), `hello ${i}`);
+      const c = await check();
+      assert.equal(c.code, 0, `the master survives connect ${i}: ${c.stderr}`);
+    }
+    const accepted = (await sshd.log()).match(/Accepted publickey/g) ?? [];
+    assert.equal(accepted.length, 1, "one login: the second connect reused the master");
+  } finally {
+    await run("ssh", [
+      ...sshd.sshWords().slice(1),
+      "-o",
+      `ControlPath=${control}`,
+      "-O",
+      "exit",
+      "-p",
+      String(sshd.port),
+      `${sshd.user}@127.0.0.1`,
+    ]);
+  }
+  await s.stop();
+});
+
+Deno.test("forward over openssh: 20 concurrent tunnels, 8 MiB each way, SHA-256 equal", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir();
+  await using sshd = await startSshd();
+  const env = testEnv(`${dir}/s`);
+  const wrapper = await sockhopWrapper(`${dir}`, `${dir}/s`);
+  await using s = await startServe(["echo", "exec:cat"], env);
+  const fwd = await startForward([
+    `ssh://${sshd.user}@127.0.0.1:${sshd.port}/echo`,
+    "--listen=tcp:127.0.0.1:0",
+    `--ssh=${sshOption(sshd.sshWords())}`,
+    `--remote-sockhop=${wrapper}`,
+  ], env);
+  const payloads = Array.from({ length: 20 }, () => randomBytes(8 * 1024 * 1024));
+  const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+  for (let i = 0; i < payloads.length; i++) {
+    assert.equal(replies[i]!.length, payloads[i]!.length, `tunnel ${i} length`);
+    assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);
+  }
+  assert.equal(await fwd.stop("SIGINT"), 130);
+  await s.stop();
+});
