@@ -3,7 +3,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { Duplex } from "./relay.ts";
 
-const READ_SIZE = 256 * 1024;
+const READ_SIZE = 64 * 1024;
 
 interface DenoConnLike {
   read(p: Uint8Array): Promise<number | null>;
