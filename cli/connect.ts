@@ -2,8 +2,8 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { connectTransport } from "../lib/connect.ts";
-import { help, onSignals, parseCommand, setup } from "./common.ts";
-import { buildTransport, ROUTE_OPTIONS } from "./route.ts";
+import { help, onSignals, out, parseCommand, setup } from "./common.ts";
+import { buildRoute, ROUTE_OPTIONS } from "./route.ts";
 
 export async function cmdConnect(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("connect", args, { ...ROUTE_OPTIONS });
@@ -14,10 +14,15 @@ export async function cmdConnect(args: string[]): Promise<number> {
   }
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "connect");
   const { logger, dirs } = setup(values);
-  const transport = buildTransport(where, values, dirs, logger);
+  const route = buildRoute(where, values, dirs, logger);
+  if (route.kind === "print") {
+    out(route.text);
+    return 0;
+  }
+  const transport = route.transport;
   const signals = onSignals();
   try {
-    await connectTransport(transport, signals.signal);
+    await connectTransport(transport, logger, signals.signal);
     return signals.received() ?? 0;
   } finally {
     signals.dispose();

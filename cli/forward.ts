@@ -2,8 +2,8 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { type ForwardStats, isExposed, parseListen, runForward } from "../lib/forward.ts";
-import { help, onSignals, parseCommand, setup } from "./common.ts";
-import { buildTransport, ROUTE_OPTIONS } from "./route.ts";
+import { help, onSignals, out, parseCommand, setup } from "./common.ts";
+import { buildRoute, ROUTE_OPTIONS } from "./route.ts";
 
 export async function cmdForward(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("forward", args, {
@@ -32,7 +32,12 @@ export async function cmdForward(args: string[]): Promise<number> {
       `listening on ${values.listen}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
     );
   }
-  const transport = buildTransport(where, values, dirs, logger);
+  const route = buildRoute(where, values, dirs, logger);
+  if (route.kind === "print") {
+    out(route.text);
+    return 0;
+  }
+  const transport = route.transport;
   const stats: ForwardStats = { open: 0, total: 0, failed: 0, up: 0, down: 0 };
   const signals = onSignals();
   const status = Deno.stderr.isTerminal() ? _statusLine(stats) : undefined;

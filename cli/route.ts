@@ -1,18 +1,22 @@
 /**
  * From what the user typed (URL, NAME or connection file, and the backend options) to a
  * Transport. Shared by connect and forward. Precedence: command line, then connection file,
- * then defaults.
+ * then ~/.ssh/config, then defaults.
  */
 
 import { SockhopError, UsageError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { SessionDirs } from "../lib/sessions.ts";
 import type { Transport } from "../lib/transport.ts";
-import { parseTarget, type Target } from "../lib/url.ts";
-import { parseSshOption } from "../lib/ssh_option.ts";
+import { parsePort, parseTarget, type SshTarget, type Target } from "../lib/url.ts";
+import { parseSshOption, type SshChoice } from "../lib/ssh_option.ts";
 import { isConnectionFile, readConnectionFile } from "../lib/connection_file.ts";
 import { localTransport } from "../lib/local_transport.ts";
 import { programTransport } from "../lib/connect.ts";
+import { nativeTransport } from "../lib/native.ts";
+import { hopConfig, type HopSpec, parseHop } from "../lib/native_connect.ts";
+import { formatSshConfig, nativeUnsupportedReason } from "../lib/ssh_config.ts";
+import { makePrompter } from "../lib/prompt.ts";
 import {
   DEFAULT_REMOTE_SOCKHOP,
   parseRemoteSockhop,
@@ -21,85 +25,201 @@ import {
 } from "../lib/remote_command.ts";
 import { yesNo } from "./common.ts";
 
-/** The options connect and forward share. */
+/** The options connect and forward share; -F -i -o -J -p -l mean what they mean to ssh. */
 export const ROUTE_OPTIONS = {
   ssh: { type: "string" },
   "exit-ssh": { type: "string" },
   "remote-sockhop": { type: "string" },
+  "remote-socket": { type: "string" },
   "password-file": { type: "string" },
   "host-key": { type: "string" },
+  "insecure-accept-any-host-key": { type: "boolean" },
+  "print-config": { type: "boolean" },
+  "config-file": { type: "string", short: "F" },
+  identity: { type: "string", short: "i", multiple: true },
+  option: { type: "string", short: "o", multiple: true },
+  jump: { type: "string", short: "J" },
+  port: { type: "string", short: "p" },
+  login: { type: "string", short: "l" },
 } as const;
 
 export interface RouteValues {
   ssh?: string;
   "exit-ssh"?: string;
   "remote-sockhop"?: string;
+  "remote-socket"?: string;
   "password-file"?: string;
   "host-key"?: string;
+  "insecure-accept-any-host-key"?: boolean;
+  "print-config"?: boolean;
+  "config-file"?: string;
+  identity?: string[];
+  option?: string[];
+  jump?: string;
+  port?: string;
+  login?: string;
 }
 
-/** Resolve the destination and options into a Transport. */
-export function buildTransport(
+/** A transport, or (with --print-config) the settings to print instead. */
+export type Route = { kind: "transport"; transport: Transport } | { kind: "print"; text: string };
+
+/** Resolve the destination and options. */
+export function buildRoute(
   where: string,
   values: RouteValues,
   dirs: SessionDirs,
   logger: Logger,
-): Transport {
-  let target: Target;
-  let fileOptions: RouteValues = {};
-  if (isConnectionFile(where)) {
-    const file = readConnectionFile(where);
-    for (const w of file.warnings) logger.warn(w);
-    target = file.target;
-    fileOptions = {
-      ...(file.options.ssh ? { ssh: file.options.ssh } : {}),
-      ...(file.options.exitSsh ? { "exit-ssh": file.options.exitSsh } : {}),
-      ...(file.options.remoteSockhop ? { "remote-sockhop": file.options.remoteSockhop } : {}),
-      ...(file.options.passwordFile ? { "password-file": file.options.passwordFile } : {}),
-      ...(file.options.hostKey ? { "host-key": file.options.hostKey } : {}),
+): Route {
+  const { target, merged: v } = _targetAndValues(where, values, logger);
+  if (target.kind === "local") {
+    return {
+      kind: "transport",
+      transport: localTransport(dirs, validateRemoteName(target.name), logger),
     };
-  } else {
-    target = parseTarget(where);
   }
-  const v: RouteValues = { ...fileOptions, ..._defined(values) };
-  if (target.kind === "local") return localTransport(dirs, validateRemoteName(target.name), logger);
-
-  const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
+  const dest = _applyFlags(target, v);
   const choice = parseSshOption(v.ssh ?? "auto");
+  const native = _nativeRoute(dest, v, logger);
+  if (v["print-config"]) {
+    return { kind: "print", text: formatSshConfig(hopConfig(native, native.target).config) };
+  }
+  const useNative = _pickBackend(choice, native, logger);
+  const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
     : [...DEFAULT_REMOTE_SOCKHOP];
-  const program = choice.backend === "program"
-    ? choice
-    : choice.backend === "auto"
-    ? parseSshOption("openssh")
-    : undefined;
-  if (program?.backend !== "program") {
-    throw new UsageError("--ssh=native is not available yet: use --ssh=openssh or --ssh=plink");
+  const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  if (useNative) {
+    return {
+      kind: "transport",
+      transport: nativeTransport({
+        ...native,
+        target: { ...native.target, ...(password !== undefined ? { password } : {}) },
+        remoteCommand: command,
+        ...(v["remote-socket"] ? { remoteSocket: v["remote-socket"] } : {}),
+      }),
+    };
   }
-  const password = v["password-file"] ? readPasswordFile(v["password-file"]) : target.password;
+  if (v["remote-socket"]) {
+    throw new UsageError("--remote-socket needs the native backend: use --ssh=native");
+  }
+  const program = choice.backend === "program" ? choice : parseSshOption("openssh");
+  if (program.backend !== "program") throw new Error("unreachable");
   const hostKey = v["host-key"];
   if (hostKey && program.flavor !== "plink") {
     throw new UsageError(
       "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
     );
   }
-  return programTransport({
-    flavor: program.flavor,
-    words: program.words,
-    dest: {
-      host: target.host,
-      ...(target.port !== undefined ? { port: target.port } : {}),
-      ...(target.user ? { user: target.user } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(target.key ? { key: target.key } : {}),
-      ...(target.jump ? { jump: target.jump } : {}),
-      ...(hostKey ? { hostKey } : {}),
+  return {
+    kind: "transport",
+    transport: programTransport({
+      flavor: program.flavor,
+      words: [...program.words, ..._passThrough(program.flavor, v)],
+      dest: {
+        host: dest.host,
+        ...(dest.port !== undefined ? { port: dest.port } : {}),
+        ...(dest.user ? { user: dest.user } : {}),
+        ...(password !== undefined ? { password } : {}),
+        ...(dest.key ? { key: dest.key } : {}),
+        ...(dest.jump ? { jump: dest.jump } : {}),
+        ...(hostKey ? { hostKey } : {}),
+      },
+      remoteCommand: command,
+      exitSsh: yesNo(v["exit-ssh"], "--exit-ssh", true),
+      interactive: hasTerminal(),
+    }, logger),
+  };
+}
+
+function _targetAndValues(where: string, values: RouteValues, logger: Logger) {
+  if (!isConnectionFile(where)) return { target: parseTarget(where), merged: values };
+  const file = readConnectionFile(where);
+  for (const w of file.warnings) logger.warn(w);
+  const fromFile: RouteValues = {
+    ...(file.options.ssh ? { ssh: file.options.ssh } : {}),
+    ...(file.options.exitSsh ? { "exit-ssh": file.options.exitSsh } : {}),
+    ...(file.options.remoteSockhop ? { "remote-sockhop": file.options.remoteSockhop } : {}),
+    ...(file.options.passwordFile ? { "password-file": file.options.passwordFile } : {}),
+    ...(file.options.hostKey ? { "host-key": file.options.hostKey } : {}),
+  };
+  const target: Target = file.target;
+  return { target, merged: { ...fromFile, ..._defined(values) } };
+}
+
+/** -p and -l override the URL, as ssh's own flags override its config. */
+function _applyFlags(target: SshTarget, v: RouteValues): SshTarget {
+  return {
+    ...target,
+    ...(v.port !== undefined ? { port: parsePort(v.port, "-p") } : {}),
+    ...(v.login ? { user: v.login } : {}),
+  };
+}
+
+function _nativeRoute(dest: SshTarget, v: RouteValues, logger: Logger) {
+  const jumps: HopSpec[] | undefined = v.jump ? v.jump.split(",").map(parseHop) : dest.jump
+    ? [{
+      host: dest.jump.host,
+      ...(dest.jump.port !== undefined ? { port: dest.jump.port } : {}),
+      ...(dest.jump.user ? { user: dest.jump.user } : {}),
+      ...(dest.jump.password !== undefined ? { password: dest.jump.password } : {}),
+      ...(dest.jump.key ? { key: dest.jump.key } : {}),
+    }]
+    : undefined;
+  const options = v.option ?? [];
+  const batch = options.some((o) => /^batchmode[\s=]+yes$/i.test(o.trim()));
+  return {
+    target: {
+      host: dest.host,
+      ...(dest.port !== undefined ? { port: dest.port } : {}),
+      ...(dest.user ? { user: dest.user } : {}),
+      ...(dest.password !== undefined ? { password: dest.password } : {}),
+      ...(dest.key ? { key: dest.key } : {}),
     },
-    remoteCommand: remoteCommand(candidates, validateRemoteName(target.name)),
-    exitSsh,
-    interactive: hasTerminal(),
-  }, logger);
+    ...(jumps ? { jumps } : {}),
+    ...(v["config-file"] !== undefined ? { configFile: v["config-file"] } : {}),
+    options,
+    identityFiles: v.identity ?? [],
+    insecureAcceptAnyHostKey: v["insecure-accept-any-host-key"] ?? false,
+    prompter: makePrompter({ batchMode: batch, env: Deno.env }),
+    logger,
+  };
+}
+
+/** native, or (auto) native unless the config needs what only ssh can do. */
+function _pickBackend(
+  choice: SshChoice,
+  native: ReturnType<typeof _nativeRoute>,
+  logger: Logger,
+): boolean {
+  if (choice.backend === "native") return true;
+  if (choice.backend === "program") return false;
+  const reason = nativeUnsupportedReason(hopConfig(native, native.target).config);
+  if (reason) {
+    logger.debug("ssh", `--ssh=auto: using openssh, because the config has ${reason}`);
+    return false;
+  }
+  logger.debug("ssh", "--ssh=auto: using the native client");
+  return true;
+}
+
+/** ssh's own flags, passed on to the program. */
+function _passThrough(flavor: "openssh" | "plink", v: RouteValues): string[] {
+  const words: string[] = [];
+  if (flavor === "plink") {
+    if (v["config-file"] || v.option?.length || v.jump) {
+      throw new UsageError(
+        "-F, -o and -J are OpenSSH options: plink has none of them; use --ssh=openssh or native",
+      );
+    }
+    for (const i of v.identity ?? []) words.push("-i", i);
+    return words;
+  }
+  if (v["config-file"]) words.push("-F", v["config-file"]);
+  for (const i of v.identity ?? []) words.push("-i", i);
+  for (const o of v.option ?? []) words.push("-o", o);
+  if (v.jump) words.push("-J", v.jump);
+  return words;
 }
 
 function _defined<T extends object>(values: T): Partial<T> {

@@ -2,11 +2,11 @@
 
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { readMarker } from "./marker.ts";
+import { type MarkerResult, readMarker } from "./marker.ts";
+import { remoteFailure } from "./remote_failure.ts";
 import { relay, type RelayResult } from "./relay.ts";
 import type { SessionStream, Transport } from "./transport.ts";
 import { fromNodeStreams, fromStdio, withPrefix } from "./streams.ts";
-import { REMOTE_MISSING_STATUS } from "./remote_command.ts";
 import {
   buildSshInvocation,
   type SshDestination,
@@ -41,11 +41,18 @@ export function programTransport(route: ProgramRoute, logger: Logger): Transport
 /** Relay stdin/stdout through any transport's stream. */
 export async function connectTransport(
   transport: Transport,
+  logger: Logger,
   signal?: AbortSignal,
 ): Promise<RelayResult> {
   try {
     const { stream, finish } = await transport.open();
+    const t0 = performance.now();
     const result = await relay(fromStdio(), stream, signal ? { signal } : {});
+    const seconds = (performance.now() - t0) / 1000;
+    logger.debug(
+      "ssh",
+      `${result.aToB} bytes sent, ${result.bToA} bytes received in ${seconds.toFixed(2)} s`,
+    );
     const status = await finish(signal?.aborted ?? false);
     if (!result.error && status !== 0) {
       throw new SockhopError(`The remote side ended with status ${status}`, "remote-failed");
@@ -72,13 +79,7 @@ export async function openProgramStream(
   if (marker.kind !== "ok") {
     ssh.child.stdin.destroy();
     const status = await _exitWithin(ssh, 5000);
-    throw _failure(
-      route,
-      ssh,
-      status,
-      marker.kind === "err" ? marker.message : undefined,
-      marker.kind,
-    );
+    throw _failure(route, ssh, status, marker);
   }
   logger.debug("ssh", "marker received, relaying");
   const base = fromNodeStreams(ssh.child.stdout, ssh.child.stdin, () => {
@@ -127,23 +128,12 @@ function _failure(
   route: ProgramRoute,
   ssh: SshProcess,
   status: number,
-  remoteMessage: string | undefined,
-  kind: string,
+  marker: Exclude<MarkerResult, { kind: "ok" }>,
 ): SockhopError {
   const program = route.words[0] ?? "ssh";
-  if (remoteMessage !== undefined) {
-    const code = status === REMOTE_MISSING_STATUS ? "remote-missing" : "no-session";
-    return new SockhopError(`Remote: ${remoteMessage}`, code);
-  }
   const sshpass = ssh.child.spawnargs[0] === "sshpass" ? sshpassMessage(status) : undefined;
-  if (sshpass) return new SockhopError(sshpass, "ssh-failed");
-  if (kind === "too-much-noise") {
-    return new SockhopError(
-      "The remote login printed more than 4 MiB without sockhop's marker: check the remote shell start-up files",
-      "no-marker",
-    );
-  }
-  if (status === 255 || (route.flavor === "plink" && status === 1)) {
+  if (marker.kind !== "err" && sshpass) return new SockhopError(sshpass, "ssh-failed");
+  if (marker.kind !== "err" && (status === 255 || (route.flavor === "plink" && status === 1))) {
     return new SockhopError(
       `${program} failed (exit ${status})${
         _tailText(ssh)
@@ -151,18 +141,5 @@ function _failure(
       "ssh-failed",
     );
   }
-  if (status === REMOTE_MISSING_STATUS) {
-    return new SockhopError(
-      `sockhop was not found on ${route.dest.host} (exit 127${
-        _tailText(ssh)
-      }): install it there or name it with --remote-sockhop`,
-      "remote-missing",
-    );
-  }
-  return new SockhopError(
-    `The remote command ended (exit ${status}) before sockhop answered${
-      _tailText(ssh)
-    }; run with --debug=ssh to see its output`,
-    "no-marker",
-  );
+  return remoteFailure(marker, status, ssh.stderrTail().at(-1), route.dest.host);
 }

@@ -1,0 +1,197 @@
+/**
+ * Authentication for the native client, in OpenSSH's order unless PreferredAuthentications
+ * says otherwise: the agent, key files (asking for passphrases), keyboard-interactive,
+ * password. Records what was tried, for one failure message.
+ */
+
+// @ts-types="@types/ssh2"
+import ssh2 from "ssh2";
+import { SockhopError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { Prompter } from "./prompt.ts";
+import type { SshConfig } from "./ssh_config.ts";
+
+type NextAuth = ssh2.AuthenticationType | ssh2.AnyAuthMethod | false;
+
+export interface AuthInput {
+  readonly config: SshConfig;
+  /** `-i` keys and the URL's `?key=`, before the config's IdentityFile. */
+  readonly extraKeys: readonly string[];
+  readonly password?: string;
+  readonly prompter: Prompter;
+  readonly logger: Logger;
+  readonly env: { get(key: string): string | undefined };
+  readonly home: string;
+}
+
+export interface Auth {
+  readonly handler: ssh2.AuthHandlerMiddleware;
+  /** The error to show when every method failed. */
+  failure(): SockhopError;
+}
+
+export function nativeAuth(input: AuthInput): Auth {
+  const { config, logger } = input;
+  const user = config.user;
+  const tried: string[] = [];
+  let allowed: string[] | null = null;
+  let pending: Error | undefined;
+  const steps = _steps(input, tried, () => allowed);
+  const handler: ssh2.AuthHandlerMiddleware = (methodsLeft, _partial, next) => {
+    if (methodsLeft) {
+      allowed = methodsLeft;
+      if (tried.length) {
+        logger.debug("ssh", `  refused; the server allows ${methodsLeft.join(",")}`);
+      }
+    }
+    (async () => {
+      for (;;) {
+        const r = await steps.next();
+        if (r.done) return false;
+        const step = r.value;
+        if (step === undefined) continue;
+        return step;
+      }
+    })().then(
+      (auth: NextAuth) => next(auth as ssh2.AnyAuthMethod),
+      (err: Error) => {
+        pending = err;
+        next(false as unknown as ssh2.AnyAuthMethod);
+      },
+    );
+  };
+  return {
+    handler,
+    failure() {
+      if (pending instanceof SockhopError) return pending;
+      return new SockhopError(
+        `Authentication failed for ${user}@${config.hostName}: tried ${
+          tried.join(", ") || "nothing"
+        }` +
+          `${allowed ? `; the server allows ${(allowed as string[]).join(",")}` : ""}. ` +
+          `Check the user name, put your public key in the server's authorized_keys, or give a password`,
+        "auth-failed",
+      );
+    },
+  };
+}
+
+async function* _steps(
+  input: AuthInput,
+  tried: string[],
+  allowed: () => string[] | null,
+): AsyncGenerator<NextAuth | undefined> {
+  const { config, logger, prompter } = input;
+  const username = config.user;
+  const may = (m: string) => allowed() === null || allowed()!.includes(m);
+  tried.push("none");
+  logger.debug("ssh", `auth: trying none as ${username}`);
+  yield { type: "none", username };
+  for (const method of config.preferredAuthentications) {
+    if (method === "publickey" && config.pubkeyAuthentication && may("publickey")) {
+      const agent = _agentPath(config, input.env);
+      const explicit = [...input.extraKeys, ...config.identityFiles];
+      if (agent && !(config.identitiesOnly && explicit.length)) {
+        tried.push("agent");
+        logger.debug("ssh", `auth: trying the agent at ${agent}`);
+        yield { type: "agent", username, agent };
+      }
+      const files = explicit.length
+        ? explicit
+        : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => `${input.home}/.ssh/${k}`);
+      for (const file of files) {
+        const key = await _loadKey(file, explicit.includes(file), prompter, logger);
+        if (!key || !may("publickey")) continue;
+        tried.push(`key ${file}`);
+        logger.debug("ssh", `auth: trying key ${file}`);
+        yield { type: "publickey", username, key };
+      }
+    } else if (
+      method === "keyboard-interactive" && config.kbdInteractiveAuthentication && may(method)
+    ) {
+      tried.push("keyboard-interactive");
+      logger.debug("ssh", "auth: trying keyboard-interactive");
+      let given = input.password;
+      yield {
+        type: "keyboard-interactive",
+        username,
+        prompt: (_name, instructions, _lang, prompts, finish) => {
+          (async () => {
+            const answers: string[] = [];
+            for (const p of prompts) {
+              if (given !== undefined && !p.echo && prompts.length === 1) {
+                answers.push(given);
+                given = undefined;
+                continue;
+              }
+              const q = `${instructions ? instructions + "\n" : ""}${p.prompt}`;
+              answers.push(await prompter.ask(q, { secret: !p.echo }));
+            }
+            finish(answers);
+          })().catch((err) => {
+            logger.debug("ssh", `auth: keyboard-interactive: ${(err as Error).message}`);
+            finish([]);
+          });
+        },
+      };
+    } else if (method === "password" && config.passwordAuthentication && may("password")) {
+      if (input.password !== undefined) {
+        tried.push("password");
+        logger.debug("ssh", "auth: trying the given password");
+        yield { type: "password", username, password: input.password };
+      } else {
+        for (let i = 0; i < config.numberOfPasswordPrompts && may("password"); i++) {
+          const password = await prompter.ask(`${username}@${config.hostName}'s password: `, {
+            secret: true,
+          });
+          tried.push("password");
+          yield { type: "password", username, password };
+        }
+      }
+    }
+  }
+}
+
+function _agentPath(
+  config: SshConfig,
+  env: { get(key: string): string | undefined },
+): string | undefined {
+  const a = config.identityAgent;
+  if (a === "none") return undefined;
+  if (a === "SSH_AUTH_SOCK") {
+    return env.get("SSH_AUTH_SOCK") ||
+      (Deno.build.os === "windows" ? "\\\\.\\pipe\\openssh-ssh-agent" : undefined);
+  }
+  if (a.startsWith("$")) return env.get(a.slice(1)) || undefined;
+  return a;
+}
+
+async function _loadKey(
+  file: string,
+  explicit: boolean,
+  prompter: Prompter,
+  logger: Logger,
+): Promise<ssh2.ParsedKey | undefined> {
+  let data: Uint8Array;
+  try {
+    data = Deno.readFileSync(file);
+  } catch (err) {
+    if (explicit) logger.warn(`identity file ${file} not readable: ${(err as Error).message}`);
+    return undefined;
+  }
+  let parsed = ssh2.utils.parseKey(Buffer.from(data));
+  for (
+    let attempt = 0;
+    parsed instanceof Error && /passphrase/i.test(parsed.message) && attempt < 3;
+    attempt++
+  ) {
+    const passphrase = await prompter.ask(`Enter passphrase for key '${file}': `, { secret: true });
+    parsed = ssh2.utils.parseKey(Buffer.from(data), passphrase);
+    if (parsed instanceof Error) logger.debug("ssh", `auth: ${file}: ${parsed.message}`);
+  }
+  if (parsed instanceof Error) {
+    logger.warn(`cannot use key ${file}: ${parsed.message}`);
+    return undefined;
+  }
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}

@@ -1,0 +1,288 @@
+/**
+ * Opening SSH connections with the built-in client: one hop or a chain of jump hosts, each
+ * with its own config, host key check and authentication.
+ */
+
+import net from "node:net";
+import type { Duplex as NodeDuplex } from "node:stream";
+// @ts-types="@types/ssh2"
+import ssh2 from "ssh2";
+import { SockhopError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { Prompter } from "./prompt.ts";
+import { defaultEnv, resolveSshConfig, type SshConfig } from "./ssh_config.ts";
+import { resolveAlgorithms } from "./ssh_algorithms.ts";
+import { hostKeyCheck } from "./native_host_key.ts";
+import { nativeAuth } from "./native_auth.ts";
+import { knownKeyTypes } from "./known_hosts.ts";
+import { VERSION } from "./usage.ts";
+
+/** One hop as the user named it. */
+export interface HopSpec {
+  readonly host: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly key?: string;
+}
+
+/** Everything the native client needs to reach the final host. */
+export interface NativeRoute {
+  readonly target: HopSpec;
+  /** Jump hosts, first to last; undefined: the config's ProxyJump decides. */
+  readonly jumps?: readonly HopSpec[];
+  readonly configFile?: string;
+  /** `-o Key=value` lines. */
+  readonly options: readonly string[];
+  /** `-i` keys. */
+  readonly identityFiles: readonly string[];
+  readonly insecureAcceptAnyHostKey: boolean;
+  readonly prompter: Prompter;
+  readonly logger: Logger;
+}
+
+export interface NativeConnection {
+  /** The connection to the final host. */
+  readonly client: ssh2.Client;
+  readonly config: SshConfig;
+  /** Ends every hop. */
+  close(): void;
+  /** Resolves when the final connection has closed; with the reason if it failed. */
+  readonly closed: Promise<Error | undefined>;
+}
+
+/** Resolve the config of one hop, with the route's -o, -F and the spec's own fields. */
+export function hopConfig(route: NativeRoute, spec: HopSpec) {
+  return resolveSshConfig({
+    host: spec.host,
+    ...(spec.user ? { user: spec.user } : {}),
+    ...(spec.port !== undefined ? { port: spec.port } : {}),
+    options: route.options,
+    ...(route.configFile !== undefined ? { configFile: route.configFile } : {}),
+  });
+}
+
+/** Parse `[user@]host[:port]` (a -J or ProxyJump entry). */
+export function parseHop(text: string): HopSpec {
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.replace(/^ssh:\/\//, ""));
+  if (!m) {
+    throw new SockhopError(
+      `Bad jump host ${JSON.stringify(text)}: write [user@]host[:port]`,
+      "usage-jump",
+    );
+  }
+  return {
+    host: m[2]!.replace(/^\[|\]$/g, ""),
+    ...(m[1] ? { user: m[1] } : {}),
+    ...(m[3] ? { port: Number(m[3]) } : {}),
+  };
+}
+
+/** Connect through every hop to the final host. */
+export async function connectNative(route: NativeRoute): Promise<NativeConnection> {
+  const { logger } = route;
+  const final = hopConfig(route, route.target);
+  for (const path of final.filesRead) logger.debug("ssh", `config: read ${path}`);
+  for (const u of final.unsupported) {
+    logger.debug("ssh", `config: ${u.keyword} (${u.where}) is not supported by the native client`);
+  }
+  const jumps = route.jumps ?? final.config.proxyJump.map(parseHop);
+  const clients: ssh2.Client[] = [];
+  const closeAll = () => {
+    for (const c of clients.reverse()) c.end();
+  };
+  try {
+    // Each hop forwards to the next hop, the last one to the target.
+    let sock: NodeDuplex | undefined;
+    const configs = jumps.map((spec) => hopConfig(route, spec).config);
+    for (let i = 0; i < jumps.length; i++) {
+      const cfg = configs[i]!;
+      logger.debug("ssh", `jump host ${i + 1}: ${cfg.user}@${cfg.hostName}:${cfg.port}`);
+      const client = await _connectOne(route, cfg, jumps[i]!, sock);
+      clients.push(client);
+      const next = configs[i + 1] ?? final.config;
+      sock = await _forward(client, next.hostName, next.port, cfg);
+    }
+    const client = await _connectOne(route, final.config, route.target, sock);
+    clients.push(client);
+    const closed = new Promise<Error | undefined>((resolve) => {
+      let error: Error | undefined;
+      client.on("error", (err) => error = _clientError(err, final.config));
+      client.on("close", () => resolve(error));
+    });
+    return { client, config: final.config, close: closeAll, closed };
+  } catch (err) {
+    closeAll();
+    throw err;
+  }
+}
+
+function _forward(
+  client: ssh2.Client,
+  host: string,
+  port: number,
+  via: SshConfig,
+): Promise<NodeDuplex> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut("127.0.0.1", 0, host, port, (err, stream) => {
+      if (err) {
+        reject(
+          new SockhopError(
+            `Jump host ${via.hostName} cannot reach ${host}:${port}: ${err.message}`,
+            "ssh-failed",
+          ),
+        );
+      } else resolve(stream);
+    });
+  });
+}
+
+function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: cfg.hostName, port: cfg.port });
+    const timer = cfg.connectTimeout > 0
+      ? setTimeout(() => {
+        sock.destroy();
+        reject(
+          new SockhopError(
+            `Cannot connect to ${cfg.hostName} port ${cfg.port}: no answer within ConnectTimeout ${cfg.connectTimeout} s`,
+            "ssh-failed",
+          ),
+        );
+      }, cfg.connectTimeout * 1000)
+      : undefined;
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      sock.setNoDelay(true);
+      resolve(sock);
+    });
+    sock.once("error", (err) => {
+      clearTimeout(timer);
+      reject(
+        new SockhopError(
+          `Cannot connect to ${cfg.hostName} port ${cfg.port}: ${err.message}`,
+          "ssh-failed",
+        ),
+      );
+    });
+  });
+}
+
+async function _connectOne(
+  route: NativeRoute,
+  cfg: SshConfig,
+  spec: HopSpec,
+  sock: NodeDuplex | undefined,
+): Promise<ssh2.Client> {
+  const { logger } = route;
+  const env = defaultEnv();
+  const socket = sock ?? await _tcpConnect(cfg);
+  const check = hostKeyCheck(cfg, route.prompter, logger, route.insecureAcceptAnyHostKey);
+  const auth = nativeAuth({
+    config: cfg,
+    extraKeys: [...route.identityFiles, ...(spec.key ? [spec.key] : [])],
+    ...(spec.password !== undefined ? { password: spec.password } : {}),
+    prompter: route.prompter,
+    logger,
+    env: Deno.env,
+    home: env.home,
+  });
+  const files = [...cfg.userKnownHostsFiles, ...cfg.globalKnownHostsFiles];
+  const known = knownKeyTypes(cfg.hostName, cfg.port, files);
+  const hostKeys = resolveAlgorithms("serverHostKey", cfg.hostKeyAlgorithms, "HostKeyAlgorithms");
+  // Prefer the key types already on record, as OpenSSH does, so a known host is not "unknown".
+  const preferred = [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
+  const client = new ssh2.Client();
+  const t0 = performance.now();
+  return await new Promise<ssh2.Client>((resolve, reject) => {
+    let settled = false;
+    client.on("handshake", (n) => {
+      logger.debug(
+        "ssh",
+        `negotiated: kex ${n.kex}, host key ${n.serverHostKey}, cipher ${n.cs.cipher}, mac ${
+          n.cs.mac || "(in the cipher)"
+        }`,
+      );
+    });
+    client.on("banner", (message) => logger.info(message.trimEnd()));
+    client.once("ready", () => {
+      settled = true;
+      logger.debug(
+        "ssh",
+        `authenticated to ${cfg.user}@${cfg.hostName}:${cfg.port} in ${
+          (performance.now() - t0).toFixed(0)
+        } ms`,
+      );
+      resolve(client);
+    });
+    client.once("error", (err: Error & { level?: string }) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      const hk = check.failure();
+      if (hk) reject(hk);
+      else if (err.level === "client-authentication") reject(auth.failure());
+      else reject(_clientError(err, cfg));
+    });
+    client.once("close", () => {
+      if (settled) return;
+      settled = true;
+      reject(
+        check.failure() ??
+          new SockhopError(
+            `${cfg.hostName} closed the connection during the handshake`,
+            "ssh-failed",
+          ),
+      );
+    });
+    client.connect({
+      sock: socket as unknown as ssh2.ConnectConfig["sock"] & object,
+      username: cfg.user,
+      host: cfg.hostName,
+      port: cfg.port,
+      ident: `SSH-2.0-sockhop_${VERSION}`,
+      readyTimeout: 120_000,
+      keepaliveInterval: cfg.serverAliveInterval * 1000,
+      keepaliveCountMax: cfg.serverAliveCountMax,
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        check.verify(new Uint8Array(key)).then(verify, () => verify(false));
+      },
+      authHandler: auth.handler,
+      algorithms: {
+        kex: resolveAlgorithms("kex", cfg.kexAlgorithms, "KexAlgorithms"),
+        serverHostKey: [...new Set(preferred)],
+        cipher: resolveAlgorithms("cipher", cfg.ciphers, "Ciphers"),
+        hmac: resolveAlgorithms("hmac", cfg.macs, "MACs"),
+        compress: ["none"],
+      } as ssh2.Algorithms,
+      ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),
+    });
+  });
+}
+
+function _sameFamily(recorded: string, algorithm: string): boolean {
+  if (recorded === "ssh-rsa") return algorithm.startsWith("rsa-sha2") || algorithm === "ssh-rsa";
+  return recorded === algorithm;
+}
+
+function _clientError(err: Error & { level?: string }, cfg: SshConfig): SockhopError {
+  if (err instanceof SockhopError) return err;
+  if (err.message === "Keepalive timeout") {
+    return new SockhopError(
+      `${cfg.hostName} stopped answering: no reply to ${cfg.serverAliveCountMax} keepalives ` +
+        `${cfg.serverAliveInterval} s apart (ServerAliveInterval, ServerAliveCountMax); the connection is dead`,
+      "ssh-dead",
+    );
+  }
+  if (err.level === "client-timeout") {
+    return new SockhopError(
+      `${cfg.hostName}: ${err.message}: the server did not complete the handshake`,
+      "ssh-failed",
+    );
+  }
+  return new SockhopError(
+    `SSH connection to ${cfg.hostName} failed: ${err.message}`,
+    "ssh-failed",
+    { cause: err },
+  );
+}

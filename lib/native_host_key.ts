@@ -1,0 +1,77 @@
+/** The native client's host key check: known_hosts, OpenSSH's policy, the question, the append. */
+
+import {
+  acceptsAnswer,
+  appendKnownHost,
+  checkHostKey,
+  decideHostKey,
+  fingerprint,
+  HostKeyError,
+  keyTypeLabel,
+  keyTypeOf,
+  unknownHostQuestion,
+} from "./known_hosts.ts";
+import type { Logger } from "./logger.ts";
+import type { Prompter } from "./prompt.ts";
+import type { SshConfig } from "./ssh_config.ts";
+
+export interface HostKeyCheck {
+  /** For ssh2's hostVerifier: resolves true to go on. Errors are kept for `failure()`. */
+  verify(blob: Uint8Array): Promise<boolean>;
+  /** Why the key was refused, if it was. */
+  failure(): Error | undefined;
+}
+
+/** Build the check for one hop. `insecure` accepts any key (--insecure-accept-any-host-key). */
+export function hostKeyCheck(
+  config: SshConfig,
+  prompter: Prompter,
+  logger: Logger,
+  insecure: boolean,
+): HostKeyCheck {
+  let error: Error | undefined;
+  const host = config.hostName;
+  const port = config.port;
+  const files = [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles];
+  return {
+    failure: () => error,
+    async verify(blob) {
+      const label = `${keyTypeLabel(keyTypeOf(blob))} ${fingerprint(blob)}`;
+      if (insecure) {
+        logger.warn(
+          `--insecure-accept-any-host-key: accepting ${host}'s key ${label} without checking it`,
+        );
+        return true;
+      }
+      const result = checkHostKey({ host, port, keyBlob: blob, files });
+      const decision = decideHostKey(result, config.strictHostKeyChecking, config.batchMode);
+      logger.debug("ssh", `host key ${label}: ${result.status}, ${decision}`);
+      const userFile = config.userKnownHostsFiles[0] ?? "~/.ssh/known_hosts";
+      try {
+        if (decision === "accept") return true;
+        if (decision === "refuse") throw new HostKeyError(result, host, port, blob, userFile);
+        if (decision === "ask") {
+          const others = result.status === "unknown" ? result.otherTypes : [];
+          let answer = await prompter.ask(unknownHostQuestion(host, port, blob, others), {
+            secret: false,
+            confirm: true,
+          });
+          while (!acceptsAnswer(answer, blob) && !/^no?$/i.test(answer.trim())) {
+            answer = await prompter.ask("Please type 'yes', 'no' or the fingerprint: ", {
+              secret: false,
+            });
+          }
+          if (!acceptsAnswer(answer, blob)) {
+            throw new HostKeyError(result, host, port, blob, userFile);
+          }
+        }
+        appendKnownHost({ file: userFile, host, port, keyBlob: blob, hash: config.hashKnownHosts });
+        logger.info(`Permanently added ${host} (${label}) to ${userFile}`);
+        return true;
+      } catch (err) {
+        error = err as Error;
+        return false;
+      }
+    },
+  };
+}
