@@ -24,6 +24,11 @@ export async function cmdConnect(args: string[]): Promise<number> {
   try {
     await connectTransport(transport, logger, signals.signal);
     return signals.received() ?? 0;
+  } catch (err) {
+    // After Ctrl-C (or SIGTERM) whatever failed next is a consequence: exit as interrupted.
+    const interrupted = signals.received();
+    if (interrupted) return interrupted;
+    throw err;
   } finally {
     signals.dispose();
   }

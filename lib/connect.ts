@@ -32,9 +32,22 @@ export interface ProgramStream extends SessionStream {
 
 /** The program backend as a Transport: one ssh/plink process per stream. */
 export function programTransport(route: ProgramRoute, logger: Logger): Transport {
+  const started = new Set<SshProcess>();
   return {
-    open: () => openProgramStream(route, logger),
-    close: () => Promise.resolve(),
+    async open() {
+      return await openProgramStream(route, logger, (ssh) => {
+        started.add(ssh);
+        ssh.exited.then(() => started.delete(ssh));
+      });
+    },
+    close() {
+      // Interrupted while connecting: no ssh is left behind (unless --exit-ssh=no).
+      for (const ssh of started) {
+        if (route.exitSsh) ssh.kill();
+        else ssh.release();
+      }
+      return Promise.resolve();
+    },
   };
 }
 
@@ -45,7 +58,7 @@ export async function connectTransport(
   signal?: AbortSignal,
 ): Promise<RelayResult> {
   try {
-    const { stream, finish } = await transport.open();
+    const { stream, finish } = await _untilAborted(transport.open(), signal);
     const t0 = performance.now();
     const result = await relay(fromStdio(), stream, signal ? { signal } : {});
     const seconds = (performance.now() - t0) / 1000;
@@ -67,9 +80,11 @@ export async function connectTransport(
 export async function openProgramStream(
   route: ProgramRoute,
   logger: Logger,
+  onStarted: (ssh: SshProcess) => void = () => {},
 ): Promise<ProgramStream> {
   const inv = buildSshInvocation(route);
   const ssh = await startSsh(inv, !route.exitSsh, logger);
+  onStarted(ssh);
   const chunks = ssh.child.stdout[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const marker = await readMarker(chunks);
   if (marker.noise.length) {
@@ -98,6 +113,17 @@ export async function openProgramStream(
       return status;
     },
   };
+}
+
+/** The promise, or an "Interrupted" error as soon as the signal aborts (Ctrl-C while connecting). */
+function _untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new SockhopError("Interrupted while connecting", "interrupted"));
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function _finish(result: RelayResult): RelayResult {

@@ -4,7 +4,7 @@
  */
 
 import net from "node:net";
-import type { Duplex as NodeDuplex } from "node:stream";
+import { Duplex as NodeDuplex } from "node:stream";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
@@ -132,9 +132,45 @@ function _forward(
             "ssh-failed",
           ),
         );
-      } else resolve(stream);
+      } else resolve(_deferWrites(stream));
     });
   });
+}
+
+/**
+ * The inner connection's socket is a channel of the outer one. ssh2's pure-JS
+ * chacha20-poly1305 writes the encrypted length before it finishes the packet and keeps its
+ * nonce in a module-wide buffer: a synchronous write into the outer connection, which
+ * encrypts with that same buffer, corrupts the inner packet. Deferring each write to a
+ * microtask lets the inner packet finish first; order is kept.
+ */
+function _deferWrites(channel: NodeDuplex): NodeDuplex {
+  const proxy: NodeDuplex = new NodeDuplex({
+    allowHalfOpen: true,
+    read() {
+      channel.resume();
+    },
+    write(chunk: Uint8Array, _encoding, callback) {
+      queueMicrotask(() => {
+        if (channel.write(chunk)) callback();
+        else channel.once("drain", () => callback());
+      });
+    },
+    final(callback) {
+      queueMicrotask(() => channel.end(callback));
+    },
+    destroy(err, callback) {
+      channel.destroy();
+      callback(err);
+    },
+  });
+  channel.on("data", (chunk: Uint8Array) => {
+    if (!proxy.push(chunk)) channel.pause();
+  });
+  channel.on("end", () => proxy.push(null));
+  channel.on("close", () => proxy.destroy());
+  channel.on("error", (err: Error) => proxy.destroy(err));
+  return proxy;
 }
 
 function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {

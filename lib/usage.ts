@@ -9,8 +9,21 @@ const COMMON = `Common options:
   -h, --help            show this help`;
 
 const ROUTE = `  --ssh=BACKEND         auto | native | paramiko | openssh | plink | a command line
-                        such as "ssh -x -c aes128-gcm@openssh.com" (default: auto, which
-                        is openssh: the native client is not built in yet)
+                        such as "ssh -x -c aes128-gcm@openssh.com" (default: auto: the
+                        built-in client, unless ~/.ssh/config needs ssh itself, e.g. a
+                        ProxyCommand or ControlMaster)
+  -F FILE               ssh config file instead of ~/.ssh/config and /etc/ssh/ssh_config
+  -i KEY                identity (private key) file; repeatable (default: none)
+  -o OPTION=VALUE       any ssh_config option; repeatable (default: none)
+  -J [USER@]HOST[:PORT] jump host(s), comma-separated (default: the config's ProxyJump)
+  -p PORT, -l USER      port and user, as with ssh (default: the URL's, then the config's)
+  (-F, -i, -o, -J are given to ssh as they are under --ssh=openssh)
+  --remote-socket=PATH  native only: reach this socket path on the remote host directly
+                        (direct-streamlocal), with no sockhop there (default: none)
+  --insecure-accept-any-host-key
+                        native only: trust any host key, for throwaway tests ONLY
+                        (default: off; host keys are checked against known_hosts)
+  --print-config        print the effective ssh settings for the host and exit
   --exit-ssh=yes|no     end the ssh process when sockhop ends (default: yes); no starts it
                         in its own session so a ControlMaster survives
   --remote-sockhop=LIST comma-separated commands to try on the remote host

@@ -63,6 +63,8 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Allow password logins (for a test user). */
   passwordAuth?: boolean;
+  /** Keyboard-interactive through PAM (root only; for a test user). */
+  kbdInteractive?: boolean;
 }
 
 async function _run(cmd: string, args: string[]): Promise<string> {
@@ -113,11 +115,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       `PidFile ${dir}/sshd.pid`,
       `AuthorizedKeysFile ${dir}/authorized_keys`,
       "StrictModes no",
-      "UsePAM no",
+      `UsePAM ${options.kbdInteractive ? "yes" : "no"}`,
       "PermitRootLogin yes",
       "PubkeyAuthentication yes",
       `PasswordAuthentication ${options.passwordAuth ? "yes" : "no"}`,
-      "KbdInteractiveAuthentication no",
+      `KbdInteractiveAuthentication ${options.kbdInteractive ? "yes" : "no"}`,
       "AllowTcpForwarding yes",
       "AllowStreamLocalForwarding yes",
       "X11Forwarding no",
