@@ -12,6 +12,7 @@ import {
 } from "./_cli.ts";
 import { keygen, requirePeer, type Sshd, startSshd, withTestUser } from "./_sshd.ts";
 import { markerWrapper, sockhopWrapper } from "./_remote.ts";
+import { exchange, startForward } from "./_forward.ts";
 
 const dec = new TextDecoder();
 const haveSshd = () => requirePeer("sshd", "/usr/sbin/sshd", "openssh-server");
@@ -483,3 +484,30 @@ function _sshdChildren(marker: string): number[] {
   }
   return pids;
 }
+
+Deno.test("native: forward carries every tunnel as a channel of one SSH connection", async () => {
+  if (!haveSshd()) return;
+  await using w = await world();
+  await using s = await startServe(["echo", "exec:cat"], w.env);
+  const fwd = await startForward(
+    [
+      w.url("echo"),
+      "--listen=tcp:127.0.0.1:0",
+      ...nativeArgs(w.sshd),
+      `--remote-sockhop=${w.wrapper}`,
+    ],
+    w.env,
+  );
+  const payloads = Array.from({ length: 20 }, () => randomBytes(8 * 1024 * 1024));
+  const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+  for (let i = 0; i < payloads.length; i++) {
+    assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);
+  }
+  assert.equal(
+    ((await w.sshd.log()).match(/Accepted publickey/g) ?? []).length,
+    1,
+    "one handshake",
+  );
+  assert.equal(await fwd.stop("SIGINT"), 130);
+  await s.stop();
+});
