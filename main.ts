@@ -11,12 +11,14 @@ import { cmdList } from "./cli/list.ts";
 import { cmdConnect } from "./cli/connect.ts";
 import { cmdProxy } from "./cli/proxy.ts";
 import { cmdForward } from "./cli/forward.ts";
+import { cmdPasswd } from "./cli/passwd.ts";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: cmdServe,
   list: cmdList,
   connect: cmdConnect,
   forward: cmdForward,
+  passwd: cmdPasswd,
   _proxy: cmdProxy,
 };
 

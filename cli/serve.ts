@@ -1,34 +1,98 @@
-/** `sockhop serve`: arguments to a running session. */
+/** `sockhop serve`: a session, and/or the built-in SSH server in front of the user's sessions. */
 
 import { UsageError } from "../lib/errors.ts";
 import { validateSessionName } from "../lib/sessions.ts";
-import { parseServeTarget, serve } from "../lib/serve.ts";
-import { help, onSignals, parseCommand, setup } from "./common.ts";
+import { parseServeTarget, serve, type Serving } from "../lib/serve.ts";
+import { startSshListeners } from "../lib/ssh_listeners.ts";
+import { defaultEnv } from "../lib/ssh_config.ts";
+import { help, onSignals, parseCommand, setup, yesNo } from "./common.ts";
+
+const SERVE_OPTIONS = {
+  "bind-ssh": { type: "string", multiple: true },
+  "bind-tcp": { type: "string", multiple: true },
+  "ssh-upgrade": { type: "string" },
+  "bind-tcp-raw": { type: "string" },
+  "ssh-host-key": { type: "string", multiple: true },
+  "authorized-keys": { type: "string" },
+  "password-file": { type: "string" },
+  auth: { type: "string" },
+  "login-grace-time": { type: "string" },
+} as const;
 
 export async function cmdServe(args: string[]): Promise<number> {
   const execAt = args.findIndex((a) => a.startsWith("exec:"));
   const head = execAt >= 0 ? args.slice(0, execAt) : args;
-  const { values, positionals } = parseCommand("serve", head, {});
+  const { values, positionals } = parseCommand("serve", head, SERVE_OPTIONS);
   if (values.help) return help("serve");
   const targetWords = execAt >= 0
     ? [...positionals.slice(1), ...args.slice(execAt)]
     : positionals.slice(1);
   const name = positionals[0];
-  if (name === undefined) throw new UsageError("Missing NAME: sockhop serve NAME TARGET", "serve");
+  const sshWanted = (values["bind-ssh"]?.length ?? 0) + (values["bind-tcp"]?.length ?? 0) > 0;
+  if (name === undefined && !sshWanted) {
+    throw new UsageError(
+      "Missing NAME: sockhop serve NAME TARGET (or serve --bind-ssh=HOST:PORT)",
+      "serve",
+    );
+  }
   if (execAt >= 0 && positionals.length > 1) {
     throw new UsageError(
       `Unexpected ${JSON.stringify(positionals[1])} before the exec: TARGET`,
       "serve",
     );
   }
-  validateSessionName(name);
-  const target = parseServeTarget(targetWords);
+  if (name !== undefined) validateSessionName(name);
+  const target = name !== undefined ? parseServeTarget(targetWords) : undefined;
+  if (values.auth !== undefined && values.auth !== "none" && values.auth !== "default") {
+    throw new UsageError(
+      `--auth=${values.auth}: use default (keys and --password-file) or none`,
+      "serve",
+    );
+  }
+  const grace = Number(values["login-grace-time"] ?? "30");
+  if (!(grace > 0)) {
+    throw new UsageError("--login-grace-time must be a number of seconds above 0", "serve");
+  }
   const { logger, dirs } = setup(values);
   const signals = onSignals();
-  const serving = await serve({ dirs, name, target, logger });
-  logger.info(`session ${name} at ${serving.path}`);
-  signals.signal.addEventListener("abort", () => serving.close());
-  await serving.done;
-  signals.dispose();
-  return 0;
+  let serving: Serving | undefined;
+  try {
+    if (name !== undefined && target) {
+      serving = await serve({ dirs, name, target, logger });
+      logger.info(`session ${name} at ${serving.path}`);
+    }
+    const env = defaultEnv();
+    const ssh = sshWanted
+      ? await startSshListeners({
+        bindSsh: values["bind-ssh"] ?? [],
+        bindTcp: values["bind-tcp"] ?? [],
+        sshUpgrade: yesNo(values["ssh-upgrade"], "--ssh-upgrade", true),
+        bindTcpRaw: yesNo(values["bind-tcp-raw"], "--bind-tcp-raw", false),
+        hostKeyFiles: values["ssh-host-key"] ?? [],
+        ...(values["authorized-keys"] ? { authorizedKeys: values["authorized-keys"] } : {}),
+        ...(values["password-file"] ? { passwordFile: values["password-file"] } : {}),
+        authNone: values.auth === "none",
+        loginGraceSeconds: grace,
+        ...(name !== undefined ? { session: name } : {}),
+        dirs,
+        user: env.localUser,
+        home: env.home,
+        logger,
+      })
+      : undefined;
+    for (const a of ssh?.addresses ?? []) logger.info(`listening on ${a}`);
+    const stopped = new Promise<void>((r) =>
+      signals.signal.addEventListener("abort", () => r(), { once: true })
+    );
+    await Promise.race([serving?.done ?? new Promise<void>(() => {}), stopped]);
+    ssh?.close();
+    serving?.close();
+    await serving?.done;
+    return 0;
+  } catch (err) {
+    serving?.close();
+    throw err;
+  } finally {
+    signals.dispose();
+  }
 }

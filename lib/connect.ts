@@ -6,7 +6,7 @@ import { type MarkerResult, readMarker } from "./marker.ts";
 import { remoteFailure } from "./remote_failure.ts";
 import { relay, type RelayResult } from "./relay.ts";
 import type { SessionStream, Transport } from "./transport.ts";
-import { fromNodeStreams, fromStdio, withPrefix } from "./streams.ts";
+import { fromNodeStreams, fromStdio, nodeChunks, withPrefix } from "./streams.ts";
 import {
   buildSshInvocation,
   type SshDestination,
@@ -85,7 +85,7 @@ export async function openProgramStream(
   const inv = buildSshInvocation(route);
   const ssh = await startSsh(inv, !route.exitSsh, logger);
   onStarted(ssh);
-  const chunks = ssh.child.stdout[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  const chunks = nodeChunks(ssh.child.stdout);
   const marker = await readMarker(chunks);
   if (marker.noise.length) {
     logger.debug("ssh", `discarded ${marker.noise.length} bytes before the marker:`);

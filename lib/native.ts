@@ -11,7 +11,7 @@ import { SockhopError } from "./errors.ts";
 import { readMarker } from "./marker.ts";
 import { connectNative, type NativeConnection, type NativeRoute } from "./native_connect.ts";
 import { remoteFailure } from "./remote_failure.ts";
-import { fromNodeStreams, withPrefix } from "./streams.ts";
+import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
 
 export interface NativeTransportOptions extends NativeRoute {
@@ -72,7 +72,7 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
       let status = -1;
       channel.on("exit", (code: number | null) => status = code ?? 255);
       const closed = new Promise<void>((r) => channel.once("close", () => r()));
-      const chunks = channel[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+      const chunks = nodeChunks(channel);
       const marker = await readMarker(chunks);
       if (marker.noise.length) {
         logger.debug("ssh", `discarded ${marker.noise.length} bytes before the marker:`);

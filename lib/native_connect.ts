@@ -276,7 +276,7 @@ async function _connectOne(
       username: cfg.user,
       host: cfg.hostName,
       port: cfg.port,
-      ident: `SSH-2.0-sockhop_${VERSION}`,
+      ident: `sockhop_${VERSION}`,
       readyTimeout: 120_000,
       keepaliveInterval: cfg.serverAliveInterval * 1000,
       keepaliveCountMax: cfg.serverAliveCountMax,

@@ -117,9 +117,20 @@ export function fromNodeStreams(
   };
 }
 
+/**
+ * Chunks of a node readable. Its own async iterator destroys the stream when the iteration
+ * ends, which for a duplex (socket, SSH channel) would cut the other direction: half-close
+ * needs `destroyOnReturn: false`.
+ */
+export function nodeChunks(readable: Readable): AsyncIterator<Uint8Array> {
+  return readable.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]() as AsyncIterator<
+    Uint8Array
+  >;
+}
+
 async function* _nodeChunks(readable: Readable, isClosed: () => boolean) {
   try {
-    for await (const chunk of readable) {
+    for await (const chunk of readable.iterator({ destroyOnReturn: false })) {
       yield chunk instanceof Uint8Array ? chunk : new TextEncoder().encode(String(chunk));
     }
   } catch (err) {

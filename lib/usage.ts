@@ -38,9 +38,11 @@ export const HELP: Readonly<Record<string, string>> = {
 
 Usage:
   sockhop serve NAME TARGET          publish TARGET as session NAME
+  sockhop serve --bind-ssh=HOST:PORT an SSH server in front of all your sessions
   sockhop list [--json]              show the sessions on this host
   sockhop connect URL|NAME|FILE      the session as a byte stream on stdin/stdout
   sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
+  sockhop passwd [USER]              set a password for the built-in SSH server
   sockhop help COMMAND               options of a command
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
@@ -49,6 +51,7 @@ URL:    ssh://[user[:password]@]host[:port]/NAME[?proxy_host=H&proxy_port=P&prox
 
 Exit status: 0 done, 1 failed, 2 bad usage, 130/143 interrupted by SIGINT/SIGTERM.`,
   serve: `Usage: sockhop serve [OPTIONS] NAME TARGET
+       sockhop serve [OPTIONS] [NAME TARGET] --bind-ssh=HOST:PORT
 
 Publish TARGET as the session NAME: a socket <socket dir>/<hostname>-NAME (dir 0700,
 socket 0600). Many clients at once; SIGINT/SIGTERM removes the socket.
@@ -59,6 +62,30 @@ TARGET:
   tcp:HOST:PORT           a TCP service
   unix:PATH               a unix socket service
 
+The built-in SSH server (for hosts with no sshd); with NAME it serves that session only,
+without NAME every session of this user, xpra's included:
+  --bind-ssh=[HOST:]PORT  accept SSH there; repeatable (host default 127.0.0.1; another
+                          address prints the host key fingerprints) (default: none)
+  --bind-tcp=[HOST:]PORT  accept TCP there; repeatable (default: none)
+  --ssh-upgrade=yes|no    on --bind-tcp, serve connections that start with "SSH-" as SSH
+                          (default: yes); others are relayed raw to NAME
+  --bind-tcp-raw=yes|no   allow raw relaying on a non-loopback --bind-tcp (default: no)
+  --ssh-host-key=FILE     host key (mode 0600); repeatable (default: ed25519 and RSA keys
+                          generated on first use in ~/.config/sockhop)
+  --authorized-keys=FILE  public keys that may log in (default: ~/.ssh/authorized_keys)
+  --password-file=FILE    scrypt password hashes written by sockhop passwd (default: none)
+  --auth=default|none     none: no authentication, loopback only (default: default)
+  --login-grace-time=SEC  time to log in before the connection is closed (default: 30)
+Only this user may log in; 6 authentication attempts per connection.
+
+${COMMON}`,
+  passwd: `Usage: sockhop passwd [--password-file=FILE] [USER]
+
+Add or replace USER's password (default: you) for serve --password-file. The password is
+asked on the terminal without echo, or read from stdin's first line; never from the
+command line. Stored as a salted scrypt hash, file mode 0600.
+
+  --password-file=FILE  (default: ~/.config/sockhop/passwords)
 ${COMMON}`,
   list: `Usage: sockhop list [OPTIONS]
 

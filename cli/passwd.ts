@@ -1,0 +1,38 @@
+/** `sockhop passwd`: add or replace a user's entry in the built-in server's password file. */
+
+import { UsageError } from "../lib/errors.ts";
+import { writePasswordEntry } from "../lib/password_file.ts";
+import { configDir } from "../lib/host_keys.ts";
+import { defaultEnv } from "../lib/ssh_config.ts";
+import { makePrompter } from "../lib/prompt.ts";
+import { help, out, parseCommand } from "./common.ts";
+
+export async function cmdPasswd(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand("passwd", args, {
+    "password-file": { type: "string" },
+  });
+  if (values.help) return help("passwd");
+  if (positionals.length > 1) {
+    throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "passwd");
+  }
+  const user = positionals[0] ?? defaultEnv().localUser;
+  const file = values["password-file"] ?? `${configDir(Deno.env)}/passwords`;
+  let password: string;
+  if (Deno.stdin.isTerminal()) {
+    const prompter = makePrompter({ batchMode: false, env: Deno.env });
+    password = await prompter.ask(`New password for ${user}: `, { secret: true });
+    const again = await prompter.ask("Again: ", { secret: true });
+    if (again !== password) {
+      throw new UsageError("The two passwords differ: nothing was changed", "passwd");
+    }
+  } else {
+    password = (await new Response(Deno.stdin.readable).text()).split(/\r?\n/)[0] ?? "";
+  }
+  if (password.length < 8) {
+    throw new UsageError("A password needs at least 8 characters: nothing was changed", "passwd");
+  }
+  Deno.mkdirSync(file.slice(0, file.lastIndexOf("/")) || ".", { recursive: true, mode: 0o700 });
+  writePasswordEntry(file, user, password);
+  out(`Password for ${user} written to ${file}\n`);
+  return 0;
+}

@@ -1,0 +1,267 @@
+/**
+ * The built-in SSH server (`serve --bind-ssh`): ssh2's Server, restricted to what sockhop
+ * needs. Session channels whose exec is a `_proxy` command, and direct-streamlocal to this
+ * user's session sockets, each relayed in-process; everything else refused. Caps on
+ * unauthenticated connections, a login grace time, one log line per connection.
+ */
+
+import net from "node:net";
+// @ts-types="@types/ssh2"
+import ssh2 from "ssh2";
+import type { Logger } from "./logger.ts";
+import { MARKER_OK, markerErr } from "./marker.ts";
+import { type Duplex, relay } from "./relay.ts";
+import { connectSession } from "./session_socket.ts";
+import { openSession, type SessionDirs } from "./sessions.ts";
+import { fromNodeStreams } from "./streams.ts";
+import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
+import { parseExecCommand, type ProxyRequest } from "./server_exec.ts";
+import type { HostKey } from "./host_keys.ts";
+import { VERSION } from "./usage.ts";
+
+export const SERVER_ALGORITHMS = Object.freeze({
+  kex: [
+    "curve25519-sha256",
+    "curve25519-sha256@libssh.org",
+    "diffie-hellman-group16-sha512",
+    "diffie-hellman-group18-sha512",
+  ],
+  serverHostKey: ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"],
+  cipher: [
+    "chacha20-poly1305@openssh.com",
+    "aes128-gcm@openssh.com",
+    "aes256-gcm@openssh.com",
+    "aes128-ctr",
+    "aes192-ctr",
+    "aes256-ctr",
+  ],
+  hmac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"],
+  compress: ["none"],
+});
+
+export interface SshServerOptions {
+  readonly hostKeys: readonly HostKey[];
+  readonly auth: ServerAuthConfig;
+  readonly dirs: SessionDirs;
+  /** Only this session (serve NAME ... --bind-ssh); undefined: every session of the user. */
+  readonly only?: string;
+  readonly loginGraceSeconds: number;
+  readonly maxUnauthenticated: number;
+  readonly maxUnauthenticatedPerSource: number;
+  readonly logger: Logger;
+}
+
+export interface SshServer {
+  /** Serve a connected socket (from a listener or the TCP upgrade sniffer). */
+  handle(socket: net.Socket): void;
+  close(): void;
+}
+
+export function createSshServer(options: SshServerOptions): SshServer {
+  const { logger } = options;
+  const server = new ssh2.Server({
+    hostKeys: options.hostKeys.map((k) => k.pem),
+    ident: `sockhop_${VERSION}`,
+    algorithms: SERVER_ALGORITHMS as unknown as ssh2.Algorithms,
+  });
+  let unauthenticated = 0;
+  const perSource = new Map<string, number>();
+  const open = new Set<ssh2.Connection>();
+  /** Releases of the unauthenticated count, by source address:port. */
+  const pending = new Map<string, () => void>();
+  server.on("connection", (client, info) => {
+    const source = `${info.ip}:${info.port}`;
+    const release = pending.get(source) ?? (() => {});
+    open.add(client);
+    _serveClient(client, source, info.ip, options, release, () => {
+      release();
+      pending.delete(source);
+      open.delete(client);
+    });
+  });
+  server.on("error", (err: Error) => logger.warn(`ssh server: ${err.message}`));
+  return {
+    handle(socket) {
+      const ip = socket.remoteAddress ?? "?";
+      const fromIp = perSource.get(ip) ?? 0;
+      if (
+        unauthenticated >= options.maxUnauthenticated ||
+        fromIp >= options.maxUnauthenticatedPerSource
+      ) {
+        logger.info(`ssh ${ip}: dropped: too many unauthenticated connections`);
+        socket.destroy();
+        return;
+      }
+      unauthenticated++;
+      perSource.set(ip, fromIp + 1);
+      let counted = true;
+      const release = () => {
+        if (!counted) return;
+        counted = false;
+        unauthenticated--;
+        const n = (perSource.get(ip) ?? 1) - 1;
+        if (n) perSource.set(ip, n);
+        else perSource.delete(ip);
+      };
+      socket.once("close", release);
+      (socket as net.Socket & { _sockhopAuthenticated?: () => void })._sockhopAuthenticated =
+        release;
+      server.injectSocket(socket);
+    },
+    close() {
+      for (const c of open) c.end();
+      server.close();
+    },
+  };
+}
+
+function _serveClient(
+  client: ssh2.Connection,
+  source: string,
+  ip: string,
+  options: SshServerOptions,
+  onAuthenticated: () => void,
+  onClose: () => void,
+) {
+  const { logger } = options;
+  const t0 = performance.now();
+  const state: AuthState = { method: "-", user: "-", failures: 0 };
+  const stats = { up: 0, down: 0, sessions: new Set<string>() };
+  let why = "client closed";
+  let authenticated = false;
+  const grace = setTimeout(() => {
+    why = `no login within ${options.loginGraceSeconds} s`;
+    client.end();
+  }, options.loginGraceSeconds * 1000);
+  client.on("authentication", (ctx) => {
+    if (authenticate(ctx, options.auth, state, ip, logger)) {
+      why = "too many authentication failures";
+      client.end();
+    }
+  });
+  client.on("ready", () => {
+    authenticated = true;
+    clearTimeout(grace);
+    onAuthenticated();
+    client.on("session", (accept) => {
+      const session = accept();
+      session.on("exec", (acceptExec, reject, info) => {
+        const request = parseExecCommand(info.command);
+        if (
+          !request ||
+          (options.only !== undefined && request.name !== options.only && request.name !== "")
+        ) {
+          logger.info(`ssh ${source}: refused exec ${JSON.stringify(info.command.slice(0, 200))}`);
+          reject?.();
+          return;
+        }
+        const channel = acceptExec();
+        _proxy(channel, request, options, stats, logger, source);
+      });
+      for (const what of ["pty", "shell", "subsystem", "x11", "auth-agent", "signal"] as const) {
+        session.on(what as "pty", (_accept: unknown, reject: (() => void) | undefined) => {
+          logger.info(`ssh ${source}: refused ${what}`);
+          reject?.();
+        });
+      }
+      session.on("env", (accept, reject, info) => {
+        if (/^(LANG|LC_[A-Z]+)$/.test(info.key)) accept?.();
+        else reject?.();
+      });
+    });
+    client.on("openssh.streamlocal", (accept, reject, info) => {
+      const allowed = options.dirs.dirs.some((d) => info.socketPath.startsWith(`${d}/`)) &&
+        !info.socketPath.includes("/../") &&
+        (options.only === undefined || info.socketPath.endsWith(`-${options.only}`));
+      if (!allowed) {
+        logger.info(`ssh ${source}: refused direct-streamlocal to ${info.socketPath}`);
+        reject();
+        return;
+      }
+      connectSession(info.socketPath).then((conn) => {
+        const channel = accept();
+        stats.sessions.add(info.socketPath.split("/").pop()!);
+        _relayChannel(channel, conn, stats, false);
+      }, () => reject());
+    });
+    client.on("tcpip", (_accept, reject) => {
+      logger.info(`ssh ${source}: refused TCP forwarding`);
+      reject();
+    });
+    client.on("request", (_accept, reject, name) => {
+      logger.info(`ssh ${source}: refused global request ${name}`);
+      reject?.();
+    });
+  });
+  client.on("error", (err: Error) => {
+    why = err.message;
+  });
+  client.on("close", () => {
+    clearTimeout(grace);
+    onClose();
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    logger.info(
+      `ssh ${source}: user=${state.user} method=${authenticated ? state.method : "-"} session=${
+        [...stats.sessions].join(",") || "-"
+      } in=${stats.up} out=${stats.down} ${seconds}s ended: ${why}`,
+    );
+  });
+}
+
+async function _proxy(
+  channel: ssh2.ServerChannel,
+  request: ProxyRequest,
+  options: SshServerOptions,
+  stats: { up: number; down: number; sessions: Set<string> },
+  logger: Logger,
+  source: string,
+) {
+  const name = request.name || options.only || "";
+  try {
+    const { conn } = await openSession(options.dirs, name, connectSession);
+    stats.sessions.add(name);
+    if (request.kind === "sockhop") channel.write(MARKER_OK);
+    await _relayChannel(channel, conn, stats, true);
+  } catch (err) {
+    logger.info(`ssh ${source}: _proxy ${name}: ${(err as Error).message}`);
+    if (request.kind === "sockhop") channel.write(markerErr((err as Error).message));
+    else channel.stderr.write(`${(err as Error).message}\n`);
+    channel.exit(1);
+    channel.end();
+  }
+}
+
+async function _relayChannel(
+  channel: ssh2.ServerChannel,
+  session: Duplex,
+  stats: { up: number; down: number },
+  withStatus: boolean,
+) {
+  const base = fromNodeStreams(channel, channel, () => channel.close());
+  const end: Duplex = {
+    ...base,
+    closeWrite() {
+      // The session is done: exit status first, then EOF, as a process would.
+      if (withStatus) channel.exit(0);
+      return base.closeWrite();
+    },
+  };
+  await relay(end, session, {
+    onBytes: (dir, n) => {
+      if (dir === "aToB") stats.up += n;
+      else stats.down += n;
+    },
+  });
+}
+
+/** Listen for SSH on host:port. */
+export function listenSsh(server: SshServer, host: string, port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const listener = net.createServer({ allowHalfOpen: true }, (sock) => server.handle(sock));
+    listener.once("error", reject);
+    listener.listen(port, host, () => {
+      listener.off("error", reject);
+      resolve(listener);
+    });
+  });
+}
