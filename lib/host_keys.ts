@@ -21,18 +21,19 @@ export function configDir(env: { get(key: string): string | undefined }): string
   return `${xdg || `${env.get("HOME") ?? ""}/.config`}/sockhop`;
 }
 
-/** Load the given key files, or the generated ones (creating them on first use). */
-export function loadHostKeys(files: readonly string[], dir: string): HostKey[] {
+/**
+ * Load the given key files, or the generated ones (created on first use): ed25519 always, RSA
+ * (3072 bits) with `rsa`, for clients too old for ed25519.
+ */
+export function loadHostKeys(files: readonly string[], dir: string, rsa: boolean): HostKey[] {
   if (files.length) return files.map(_load);
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys: HostKey[] = [];
-  for (
-    const [type, name, opts] of [["ed25519", "ssh_host_ed25519_key", {}], [
-      "rsa",
-      "ssh_host_rsa_key",
-      { bits: 3072 },
-    ]] as const
-  ) {
+  const wanted = [
+    ["ed25519", "ssh_host_ed25519_key", {}],
+    ["rsa", "ssh_host_rsa_key", { bits: 3072 }],
+  ] as const;
+  for (const [type, name, opts] of wanted.filter(([t]) => t === "ed25519" || rsa)) {
     const path = `${dir}/${name}`;
     try {
       Deno.lstatSync(path);

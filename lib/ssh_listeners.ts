@@ -16,6 +16,7 @@ export interface SshListenOptions {
   readonly sshUpgrade: boolean;
   readonly bindTcpRaw: boolean;
   readonly hostKeyFiles: readonly string[];
+  readonly rsaHostKey: boolean;
   readonly authorizedKeys?: string;
   readonly passwordFile?: string;
   readonly authNone: boolean;
@@ -65,7 +66,7 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
   const addresses: string[] = [];
   let server: ReturnType<typeof createSshServer> | undefined;
   if (wantSsh) {
-    const hostKeys = loadHostKeys(o.hostKeyFiles, configDir(Deno.env));
+    const hostKeys = loadHostKeys(o.hostKeyFiles, configDir(Deno.env), o.rsaHostKey);
     for (const k of hostKeys) o.logger.info(`host key ${k.type} ${k.fingerprint} (${k.path})`);
     if (exposed.length) {
       o.logger.info(

@@ -70,8 +70,10 @@ without NAME every session of this user, xpra's included:
   --ssh-upgrade=yes|no    on --bind-tcp, serve connections that start with "SSH-" as SSH
                           (default: yes); others are relayed raw to NAME
   --bind-tcp-raw=yes|no   allow raw relaying on a non-loopback --bind-tcp (default: no)
-  --ssh-host-key=FILE     host key (mode 0600); repeatable (default: ed25519 and RSA keys
+  --ssh-host-key=FILE     host key (mode 0600); repeatable (default: an ed25519 key
                           generated on first use in ~/.config/sockhop)
+  --rsa-host-key=yes|no   also generate and offer an RSA key, for clients too old for
+                          ed25519 (default: no)
   --authorized-keys=FILE  public keys that may log in (default: ~/.ssh/authorized_keys)
   --password-file=FILE    scrypt password hashes written by sockhop passwd (default: none)
   --auth=default|none     none: no authentication, loopback only (default: default)
