@@ -278,6 +278,9 @@ async function _connectOne(
       port: cfg.port,
       ident: `sockhop_${VERSION}`,
       readyTimeout: 120_000,
+      // direct-streamlocal works with any server that has it (sockhop's own too), not only
+      // with those whose version string says OpenSSH.
+      strictVendor: false,
       keepaliveInterval: cfg.serverAliveInterval * 1000,
       keepaliveCountMax: cfg.serverAliveCountMax,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {

@@ -82,7 +82,8 @@ export async function startServe(
   })();
   const outDone = child.stdout.pipeTo(new WritableStream());
   const deadline = Date.now() + 15000;
-  while (!/ at (\/\S+)/.test(log)) {
+  const ready = args.some((a) => a.startsWith("--bind-")) ? /listening on / : / at (\/\S+)/;
+  while (!ready.test(log)) {
     const status = await Promise.race([child.status, new Promise((r) => setTimeout(r, 50))]);
     if (status || Date.now() > deadline) {
       if (!status) child.kill("SIGKILL");

@@ -1,0 +1,354 @@
+/** The built-in SSH server against real clients: OpenSSH ssh, sshpass, plink, ssh-audit. */
+
+import assert from "node:assert/strict";
+import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import { keygen, requirePeer } from "./_sshd.ts";
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+async function run(
+  cmd: string,
+  args: string[],
+  opts: { stdin?: Uint8Array; env?: Record<string, string> } = {},
+) {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    ...(opts.env ? { env: opts.env } : {}),
+  }).spawn();
+  const w = child.stdin.getWriter();
+  const writing = (async () => {
+    if (opts.stdin) await w.write(opts.stdin).catch(() => {});
+    await w.close().catch(() => {});
+  })();
+  const [out] = await Promise.all([child.output(), writing]);
+  return { code: out.code, stdout: out.stdout, stderr: dec.decode(out.stderr) };
+}
+
+/** A world: socket dir, config dir, a client key authorized, and a server started with ARGS. */
+async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}) {
+  const dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  const key = `${dir}/client`;
+  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
+  const pwArgs: string[] = [];
+  let password = "";
+  if (extra.passwordFile) {
+    password = `pw-${crypto.randomUUID()}`;
+    const r = await runSockhop(["passwd", `--password-file=${dir}/passwords`], {
+      env,
+      stdin: enc.encode(password + "\n"),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    pwArgs.push(`--password-file=${dir}/passwords`);
+  }
+  const server = await startServe([
+    `--authorized-keys=${dir}/authorized_keys`,
+    ...pwArgs,
+    ...serveArgs,
+  ], env);
+  const ssh = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())?.[1];
+  const tcp = /listening on tcp:127\.0\.0\.1:(\d+)/.exec(server.log())?.[1];
+  const fp = /host key ED25519 (SHA256:\S+)/.exec(server.log())![1]!;
+  const user = Deno.env.get("USER") ?? "root";
+  const sshWords = (port: string) => [
+    "-F",
+    "/dev/null",
+    "-i",
+    key,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+    "-p",
+    port,
+    `${user}@127.0.0.1`,
+  ];
+  return {
+    dir,
+    env,
+    key,
+    server,
+    password,
+    fp,
+    user,
+    sshPort: ssh ?? "",
+    tcpPort: tcp ?? "",
+    sshWords,
+    async [Symbol.asyncDispose]() {
+      await server.stop();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("server: ssh -> exec sockhop _proxy NAME, 64 MiB each way; --bind-tcp upgrade too", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using w = await world([
+    "--bind-ssh=127.0.0.1:0",
+    "--bind-tcp=127.0.0.1:0",
+    "sum",
+    "exec:sha256sum",
+  ]);
+  const data = randomBytes(64 * 1024 * 1024);
+  for (const port of [w.sshPort, w.tcpPort]) {
+    const r = await run("ssh", [...w.sshWords(port), "sockhop", "_proxy", "sum"], { stdin: data });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(dec.decode(r.stdout), `SOCKHOP/1 OK\n${await sha256(data)}  -\n`);
+  }
+  await Deno.writeFile(`${w.dir}/down.bin`, data);
+  await using down = await startServe(["down", "exec:cat", `${w.dir}/down.bin`], w.env);
+  const r = await run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "down"]);
+  assert.notEqual(r.code, 0, "the server serves only its own session");
+  assert.match(r.stderr, /exec request failed/);
+  await down.stop();
+  assert.match(
+    w.server.log(),
+    /ssh 127\.0\.0\.1:\d+: user=\S+ method=publickey session=sum in=67108864 out=\d+ [\d.]+s ended: /,
+  );
+});
+
+Deno.test("server: a gateway to every session; raw TCP relayed on loopback; direct-streamlocal", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0"]);
+  await using s = await startServe(["down", "exec:echo", "hello from down"], w.env);
+  const r = await run("ssh", [...w.sshWords(w.sshPort), "/opt/anything/sockhop", "_proxy", "down"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(dec.decode(r.stdout), "SOCKHOP/1 OK\nhello from down\n");
+  const missing = await run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "nope"]);
+  assert.equal(missing.code, 1);
+  assert.match(
+    dec.decode(missing.stdout),
+    /^SOCKHOP\/1 ERR No session "nope"; sessions here: down/,
+  );
+  // sockhop's own native client through the gateway, and its direct-streamlocal.
+  const nat = await runSockhop([
+    "connect",
+    `ssh://${w.user}@127.0.0.1:${w.sshPort}/down`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    w.key,
+    "-o",
+    "IdentitiesOnly=yes",
+    "--insecure-accept-any-host-key",
+  ], { env: w.env });
+  assert.equal(nat.code, 0, nat.stderr);
+  assert.equal(dec.decode(nat.stdout), "hello from down\n");
+  assert.match(nat.stderr, /insecure-accept-any-host-key: accepting/);
+  const direct = await runSockhop([
+    "connect",
+    `ssh://${w.user}@127.0.0.1:${w.sshPort}/`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    w.key,
+    "--insecure-accept-any-host-key",
+    `--remote-socket=${w.dir}/s/${Deno.hostname()}-down`,
+  ], { env: w.env });
+  assert.equal(dec.decode(direct.stdout), "hello from down\n", direct.stderr);
+  await s.stop();
+});
+
+Deno.test("server: raw TCP on --bind-tcp reaches the session, server-speaks-first after 1 s", async () => {
+  await using w = await world(["--bind-tcp=127.0.0.1:0", "greet", "exec:sh", "-c", "echo hi; cat"]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(w.tcpPort) });
+  const buf = new Uint8Array(100);
+  const n = await conn.read(buf); // we send nothing: after a second the session speaks
+  assert.equal(dec.decode(buf.subarray(0, n!)), "hi\n");
+  await conn.write(enc.encode("ping"));
+  const m = await conn.read(buf);
+  assert.equal(dec.decode(buf.subarray(0, m!)), "ping");
+  conn.close();
+});
+
+Deno.test("server: password accounts with sshpass; plink; wrong key and password refused", async () => {
+  if (!requirePeer("sshpass") || !requirePeer("plink", "plink", "putty-tools")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "echo", "exec:cat"], {
+    passwordFile: true,
+  });
+  const pwWords = w.sshWords(w.sshPort).map((a) => a === "BatchMode=yes" ? "BatchMode=no" : a)
+    .filter((a, i, all) => a !== "-i" && all[i - 1] !== "-i");
+  const ok = await run("sshpass", [
+    "-e",
+    "ssh",
+    "-o",
+    "PubkeyAuthentication=no",
+    ...pwWords,
+    "sockhop",
+    "_proxy",
+    "echo",
+  ], {
+    stdin: enc.encode("via password"),
+    env: { ...w.env, SSHPASS: w.password },
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(dec.decode(ok.stdout), "SOCKHOP/1 OK\nvia password");
+  const bad = await run("sshpass", [
+    "-e",
+    "ssh",
+    "-o",
+    "PubkeyAuthentication=no",
+    ...pwWords,
+    "sockhop",
+    "_proxy",
+    "echo",
+  ], {
+    env: { ...w.env, SSHPASS: "wrong" },
+  });
+  assert.equal(bad.code, 5, "sshpass: wrong password");
+
+  const pwfile = `${w.dir}/plinkpw`;
+  await Deno.writeTextFile(pwfile, w.password, { mode: 0o600 });
+  const plink = await run("plink", [
+    "-ssh",
+    "-batch",
+    "-noagent",
+    "-P",
+    w.sshPort,
+    "-l",
+    w.user,
+    "-hostkey",
+    w.fp,
+    "-pwfile",
+    pwfile,
+    "127.0.0.1",
+    "sockhop _proxy echo",
+  ], { stdin: enc.encode("via plink") });
+  assert.equal(plink.code, 0, plink.stderr);
+  assert.equal(dec.decode(plink.stdout), "SOCKHOP/1 OK\nvia plink");
+
+  const other = `${w.dir}/other`;
+  await keygen(other);
+  const wrongKey = await run("ssh", [
+    ...w.sshWords(w.sshPort).map((a) => a === w.key ? other : a),
+    "sockhop",
+    "_proxy",
+    "echo",
+  ]);
+  assert.equal(wrongKey.code, 255);
+  assert.match(wrongKey.stderr, /Permission denied/);
+  assert.match(w.server.log(), /failed password for "\S+": wrong password/);
+  assert.match(w.server.log(), /failed publickey for "\S+": key not in authorized_keys/);
+});
+
+Deno.test("server: the seventh attempt disconnects; shell, pty and forwarding refused", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "echo", "exec:cat"]);
+  const keys: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    keys.push("-i", `${w.dir}/k${i}`);
+    await keygen(`${w.dir}/k${i}`);
+  }
+  const words = w.sshWords(w.sshPort).filter((a, i, all) => a !== "-i" && all[i - 1] !== "-i");
+  const many = await run("ssh", [...keys, ...words, "sockhop", "_proxy", "echo"]);
+  assert.equal(many.code, 255);
+  assert.match(w.server.log(), /too many authentication failures/);
+  assert.equal((w.server.log().match(/failed publickey/g) ?? []).length, 6);
+
+  const shell = await run("ssh", [...w.sshWords(w.sshPort)]);
+  assert.notEqual(shell.code, 0);
+  const pty = await run("ssh", ["-tt", ...w.sshWords(w.sshPort), "sockhop", "_proxy", "echo"], {
+    stdin: enc.encode("x"),
+  });
+  assert.match(w.server.log(), /refused pty/);
+  void pty;
+  const fwd = await run("ssh", [
+    "-o",
+    "ExitOnForwardFailure=yes",
+    "-L",
+    "127.0.0.1:0:127.0.0.1:22",
+    "-N",
+    ...w.sshWords(w.sshPort),
+  ]);
+  assert.equal(fwd.code, 255);
+  const sub = await run("ssh", ["-s", ...w.sshWords(w.sshPort), "sftp"]);
+  assert.notEqual(sub.code, 0);
+  assert.match(w.server.log(), /refused shell/);
+  assert.match(w.server.log(), /refused subsystem/);
+});
+
+Deno.test("server: garbage, truncated and oversized packets never crash it or disturb a transfer", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "echo", "exec:cat"]);
+  const data = randomBytes(32 * 1024 * 1024);
+  const transfer = run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "echo"], {
+    stdin: data,
+  });
+  const attacks: Uint8Array[] = [
+    randomBytes(70000),
+    enc.encode("SSH-2.0-evil\r\n"),
+    new Uint8Array([...enc.encode("SSH-2.0-evil\r\n"), 0xff, 0xff, 0xff, 0xf0, 1, 2, 3]),
+    new Uint8Array([...enc.encode("SSH-2.0-evil\r\n"), 0, 0, 0, 20, 4, 20]),
+    new Uint8Array([...enc.encode("SSH-2.0-evil\r\n"), ...randomBytes(100000)]),
+    enc.encode("GET / HTTP/1.1\r\n\r\n"),
+    enc.encode("SSH-".repeat(5000)),
+  ];
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(attacks.map(async (bytes) => {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: Number(w.sshPort) });
+      await c.write(bytes).catch(() => 0);
+      await new Promise((r) => setTimeout(r, 50));
+      c.close();
+    }));
+  }
+  const r = await transfer;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await sha256(r.stdout.subarray(13)), await sha256(data));
+  const after = await run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "echo"], {
+    stdin: enc.encode("still up"),
+  });
+  assert.equal(dec.decode(after.stdout), "SOCKHOP/1 OK\nstill up");
+});
+
+Deno.test("server: strict key exchange and ssh-audit with no failure", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client") || !requirePeer("ssh-audit")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "echo", "exec:cat"]);
+  const v = await run("ssh", [
+    "-vvv",
+    ...w.sshWords(w.sshPort).map((a) => a === "LogLevel=ERROR" ? "LogLevel=DEBUG3" : a),
+    "sockhop",
+    "_proxy",
+    "echo",
+  ]);
+  assert.match(v.stderr, /will use strict KEX ordering/);
+  assert.match(v.stderr, /Remote protocol version 2\.0, remote software version sockhop_\d/);
+  const audit = await run("ssh-audit", ["-n", "-p", w.sshPort, "127.0.0.1"]);
+  const text = dec.decode(audit.stdout);
+  assert.match(text, /sockhop/);
+  assert.doesNotMatch(text, /\[fail\]/, text);
+});
+
+Deno.test("server: loose host key permissions and --auth=none off loopback are refused", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  await keygen(`${dir}/hk`);
+  await Deno.chmod(`${dir}/hk`, 0o644);
+  const loose = await runSockhop([
+    "serve",
+    "--bind-ssh=127.0.0.1:0",
+    `--ssh-host-key=${dir}/hk`,
+    "x",
+    "exec:cat",
+  ], { env });
+  assert.equal(loose.code, 1);
+  assert.match(loose.stderr, /readable by others \(mode 644\): chmod 600/);
+  const none = await runSockhop(["serve", "--bind-ssh=0.0.0.0:0", "--auth=none", "x", "exec:cat"], {
+    env,
+  });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--auth=none is refused on a non-loopback address/);
+  const socks = [...Deno.readDirSync(`${dir}/s`)];
+  assert.deepEqual(socks.map((e) => e.name), [], "nothing left behind");
+});
