@@ -7,6 +7,7 @@ import {
   decideHostKey,
   fingerprint,
   HostKeyError,
+  hostEntryName,
   keyTypeLabel,
   keyTypeOf,
   unknownHostQuestion,
@@ -66,7 +67,7 @@ export function hostKeyCheck(
           }
         }
         appendKnownHost({ file: userFile, host, port, keyBlob: blob, hash: config.hashKnownHosts });
-        logger.info(`Permanently added ${host} (${label}) to ${userFile}`);
+        logger.info(`Permanently added ${hostEntryName(host, port)} (${label}) to ${userFile}`);
         return true;
       } catch (err) {
         error = err as Error;
