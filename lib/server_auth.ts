@@ -36,6 +36,11 @@ export function authenticate(
   source: string,
   logger: Logger,
 ): boolean {
+  if (state.failures >= MAX_AUTH_TRIES) {
+    // Already over the limit; requests the client sent before the disconnect are ignored.
+    ctx.reject([], false);
+    return true;
+  }
   state.user = ctx.username;
   const methods: ssh2.AuthenticationType[] = [
     ...(cfg.authorizedKeys ? ["publickey" as const] : []),
