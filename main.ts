@@ -6,20 +6,18 @@
 import { SockhopError, UsageError } from "./lib/errors.ts";
 import { HELP, VERSION } from "./lib/usage.ts";
 import { help, out } from "./cli/common.ts";
-import { cmdServe } from "./cli/serve.ts";
-import { cmdList } from "./cli/list.ts";
-import { cmdConnect } from "./cli/connect.ts";
-import { cmdProxy } from "./cli/proxy.ts";
-import { cmdForward } from "./cli/forward.ts";
-import { cmdPasswd } from "./cli/passwd.ts";
-
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  serve: cmdServe,
-  list: cmdList,
-  connect: cmdConnect,
-  forward: cmdForward,
-  passwd: cmdPasswd,
-  _proxy: cmdProxy,
+/**
+ * Each command's module is loaded only when it runs: `_proxy` starts for every connection and
+ * a local `connect` needs no SSH, so neither pays for loading ssh2 (about 100 ms).
+ */
+type Command = (args: string[]) => Promise<number>;
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import("./cli/serve.ts")).cmdServe,
+  list: async () => (await import("./cli/list.ts")).cmdList,
+  connect: async () => (await import("./cli/connect.ts")).cmdConnect,
+  forward: async () => (await import("./cli/forward.ts")).cmdForward,
+  passwd: async () => (await import("./cli/passwd.ts")).cmdPasswd,
+  _proxy: async () => (await import("./cli/proxy.ts")).cmdProxy,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -30,13 +28,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "help") return help(HELP[rest[0] ?? "main"] ? rest[0] ?? "main" : "main");
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = COMMANDS[command];
+  if (!load) {
     throw new UsageError(
       `Unknown command ${JSON.stringify(command)}: use serve, list, connect or forward`,
     );
   }
-  return await run(rest);
+  return await (await load())(rest);
 }
 
 if (import.meta.main) {

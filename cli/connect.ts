@@ -14,7 +14,7 @@ export async function cmdConnect(args: string[]): Promise<number> {
   }
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "connect");
   const { logger, dirs } = setup(values);
-  const route = buildRoute(where, values, dirs, logger);
+  const route = await buildRoute(where, values, dirs, logger);
   if (route.kind === "print") {
     out(route.text);
     return 0;

@@ -32,7 +32,7 @@ export async function cmdForward(args: string[]): Promise<number> {
       `listening on ${values.listen}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
     );
   }
-  const route = buildRoute(where, values, dirs, logger);
+  const route = await buildRoute(where, values, dirs, logger);
   if (route.kind === "print") {
     out(route.text);
     return 0;

@@ -13,8 +13,7 @@ import { parseSshOption, type SshChoice } from "../lib/ssh_option.ts";
 import { isConnectionFile, readConnectionFile } from "../lib/connection_file.ts";
 import { localTransport } from "../lib/local_transport.ts";
 import { programTransport } from "../lib/connect.ts";
-import { nativeTransport } from "../lib/native.ts";
-import { hopConfig, type HopSpec, parseHop } from "../lib/native_connect.ts";
+import { hopConfig, type HopSpec, parseHop } from "../lib/native_route.ts";
 import { formatSshConfig, nativeUnsupportedReason } from "../lib/ssh_config.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import {
@@ -63,13 +62,13 @@ export interface RouteValues {
 /** A transport, or (with --print-config) the settings to print instead. */
 export type Route = { kind: "transport"; transport: Transport } | { kind: "print"; text: string };
 
-/** Resolve the destination and options. */
-export function buildRoute(
+/** Resolve the destination and options. The built-in client (and ssh2) loads only when used. */
+export async function buildRoute(
   where: string,
   values: RouteValues,
   dirs: SessionDirs,
   logger: Logger,
-): Route {
+): Promise<Route> {
   const { target, merged: v } = _targetAndValues(where, values, logger);
   if (target.kind === "local") {
     return {
@@ -90,6 +89,7 @@ export function buildRoute(
     : [...DEFAULT_REMOTE_SOCKHOP];
   const command = remoteCommand(candidates, validateRemoteName(dest.name));
   if (useNative) {
+    const { nativeTransport } = await import("../lib/native.ts");
     return {
       kind: "transport",
       transport: nativeTransport({

@@ -3,7 +3,6 @@
 import { UsageError } from "../lib/errors.ts";
 import { validateSessionName } from "../lib/sessions.ts";
 import { parseServeTarget, serve, type Serving } from "../lib/serve.ts";
-import { startSshListeners } from "../lib/ssh_listeners.ts";
 import { defaultEnv } from "../lib/ssh_config.ts";
 import { help, onSignals, parseCommand, setup, yesNo } from "./common.ts";
 
@@ -64,7 +63,7 @@ export async function cmdServe(args: string[]): Promise<number> {
     }
     const env = defaultEnv();
     const ssh = sshWanted
-      ? await startSshListeners({
+      ? await (await import("../lib/ssh_listeners.ts")).startSshListeners({
         bindSsh: values["bind-ssh"] ?? [],
         bindTcp: values["bind-tcp"] ?? [],
         sshUpgrade: yesNo(values["ssh-upgrade"], "--ssh-upgrade", true),

@@ -9,7 +9,8 @@
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import { readMarker } from "./marker.ts";
-import { connectNative, type NativeConnection, type NativeRoute } from "./native_connect.ts";
+import { connectNative, type NativeConnection } from "./native_connect.ts";
+import type { NativeRoute } from "./native_route.ts";
 import { remoteFailure } from "./remote_failure.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";

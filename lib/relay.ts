@@ -31,26 +31,41 @@ export interface RelayOptions {
   signal?: AbortSignal;
 }
 
-/** Copy `src` into `dst` until EOF, then close `dst`'s writing side. Returns the byte count. */
+/**
+ * Copy `src` into `dst` until EOF, then close `dst`'s writing side. Returns the byte count.
+ * One write may be in flight while the next chunk is read, so a slow writer holds at most two
+ * chunks; the overlap keeps both sides busy where a strict read-write-read would leave each
+ * idle half the time.
+ */
 export async function pump(
   src: Duplex,
   dst: Duplex,
   onBytes?: (n: number) => void,
 ): Promise<number> {
   let total = 0;
-  for await (const chunk of src.readable) {
-    if (chunk.length === 0) continue;
+  let inFlight: Promise<boolean> = Promise.resolve(true);
+  const write = async (chunk: Uint8Array): Promise<boolean> => {
     try {
       await dst.write(chunk);
     } catch (err) {
       // The reader went away (it closed or exited): this direction is over, the other may
       // still carry its reply, as with a shut-down socket.
-      if (isPeerGone(err)) return total;
+      if (isPeerGone(err)) return false;
       throw err;
     }
     total += chunk.length;
     onBytes?.(chunk.length);
+    return true;
+  };
+  for await (const chunk of src.readable) {
+    if (chunk.length === 0) continue;
+    if (!await inFlight) return total;
+    inFlight = write(chunk);
+    // Its failure is taken at the next await; this only keeps it from counting as unhandled
+    // while the next read waits.
+    inFlight.catch(() => {});
   }
+  if (!await inFlight) return total;
   await dst.closeWrite();
   return total;
 }

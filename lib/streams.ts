@@ -3,7 +3,12 @@
 import type { Readable, Writable } from "node:stream";
 import type { Duplex } from "./relay.ts";
 
-const READ_SIZE = 64 * 1024;
+/** The most one read asks for: a socket may hold this much; a pipe gives 64 KiB at most. */
+const READ_MAX = 256 * 1024;
+/** Reads go into slabs of this size; each chunk is a view of the part its read filled. */
+const SLAB_SIZE = 1024 * 1024;
+/** A slab with less room than this left is retired and a new one started. */
+const READ_MIN = 64 * 1024;
 
 interface DenoConnLike {
   read(p: Uint8Array): Promise<number | null>;
@@ -16,17 +21,26 @@ async function* _readLoop(
   read: (p: Uint8Array) => Promise<number | null>,
   isClosed: () => boolean,
 ): AsyncGenerator<Uint8Array> {
+  // Chunks are never overwritten (the relay may still be writing the last one), so each read
+  // takes fresh room; a slab avoids a 256 KiB allocation for a read that fills 64 KiB.
+  let slab = new Uint8Array(SLAB_SIZE);
+  let used = 0;
   for (;;) {
-    const buf = new Uint8Array(READ_SIZE);
+    if (SLAB_SIZE - used < READ_MIN) {
+      slab = new Uint8Array(SLAB_SIZE);
+      used = 0;
+    }
+    const room = slab.subarray(used, used + READ_MAX);
     let n: number | null;
     try {
-      n = await read(buf);
+      n = await read(room);
     } catch (err) {
       if (isClosed()) return;
       throw err;
     }
     if (n === null) return;
-    yield buf.subarray(0, n);
+    used += n;
+    yield room.subarray(0, n);
   }
 }
 
