@@ -106,6 +106,9 @@ export function createSshServer(options: SshServerOptions): SshServer {
       socket.once("close", release);
       (socket as net.Socket & { _sockhopAuthenticated?: () => void })._sockhopAuthenticated =
         release;
+      // As sshd does: without it, Nagle holds a window adjust behind the previous one until
+      // the client's delayed ACK, and an upload crawls (256 MiB from ssh: 4.6 s, with it 2.0 s).
+      socket.setNoDelay(true);
       server.injectSocket(socket);
     },
     close() {

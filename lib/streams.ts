@@ -15,6 +15,8 @@ interface DenoConnLike {
   write(p: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;
+  /** TCP only. */
+  setNoDelay?(noDelay?: boolean): void;
 }
 
 async function* _readLoop(
@@ -49,8 +51,13 @@ async function _writeAll(write: (p: Uint8Array) => Promise<number>, chunk: Uint8
   while (off < chunk.length) off += await write(chunk.subarray(off));
 }
 
-/** A Deno.Conn (unix or TCP). */
+/**
+ * A Deno.Conn (unix or TCP). A relay passes on what it reads as it reads it, so TCP goes
+ * without Nagle's delay (as OpenSSH does for forwarded connections): a small reply is not held
+ * back waiting for the peer's delayed ACK.
+ */
 export function fromDenoConn(conn: DenoConnLike): Duplex {
+  conn.setNoDelay?.(true);
   let closed = false;
   let writeClosed = false;
   return {

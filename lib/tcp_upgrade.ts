@@ -36,6 +36,7 @@ export function listenTcp(
 ): Promise<net.Server> {
   const { logger } = options;
   const handle = (sock: net.Socket) => {
+    sock.setNoDelay(true);
     let done = false;
     const decide = (first: Uint8Array | undefined) => {
       if (done) return;
