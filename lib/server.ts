@@ -67,15 +67,16 @@ export function createSshServer(options: SshServerOptions): SshServer {
   let unauthenticated = 0;
   const perSource = new Map<string, number>();
   const open = new Set<ssh2.Connection>();
-  /** Releases of the unauthenticated count, by source address:port. */
-  const pending = new Map<string, () => void>();
+  /** Connections not logged in yet, by source address:port. */
+  const pending = new Map<string, { release(): void; identified(): void }>();
   server.on("connection", (client, info) => {
     const source = `${info.ip}:${info.port}`;
-    const release = pending.get(source) ?? (() => {});
+    const entry = pending.get(source);
+    entry?.identified();
+    const release = entry?.release ?? (() => {});
     open.add(client);
     _serveClient(client, source, info.ip, options, release, () => {
       release();
-      pending.delete(source);
       open.delete(client);
     });
   });
@@ -94,18 +95,31 @@ export function createSshServer(options: SshServerOptions): SshServer {
       }
       unauthenticated++;
       perSource.set(ip, fromIp + 1);
+      // Released once, at login or when the socket closes, whichever comes first: the caps
+      // count connections that have not logged in, as sshd's MaxStartups does.
+      const key = `${ip}:${socket.remotePort}`;
       let counted = true;
       const release = () => {
         if (!counted) return;
         counted = false;
+        clearTimeout(silent);
+        pending.delete(key);
         unauthenticated--;
         const n = (perSource.get(ip) ?? 1) - 1;
         if (n) perSource.set(ip, n);
         else perSource.delete(ip);
       };
+      // Until the client's banner arrives, nothing else times it out: one that never speaks
+      // gets the login grace time too.
+      const silent = setTimeout(() => {
+        logger.info(`ssh ${key}: dropped: no SSH banner within ${options.loginGraceSeconds} s`);
+        socket.destroy();
+      }, options.loginGraceSeconds * 1000);
+      pending.set(key, { release, identified: () => clearTimeout(silent) });
       socket.once("close", release);
-      (socket as net.Socket & { _sockhopAuthenticated?: () => void })._sockhopAuthenticated =
-        release;
+      // SSH has no use for a half-open TCP connection: a client gone before logging in must
+      // close the socket, or its slot stays taken.
+      socket.once("end", () => socket.end());
       // As sshd does: without it, Nagle holds a window adjust behind the previous one until
       // the client's delayed ACK, and an upload crawls (256 MiB from ssh: 4.6 s, with it 2.0 s).
       socket.setNoDelay(true);

@@ -279,6 +279,62 @@ Deno.test("server: the seventh attempt disconnects; shell, pty and forwarding re
   assert.match(w.server.log(), /refused subsystem/);
 });
 
+Deno.test("server: the caps count connections not yet logged in, as MaxStartups does", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "echo", "exec:cat"]);
+  const port = Number(w.sshPort);
+  // Ten silent connections fill the per-source cap: the next login is dropped.
+  const silent = await Promise.all(
+    Array.from({ length: 10 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const dropped = await run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "echo"]);
+  assert.equal(dropped.code, 255);
+  assert.match(w.server.log(), /dropped: too many unauthenticated connections/);
+  for (const c of silent) c.close();
+  await new Promise((r) => setTimeout(r, 300));
+  // Logged-in connections no longer count: fifteen sessions held at once from one address.
+  const held: Deno.ChildProcess[] = [];
+  try {
+    for (let i = 0; i < 15; i++) {
+      const child = new Deno.Command("ssh", {
+        args: [...w.sshWords(w.sshPort), "sockhop", "_proxy", "echo"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      held.push(child);
+      const reader = child.stdout.getReader();
+      const first = await reader.read();
+      reader.releaseLock();
+      assert.equal(dec.decode(first.value), "SOCKHOP/1 OK\n", `session ${i + 1} of 15`);
+    }
+  } finally {
+    for (const child of held) {
+      await child.stdin.close();
+      await child.stdout.cancel();
+      await child.status;
+    }
+  }
+});
+
+Deno.test("server: a client that never sends its banner is dropped after the grace time", async () => {
+  await using w = await world([
+    "--bind-ssh=127.0.0.1:0",
+    "--login-grace-time=1",
+    "echo",
+    "exec:cat",
+  ]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(w.sshPort) });
+  const t0 = Date.now();
+  const buf = new Uint8Array(1024);
+  // The server's banner, then EOF when it drops the connection.
+  while (await conn.read(buf).catch(() => null) !== null) { /* until closed */ }
+  conn.close();
+  assert.ok(Date.now() - t0 < 5000, "closed within the grace time");
+  assert.match(w.server.log(), /dropped: no SSH banner within 1 s/);
+});
+
 Deno.test("server: garbage, truncated and oversized packets never crash it or disturb a transfer", async () => {
   if (!requirePeer("ssh", "ssh", "openssh-client")) return;
   await using w = await world(["--bind-ssh=127.0.0.1:0", "echo", "exec:cat"]);
