@@ -39,13 +39,34 @@ export function loadHostKeys(files: readonly string[], dir: string, rsa: boolean
       Deno.lstatSync(path);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
-      const pair = ssh2.utils.generateKeyPairSync(type, opts);
+      const pair = generateHostKeyPair(type, opts);
       Deno.writeTextFileSync(path, pair.private, { mode: 0o600, createNew: true });
       Deno.writeTextFileSync(`${path}.pub`, `${pair.public}\n`, { mode: 0o644 });
     }
     keys.push(_load(path));
   }
   return keys;
+}
+
+/**
+ * A new key pair in OpenSSH format. ssh2's generator drops leading zero bytes of an ed25519
+ * public key (about one key in 256, mscdex/ssh2#1390), and such a file never loads again: a
+ * pair is kept only when both halves parse back to the same public key.
+ */
+export function generateHostKeyPair(
+  type: "ed25519" | "rsa",
+  opts: { bits: number } | Record<string, never> = {},
+): { private: string; public: string } {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync(type, opts);
+    const priv = ssh2.utils.parseKey(pair.private);
+    const pub = ssh2.utils.parseKey(pair.public);
+    if (priv instanceof Error || pub instanceof Error) continue;
+    const a = Array.isArray(priv) ? priv[0] : priv;
+    const b = Array.isArray(pub) ? pub[0] : pub;
+    if (a?.isPrivateKey() && b && a.getPublicSSH().equals(b.getPublicSSH())) return pair;
+  }
+  throw new Error(`Could not generate a valid ${type} key pair`);
 }
 
 function _load(path: string): HostKey {
