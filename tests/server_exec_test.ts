@@ -22,6 +22,21 @@ Deno.test("server exec: our commands and xpra's are recognised, anything else re
   const xpra31 =
     `sh -c 'xpra initenv;if [ -x $XDG_RUNTIME_DIR/xpra/run-xpra ]; then $XDG_RUNTIME_DIR/xpra/run-xpra _proxy ":100";elif which "xpra" > /dev/null 2>&1; then xpra _proxy ":100";else echo "no run-xpra command found"; exit 1; fi'`;
   assert.deepEqual(parseExecCommand(xpra31), { name: ":100", kind: "xpra" });
+  // Exactly what Debian's xpra 3.1.3 sends with --ssh=ssh (captured) for `xpra id URL`, where
+  // URL is ssh://user@host:port/57, the same with --socket-dir=/x, and ssh://user@host:port/.
+  const xpra313 = (a: string) =>
+    `sh -c 'xpra initenv;` +
+    `if [ -x $XDG_RUNTIME_DIR/xpra/run-xpra ]; then $XDG_RUNTIME_DIR/xpra/run-xpra _proxy${a};` +
+    `elif which "xpra" > /dev/null 2>&1; then xpra _proxy${a};` +
+    `elif [ -x /usr/local/bin/xpra ]; then /usr/local/bin/xpra _proxy${a};` +
+    `elif [ -x ~/.xpra/run-xpra ]; then ~/.xpra/run-xpra _proxy${a};` +
+    `else echo "no run-xpra command found"; exit 1; fi'`;
+  assert.deepEqual(parseExecCommand(xpra313(' ":57"')), { name: ":57", kind: "xpra" });
+  assert.deepEqual(parseExecCommand(xpra313(' ":57" --socket-dir=/x')), {
+    name: ":57",
+    kind: "xpra",
+  });
+  assert.deepEqual(parseExecCommand(xpra313("")), { name: "", kind: "xpra" });
   const xpra6 =
     `sh -c 'if command -v "xpra" >/dev/null 2>&1; then xpra _proxy :7 --socket-dirs=/run/user/1000/xpra; else echo "no xpra command found"; exit 1; fi'`;
   assert.deepEqual(parseExecCommand(xpra6), { name: ":7", kind: "xpra" });

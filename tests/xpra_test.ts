@@ -1,0 +1,331 @@
+/**
+ * xpra's own client through the built-in SSH server: a real xpra server on a free display
+ * (with its own Xvfb, its sockets in a temp dir), `sockhop serve --bind-ssh` as a gateway,
+ * and `xpra id` / `xpra version` with an ssh:// URL, run by OpenSSH's ssh.
+ */
+
+import assert from "node:assert/strict";
+import { startServe, tempDir, testEnv } from "./_cli.ts";
+import { keygen, requirePeer } from "./_sshd.ts";
+import { quoteShellWord } from "../lib/shell_words.ts";
+
+const dec = new TextDecoder();
+
+/** A process of ours, by pid and command line. */
+interface Proc {
+  pid: number;
+  cmd: string;
+}
+
+/** An `xpra start` running in the foreground, with its Xvfb. */
+interface XpraServer extends AsyncDisposable {
+  readonly display: number;
+  readonly socket: string;
+  /** Everything it logged so far. */
+  log(): string;
+  /** Stop xpra and its Xvfb; resolves to what was still left and had to be killed. */
+  stop(): Promise<string[]>;
+}
+
+/**
+ * The environment of every xpra process of a test: its own home, runtime dir and
+ * Xauthority, and xpra's built-in defaults only (no /etc/xpra: no mdns, no Xsession, no dbus).
+ */
+function _xpraEnv(dir: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: `${dir}/home`,
+    XDG_RUNTIME_DIR: `${dir}/run`,
+    XDG_CONFIG_HOME: `${dir}/home/.config`,
+    XAUTHORITY: `${dir}/Xauthority`,
+    XPRA_SYSTEM_CONF_DIRS: `${dir}/conf`,
+  };
+  const lang = Deno.env.get("LANG");
+  if (lang !== undefined) env.LANG = lang;
+  return env;
+}
+
+/** What makes `xpra start` quick and headless: no sound, dbus, mdns, printing, GL probe. */
+const XPRA_QUIET = [
+  "--daemon=no",
+  "--mdns=no",
+  "--notifications=no",
+  "--pulseaudio=no",
+  "--speaker=off",
+  "--microphone=off",
+  "--webcam=no",
+  "--printing=no",
+  "--file-transfer=no",
+  "--dbus-proxy=no",
+  "--dbus-control=no",
+  "--dbus-launch=",
+  "--systemd-run=no",
+  "--html=off",
+  "--opengl=no",
+  "--ssh-upgrade=no",
+  "--xvfb=Xvfb +extension Composite -screen 0 1024x768x24+32 -nolisten tcp -noreset " +
+  "-auth $XAUTHORITY",
+];
+
+function _exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** X's own files for display n: its lock file and its socket. */
+function _xFiles(n: number): string[] {
+  return [`/tmp/.X${n}-lock`, `/tmp/.X11-unix/X${n}`];
+}
+
+/** X's files for display n left by a server that is gone (one killed outright leaves them). */
+async function _staleXFiles(n: number): Promise<string[]> {
+  const [lock] = _xFiles(n);
+  const pid = Number((await Deno.readTextFile(lock!).catch(() => "")).trim());
+  if (!_exists(lock!) || (pid > 0 && _exists(`/proc/${pid}`))) return [];
+  return _xFiles(n).filter(_exists);
+}
+
+/** A display number no X server holds now (:200 to :999, at random). */
+function _freeDisplay(): number {
+  for (let i = 0; i < 200; i++) {
+    const n = 200 + Math.floor(Math.random() * 800);
+    if (!_xFiles(n).some(_exists)) return n;
+  }
+  throw new Error("No free X display in :200-:999; remove stale /tmp/.X*-lock files");
+}
+
+/** Processes other than this one whose command line mentions `text`. */
+function _processesWith(text: string): Proc[] {
+  const found: Proc[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ").trim();
+      // A zombie has an empty command line: it holds nothing and its parent reaps it.
+      if (cmd.includes(text)) found.push({ pid: Number(e.name), cmd });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Wait up to `ms` for every process mentioning `text` to end; those left are returned. */
+async function _waitGone(text: string, ms: number): Promise<Proc[]> {
+  const deadline = Date.now() + ms;
+  let left = _processesWith(text);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = _processesWith(text);
+  }
+  return left;
+}
+
+function _signal(pid: number, signal: Deno.Signal) {
+  try {
+    Deno.kill(pid, signal);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+/** Start `xpra start :N` in the foreground, retrying on another display if N was taken. */
+async function startXpra(dir: string): Promise<XpraServer> {
+  const failures: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const started = await _tryStartXpra(dir, _freeDisplay());
+    if (typeof started !== "string") return started;
+    failures.push(started);
+  }
+  throw new Error(`xpra did not start:\n${failures.join("\n---\n")}`);
+}
+
+/** The running server, or its log if it exited before it was ready. */
+async function _tryStartXpra(dir: string, display: number): Promise<XpraServer | string> {
+  const sockDir = `${dir}/s/xpra`;
+  const socket = `${sockDir}/${Deno.hostname()}-${display}`;
+  const child = new Deno.Command("xpra", {
+    args: [
+      "start",
+      `:${display}`,
+      ...XPRA_QUIET,
+      `--socket-dir=${sockDir}`,
+      `--socket-dirs=${sockDir}`,
+      `--log-dir=${dir}/run`,
+    ],
+    env: _xpraEnv(dir),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const decoder = new TextDecoder();
+  const reading = Promise.all([child.stdout, child.stderr].map(async (stream) => {
+    for await (const chunk of stream) log += decoder.decode(chunk, { stream: true });
+  }));
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  let stopped: Promise<string[]> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      if (!exited) _signal(child.pid, "SIGTERM");
+      const timer = setTimeout(() => exited || _signal(child.pid, "SIGKILL"), 10000);
+      await status;
+      clearTimeout(timer);
+      await reading;
+      // xpra has told its Xvfb to go; give it a moment, then end whatever of ours is left.
+      const left = await _waitGone(dir, 5000);
+      for (const p of left) _signal(p.pid, "SIGKILL");
+      const report = left.map((p) => `process ${p.pid}: ${p.cmd}`);
+      if (left.length > 0) await _waitGone(dir, 2000);
+      const stale = await _staleXFiles(display);
+      for (const f of stale) await Deno.remove(f);
+      return [...report, ...stale.map((f) => `file ${f}`)];
+    })();
+    return stopped;
+  };
+  const deadline = Date.now() + 20000;
+  while (!(/xpra is ready/.test(log) && await _accepts(socket))) {
+    if (exited || Date.now() > deadline) {
+      const died = exited;
+      const why = died ? "exited" : "not ready within 20 s";
+      const left = await stop();
+      if (!died) throw new Error(`xpra :${display} ${why}:\n${log}\n${left.join("\n")}`);
+      return `xpra :${display} ${why}:\n${log}`;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    display,
+    socket,
+    log: () => log,
+    stop,
+    [Symbol.asyncDispose]: async () => void await stop(),
+  };
+}
+
+/** Whether a unix socket accepts a connection. */
+async function _accepts(path: string): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Run the xpra client with the test's environment, killed after 20 s. */
+async function xpra(dir: string, args: string[]) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 20000);
+  try {
+    const out = await new Deno.Command("xpra", {
+      args,
+      env: _xpraEnv(dir),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: abort.signal,
+    }).output();
+    const what = `xpra ${args.join(" ")}: exit ${out.code}`;
+    return {
+      code: out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: `${what}\n${dec.decode(out.stderr)}`,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("xpra: xpra's own client reaches a real xpra session through serve --bind-ssh", async () => {
+  if (!requirePeer("xpra", "xpra", "xpra")) return;
+  if (!requirePeer("Xvfb", "Xvfb", "xvfb")) return;
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using dir = await tempDir("sockhop-xpra-");
+  for (const d of ["home", "run", "conf", "s/xpra"]) {
+    await Deno.mkdir(`${dir}/${d}`, { recursive: true, mode: 0o700 });
+  }
+  // xpra uses $XAUTHORITY only if the file exists; else it writes ~/.Xauthority of the real home.
+  await Deno.writeTextFile(`${dir}/Xauthority`, "", { mode: 0o600 });
+  const key = `${dir}/client`;
+  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
+  // A host key from ssh-keygen, not a generated one (ssh2's ed25519 generator makes an
+  // unloadable key once in 256: mscdex/ssh2#1390), so ssh can check it too.
+  const hostKey = (await keygen(`${dir}/host_ed25519`)).split(" ").slice(0, 2).join(" ");
+
+  await using server = await startXpra(dir);
+  const direct = await xpra(dir, ["id", `:${server.display}`, `--socket-dirs=${dir}/s/xpra`]);
+  assert.equal(direct.code, 0, direct.stderr);
+  const uuid = /^uuid=(\w+)$/m.exec(direct.stdout)?.[1];
+  assert.ok(uuid, direct.stdout);
+
+  // The gateway: no session name; xpra's sockets are found through SOCKHOP_XPRA_DIRS.
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  assert.equal(env.SOCKHOP_XPRA_DIRS, `${dir}/s/xpra`);
+  await using serve = await startServe([
+    "--bind-ssh=127.0.0.1:0",
+    `--authorized-keys=${dir}/authorized_keys`,
+    `--ssh-host-key=${dir}/host_ed25519`,
+  ], env);
+  const port = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(serve.log())?.[1];
+  assert.ok(port, serve.log());
+  await Deno.writeTextFile(`${dir}/known_hosts`, `[127.0.0.1]:${port} ${hostKey}\n`);
+  const ssh = [
+    "ssh",
+    "-F",
+    "/dev/null",
+    "-i",
+    key,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    `UserKnownHostsFile=${dir}/known_hosts`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+  ].map(quoteShellWord).join(" ");
+  const user = Deno.env.get("USER") ?? "root";
+  const url = `ssh://${user}@127.0.0.1:${port}/${server.display}`;
+
+  const id = await xpra(dir, ["id", url, `--ssh=${ssh}`]);
+  assert.equal(id.code, 0, `${id.stderr}\n${serve.log()}`);
+  assert.match(id.stdout, new RegExp(`^display=:${server.display}$`, "m"));
+  assert.match(id.stdout, new RegExp(`^uuid=${uuid}$`, "m"), "the same session as on its socket");
+
+  const version = await xpra(dir, ["version", url, `--ssh=${ssh}`]);
+  assert.equal(version.code, 0, `${version.stderr}\n${serve.log()}`);
+  const local = await xpra(dir, ["--version"]);
+  const localVersion = /\bv?(\d+\.\d+(?:\.\d+)?)/.exec(local.stdout)?.[1];
+  assert.ok(localVersion, local.stdout);
+  assert.ok(version.stdout.trim().startsWith(localVersion), `${version.stdout} vs ${localVersion}`);
+
+  // Each xpra connection is logged when it ends: user, method, the display relayed.
+  const logged = new RegExp(
+    `user=\\S+ method=publickey session=:${server.display} in=[1-9]\\d* out=[1-9]\\d* `,
+    "g",
+  );
+  const deadline = Date.now() + 5000;
+  while ((serve.log().match(logged) ?? []).length < 2 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((serve.log().match(logged) ?? []).length, 2, serve.log());
+  await serve.stop();
+
+  const left = await server.stop();
+  assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
+  assert.deepEqual(_processesWith(dir), [], "nothing of this test still runs");
+});
