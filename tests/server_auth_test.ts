@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import ssh2 from "ssh2";
 import { authenticate, type AuthState, MAX_AUTH_TRIES } from "../lib/server_auth.ts";
 import { silentLogger } from "../lib/logger.ts";
+import { generateHostKeyPair } from "../lib/host_keys.ts";
 import { tempDir } from "./_cli.ts";
 
 /** A stand-in for ssh2's AuthContext recording what the server answered. */
@@ -21,8 +22,8 @@ function ctx(fields: Record<string, unknown>) {
 
 Deno.test("server auth: a key without a signature only gets PK_OK; a bad signature is refused", async () => {
   await using dir = await tempDir();
-  const good = ssh2.utils.generateKeyPairSync("ed25519");
-  const other = ssh2.utils.generateKeyPairSync("ed25519");
+  const good = generateHostKeyPair("ed25519");
+  const other = generateHostKeyPair("ed25519");
   await Deno.writeTextFile(`${dir}/ak`, good.public + "\n");
   const pub = ssh2.utils.parseKey(good.public) as ssh2.ParsedKey;
   const priv = ssh2.utils.parseKey(good.private) as ssh2.ParsedKey;
@@ -60,8 +61,8 @@ Deno.test("server auth: a key without a signature only gets PK_OK; a bad signatu
 
 Deno.test("server auth: from= is honoured, options we cannot honour make a key unusable, 6 tries", async () => {
   await using dir = await tempDir();
-  const a = ssh2.utils.generateKeyPairSync("ed25519");
-  const b = ssh2.utils.generateKeyPairSync("ed25519");
+  const a = generateHostKeyPair("ed25519");
+  const b = generateHostKeyPair("ed25519");
   await Deno.writeTextFile(
     `${dir}/ak`,
     `from="10.0.0.*" ${a.public}\ncommand="/bin/date" ${b.public}\n`,

@@ -5,8 +5,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-// @ts-types="@types/ssh2"
-import ssh2 from "ssh2";
+import { generateHostKeyPair } from "../lib/host_keys.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const SIZE = 64 * 1024 * 1024;
@@ -39,7 +38,7 @@ const env = {
 let server: Deno.ChildProcess | undefined;
 try {
   // A throwaway client key, authorized for this user on the demo server only.
-  const pair = ssh2.utils.generateKeyPairSync("ed25519");
+  const pair = generateHostKeyPair("ed25519");
   await Deno.writeTextFile(`${dir}/client_key`, pair.private, { mode: 0o600 });
   await Deno.writeTextFile(`${dir}/authorized_keys`, pair.public + "\n");
 
