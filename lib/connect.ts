@@ -102,7 +102,8 @@ export async function openProgramStream(
     ssh.child.stdout.destroy();
   });
   return {
-    stream: withPrefix(base, marker.rest, chunks),
+    // ssh ends when the remote command does: so does the stream, stdin open or not.
+    stream: { ...withPrefix(base, marker.rest, chunks), ended: ssh.exited.then(() => {}) },
     ssh,
     async finish(aborted) {
       if (!route.exitSsh) {

@@ -115,7 +115,8 @@ function _session(
     channel.once("close", () => r());
   });
   return {
-    stream,
+    // A closed channel is over, as in ssh, however long stdin stays open.
+    stream: { ...stream, ended: closed },
     async finish(aborted) {
       if (aborted) channel.close();
       // A dead connection ends the channel too; its reason is the better message.

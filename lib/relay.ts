@@ -15,6 +15,12 @@ export interface Duplex {
   closeWrite(): Promise<void>;
   /** Release everything, at once. Safe to call more than once. */
   close(): void;
+  /**
+   * Resolves when this end is over for good (its process exited, its channel closed): once
+   * what it sent has been delivered, the relay stops reading the other side, as ssh ends
+   * when the remote command does, however long its stdin stays open.
+   */
+  readonly ended?: Promise<void>;
 }
 
 /** Bytes moved each way, and the first error if a side failed. */
@@ -102,17 +108,27 @@ export async function relay(
   const onAbort = () => fail(new Error("Relay aborted"));
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
+  const fromA = pump(a, b, (n) => {
+    aToB += n;
+    options.onBytes?.("aToB", n);
+  }).catch(fail);
+  const fromB = pump(b, a, (n) => {
+    bToA += n;
+    options.onBytes?.("bToA", n);
+  }).catch(fail);
+  // Reading one side stops when the other is over (a read cannot be taken back: the end is
+  // closed below, which also ends the read).
   await Promise.all([
-    pump(a, b, (n) => {
-      aToB += n;
-      options.onBytes?.("aToB", n);
-    }).catch(fail),
-    pump(b, a, (n) => {
-      bToA += n;
-      options.onBytes?.("bToA", n);
-    }).catch(fail),
+    Promise.race([fromA, _over(b, fromB)]),
+    Promise.race([fromB, _over(a, fromA)]),
   ]);
   options.signal?.removeEventListener("abort", onAbort);
   closeBoth();
   return error ? { aToB, bToA, error } : { aToB, bToA };
+}
+
+/** Resolves once `end` is over and all it sent has been delivered; never without `ended`. */
+function _over(end: Duplex, delivered: Promise<unknown>): Promise<void> {
+  if (!end.ended) return new Promise<void>(() => {});
+  return Promise.all([end.ended, delivered]).then(() => {});
 }

@@ -215,11 +215,19 @@ function _spawnTarget(
       child.stderr.on("end", () => {
         if (partial) logger.info(`${name} #${id} [${argv[0]}] ${partial}`);
       });
-      resolve(fromNodeStreams(child.stdout, child.stdin, () => {
-        child.stdin.destroy();
-        child.stdout.destroy();
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      }));
+      const exited = new Promise<void>((r) => {
+        if (child.exitCode !== null || child.signalCode !== null) r();
+        else child.once("exit", () => r());
+      });
+      resolve({
+        ...fromNodeStreams(child.stdout, child.stdin, () => {
+          child.stdin.destroy();
+          child.stdout.destroy();
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        }),
+        // The command has exited: once its output is delivered, the connection is over.
+        ended: exited,
+      });
     });
   });
 }

@@ -17,11 +17,16 @@ interface DenoConnLike {
   close(): void;
   /** TCP only. */
   setNoDelay?(noDelay?: boolean): void;
+  readonly remoteAddr?: Deno.Addr;
 }
+
+/** How often a unix socket that has given EOF is checked for having closed altogether. */
+const CLOSED_PROBE_MS = 200;
 
 async function* _readLoop(
   read: (p: Uint8Array) => Promise<number | null>,
   isClosed: () => boolean,
+  onEof: () => void = () => {},
 ): AsyncGenerator<Uint8Array> {
   // Chunks are never overwritten (the relay may still be writing the last one), so each read
   // takes fresh room; a slab avoids a 256 KiB allocation for a read that fills 64 KiB.
@@ -40,7 +45,10 @@ async function* _readLoop(
       if (isClosed()) return;
       throw err;
     }
-    if (n === null) return;
+    if (n === null) {
+      onEof();
+      return;
+    }
     used += n;
     yield room.subarray(0, n);
   }
@@ -60,8 +68,13 @@ export function fromDenoConn(conn: DenoConnLike): Duplex {
   conn.setNoDelay?.(true);
   let closed = false;
   let writeClosed = false;
+  let eof = () => {};
+  const sawEof = new Promise<void>((r) => eof = r);
   return {
-    readable: _readLoop((p) => conn.read(p), () => closed),
+    readable: _readLoop((p) => conn.read(p), () => closed, eof),
+    ...(conn.remoteAddr?.transport === "unix"
+      ? { ended: sawEof.then(() => _peerClosed(conn, () => closed)) }
+      : {}),
     write: (chunk) => _writeAll((p) => conn.write(p), chunk),
     async closeWrite() {
       if (closed || writeClosed) return;
@@ -78,6 +91,24 @@ export function fromDenoConn(conn: DenoConnLike): Duplex {
       }
     },
   };
+}
+
+/**
+ * Resolves when the peer of a unix socket has closed it altogether, not just shut down its
+ * writing: on Linux a write of zero bytes then fails with EPIPE, where after a half-close it
+ * succeeds. Checked from the peer's EOF on, until this end closes.
+ */
+async function _peerClosed(conn: DenoConnLike, isClosed: () => boolean): Promise<void> {
+  while (!isClosed()) {
+    try {
+      await conn.write(new Uint8Array(0));
+    } catch {
+      // EPIPE is the answer looked for; any other failure means nothing can be written to it
+      // either: the session is as good as over.
+      return;
+    }
+    await new Promise((r) => setTimeout(r, CLOSED_PROBE_MS));
+  }
 }
 
 /** This process's stdin and stdout. closeWrite closes stdout, which is EOF for the reader. */

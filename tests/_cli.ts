@@ -54,6 +54,32 @@ export async function runSockhop(
   return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
 }
 
+/**
+ * Run sockhop with a stdin that stays open and silent: resolves with its output and how long
+ * it took to end on its own (it is killed after `limitMs`).
+ */
+export async function runWithOpenStdin(
+  args: string[],
+  env: Record<string, string>,
+  limitMs = 10000,
+): Promise<RunResult & { ms: number }> {
+  const [cmd, ...rest] = sockhopArgv();
+  const t0 = Date.now();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, ...args],
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  const out = await child.output();
+  const ms = Date.now() - t0;
+  clearTimeout(timer);
+  await child.stdin.close().catch(() => {});
+  return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr), ms };
+}
+
 /** A `sockhop serve` running in the background. */
 export interface ServeProcess extends AsyncDisposable {
   readonly child: Deno.ChildProcess;

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   randomBytes,
   runSockhop,
+  runWithOpenStdin,
   sha256,
   sockhopArgv,
   startServe,
@@ -84,6 +85,17 @@ Deno.test("openssh: half-close: stdin's EOF does not cut the reply", async () =>
   const r = await runSockhop(w.args("late"), { env: w.env, stdin: randomBytes(100000) });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(dec.decode(r.stdout), "reply\n");
+  await s.stop();
+});
+
+Deno.test("openssh: ends when the session's command does, stdin still open", async () => {
+  if (!havePeers()) return;
+  await using w = await world();
+  await using s = await startServe(["bye", "exec:echo", "bye"], w.env);
+  const r = await runWithOpenStdin(w.args("bye"), w.env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(dec.decode(r.stdout), "bye\n");
+  assert.ok(r.ms < 5000, `ended after ${r.ms} ms`);
   await s.stop();
 });
 

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import {
+  randomBytes,
+  runSockhop,
+  runWithOpenStdin,
+  sha256,
+  startServe,
+  tempDir,
+  testEnv,
+} from "./_cli.ts";
 
 const host = Deno.hostname();
 const dec = new TextDecoder();
@@ -58,5 +66,36 @@ Deno.test("connect NAME: a local session, half-close keeps the reply", async () 
   const r = await runSockhop(["connect", "late"], { env, stdin: randomBytes(1000) });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(dec.decode(r.stdout), "reply\n");
+  await s.stop();
+});
+
+Deno.test("connect NAME: ends when the session's command does, stdin still open", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  await using s = await startServe(["bye", "exec:echo", "bye"], env);
+  const r = await runWithOpenStdin(["connect", "bye"], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(dec.decode(r.stdout), "bye\n");
+  assert.ok(r.ms < 5000, `ended after ${r.ms} ms`);
+  await s.stop();
+});
+
+Deno.test("connect NAME: a session that half-closes still gets what is sent after", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  await using s = await startServe([
+    "late",
+    "exec:sh",
+    "-c",
+    `echo first; exec >&-; sleep 0.5; sha256sum > '${dir}/got'`,
+  ], env);
+  const data = randomBytes(1 << 20);
+  const r = await runSockhop(["connect", "late"], { env, stdin: data });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(dec.decode(r.stdout), "first\n");
+  for (let i = 0; i < 50 && !(await Deno.readTextFile(`${dir}/got`).catch(() => "")); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await Deno.readTextFile(`${dir}/got`), `${await sha256(data)}  -\n`);
   await s.stop();
 });
