@@ -58,7 +58,7 @@ export async function connectTransport(
   signal?: AbortSignal,
 ): Promise<RelayResult> {
   try {
-    const { stream, finish } = await _untilAborted(transport.open(), signal);
+    const { stream, finish } = await untilAborted(transport.open(), signal);
     const t0 = performance.now();
     const result = await relay(fromStdio(), stream, signal ? { signal } : {});
     const seconds = (performance.now() - t0) / 1000;
@@ -117,7 +117,7 @@ export async function openProgramStream(
 }
 
 /** The promise, or an "Interrupted" error as soon as the signal aborts (Ctrl-C while connecting). */
-function _untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new SockhopError("Interrupted while connecting", "interrupted"));

@@ -4,6 +4,7 @@ import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { relay } from "./relay.ts";
 import { fromDenoConn } from "./streams.ts";
+import { untilAborted } from "./connect.ts";
 import type { Transport } from "./transport.ts";
 import { parseHostPort, parsePort } from "./url.ts";
 import { probeSocket } from "./sessions.ts";
@@ -92,9 +93,11 @@ export async function runForward(options: ForwardOptions, stats: ForwardStats): 
     signal.removeEventListener("abort", onAbort);
     if (!signal.aborted) listener.close();
     for (const c of closers) c.abort();
+    // Closing the transport first also ends tunnels still connecting (their ssh is killed).
+    const closing = transport.close();
     await Promise.allSettled([...tunnels]);
     if (listen.kind === "unix") _removeSocket(listen.path);
-    await transport.close();
+    await closing;
   }
 }
 
@@ -110,7 +113,7 @@ async function _tunnel(
   stats.open++;
   stats.total++;
   try {
-    const { stream, finish } = await transport.open();
+    const { stream, finish } = await untilAborted(transport.open(), signal);
     const result = await relay(local, stream, {
       signal,
       onBytes: (dir, n) => {

@@ -5,7 +5,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { SockhopError } from "./errors.ts";
+import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { JumpHost } from "./url.ts";
 import { quoteShellWord } from "./shell_words.ts";
@@ -45,6 +45,22 @@ export interface BuildOptions {
 
 /** Build the argv (and env) of the ssh process. */
 export function buildSshInvocation(options: BuildOptions): SshInvocation {
+  // A host or user from a URL or someone's connection file must never become an option.
+  const { dest } = options;
+  for (
+    const [what, value] of [
+      ["host", dest.host],
+      ["user", dest.user],
+      ["jump host", dest.jump?.host],
+      ["jump user", dest.jump?.user],
+    ] as const
+  ) {
+    if (value?.startsWith("-")) {
+      throw new UsageError(
+        `The ${what} ${JSON.stringify(value)} starts with "-": fix the URL or file`,
+      );
+    }
+  }
   return options.flavor === "plink" ? _plink(options) : _openssh(options);
 }
 
@@ -64,7 +80,14 @@ function _openssh(
       );
     }
     // The hop runs with the user's own words too (their -F, -i, -o options apply to it).
-    const hop = [...words, "-W", "%h:%p", ...(j.port !== undefined ? ["-p", String(j.port)] : [])];
+    // ssh expands % tokens in a ProxyCommand: the user's own (ControlPath=~/.ssh/cm-%C) are
+    // meant for the hop's ssh, so they are escaped once here.
+    const hop = [
+      ..._escapePercent(words),
+      "-W",
+      "%h:%p",
+      ...(j.port !== undefined ? ["-p", String(j.port)] : []),
+    ];
     if (j.user) hop.push("-l", j.user);
     if (j.key) hop.push("-i", j.key);
     hop.push(j.host);
@@ -72,6 +95,11 @@ function _openssh(
   }
   argv.push(dest.host, remoteCommand);
   if (dest.password === undefined) return { argv, env: {}, tempFiles: [] };
+  const program = words[0] ?? "ssh";
+  if (!which(program)) {
+    // Under sshpass a missing ssh would only show as "sshpass: runtime error".
+    throw new SockhopError(_notFound(program), "ssh-missing");
+  }
   if (!which("sshpass")) {
     throw new SockhopError(
       "A password was given but sshpass is not installed: install it (apt-get install sshpass), or use a key, or --ssh=native",
@@ -91,7 +119,10 @@ function _plink({ words, dest, remoteCommand, interactive }: BuildOptions): SshI
   if (dest.hostKey) argv.push("-hostkey", dest.hostKey);
   if (dest.jump) {
     const j = dest.jump;
-    const hop = [...words, ...(interactive || words.includes("-batch") ? [] : ["-batch"])];
+    const hop = [
+      ..._escapePercent(words),
+      ...(interactive || words.includes("-batch") ? [] : ["-batch"]),
+    ];
     if (j.port !== undefined) hop.push("-P", String(j.port));
     if (j.user) hop.push("-l", j.user);
     if (j.key) hop.push("-i", j.key);
@@ -180,9 +211,7 @@ export function startSsh(
       const code = (err as { code?: string }).code;
       reject(
         new SockhopError(
-          code === "ENOENT"
-            ? `${program} not found: install it (OpenSSH: apt-get install openssh-client) or choose another --ssh`
-            : `Cannot start ${program}: ${err.message}`,
+          code === "ENOENT" ? _notFound(program!) : `Cannot start ${program}: ${err.message}`,
           "ssh-missing",
           { cause: err },
         ),
@@ -198,6 +227,8 @@ export function startSsh(
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
         },
         release() {
+          // Let go, not ended: its password file goes now all the same.
+          cleanup();
           child.stdin!.destroy();
           child.stdout!.destroy();
           child.stderr!.destroy();
@@ -206,6 +237,20 @@ export function startSsh(
       });
     });
   });
+}
+
+function _notFound(program: string): string {
+  const pkg = /plink(\.exe)?$/.test(program)
+    ? "PuTTY: apt-get install putty-tools"
+    : /sshpass$/.test(program)
+    ? "apt-get install sshpass"
+    : "OpenSSH: apt-get install openssh-client";
+  return `${program} not found: install it (${pkg}) or choose another --ssh`;
+}
+
+/** Words for a proxy command, where ssh and plink expand % tokens: a literal % is %%. */
+function _escapePercent(words: readonly string[]): string[] {
+  return words.map((w) => w.replaceAll("%", "%%"));
 }
 
 function _signalNumber(signal: NodeJS.Signals | null): number {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { exchange, startForward } from "./_forward.ts";
 import { parseListen } from "../lib/forward.ts";
+import { requirePeer } from "./_sshd.ts";
 
 Deno.test("forward: 20 concurrent tunnels to a local session, 8 MiB each way, SHA-256 equal", async () => {
   await using dir = await tempDir();
@@ -45,4 +46,37 @@ Deno.test("forward: listen addresses", () => {
   assert.deepEqual(parseListen("unix:/tmp/x"), { kind: "unix", path: "/tmp/x" });
   assert.throws(() => parseListen("5432"), /use tcp:\[HOST:\]PORT or unix:PATH/);
   assert.throws(() => parseListen("tcp:host"), /has no port/);
+});
+
+Deno.test("forward: Ctrl-C while a tunnel is still connecting ends it and its ssh", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  // A server that accepts TCP and never says a word: ssh waits for its banner.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of silent) held.push(c);
+  })();
+  const port = (silent.addr as Deno.NetAddr).port;
+  const fwd = await startForward([
+    `ssh://nobody@127.0.0.1:${port}/x`,
+    `--ssh=ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=60 -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o SetEnv=SOCKHOP_TEST_MARK=${dir}`,
+    "--listen=tcp:127.0.0.1:0",
+  ], env);
+  const addr = parseListen(fwd.where);
+  if (addr.kind !== "tcp") throw new Error("tcp expected");
+  const local = await Deno.connect({ hostname: addr.host, port: addr.port });
+  for (let i = 0; i < 50 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(held.length, 1, "ssh reached the silent server");
+  const t0 = Date.now();
+  assert.equal(await fwd.stop("SIGINT"), 130);
+  assert.ok(Date.now() - t0 < 5000, `forward took ${Date.now() - t0} ms to stop`);
+  const left = await new Deno.Command("pgrep", { args: ["-f", `SOCKHOP_TEST_MARK=${dir}`] })
+    .output();
+  assert.equal(new TextDecoder().decode(left.stdout), "", "no ssh left behind");
+  local.close();
+  for (const c of held) c.close();
+  silent.close();
+  await accepting;
 });

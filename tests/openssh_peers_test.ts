@@ -100,6 +100,15 @@ Deno.test("passwords: sshpass -e and plink -pwfile; no password in any command l
         `--host-key=${sshd.hostKeyFingerprint}`,
         `--password-file=${pwFile}`,
       ]],
+      // Let go rather than ended: its password file must go all the same.
+      ["plink -pwfile, --exit-ssh=no", [
+        "connect",
+        `ssh://${user.name}@127.0.0.1:${sshd.port}/x`,
+        "--ssh=plink -ssh -noagent",
+        `--host-key=${sshd.hostKeyFingerprint}`,
+        `--password-file=${pwFile}`,
+        "--exit-ssh=no",
+      ]],
     ];
     for (const [what, args] of cases) {
       const before = new Set(
