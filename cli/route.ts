@@ -88,13 +88,23 @@ export async function buildRoute(
     ? parseRemoteSockhop(v["remote-sockhop"])
     : [...DEFAULT_REMOTE_SOCKHOP];
   const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  const hostKey = v["host-key"];
   if (useNative) {
+    if (hostKey !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) {
+      throw new UsageError(
+        `--host-key=${hostKey}: the built-in client pins a SHA256:... fingerprint, as ssh-keygen -lf prints it`,
+      );
+    }
     const { nativeTransport } = await import("../lib/native.ts");
     return {
       kind: "transport",
       transport: nativeTransport({
         ...native,
-        target: { ...native.target, ...(password !== undefined ? { password } : {}) },
+        target: {
+          ...native.target,
+          ...(password !== undefined ? { password } : {}),
+          ...(hostKey !== undefined ? { hostKey } : {}),
+        },
         remoteCommand: command,
         ...(v["remote-socket"] ? { remoteSocket: v["remote-socket"] } : {}),
       }),
@@ -105,7 +115,11 @@ export async function buildRoute(
   }
   const program = choice.backend === "program" ? choice : parseSshOption("openssh");
   if (program.backend !== "program") throw new Error("unreachable");
-  const hostKey = v["host-key"];
+  if (v["insecure-accept-any-host-key"]) {
+    throw new UsageError(
+      "--insecure-accept-any-host-key is for the built-in client (--ssh=native); ssh and plink check host keys their own way",
+    );
+  }
   if (hostKey && program.flavor !== "plink") {
     throw new UsageError(
       "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",

@@ -161,7 +161,13 @@ async function _connectOne(
   const { logger } = route;
   const env = defaultEnv();
   const socket = sock ?? await _tcpConnect(cfg);
-  const check = hostKeyCheck(cfg, route.prompter, logger, route.insecureAcceptAnyHostKey);
+  const check = hostKeyCheck(
+    cfg,
+    route.prompter,
+    logger,
+    route.insecureAcceptAnyHostKey,
+    spec.hostKey,
+  );
   const auth = nativeAuth({
     config: cfg,
     extraKeys: [...route.identityFiles, ...(spec.key ? [spec.key] : [])],

@@ -12,6 +12,7 @@ import {
   keyTypeOf,
   unknownHostQuestion,
 } from "./known_hosts.ts";
+import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
@@ -23,12 +24,16 @@ export interface HostKeyCheck {
   failure(): Error | undefined;
 }
 
-/** Build the check for one hop. `insecure` accepts any key (--insecure-accept-any-host-key). */
+/**
+ * Build the check for one hop. `insecure` accepts any key (--insecure-accept-any-host-key);
+ * `pinned` (--host-key SHA256:...) accepts that key only, whatever known_hosts says.
+ */
 export function hostKeyCheck(
   config: SshConfig,
   prompter: Prompter,
   logger: Logger,
   insecure: boolean,
+  pinned?: string,
 ): HostKeyCheck {
   let error: Error | undefined;
   const host = config.hostName;
@@ -43,6 +48,17 @@ export function hostKeyCheck(
           `--insecure-accept-any-host-key: accepting ${host}'s key ${label} without checking it`,
         );
         return true;
+      }
+      if (pinned !== undefined) {
+        if (fingerprint(blob) === pinned.replace(/=+$/, "")) {
+          logger.debug("ssh", `host key ${label}: the pinned key, accept`);
+          return true;
+        }
+        error = new SockhopError(
+          `The host key of ${host} is ${label}, not the pinned ${pinned}: check the fingerprint with its administrator, then pin the right one with --host-key`,
+          "host-key",
+        );
+        return false;
       }
       const result = checkHostKey({ host, port, keyBlob: blob, files });
       const decision = decideHostKey(result, config.strictHostKeyChecking, config.batchMode);

@@ -15,6 +15,8 @@ export interface HopSpec {
   readonly user?: string;
   readonly password?: string;
   readonly key?: string;
+  /** A pinned host key fingerprint (`SHA256:...`): that key only, known_hosts aside. */
+  readonly hostKey?: string;
 }
 
 /** Everything the native client needs to reach the final host. */

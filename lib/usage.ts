@@ -30,7 +30,8 @@ const ROUTE = `  --ssh=BACKEND         auto | native | paramiko | openssh | plin
                         (default: sockhop,$HOME/.local/bin/sockhop,/usr/local/bin/sockhop)
   --password-file=FILE  read the SSH password from FILE's first line (default: none;
                         given to ssh through sshpass -e, never on a command line)
-  --host-key=FP         pin the server's host key (plink: -hostkey FP, e.g. SHA256:...)
+  --host-key=FP         pin the server's host key, SHA256:... as ssh-keygen -lf prints it
+                        (built-in client: that key only; plink: -hostkey FP)
                         (default: none, the usual known-hosts check)`;
 
 export const HELP: Readonly<Record<string, string>> = {

@@ -511,3 +511,23 @@ Deno.test("native: forward carries every tunnel as a channel of one SSH connecti
   assert.equal(await fwd.stop("SIGINT"), 130);
   await s.stop();
 });
+
+Deno.test("native: --host-key pins the server's key, known_hosts aside", async () => {
+  if (!haveSshd()) return;
+  await using w = await world();
+  await using s = await startServe(["hello", "exec:echo", "ready"], w.env);
+  await Deno.writeTextFile(`${w.dir}/empty`, "");
+  const args = (pin: string) =>
+    w.args("hello", `--host-key=${pin}`).map((a) =>
+      a === `UserKnownHostsFile=${w.sshd.knownHosts}` ? `UserKnownHostsFile=${w.dir}/empty` : a
+    );
+  const right = await runSockhop(args(w.sshd.hostKeyFingerprint), { env: w.env });
+  assert.equal(right.code, 0, right.stderr);
+  assert.equal(dec.decode(right.stdout), "ready\n");
+  const wrongPin = `SHA256:${"A".repeat(43)}`;
+  const wrong = await runSockhop(args(wrongPin), { env: w.env });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, new RegExp(`not the pinned ${wrongPin}: check the fingerprint`));
+  assert.equal(await Deno.readTextFile(`${w.dir}/empty`), "", "known_hosts untouched");
+  await s.stop();
+});
