@@ -93,7 +93,7 @@ export async function openProgramStream(
   }
   if (marker.kind !== "ok") {
     ssh.child.stdin.destroy();
-    const status = await _exitWithin(ssh, 5000);
+    const { status } = await _exitWithin(ssh, 5000);
     throw _failure(route, ssh, status, marker);
   }
   logger.debug("ssh", "marker received, relaying");
@@ -110,7 +110,13 @@ export async function openProgramStream(
         ssh.release();
         return 0;
       }
-      const status = await _exitWithin(ssh, aborted ? 0 : 3000);
+      const { status, killed } = await _exitWithin(ssh, aborted ? 0 : 3000);
+      if (killed && !aborted) {
+        // The session itself ended well; what kept ssh was something else (a ControlMaster
+        // serving other sessions): --exit-ssh=yes ends it, and that is no remote failure.
+        logger.debug("ssh", "ssh was still running 3 s after the session ended: ended it");
+        return 0;
+      }
       return status;
     },
   };
@@ -137,13 +143,16 @@ function _finish(result: RelayResult): RelayResult {
 }
 
 /** The exit status, killing ssh if it has not ended within `ms`. */
-async function _exitWithin(ssh: SshProcess, ms: number): Promise<number> {
+async function _exitWithin(
+  ssh: SshProcess,
+  ms: number,
+): Promise<{ status: number; killed: boolean }> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), ms));
   const first = await Promise.race([ssh.exited, timeout]);
   clearTimeout(timer);
   if (first === "timeout") ssh.kill();
-  return await ssh.exited;
+  return { status: await ssh.exited, killed: first === "timeout" };
 }
 
 function _tailText(ssh: SshProcess): string {

@@ -1,7 +1,16 @@
 /** plink, sshpass, jump hosts, ControlMaster and forward over SSH, against real sshds. */
 
 import assert from "node:assert/strict";
-import { MAIN, randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import {
+  MAIN,
+  randomBytes,
+  runSockhop,
+  sha256,
+  sockhopArgv,
+  startServe,
+  tempDir,
+  testEnv,
+} from "./_cli.ts";
 import { requirePeer, startSshd, withTestUser } from "./_sshd.ts";
 import { allCommandLines, markerWrapper, sockhopWrapper, sshOption } from "./_remote.ts";
 import { exchange, startForward } from "./_forward.ts";
@@ -255,6 +264,69 @@ Deno.test("ControlMaster: --exit-ssh=no, a second connect reuses the master, whi
       `${sshd.user}@127.0.0.1`,
     ]);
   }
+  await s.stop();
+});
+
+Deno.test("ControlMaster without ControlPersist: --exit-ssh=no lets its other sessions finish, yes ends them", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir();
+  await using sshd = await startSshd();
+  const env = testEnv(`${dir}/s`);
+  const wrapper = await sockhopWrapper(`${dir}`, `${dir}/s`);
+  await using s = await startServe(["echo", "exec:cat"], env);
+  const sshArgs = (
+    control: string,
+  ) => [...sshd.sshWords().slice(1), "-o", `ControlPath=${control}`];
+  const outcome = async (exitSsh: "yes" | "no") => {
+    const control = `${dir}/cm-${exitSsh}`;
+    const words = [...sshd.sshWords(), "-o", "ControlMaster=yes", "-o", `ControlPath=${control}`];
+    // The first connect's ssh is the master; it stays in use while stdin is open.
+    const first = new Deno.Command(sockhopArgv()[0]!, {
+      args: [
+        ...sockhopArgv().slice(1),
+        "connect",
+        `ssh://${sshd.user}@127.0.0.1:${sshd.port}/echo`,
+        `--ssh=${sshOption(words)}`,
+        `--remote-sockhop=${wrapper}`,
+        `--exit-ssh=${exitSsh}`,
+      ],
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    for (let i = 0; i < 100; i++) {
+      if (
+        (await run("ssh", [
+          ...sshArgs(control),
+          "-O",
+          "check",
+          "-p",
+          String(sshd.port),
+          "127.0.0.1",
+        ])).code === 0
+      ) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // A second session through the master, still running when the first connect ends.
+    const second = run("ssh", [
+      ...sshArgs(control),
+      "-p",
+      String(sshd.port),
+      `${sshd.user}@127.0.0.1`,
+      "sleep 5; echo done",
+    ]);
+    await new Promise((r) => setTimeout(r, 500));
+    await first.stdin.close();
+    const own = await first.output();
+    assert.equal(own.code, 0, `--exit-ssh=${exitSsh}: ${dec.decode(own.stderr)}`);
+    return await second;
+  };
+  const kept = await outcome("no");
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(kept.stdout, "done\n");
+  const ended = await outcome("yes");
+  assert.equal(ended.code, 255, "the master was ended with sockhop");
   await s.stop();
 });
 
