@@ -5,7 +5,8 @@ export const VERSION = "0.1.0";
 const COMMON = `Common options:
   --socket-dirs=DIRS    colon-separated session socket dirs
                         (default: $SOCKHOP_SOCKET_DIRS, else $XDG_RUNTIME_DIR/sockhop:~/.sockhop)
-  --debug=CATEGORIES    comma-separated: ssh, connect, serve, proxy, all (default: none)
+  --debug=CATEGORIES    comma-separated: ssh, ssh2, forward, connect, proxy, all
+                        (default: none)
   -h, --help            show this help`;
 
 const ROUTE = `  --ssh=BACKEND         auto | native | paramiko | openssh | plink | a command line
