@@ -69,11 +69,16 @@ export function hostKeyCheck(
         if (decision === "refuse") throw new HostKeyError(result, host, port, blob, userFile);
         if (decision === "ask") {
           const others = result.status === "unknown" ? result.otherTypes : [];
+          // As OpenSSH: an empty answer is no, and only yes (or the fingerprint) is yes; a
+          // dialog is asked for text, not a bare OK, so that dismissing it never trusts a key.
           let answer = await prompter.ask(unknownHostQuestion(host, port, blob, others), {
             secret: false,
-            confirm: true,
           });
-          while (!acceptsAnswer(answer, blob) && !/^no?$/i.test(answer.trim())) {
+          for (
+            let again = 0;
+            again < 3 && !acceptsAnswer(answer, blob) && !/^(no?)?$/i.test(answer.trim());
+            again++
+          ) {
             answer = await prompter.ask("Please type 'yes', 'no' or the fingerprint: ", {
               secret: false,
             });

@@ -10,7 +10,7 @@ import { SockhopError } from "./errors.ts";
 
 export interface Prompter {
   /** Ask a question; `secret` hides the answer. Throws a SockhopError when nobody can answer. */
-  ask(question: string, options: { secret: boolean; confirm?: boolean }): Promise<string>;
+  ask(question: string, options: { secret: boolean }): Promise<string>;
 }
 
 export interface PrompterOptions {
@@ -24,7 +24,7 @@ export interface PrompterOptions {
 export function makePrompter(options: PrompterOptions): Prompter {
   const openTerminal = options.openTerminal ?? openControllingTerminal;
   return {
-    async ask(question, { secret, confirm = false }) {
+    async ask(question, { secret }) {
       if (options.batchMode) {
         throw new SockhopError(
           `Cannot ask "${
@@ -36,7 +36,7 @@ export function makePrompter(options: PrompterOptions): Prompter {
       const askpass = options.env.get("SSH_ASKPASS");
       const require = (options.env.get("SSH_ASKPASS_REQUIRE") ?? "").toLowerCase();
       const display = options.env.get("DISPLAY") || options.env.get("WAYLAND_DISPLAY");
-      if (askpass && require === "force") return await _askpass(askpass, question, confirm);
+      if (askpass && require === "force") return await _askpass(askpass, question);
       const tty = require === "force" ? undefined : openTerminal();
       if (tty) {
         try {
@@ -46,7 +46,7 @@ export function makePrompter(options: PrompterOptions): Prompter {
         }
       }
       if (askpass && require !== "never" && (display || require === "prefer")) {
-        return await _askpass(askpass, question, confirm);
+        return await _askpass(askpass, question);
       }
       throw new SockhopError(
         `Cannot ask "${_firstLine(question)}": no terminal and no SSH_ASKPASS program; ` +
@@ -95,11 +95,11 @@ async function _askTerminal(tty: Deno.FsFile, question: string, secret: boolean)
   }
 }
 
-function _askpass(program: string, question: string, confirm: boolean): Promise<string> {
+function _askpass(program: string, question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, [question], {
       stdio: ["ignore", "pipe", "inherit"],
-      env: { ...Deno.env.toObject(), ...(confirm ? { SSH_ASKPASS_PROMPT: "confirm" } : {}) },
+      env: Deno.env.toObject(),
     });
     let out = "";
     child.stdout!.setEncoding("utf8");
@@ -114,8 +114,7 @@ function _askpass(program: string, question: string, confirm: boolean): Promise<
         ),
     );
     child.once("close", (code) => {
-      // A confirm dialog answers by its exit status alone.
-      if (code === 0) resolve(confirm && out.trim() === "" ? "yes" : out.replace(/\r?\n$/, ""));
+      if (code === 0) resolve(out.replace(/\r?\n$/, ""));
       else {reject(
           new SockhopError(`SSH_ASKPASS ${program} gave no answer (exit ${code})`, "no-prompt"),
         );}

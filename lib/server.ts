@@ -12,7 +12,7 @@ import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { connectSession } from "./session_socket.ts";
-import { openSession, type SessionDirs } from "./sessions.ts";
+import { openSession, type SessionDirs, socketFileName } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
 import { parseExecCommand, type ProxyRequest } from "./server_exec.ts";
@@ -187,9 +187,15 @@ function _serveClient(
       });
     });
     client.on("openssh.streamlocal", (accept, reject, info) => {
-      const allowed = options.dirs.dirs.some((d) => info.socketPath.startsWith(`${d}/`)) &&
-        !info.socketPath.includes("/../") &&
-        (options.only === undefined || info.socketPath.endsWith(`-${options.only}`));
+      // A socket straight in one of this user's session dirs, named as a session is; with a
+      // session given, exactly that one.
+      const slash = info.socketPath.lastIndexOf("/");
+      const dir = info.socketPath.slice(0, slash);
+      const file = info.socketPath.slice(slash + 1);
+      const allowed = options.dirs.dirs.includes(dir) &&
+        file.startsWith(`${options.dirs.hostname}-`) &&
+        (options.only === undefined ||
+          file === socketFileName(options.dirs.hostname, options.only));
       if (!allowed) {
         logger.info(`ssh ${source}: refused direct-streamlocal to ${info.socketPath}`);
         reject();

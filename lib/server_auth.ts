@@ -80,6 +80,11 @@ export function authenticate(
         source.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
       );
       if (!found) return fail("key not in authorized_keys");
+      // No SHA-1: an RSA key must sign with rsa-sha2-256/512 (ssh2 names those ssh-rsa with
+      // a hashAlgo), as OpenSSH's sshd requires; DSA is SHA-1 only.
+      if (ctx.key.algo === "ssh-dss" || (ctx.key.algo === "ssh-rsa" && !ctx.hashAlgo)) {
+        return fail(`${ctx.key.algo} signatures (SHA-1) are not accepted`);
+      }
       if (!ctx.signature || !ctx.blob) {
         // A query: "would this key do?" Yes, but nothing is granted until it signs.
         ctx.accept();

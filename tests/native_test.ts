@@ -531,3 +531,22 @@ Deno.test("native: --host-key pins the server's key, known_hosts aside", async (
   assert.equal(await Deno.readTextFile(`${w.dir}/empty`), "", "known_hosts untouched");
   await s.stop();
 });
+
+Deno.test("native: an askpass that answers nothing never trusts an unknown host key", async () => {
+  if (!haveSshd()) return;
+  await using w = await world();
+  await using s = await startServe(["hello", "exec:echo", "ready"], w.env);
+  await Deno.writeTextFile(`${w.dir}/kh`, "");
+  const args = w.args("hello", "-o", "StrictHostKeyChecking=ask")
+    .map((a) =>
+      a === `UserKnownHostsFile=${w.sshd.knownHosts}` ? `UserKnownHostsFile=${w.dir}/kh` : a
+    )
+    .map((a) => a === "BatchMode=yes" ? "BatchMode=no" : a);
+  const r = await runSockhop(args, {
+    env: { ...w.env, SSH_ASKPASS: "/bin/true", SSH_ASKPASS_REQUIRE: "force" },
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(dec.decode(r.stdout), "");
+  assert.equal(await Deno.readTextFile(`${w.dir}/kh`), "", "nothing added to known_hosts");
+  await s.stop();
+});

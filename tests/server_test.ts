@@ -264,15 +264,10 @@ Deno.test("server: the seventh attempt disconnects; shell, pty and forwarding re
   });
   assert.match(w.server.log(), /refused pty/);
   void pty;
-  const fwd = await run("ssh", [
-    "-o",
-    "ExitOnForwardFailure=yes",
-    "-L",
-    "127.0.0.1:0:127.0.0.1:22",
-    "-N",
-    ...w.sshWords(w.sshPort),
-  ]);
+  // A direct-tcpip channel (ssh -W) gets as far as the server, which refuses it.
+  const fwd = await run("ssh", ["-W", "127.0.0.1:22", ...w.sshWords(w.sshPort)]);
   assert.equal(fwd.code, 255);
+  assert.match(w.server.log(), /refused TCP forwarding/);
   const sub = await run("ssh", ["-s", ...w.sshWords(w.sshPort), "sftp"]);
   assert.notEqual(sub.code, 0);
   assert.match(w.server.log(), /refused shell/);
@@ -316,6 +311,47 @@ Deno.test("server: the caps count connections not yet logged in, as MaxStartups 
       await child.status;
     }
   }
+});
+
+Deno.test("server: no SHA-1 RSA signatures; direct-streamlocal only to the served session", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "db", "exec:echo", "db"]);
+  await using other = await startServe(["my-db", "exec:echo", "SECRET"], w.env);
+  const rsa = `${w.dir}/rsa`;
+  await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", rsa],
+  })
+    .output();
+  await Deno.writeTextFile(`${w.dir}/authorized_keys`, await Deno.readTextFile(`${rsa}.pub`), {
+    append: true,
+  });
+  const words = w.sshWords(w.sshPort).map((a) => a === w.key ? rsa : a);
+  const sha2 = await run("ssh", [...words, "sockhop", "_proxy", "db"]);
+  assert.equal(dec.decode(sha2.stdout), "SOCKHOP/1 OK\ndb\n", sha2.stderr);
+  const sha1 = await run("ssh", [
+    "-o",
+    "PubkeyAcceptedAlgorithms=ssh-rsa",
+    ...words,
+    "sockhop",
+    "_proxy",
+    "db",
+  ]);
+  assert.equal(sha1.code, 255);
+  assert.match(w.server.log(), /ssh-rsa signatures \(SHA-1\) are not accepted/);
+  const bypass = await runSockhop([
+    "connect",
+    `ssh://${w.user}@127.0.0.1:${w.sshPort}/`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    w.key,
+    "--insecure-accept-any-host-key",
+    `--remote-socket=${w.dir}/s/${Deno.hostname()}-my-db`,
+  ], { env: w.env });
+  assert.doesNotMatch(dec.decode(bypass.stdout), /SECRET/);
+  assert.match(w.server.log(), /refused direct-streamlocal/);
+  await other.stop();
 });
 
 Deno.test("server: a client that never sends its banner is dropped after the grace time", async () => {
