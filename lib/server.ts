@@ -68,15 +68,15 @@ export function createSshServer(options: SshServerOptions): SshServer {
   const perSource = new Map<string, number>();
   const open = new Set<ssh2.Connection>();
   /** Connections not logged in yet, by source address:port. */
-  const pending = new Map<string, { release(): void; identified(): void }>();
+  const pending = new Map<string, Unauthenticated>();
   server.on("connection", (client, info) => {
     const source = `${info.ip}:${info.port}`;
-    const entry = pending.get(source);
-    entry?.identified();
-    const release = entry?.release ?? (() => {});
+    const entry: Unauthenticated = pending.get(source) ??
+      { release: () => {}, drop: () => client.end(), why: undefined, identified: true };
+    entry.identified = true;
     open.add(client);
-    _serveClient(client, source, info.ip, options, release, () => {
-      release();
+    _serveClient(client, source, info.ip, options, entry, () => {
+      entry.release();
       open.delete(client);
     });
   });
@@ -102,20 +102,33 @@ export function createSshServer(options: SshServerOptions): SshServer {
       const release = () => {
         if (!counted) return;
         counted = false;
-        clearTimeout(silent);
+        clearTimeout(grace);
         pending.delete(key);
         unauthenticated--;
         const n = (perSource.get(ip) ?? 1) - 1;
         if (n) perSource.set(ip, n);
         else perSource.delete(ip);
       };
-      // Until the client's banner arrives, nothing else times it out: one that never speaks
-      // gets the login grace time too.
-      const silent = setTimeout(() => {
-        logger.info(`ssh ${key}: dropped: no SSH banner within ${options.loginGraceSeconds} s`);
-        socket.destroy();
-      }, options.loginGraceSeconds * 1000);
-      pending.set(key, { release, identified: () => clearTimeout(silent) });
+      const entry: Unauthenticated = {
+        release,
+        // Closed outright, not half-closed: a client that never closes its side must not
+        // keep its slot.
+        drop(why) {
+          entry.why ??= why;
+          if (!entry.identified) logger.info(`ssh ${key}: dropped: ${why}`);
+          socket.end();
+          const hard = setTimeout(() => socket.destroy(), 1000);
+          socket.once("close", () => clearTimeout(hard));
+        },
+        why: undefined,
+        identified: false,
+      };
+      // One grace time from accept to login, banner or no banner.
+      const grace = setTimeout(
+        () => entry.drop(`no login within ${options.loginGraceSeconds} s`),
+        options.loginGraceSeconds * 1000,
+      );
+      pending.set(key, entry);
       socket.once("close", release);
       // SSH has no use for a half-open TCP connection: a client gone before logging in must
       // close the socket, or its slot stays taken.
@@ -132,12 +145,22 @@ export function createSshServer(options: SshServerOptions): SshServer {
   };
 }
 
+/** A connection that has not logged in: it holds a slot until `release`. */
+interface Unauthenticated {
+  release(): void;
+  /** End it now, for this reason (the first one given is kept). */
+  drop(why: string): void;
+  why: string | undefined;
+  /** Its SSH banner arrived: the connection's own log line will say why it ended. */
+  identified: boolean;
+}
+
 function _serveClient(
   client: ssh2.Connection,
   source: string,
   ip: string,
   options: SshServerOptions,
-  onAuthenticated: () => void,
+  entry: Unauthenticated,
   onClose: () => void,
 ) {
   const { logger } = options;
@@ -146,20 +169,15 @@ function _serveClient(
   const stats = { up: 0, down: 0, sessions: new Set<string>() };
   let why = "client closed";
   let authenticated = false;
-  const grace = setTimeout(() => {
-    why = `no login within ${options.loginGraceSeconds} s`;
-    client.end();
-  }, options.loginGraceSeconds * 1000);
   client.on("authentication", (ctx) => {
     if (authenticate(ctx, options.auth, state, ip, logger)) {
-      why = "too many authentication failures";
       client.end();
+      entry.drop("too many authentication failures");
     }
   });
   client.on("ready", () => {
     authenticated = true;
-    clearTimeout(grace);
-    onAuthenticated();
+    entry.release();
     client.on("session", (accept) => {
       const session = accept();
       session.on("exec", (acceptExec, reject, info) => {
@@ -220,7 +238,8 @@ function _serveClient(
     why = err.message;
   });
   client.on("close", () => {
-    clearTimeout(grace);
+    // A reason the server gave wins over the socket error that followed it.
+    why = entry.why ?? why;
     onClose();
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     logger.info(

@@ -354,21 +354,36 @@ Deno.test("server: no SHA-1 RSA signatures; direct-streamlocal only to the serve
   await other.stop();
 });
 
-Deno.test("server: a client that never sends its banner is dropped after the grace time", async () => {
+Deno.test("server: clients that do not log in, banner or not, are closed after the grace time", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
   await using w = await world([
     "--bind-ssh=127.0.0.1:0",
     "--login-grace-time=1",
     "echo",
     "exec:cat",
   ]);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(w.sshPort) });
+  const port = Number(w.sshPort);
+  // Ten from one address fill its slots: one silent, nine that send a banner and then wait.
+  const idle = await Promise.all(
+    Array.from({ length: 10 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+  );
+  for (const c of idle.slice(1)) await c.write(new TextEncoder().encode("SSH-2.0-slow\r\n"));
   const t0 = Date.now();
-  const buf = new Uint8Array(1024);
-  // The server's banner, then EOF when it drops the connection.
-  while (await conn.read(buf).catch(() => null) !== null) { /* until closed */ }
-  conn.close();
-  assert.ok(Date.now() - t0 < 5000, "closed within the grace time");
-  assert.match(w.server.log(), /dropped: no SSH banner within 1 s/);
+  const buf = new Uint8Array(4096);
+  for (const c of idle) {
+    // The server's banner and key exchange, then EOF when it drops the connection.
+    while (await c.read(buf).catch(() => null) !== null) { /* until closed */ }
+  }
+  assert.ok(Date.now() - t0 < 5000, `closed within the grace time (${Date.now() - t0} ms)`);
+  assert.match(w.server.log(), /dropped: no login within 1 s/);
+  for (let i = 0; i < 30 && !/ended: no login within 1 s/.test(w.server.log()); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(w.server.log(), /ended: no login within 1 s/);
+  // The slots are free again, though those clients never closed their side.
+  const r = await run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "echo"]);
+  assert.equal(dec.decode(r.stdout), "SOCKHOP/1 OK\n", r.stderr);
+  for (const c of idle) c.close();
 });
 
 Deno.test("server: garbage, truncated and oversized packets never crash it or disturb a transfer", async () => {
