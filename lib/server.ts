@@ -74,6 +74,7 @@ export function createSshServer(options: SshServerOptions): SshServer {
     const entry: Unauthenticated = pending.get(source) ??
       { release: () => {}, drop: () => client.end(), why: undefined, identified: true };
     entry.identified = true;
+    _refuseEarlyConnectionMessages(client, entry, logger, source);
     open.add(client);
     _serveClient(client, source, info.ip, options, entry, () => {
       entry.release();
@@ -143,6 +144,53 @@ export function createSshServer(options: SshServerOptions): SshServer {
       server.close();
     },
   };
+}
+
+/** The connection protocol's messages (RFC 4254, numbers 80 to 100). */
+const CONNECTION_MESSAGES = [
+  "GLOBAL_REQUEST",
+  "REQUEST_SUCCESS",
+  "REQUEST_FAILURE",
+  "CHANNEL_OPEN",
+  "CHANNEL_OPEN_CONFIRMATION",
+  "CHANNEL_OPEN_FAILURE",
+  "CHANNEL_WINDOW_ADJUST",
+  "CHANNEL_DATA",
+  "CHANNEL_EXTENDED_DATA",
+  "CHANNEL_EOF",
+  "CHANNEL_CLOSE",
+  "CHANNEL_REQUEST",
+  "CHANNEL_SUCCESS",
+  "CHANNEL_FAILURE",
+] as const;
+
+/**
+ * A connection-protocol message before login ends the connection, as in OpenSSH's sshd
+ * (ssh2 only refuses it and carries on: the class of CVE-2025-32433). ssh2 has no hook for
+ * this, so its protocol's message handlers are wrapped; it looks each one up per message.
+ */
+function _refuseEarlyConnectionMessages(
+  client: ssh2.Connection,
+  entry: Unauthenticated,
+  logger: Logger,
+  source: string,
+) {
+  type Handler = (...args: unknown[]) => unknown;
+  const proto = (client as unknown as { _protocol?: { _handlers?: Record<string, Handler> } })
+    ._protocol;
+  const handlers = proto?._handlers;
+  if (!handlers) throw new Error("ssh2's protocol handlers are not where they were: check ssh2");
+  for (const name of CONNECTION_MESSAGES) {
+    const original = handlers[name];
+    handlers[name] = (...args: unknown[]) => {
+      if ((client as unknown as { authenticated: boolean }).authenticated) {
+        return original?.(...args);
+      }
+      logger.info(`ssh ${source}: ${name} before login`);
+      entry.drop(`${name} before login`);
+      return undefined;
+    };
+  }
 }
 
 /** A connection that has not logged in: it holds a slot until `release`. */

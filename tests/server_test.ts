@@ -1,6 +1,8 @@
 /** The built-in SSH server against real clients: OpenSSH ssh, sshpass, plink, ssh-audit. */
 
 import assert from "node:assert/strict";
+// @ts-types="@types/ssh2"
+import ssh2 from "ssh2";
 import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
 
@@ -384,6 +386,40 @@ Deno.test("server: clients that do not log in, banner or not, are closed after t
   const r = await run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "echo"]);
   assert.equal(dec.decode(r.stdout), "SOCKHOP/1 OK\n", r.stderr);
   for (const c of idle) c.close();
+});
+
+Deno.test("server: a channel open or global request before login ends the connection", async () => {
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "echo", "exec:cat"]);
+  for (const early of ["session", "tcpipForward"] as const) {
+    const client = new ssh2.Client();
+    const closed = new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      client.on("close", () => resolve(Date.now() - t0));
+    });
+    client.on("error", () => {});
+    client.on("handshake", () => {
+      // Straight after key exchange, before any authentication.
+      const proto = (client as unknown as {
+        _protocol: {
+          session(c: number, w: number, p: number): void;
+          tcpipForward(a: string, p: number, r: boolean): void;
+        };
+      })._protocol;
+      if (early === "session") proto.session(0, 2 ** 21, 2 ** 15);
+      else proto.tcpipForward("127.0.0.1", 0, true);
+    });
+    client.connect({
+      host: "127.0.0.1",
+      port: Number(w.sshPort),
+      username: w.user,
+      // Never answers: the connection stays unauthenticated.
+      authHandler: () => {},
+    });
+    const ms = await closed;
+    assert.ok(ms < 5000, `${early}: closed after ${ms} ms`);
+  }
+  assert.match(w.server.log(), /CHANNEL_OPEN before login/);
+  assert.match(w.server.log(), /GLOBAL_REQUEST before login/);
 });
 
 Deno.test("server: garbage, truncated and oversized packets never crash it or disturb a transfer", async () => {
