@@ -13,6 +13,7 @@ import { hopConfig, type HopSpec, type NativeRoute, parseHop } from "./native_ro
 import { resolveAlgorithms } from "./ssh_algorithms.ts";
 import { hostKeyCheck } from "./native_host_key.ts";
 import { nativeAuth } from "./native_auth.ts";
+import { makePrompter } from "./prompt.ts";
 import { knownKeyTypes } from "./known_hosts.ts";
 import { VERSION } from "./usage.ts";
 
@@ -161,9 +162,13 @@ async function _connectOne(
   const { logger } = route;
   const env = defaultEnv();
   const socket = sock ?? await _tcpConnect(cfg);
+  // BatchMode from any config file, not only -o: no question is asked for this hop.
+  const prompter = cfg.batchMode
+    ? makePrompter({ batchMode: true, env: Deno.env })
+    : route.prompter;
   const check = hostKeyCheck(
     cfg,
-    route.prompter,
+    prompter,
     logger,
     route.insecureAcceptAnyHostKey,
     spec.hostKey,
@@ -172,7 +177,7 @@ async function _connectOne(
     config: cfg,
     extraKeys: [...route.identityFiles, ...(spec.key ? [spec.key] : [])],
     ...(spec.password !== undefined ? { password: spec.password } : {}),
-    prompter: route.prompter,
+    prompter,
     logger,
     env: Deno.env,
     home: env.home,

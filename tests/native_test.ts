@@ -211,6 +211,16 @@ Deno.test("native: an encrypted key answered through SSH_ASKPASS", async () => {
   const noWay = await runSockhop(args, { env: w.env });
   assert.equal(noWay.code, 1);
   assert.match(noWay.stderr, /no terminal and no SSH_ASKPASS|Authentication failed/);
+
+  // BatchMode in a config file: no question, even with SSH_ASKPASS there to answer it.
+  await Deno.remove(`${w.dir}/asked`);
+  await Deno.writeTextFile(`${w.dir}/batch_config`, "Host *\n  BatchMode yes\n");
+  const batch = await runSockhop(
+    args.map((a) => a === "none" ? `${w.dir}/batch_config` : a),
+    { env: { ...w.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force" } },
+  );
+  assert.equal(batch.code, 1, batch.stderr);
+  assert.equal(await Deno.readTextFile(`${w.dir}/asked`).catch(() => ""), "", "nothing asked");
   await s.stop();
 });
 
