@@ -191,6 +191,24 @@ async function _connectOne(
   const t0 = performance.now();
   return await new Promise<ssh2.Client>((resolve, reject) => {
     let settled = false;
+    // As in OpenSSH, ConnectTimeout covers the banner exchange too: a server that accepts and
+    // then says nothing is given up on.
+    const banner = cfg.connectTimeout > 0
+      ? setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        client.end();
+        socket.destroy();
+        reject(
+          new SockhopError(
+            `Connection to ${cfg.hostName} port ${cfg.port} timed out during banner exchange (ConnectTimeout ${cfg.connectTimeout} s)`,
+            "ssh-failed",
+          ),
+        );
+      }, cfg.connectTimeout * 1000)
+      : undefined;
+    client.once("handshake", () => clearTimeout(banner));
+    client.once("close", () => clearTimeout(banner));
     client.on("handshake", (n) => {
       logger.debug(
         "ssh",

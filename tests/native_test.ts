@@ -560,3 +560,32 @@ Deno.test("native: an askpass that answers nothing never trusts an unknown host 
   assert.equal(await Deno.readTextFile(`${w.dir}/kh`), "", "nothing added to known_hosts");
   await s.stop();
 });
+
+Deno.test("native: ConnectTimeout covers a server that accepts and never speaks", async () => {
+  await using dir = await tempDir();
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of silent) held.push(c);
+  })();
+  const port = (silent.addr as Deno.NetAddr).port;
+  const t0 = Date.now();
+  const r = await runSockhop([
+    "connect",
+    `ssh://nobody@127.0.0.1:${port}/x`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-o",
+    "ConnectTimeout=1",
+    "-o",
+    `UserKnownHostsFile=${dir}/kh`,
+  ], { env: testEnv(`${dir}/s`) });
+  const ms = Date.now() - t0;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /timed out during banner exchange \(ConnectTimeout 1 s\)/);
+  assert.ok(ms < 5000, `gave up after ${ms} ms`);
+  for (const c of held) c.close();
+  silent.close();
+  await accepting;
+});
