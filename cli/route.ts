@@ -80,7 +80,16 @@ export async function buildRoute(
   const choice = parseSshOption(v.ssh ?? "auto");
   const native = _nativeRoute(dest, v, logger);
   if (v["print-config"]) {
-    return { kind: "print", text: formatSshConfig(hopConfig(native, native.target).config) };
+    // -i and -J are command-line settings too: shown as ssh -G shows them.
+    const shown = {
+      ...native,
+      options: [
+        ...native.options,
+        ...(v.jump ? [`ProxyJump=${v.jump}`] : []),
+        ...native.identityFiles.map((i) => `IdentityFile=${i}`),
+      ],
+    };
+    return { kind: "print", text: formatSshConfig(hopConfig(shown, native.target).config) };
   }
   const useNative = _pickBackend(choice, native, logger);
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;

@@ -589,3 +589,21 @@ Deno.test("native: ConnectTimeout covers a server that accepts and never speaks"
   silent.close();
   await accepting;
 });
+
+Deno.test("native: --print-config shows -i and -J as ssh -G does", async () => {
+  await using dir = await tempDir();
+  const r = await runSockhop([
+    "connect",
+    "ssh://box/x",
+    "-F",
+    "none",
+    "-i",
+    `${dir}/k1`,
+    "-J",
+    "hop1,hop2:2222",
+    "--print-config",
+  ], { env: testEnv(`${dir}/s`) });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(dec.decode(r.stdout), new RegExp(`^identityfile ${dir}/k1$`, "m"));
+  assert.match(dec.decode(r.stdout), /^proxyjump hop1,hop2:2222$/m);
+});
