@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { configDir, loadHostKeys } from "./host_keys.ts";
 import { checkAuthorizedKeys } from "./server_auth.ts";
+import { readPasswordEntries } from "./password_file.ts";
 import { createSshServer, listenSsh } from "./server.ts";
 import { listenTcp } from "./tcp_upgrade.ts";
 import { parseHostPort } from "./url.ts";
@@ -47,6 +48,27 @@ export function parseBind(text: string, flag: string): { host: string; port: num
   return { host, port };
 }
 
+/**
+ * As sshd's StrictModes: a file that says who may log in is not used when someone else could
+ * have written it.
+ */
+function _refuseWritableByOthers(path: string) {
+  if (Deno.build.os === "windows") return;
+  let mode: number;
+  try {
+    mode = Deno.statSync(path).mode ?? 0;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (mode & 0o022) {
+    throw new SockhopError(
+      `${path} is writable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`,
+      "auth-file-perms",
+    );
+  }
+}
+
 export function isLoopback(host: string): boolean {
   return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
 }
@@ -76,6 +98,11 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
       );
     }
     const authorizedKeys = o.authorizedKeys ?? `${o.home}/.ssh/authorized_keys`;
+    _refuseWritableByOthers(authorizedKeys);
+    if (o.passwordFile) {
+      _refuseWritableByOthers(o.passwordFile);
+      readPasswordEntries(o.passwordFile); // a bad line is named now, not at the first login
+    }
     const usable = checkAuthorizedKeys(authorizedKeys, o.logger);
     if (!o.authNone && !usable && !o.passwordFile) {
       throw new SockhopError(

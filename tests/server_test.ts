@@ -492,6 +492,20 @@ Deno.test("server: loose host key permissions and --auth=none off loopback are r
   });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /--auth=none is refused on a non-loopback address/);
+  // Who may log in must not be writable by others, as sshd's StrictModes has it.
+  await Deno.writeTextFile(`${dir}/ak`, await Deno.readTextFile(`${dir}/hk.pub`), {
+    mode: 0o666,
+  });
+  await Deno.chmod(`${dir}/ak`, 0o666);
+  const writable = await runSockhop([
+    "serve",
+    "--bind-ssh=127.0.0.1:0",
+    `--authorized-keys=${dir}/ak`,
+    "x",
+    "exec:cat",
+  ], { env });
+  assert.equal(writable.code, 1);
+  assert.match(writable.stderr, /ak is writable by others \(mode 666\): chmod 600/);
   const socks = [...Deno.readDirSync(`${dir}/s`)];
   assert.deepEqual(socks.map((e) => e.name), [], "nothing left behind");
 });
