@@ -4,10 +4,11 @@
  */
 
 import { randomBytes, type ServeProcess, startServe, tempDir, testEnv } from "../tests/_cli.ts";
-import { type Sshd, startSshd } from "../tests/_sshd.ts";
+import { nativeFlags, type Sshd, startSshd } from "../tests/_sshd.ts";
 import { sockhopWrapper } from "../tests/_remote.ts";
 
-export const GCM = "aes128-gcm@openssh.com";
+/** OpenSSH's own first choice. */
+export const CIPHER = "chacha20-poly1305@openssh.com";
 
 export interface Rig extends AsyncDisposable {
   readonly env: Record<string, string>;
@@ -68,7 +69,7 @@ export async function startRig(slowBytes: number, dataBytes: number): Promise<Ri
     sshToBuiltin: (source, ...command) => [
       ...sshd.sshWords(),
       "-c",
-      GCM,
+      CIPHER,
       "-p",
       String(port),
       "-o",
@@ -80,17 +81,8 @@ export async function startRig(slowBytes: number, dataBytes: number): Promise<Ri
       "forward",
       `ssh://${sshd.user}@127.0.0.1:${sshd.port}/${name}`,
       "--listen=tcp:127.0.0.1:0",
-      "--ssh=native",
-      "-F",
-      "none",
-      "-i",
-      sshd.clientKey,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      `UserKnownHostsFile=${sshd.knownHosts}`,
-      "-o",
-      `Ciphers=${GCM}`,
+      // The client's own cipher choice (chacha20-poly1305 first), as a user would get.
+      ...nativeFlags(sshd),
       remoteSocket ? `--remote-socket=${remoteSocket}` : `--remote-sockhop=${wrapper}`,
     ],
     [Symbol.asyncDispose]: () => owned.disposeAsync(),

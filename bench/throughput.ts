@@ -5,7 +5,7 @@
  */
 
 import { sockhopArgv, startServe, tempDir, testEnv } from "../tests/_cli.ts";
-import { startSshd } from "../tests/_sshd.ts";
+import { nativeFlags, startSshd } from "../tests/_sshd.ts";
 import { markerWrapper, sockhopWrapper, sshOption } from "../tests/_remote.ts";
 import { median, sha256File, timed, ttfb } from "./_measure.ts";
 
@@ -102,17 +102,7 @@ export async function measureThroughput(
   const native = (cipher: string, port: number, name: Stream, extra: string[]) => [
     ...sh,
     "connect",
-    "--ssh=native",
-    "-F",
-    "none",
-    "-i",
-    sshd.clientKey,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    `Ciphers=${cipher}`,
-    "-o",
-    `UserKnownHostsFile=${sshd.knownHosts}`,
+    ...nativeFlags(sshd, cipher),
     ...extra,
     `ssh://${user}@127.0.0.1:${port}/${name}`,
   ];

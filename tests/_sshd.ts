@@ -298,3 +298,19 @@ function _userProcesses(user: string): number[] {
   }
   return pids;
 }
+
+/** The built-in client's flags for this sshd: no user config, its key only, its known_hosts. */
+export function nativeFlags(sshd: Sshd, cipher?: string): string[] {
+  return [
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    sshd.clientKey,
+    "-o",
+    "IdentitiesOnly=yes",
+    ...(cipher ? ["-o", `Ciphers=${cipher}`] : []),
+    "-o",
+    `UserKnownHostsFile=${sshd.knownHosts}`,
+  ];
+}
