@@ -51,7 +51,11 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
     `--authorized-keys=${dir}/authorized_keys`,
     ...pwArgs,
     ...serveArgs,
-  ], env);
+  ], env).catch(async (err) => {
+    // A server that does not start leaves no temp dir behind either.
+    await dir[Symbol.asyncDispose]();
+    throw err;
+  });
   const ssh = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())?.[1];
   const tcp = /listening on tcp:127\.0\.0\.1:(\d+)/.exec(server.log())?.[1];
   const fp = /host key ED25519 (SHA256:\S+)/.exec(server.log())![1]!;
