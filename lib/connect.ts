@@ -1,6 +1,7 @@
 /** `sockhop connect`: the session as a byte stream on stdin/stdout, locally or over SSH. */
 
 import { SockhopError } from "./errors.ts";
+import { untilAborted } from "./until_aborted.ts";
 import type { Logger } from "./logger.ts";
 import { type MarkerResult, readMarker } from "./marker.ts";
 import { remoteFailure } from "./remote_failure.ts";
@@ -120,17 +121,6 @@ export async function openProgramStream(
       return status;
     },
   };
-}
-
-/** The promise, or an "Interrupted" error as soon as the signal aborts (Ctrl-C while connecting). */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new SockhopError("Interrupted while connecting", "interrupted"));
-    if (signal.aborted) onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 function _finish(result: RelayResult): RelayResult {

@@ -4,7 +4,7 @@ import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { relay } from "./relay.ts";
 import { fromDenoConn } from "./streams.ts";
-import { untilAborted } from "./connect.ts";
+import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
 import { parseHostPort, parsePort } from "./url.ts";
 import { probeSocket } from "./sessions.ts";
