@@ -5,6 +5,7 @@
 
 import { SockhopError, UsageError } from "./lib/errors.ts";
 import { HELP, VERSION } from "./lib/usage.ts";
+import { safeText } from "./lib/safe_text.ts";
 import { help, out } from "./cli/common.ts";
 /**
  * Each command's module is loaded only when it runs: `_proxy` starts for every connection and
@@ -37,20 +38,33 @@ async function main(argv: string[]): Promise<number> {
   return await (await load())(rest);
 }
 
+/** The most an error line shows: what it quotes may come from a remote host or a file. */
+const ERROR_MAX = 2000;
+
+/** One error line, with nothing in it that a terminal would act on. */
+function _say(text: string) {
+  console.error(`sockhop: ${safeText(text, ERROR_MAX, true)}`);
+}
+
 if (import.meta.main) {
   let status: number;
   try {
     status = await main(Deno.args);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`sockhop: ${err.message}`);
+      _say(err.message);
       console.error(`Run 'sockhop ${err.command ? `${err.command} ` : ""}--help' for usage.`);
       status = 2;
     } else if (err instanceof SockhopError) {
-      console.error(`sockhop: ${err.message}`);
+      _say(err.message);
       status = 1;
     } else {
-      console.error(`sockhop: internal error: ${err instanceof Error ? err.stack : String(err)}`);
+      // The stack keeps its lines: it is for a bug report.
+      console.error(
+        `sockhop: internal error: ${
+          safeText(err instanceof Error ? err.stack ?? err.message : String(err), ERROR_MAX * 4)
+        }`,
+      );
       status = 1;
     }
   }
