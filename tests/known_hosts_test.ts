@@ -6,6 +6,7 @@ import {
   decideHostKey,
   fingerprint,
   HostKeyError,
+  hostKeyName,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
 import { tempDir } from "./_cli.ts";
@@ -98,7 +99,7 @@ Deno.test("known_hosts: @revoked refused, @cert-authority not usable", async () 
   });
   assert.equal(ca.status, "unknown");
   assert.match(
-    new HostKeyError(ca, "x.corp", 22, a.blob, f).message,
+    new HostKeyError(ca, "x.corp", a.blob, f).message,
     /@cert-authority.*--ssh=openssh/,
   );
 });
@@ -113,7 +114,7 @@ Deno.test("known_hosts: fingerprints equal ssh-keygen -lf", async () => {
     acceptsAnswer("yes", a.blob) && acceptsAnswer(printed!, a.blob) && !acceptsAnswer("y", a.blob),
   );
   assert.match(
-    unknownHostQuestion("h", 2222, a.blob, []),
+    unknownHostQuestion(hostKeyName("h", 2222), a.blob),
     /^The authenticity of host '\[h\]:2222' can't be established\.\nED25519 key fingerprint is SHA256:/,
   );
 });
@@ -123,12 +124,12 @@ Deno.test("known_hosts: append keeps every other line; hashed lines are found by
   await using dir = await tempDir();
   const a = await key(`${dir}`, "a");
   const f = `${dir}/sub/known_hosts`;
-  appendKnownHost({ file: f, host: "new", port: 2222, keyBlob: a.blob, hash: false });
+  appendKnownHost({ file: f, name: hostKeyName("new", 2222), keyBlob: a.blob, hash: false });
   assert.equal(Deno.statSync(f).mode! & 0o777, 0o600);
   assert.equal(Deno.statSync(`${dir}/sub`).mode! & 0o777, 0o700);
   const before = "# a comment\nold ssh-ed25519 AAAA\n  # indented, no newline at end";
   await Deno.writeTextFile(f, before);
-  appendKnownHost({ file: f, host: "hashed", port: 22, keyBlob: a.blob, hash: true });
+  appendKnownHost({ file: f, name: hostKeyName("hashed", 22), keyBlob: a.blob, hash: true });
   const text = await Deno.readTextFile(f);
   assert.ok(text.startsWith(before + "\n"), "earlier lines and comments kept byte for byte");
   assert.match(text.split("\n")[3]!, /^\|1\|[^|]+\|[^ ]+ ssh-ed25519 /);
@@ -138,7 +139,7 @@ Deno.test("known_hosts: append keeps every other line; hashed lines are found by
 });
 
 Deno.test("known_hosts: the StrictHostKeyChecking policy", () => {
-  const unknown = { status: "unknown", otherTypes: [], certAuthorityOnly: false } as const;
+  const unknown = { status: "unknown", certAuthorityOnly: false } as const;
   assert.equal(decideHostKey(unknown, "yes", false), "refuse");
   assert.equal(decideHostKey(unknown, "accept-new", false), "append-and-accept");
   assert.equal(decideHostKey(unknown, "no", false), "append-and-accept");
