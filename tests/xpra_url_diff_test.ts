@@ -227,6 +227,7 @@ const FILES: [string, string][] = [
   ["lone CR", "mode=ssh\rhost=box\rport=3\r"],
   ["spaces around =", "  mode = ssh \n host =  box  \n"],
   ["key given twice", "mode=ssh\nhost=a\nhost=b\n"],
+  ["port given twice", "mode=ssh\nhost=box\nport=7\nport=8\n"],
   ["keys are case-sensitive", "mode=ssh\nHost=box\nhost=real\n"],
   ["no mode: tcp", "host=box\nport=100\n"],
   ["mode=tcp", "mode=tcp\nhost=box\nport=10000\n"],
@@ -255,6 +256,7 @@ const EMPTY_HOST = "an empty host is refused, not taken as 127.0.0.1";
 const STRICT = "a value xpra would drop or bend is refused, with the line or key named";
 const SOCKET = "socket:/path is xpra's local form; sockhop names local sessions";
 const TWO_AT = "host= with two @ is refused";
+const TWICE = "a key given twice is refused";
 
 /** Disagreements kept on purpose (README: "xpra URLs and files"), by case. */
 const DEVIATIONS: Record<string, string> = {
@@ -288,6 +290,7 @@ const DEVIATIONS: Record<string, string> = {
   ".xpra: ssh_port=abc": STRICT,
   ".xpra: proxy_port=abc": STRICT,
   ".xpra: host with two @": TWO_AT,
+  ".xpra: port given twice": TWICE,
   "socket:///run/x": SOCKET,
 };
 
