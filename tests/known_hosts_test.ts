@@ -5,8 +5,10 @@ import {
   checkHostKey,
   decideHostKey,
   fingerprint,
+  hashHostName,
   HostKeyError,
   hostKeyName,
+  knownKeyTypes,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
 import { tempDir } from "./_cli.ts";
@@ -147,4 +149,26 @@ Deno.test("known_hosts: the StrictHostKeyChecking policy", () => {
   assert.equal(decideHostKey(unknown, "ask", true), "refuse");
   assert.equal(decideHostKey({ status: "changed", file: "f", line: 1 }, "no", false), "refuse");
   assert.equal(decideHostKey({ status: "known", file: "f", line: 1 }, "yes", true), "accept");
+});
+
+Deno.test("known_hosts: OpenSSH 9.2's lookups: bare host for other ports, case, alias, other types", async () => {
+  if (!requirePeer("ssh-keygen", "ssh-keygen", "openssh-client")) return;
+  await using dir = await tempDir();
+  const a = await key(`${dir}`, "a");
+  const b = await key(`${dir}`, "b");
+  const f = `${dir}/kh`;
+  const check = (host: string, port: number, blob: Uint8Array, alias?: string) =>
+    checkHostKey({ host, port, keyBlob: blob, files: [f], ...(alias ? { alias } : {}) }).status;
+  await Deno.writeTextFile(f, `bare ${a.line}\n[bare]:2222 ${b.line}\n`);
+  assert.equal(check("bare", 2200, a.blob), "known", "the bare host, when [host]:port is unknown");
+  assert.equal(check("bare", 2222, a.blob), "changed", "not when [host]:port has a key");
+  assert.equal(check("bare", 2200, a.blob, "other"), "unknown", "never with an alias");
+  await Deno.writeTextFile(f, `${hashHostName("[mixed]:2200")} ${a.line}\nalias ${b.line}\n`);
+  assert.equal(check("MiXeD", 2200, a.blob), "known", "the name is lowercased before hashing");
+  assert.equal(check("x", 2200, b.blob, "ALIAS"), "known");
+  assert.equal(hostKeyName("MiXeD", 2200, "My.Alias"), "my.alias");
+  // A key of another type on record is a changed key, as ssh has it.
+  await Deno.writeTextFile(f, `h ssh-rsa ${a.line.split(" ")[1]}\nh ${b.line}\n`);
+  assert.equal(check("h", 22, a.blob), "changed", "the mismatched ssh-rsa line is no entry");
+  assert.equal(knownKeyTypes("H", 22, [f]).join(), "ssh-ed25519");
 });
