@@ -183,7 +183,7 @@ async function _connectOne(
     home: env.home,
   });
   const files = [...cfg.userKnownHostsFiles, ...cfg.globalKnownHostsFiles];
-  const known = knownKeyTypes(cfg.hostName, cfg.port, files);
+  const known = knownKeyTypes(cfg.hostName, cfg.port, files, cfg.hostKeyAlias);
   const hostKeys = resolveAlgorithms("serverHostKey", cfg.hostKeyAlgorithms, "HostKeyAlgorithms");
   // Prefer the key types already on record, as OpenSSH does, so a known host is not "unknown".
   const preferred = [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];

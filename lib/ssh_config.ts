@@ -25,6 +25,8 @@ export interface SshConfig {
   readonly globalKnownHostsFiles: readonly string[];
   readonly strictHostKeyChecking: StrictHostKeyChecking;
   readonly hashKnownHosts: boolean;
+  /** The name known_hosts records this host under instead of its own; "" for none. */
+  readonly hostKeyAlias: string;
   readonly batchMode: boolean;
   readonly connectTimeout: number;
   readonly serverAliveInterval: number;
@@ -94,6 +96,7 @@ const KNOWN = new Set([
   "globalknownhostsfile",
   "stricthostkeychecking",
   "hashknownhosts",
+  "hostkeyalias",
   "batchmode",
   "connecttimeout",
   "serveraliveinterval",
@@ -427,6 +430,7 @@ function _fill(
     ),
     strictHostKeyChecking: (strict === "off" ? "no" : strict) as StrictHostKeyChecking,
     hashKnownHosts: yes("hashknownhosts", false),
+    hostKeyAlias: one("hostkeyalias") ?? "",
     batchMode: yes("batchmode", false),
     connectTimeout: num("connecttimeout", 0),
     serverAliveInterval: num("serveraliveinterval", 0),
@@ -484,6 +488,7 @@ const PRINT_ORDER: [keyof SshConfig, string][] = [
   ["globalKnownHostsFiles", "globalknownhostsfile"],
   ["strictHostKeyChecking", "stricthostkeychecking"],
   ["hashKnownHosts", "hashknownhosts"],
+  ["hostKeyAlias", "hostkeyalias"],
   ["batchMode", "batchmode"],
   ["connectTimeout", "connecttimeout"],
   ["serverAliveInterval", "serveraliveinterval"],

@@ -49,7 +49,8 @@ Usage:
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
 URL:    ssh://[user[:password]@]host[:port]/NAME[?proxy_host=H&proxy_port=P&proxy_username=U&proxy_key=K&key=K]
-        ssh:host:NAME, or NAME for a session on this host
+        ...?proxy=[user@]host[:port] (xpra 3.x's jump host); xpra's own ssh:[user@]host[:port]:NAME
+        and ssh/[user@]host[:port]/NAME; or NAME for a session on this host
 
 Exit status: 0 done, 1 failed, 2 bad usage, 130/143 interrupted by SIGINT/SIGTERM.`,
   serve: `Usage: sockhop serve [OPTIONS] NAME TARGET
