@@ -1,6 +1,9 @@
 /** Help texts: every option of every subcommand, with its default. */
 
-export const VERSION = "0.1.0";
+import denoConfig from "../deno.json" with { type: "json" };
+
+/** deno.json's version: the one place it is written (the release workflow checks the tag). */
+export const VERSION: string = denoConfig.version;
 
 const COMMON = `Common options:
   --socket-dirs=DIRS    colon-separated session socket dirs
