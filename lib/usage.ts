@@ -6,7 +6,7 @@ import denoConfig from "../deno.json" with { type: "json" };
 export const VERSION: string = denoConfig.version;
 
 const COMMON = `Common options:
-  --socket-dirs=DIRS    colon-separated session socket dirs
+  --socket-dirs=DIRS    session socket dirs, separated as in PATH (":", ";" on Windows)
                         (default: $SOCKHOP_SOCKET_DIRS, else $XDG_RUNTIME_DIR/sockhop:~/.sockhop)
   --debug=CATEGORIES    comma-separated: ssh, ssh2, forward, connect, proxy, all
                         (default: none)
