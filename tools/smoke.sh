@@ -20,8 +20,10 @@ esac
 export MSYS2_ARG_CONV_EXCL="*"
 native() { if [ "$windows" = 1 ]; then cygpath -w "$1"; else printf '%s' "$1"; fi; }
 
-# Short paths: macOS limits a unix socket path to 104 bytes, and its TMPDIR is long.
+# Short paths: macOS limits a unix socket path to 104 bytes, and its TMPDIR is long. Its /tmp
+# is a symlink: the physical path, so that no socket dir is reached through one.
 tmp=$(mktemp -d /tmp/shs.XXXXXX)
+tmp=$(cd "$tmp" && pwd -P)
 serve_pid=""
 cleanup() {
   if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; fi
