@@ -8,6 +8,7 @@
 
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
+import { parentDir } from "./platform_paths.ts";
 import { matchPatternList } from "./ssh_config_match.ts";
 
 export type HostKeyResult =
@@ -244,7 +245,7 @@ export function appendKnownHost(input: {
   const line = `${hosts} ${keyTypeOf(input.keyBlob)} ${
     Buffer.from(input.keyBlob).toString("base64")
   }\n`;
-  const dir = input.file.slice(0, input.file.lastIndexOf("/"));
+  const dir = parentDir(input.file);
   if (dir) Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   let prefix = "";
   try {

@@ -1,6 +1,7 @@
 /** Session sockets on disk: where they live, what they are called, whether they are alive. */
 
 import { SockhopError, UsageError } from "./errors.ts";
+import { splitPathList } from "./platform_paths.ts";
 import { errorCode } from "./errors.ts";
 
 export type SessionState = "LIVE" | "DEAD" | "UNKNOWN" | "INACCESSIBLE";
@@ -37,12 +38,12 @@ export function resolveSessionDirs(
   const runtime = env.get("XDG_RUNTIME_DIR");
   const listed = socketDirsFlag ?? env.get("SOCKHOP_SOCKET_DIRS");
   const dirs = listed
-    ? listed.split(":").filter(Boolean).map((d) => _expandHome(d, home))
+    ? splitPathList(listed).map((d) => _expandHome(d, home))
     : [...(runtime ? [`${runtime}/sockhop`] : []), `${home}/.sockhop`];
   const xpraListed = env.get("SOCKHOP_XPRA_DIRS");
   const uid = Deno.uid();
   const xpraDirs = xpraListed !== undefined
-    ? xpraListed.split(":").filter(Boolean).map((d) => _expandHome(d, home))
+    ? splitPathList(xpraListed).map((d) => _expandHome(d, home))
     : [
       ...(runtime ? [`${runtime}/xpra`] : uid !== null ? [`/run/user/${uid}/xpra`] : []),
       "/run/xpra",
