@@ -117,7 +117,7 @@ Deno.test("stray folders: a known_hosts file named without a dir is written here
     view.setUint32(0, name.length);
     blob.set(name, 4);
     view.setUint32(4 + name.length, 32);
-    appendKnownHost({ file: "kh", host: "example.com", port: 22, keyBlob: blob, hash: false });
+    appendKnownHost({ file: "kh", name: "example.com", keyBlob: blob, hash: false });
   } finally {
     Deno.chdir(cwd);
   }
