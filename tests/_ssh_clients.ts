@@ -102,7 +102,8 @@ export class SshClients {
   #goBuilt: Promise<string> | undefined;
 
   constructor(dir: string, keys: ClientKeys) {
-    this.#dir = dir;
+    // A plain string: the test's temp dir is a String object, which Deno.makeTempDir ignores.
+    this.#dir = String(dir);
     this.#keys = keys;
   }
 
@@ -182,7 +183,17 @@ export class SshClients {
         const auth = login === "password" ? [] : ["-i", this.#keys.dropbear[login]];
         return {
           cmd: "dbclient",
-          args: ["-y", "-T", "-p", port, "-l", target.user, ...auth, "127.0.0.1", command],
+          args: [
+            "-y",
+            "-T",
+            "-p",
+            port,
+            "-l",
+            target.user,
+            ...auth,
+            "127.0.0.1",
+            ...(command ? [command] : []),
+          ],
           env: login === "password" ? { DROPBEAR_PASSWORD: target.password } : {},
         };
       }
