@@ -51,7 +51,7 @@ interface KexInit {
 /**
  * Apply every fix to a connection, from the server's "connection" event (ssh2 emits it when
  * the client's banner arrives, before it sends its own KEXINIT). `hostKeyAlgorithms`: the
- * server's configured list; ssh2 offers more (see _offerOnly).
+ * server's configured list; ssh2 offers SHA-1 ones beyond it (see _offerNoSha1HostKey).
  */
 export function fixServerConnection(
   client: ssh2.Connection,
@@ -64,7 +64,7 @@ export function fixServerConnection(
   ) {
     throw new Error("ssh2's protocol internals are not where they were: check ssh2");
   }
-  _offerOnly(proto, hostKeyAlgorithms);
+  _offerNoSha1HostKey(proto, hostKeyAlgorithms);
   _honourRightKexGuess(proto);
   _announceServerSigAlgs(proto);
   _acceptRepeatedServiceRequest(client, proto);
@@ -98,14 +98,16 @@ export function refuseSessionStart(
 
 /**
  * ssh2 offers `ssh-rsa` (SHA-1 host signatures) for an RSA host key whatever the configured
- * list says: it appends it when the list lacks it. The offer is rebuilt with only the
- * configured algorithms, before ssh2 sends it. docs/upstream/server-ssh-rsa-host-key.md
+ * list says: it appends it when the list lacks it (and `ssh-dss` for a DSA key, by key type).
+ * The offer is rebuilt without the SHA-1 ones the configured list leaves out, before ssh2
+ * sends it. docs/upstream/server-ssh-rsa-host-key.md
  */
 const _fixedOffers = new WeakMap<KexInit, KexInit>();
-function _offerOnly(proto: Protocol, allowed: readonly string[]) {
+const SHA1_HOST_KEY = ["ssh-rsa", "ssh-dss"];
+function _offerNoSha1HostKey(proto: Protocol, allowed: readonly string[]) {
   const offer = proto._offer;
   const hostKey = offer.lists.serverHostKey.array;
-  const kept = hostKey.filter((a) => allowed.includes(a));
+  const kept = hostKey.filter((a) => allowed.includes(a) || !SHA1_HOST_KEY.includes(a));
   if (kept.length === hostKey.length) return;
   let fixed = _fixedOffers.get(offer);
   if (!fixed) {

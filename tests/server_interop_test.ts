@@ -107,8 +107,18 @@ Deno.test("server interop: 5 clients × 5 key types and a password, 8 MiB each w
     };
     const client = clients.client(kind);
     for (const login of LOGINS) {
+      const before = serve.log().length;
       const r = await client.run(target, login, `sockhop _proxy mx-${kind}`, up, 45000);
-      results.set(`${kind} ${login}`, await verdict(r, up, downHash, downData.length));
+      let why = await verdict(r, up, downHash, downData.length);
+      // The server's line for that connection names how it logged in: the key, not a fallback.
+      const ended = new RegExp(`method=(\\S+) session=mx-${kind} .* ended: `);
+      for (let i = 0; i < 50 && !ended.test(serve.log().slice(before)); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const method = ended.exec(serve.log().slice(before))?.[1];
+      const wanted = login === "password" ? "password" : "publickey";
+      if (!why && method !== wanted) why = `logged in with ${method}, not ${wanted}`;
+      results.set(`${kind} ${login}`, why);
     }
   }));
 
