@@ -96,14 +96,15 @@ export function refuseSessionStart(
   channel.end();
 }
 
+const _fixedOffers = new WeakMap<KexInit, KexInit>();
+const SHA1_HOST_KEY = ["ssh-rsa", "ssh-dss"];
+
 /**
  * ssh2 offers `ssh-rsa` (SHA-1 host signatures) for an RSA host key whatever the configured
  * list says: it appends it when the list lacks it (and `ssh-dss` for a DSA key, by key type).
  * The offer is rebuilt without the SHA-1 ones the configured list leaves out, before ssh2
  * sends it. docs/upstream/server-ssh-rsa-host-key.md
  */
-const _fixedOffers = new WeakMap<KexInit, KexInit>();
-const SHA1_HOST_KEY = ["ssh-rsa", "ssh-dss"];
 function _offerNoSha1HostKey(proto: Protocol, allowed: readonly string[]) {
   const offer = proto._offer;
   const hostKey = offer.lists.serverHostKey.array;
@@ -251,17 +252,17 @@ function _acceptRepeatedServiceRequest(client: ssh2.Connection, proto: Protocol)
   };
 }
 
+const RSA_SHA2: Readonly<Record<string, string>> = {
+  sha256: "rsa-sha2-256",
+  sha512: "rsa-sha2-512",
+};
+
 /**
  * USERAUTH_PK_OK must name the algorithm the client asked about (RFC 4252 §7). For
  * rsa-sha2-256 and rsa-sha2-512, ssh2 names the key type, ssh-rsa: Go's x/crypto and asyncssh
  * then give up on the key. The context's `accept` is replaced, before sockhop's own listener
  * sees it, by one that names what was asked. docs/upstream/server-pk-ok-algorithm.md
  */
-const RSA_SHA2: Readonly<Record<string, string>> = {
-  sha256: "rsa-sha2-256",
-  sha512: "rsa-sha2-512",
-};
-
 function _answerPkOkWithAskedAlgorithm(client: ssh2.Connection) {
   client.prependListener("authentication", (ctx: ssh2.AuthContext) => {
     if (ctx.method !== "publickey" || ctx.signature || !ctx.hashAlgo) return;
