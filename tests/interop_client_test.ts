@@ -1,0 +1,408 @@
+/**
+ * The built-in client against SSH servers nobody here wrote: OpenSSH's sshd, dropbear and
+ * tinysshd, with every client key type and every cipher each server offers, 8 MiB each way
+ * checked by SHA-256; every algorithm the client offers against an sshd offering only that
+ * one; and what each of those servers does differently (one session channel, no
+ * direct-streamlocal). A combination that cannot work is a step of its own that says why and
+ * checks that it indeed fails.
+ */
+
+import assert from "node:assert/strict";
+import { randomBytes, runSockhop, sha256, tempDir, testEnv } from "./_cli.ts";
+import { requirePeer, type Sshd, startSshd } from "./_sshd.ts";
+import { markerWrapper } from "./_remote.ts";
+import {
+  type ClientKey,
+  clientKeys,
+  KEY_TYPES,
+  type KeyType,
+  serverOffer,
+  startDropbear,
+  startTinysshd,
+  unsignableKey,
+  withPeerUser,
+} from "./_client_peers.ts";
+import { nativeTransport } from "../lib/native.ts";
+import type { Logger } from "../lib/logger.ts";
+import { makePrompter } from "../lib/prompt.ts";
+import {
+  type AlgorithmLists,
+  knownAlgorithms,
+  resolveAlgorithms,
+  runtimeLacks,
+} from "../lib/ssh_algorithms.ts";
+import type { Transport } from "../lib/transport.ts";
+
+const MiB = 1024 * 1024;
+/** The remote end of every transfer: the OK marker, then the stream echoed back. */
+const ECHO = "echo 'SOCKHOP/1 OK'; exec cat";
+
+const haveSshd = () => requirePeer("sshd", "/usr/sbin/sshd", "openssh-server");
+const haveDropbear = () => requirePeer("dropbear", "dropbear", "dropbear-bin");
+const haveTinysshd = () =>
+  requirePeer("tinysshd", "/usr/sbin/tinysshd", "tinysshd") && requirePeer("socat");
+const haveRoot = () => {
+  if (Deno.uid() === 0) return true;
+  const message = "dropbear and tinysshd read a real user's home: run the tests as root";
+  if (Deno.env.get("SOCKHOP_REQUIRE_PEERS") === "1") throw new Error(message);
+  console.log(`skipped: ${message}`);
+  return false;
+};
+
+/** A logger that keeps every line, for assertions on the debug output. */
+function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    debug: (category, message) => lines.push(`[${category}] ${message}`),
+    info: (message) => lines.push(message),
+    warn: (message) => lines.push(`warning: ${message}`),
+    debugOn: (category) => category === "ssh",
+  };
+}
+
+interface Target {
+  readonly port: number;
+  readonly user: string;
+  readonly knownHosts: string;
+}
+
+function clientTransport(
+  target: Target,
+  keys: readonly string[],
+  logger: Logger,
+  options: readonly string[] = [],
+  remoteSocket?: string,
+): Transport {
+  return nativeTransport({
+    target: { host: "127.0.0.1", port: target.port, user: target.user },
+    configFile: "none",
+    options: [
+      `UserKnownHostsFile=${target.knownHosts}`,
+      "GlobalKnownHostsFile=/dev/null",
+      "BatchMode=yes",
+      "IdentitiesOnly=yes",
+      ...options,
+    ],
+    identityFiles: [...keys],
+    insecureAcceptAnyHostKey: false,
+    prompter: makePrompter({ batchMode: true, env: Deno.env }),
+    logger,
+    remoteCommand: ECHO,
+    ...(remoteSocket ? { remoteSocket } : {}),
+  });
+}
+
+/** Send `size` random bytes through an echo and check what comes back, by SHA-256. */
+async function echoThrough(transport: Transport, size: number): Promise<void> {
+  const session = await transport.open();
+  const data = randomBytes(size);
+  const writing = (async () => {
+    for (let off = 0; off < size; off += 64 * 1024) {
+      await session.stream.write(data.subarray(off, Math.min(size, off + 64 * 1024)));
+    }
+    await session.stream.closeWrite();
+  })();
+  const hash = new Sha256Stream();
+  let received = 0;
+  for await (const chunk of session.stream.readable) {
+    hash.add(chunk);
+    received += chunk.length;
+  }
+  await writing;
+  const status = await session.finish(false);
+  session.stream.close();
+  assert.equal(received, size, "bytes echoed back");
+  assert.equal(await hash.digest(), await sha256(data), "SHA-256 of the echo");
+  assert.equal(status, 0, "remote exit status");
+}
+
+/** Collects chunks and hashes them at the end (WebCrypto has no incremental digest). */
+class Sha256Stream {
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+  add(chunk: Uint8Array) {
+    this.#chunks.push(chunk.slice());
+    this.#length += chunk.length;
+  }
+  digest(): Promise<string> {
+    const all = new Uint8Array(this.#length);
+    let off = 0;
+    for (const c of this.#chunks) {
+      all.set(c, off);
+      off += c.length;
+    }
+    return sha256(all);
+  }
+}
+
+function negotiated(logger: { lines: string[] }): string {
+  return logger.lines.find((l) => l.includes("negotiated:")) ?? "(no handshake)";
+}
+
+/**
+ * One step per client key type and per cipher the server offers: 8 MiB each way. `cannot`
+ * lists the key types the server refuses and why; their steps check the refusal.
+ */
+async function matrix(
+  t: Deno.TestContext,
+  name: string,
+  target: Target,
+  keys: Record<KeyType, ClientKey>,
+  cannot: Partial<Record<KeyType, string>> = {},
+) {
+  const offer = await serverOffer(target.port);
+  const ours = resolveAlgorithms("cipher", "", "Ciphers");
+  for (const cipher of offer.cipher) {
+    if (!ours.includes(cipher)) {
+      await t.step(`${name} ${cipher}: cannot work: the built-in client does not offer it`, () => {
+        assert.ok(!ours.includes(cipher));
+      });
+      continue;
+    }
+    for (const type of KEY_TYPES) {
+      const why = cannot[type];
+      const logger = memoryLogger();
+      const transport = clientTransport(target, [keys[type].path], logger, [`Ciphers=${cipher}`]);
+      if (why) {
+        await t.step(`${name} ${type} key, ${cipher}: cannot work: ${why}`, async () => {
+          try {
+            await assert.rejects(transport.open(), /Authentication failed/);
+          } finally {
+            await transport.close();
+          }
+        });
+        continue;
+      }
+      await t.step(`${name} ${type} key, ${cipher}: 8 MiB each way`, async () => {
+        try {
+          await echoThrough(transport, 8 * MiB);
+        } catch (err) {
+          throw new Error(
+            `${(err as Error).message}\n${negotiated(logger)}\n${logger.lines.join("\n")}`,
+            { cause: err },
+          );
+        } finally {
+          await transport.close();
+        }
+        assert.match(negotiated(logger), new RegExp(`cipher ${cipher}`));
+      });
+    }
+  }
+}
+
+async function knownHostsFile(dir: string, lines: string[]): Promise<string> {
+  const path = `${dir}/known_hosts`;
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return path;
+}
+
+async function sshdWithKeys(keys: Record<KeyType, ClientKey>, extraConfig: string[] = []) {
+  const sshd = await startSshd({ extraConfig });
+  await Deno.writeTextFile(
+    `${sshd.dir}/authorized_keys`,
+    Object.values(keys).map((k) => k.publicLine).join("\n") + "\n",
+    { append: true },
+  );
+  return sshd;
+}
+
+function sshdTarget(sshd: Sshd): Target {
+  return { port: sshd.port, user: sshd.user, knownHosts: sshd.knownHosts };
+}
+
+Deno.test("interop client: sshd, every key type and cipher, 8 MiB each way", async (t) => {
+  if (!haveSshd()) return;
+  await using dir = await tempDir();
+  const keys = await clientKeys(dir);
+  const sshd = await sshdWithKeys(keys);
+  try {
+    await matrix(t, "sshd", sshdTarget(sshd), keys);
+  } finally {
+    await sshd.stop();
+  }
+});
+
+Deno.test("interop client: dropbear, every key type and cipher, 8 MiB each way", async (t) => {
+  if (!haveDropbear() || !haveRoot()) return;
+  await using dir = await tempDir();
+  const keys = await clientKeys(dir);
+  await using server = await startDropbear();
+  const knownHosts = await knownHostsFile(dir, server.knownHostsLines);
+  await withPeerUser(Object.values(keys).map((k) => k.publicLine), async (user) => {
+    await matrix(t, "dropbear", { port: server.port, user: user.name, knownHosts }, keys);
+  });
+});
+
+Deno.test("interop client: tinysshd, every key type and cipher, 8 MiB each way", async (t) => {
+  if (!haveTinysshd() || !haveRoot()) return;
+  await using dir = await tempDir();
+  const keys = await clientKeys(dir);
+  await using server = await startTinysshd();
+  const knownHosts = await knownHostsFile(dir, server.knownHostsLines);
+  const onlyEd25519 = "tinysshd accepts only ssh-ed25519 user keys";
+  await withPeerUser(Object.values(keys).map((k) => k.publicLine), async (user) => {
+    await matrix(t, "tinysshd", { port: server.port, user: user.name, knownHosts }, keys, {
+      "ecdsa-256": onlyEd25519,
+      "ecdsa-384": onlyEd25519,
+      "ecdsa-521": onlyEd25519,
+      rsa: onlyEd25519,
+    });
+  });
+});
+
+/** sshd_config lines that make sshd offer only `name` of that kind. */
+function onlyThis(kind: keyof AlgorithmLists, name: string): string[] {
+  switch (kind) {
+    case "kex":
+      return [`KexAlgorithms ${name}`];
+    case "serverHostKey":
+      return [`HostKeyAlgorithms ${name}`];
+    case "cipher":
+      return [`Ciphers ${name}`];
+    case "hmac":
+      // A MAC is used only with a cipher that has none of its own.
+      return ["Ciphers aes128-ctr", `MACs ${name}`];
+  }
+}
+
+Deno.test("interop client: each algorithm the client offers works against an sshd offering only it", async (t) => {
+  if (!haveSshd()) return;
+  await using dir = await tempDir();
+  const keys = await clientKeys(dir);
+  const hostKeys: string[] = [];
+  const hostKeyLines: string[] = [];
+  const types = [["ecdsa", "256"], ["ecdsa", "384"], ["ecdsa", "521"], ["rsa", "2048"], [
+    "dsa",
+    "1024",
+  ]];
+  for (const [alg, bits] of types) {
+    const path = `${dir}/host_${alg}${bits}`;
+    const out = await new Deno.Command("ssh-keygen", {
+      args: ["-q", "-t", alg!, "-b", bits!, "-N", "", "-f", path],
+    }).output();
+    assert.equal(out.code, 0);
+    hostKeys.push(`HostKey ${path}`);
+    hostKeyLines.push((await Deno.readTextFile(`${path}.pub`)).split(" ").slice(0, 2).join(" "));
+  }
+  const kinds: [keyof AlgorithmLists, string][] = [
+    ["kex", "KexAlgorithms"],
+    ["serverHostKey", "HostKeyAlgorithms"],
+    ["cipher", "Ciphers"],
+    ["hmac", "MACs"],
+  ];
+  for (const [kind, keyword] of kinds) {
+    const offered = resolveAlgorithms(kind, "", keyword);
+    // Everything ssh2 knows, so that what the client leaves out is checked too.
+    for (const name of knownAlgorithms(kind)) {
+      const sshd = await sshdWithKeys(keys, [...hostKeys, ...onlyThis(kind, name)]);
+      const knownHosts = await knownHostsFile(
+        sshd.dir,
+        [sshd.hostKeyLine, ...hostKeyLines].map((l) => `[127.0.0.1]:${sshd.port} ${l}`),
+      );
+      const target = { port: sshd.port, user: sshd.user, knownHosts };
+      const logger = memoryLogger();
+      const transport = clientTransport(target, [keys.ed25519.path], logger);
+      const lacks = runtimeLacks(name);
+      try {
+        if (offered.includes(name)) {
+          await t.step(`${keyword} ${name}: 1 MiB each way`, async () => {
+            await echoThrough(transport, MiB).catch((err) => {
+              throw new Error(`${(err as Error).message}\n${logger.lines.join("\n")}`);
+            });
+            const line = negotiated(logger);
+            const field = { kex: "kex", serverHostKey: "host key", cipher: "cipher", hmac: "mac" };
+            assert.ok(line.includes(`${field[kind]} ${name}`), line);
+          });
+        } else if (lacks) {
+          await t.step(`${keyword} ${name}: cannot work: ${lacks}; not offered`, async () => {
+            await assert.rejects(transport.open(), /Handshake failed: no matching/);
+          });
+        } else {
+          await t.step(
+            `${keyword} ${name}: not offered by default (SHA-1, CBC, DSA), refused cleanly`,
+            async () => {
+              await assert.rejects(transport.open(), /Handshake failed: no matching/);
+            },
+          );
+        }
+      } finally {
+        await transport.close();
+        await sshd.stop();
+      }
+    }
+  }
+});
+
+Deno.test("interop client: an algorithm the runtime lacks, asked for by name, is a usage error", async () => {
+  const lacking = knownAlgorithms("kex").filter((n) => runtimeLacks(n));
+  if (!lacking.length) {
+    console.log("skipped: this runtime can do every key exchange ssh2 knows");
+    return;
+  }
+  const r = await runSockhop([
+    "connect",
+    "ssh://nobody@127.0.0.1:1/x",
+    "--ssh=native",
+    "-F",
+    "none",
+    "-o",
+    `KexAlgorithms=${lacking[0]}`,
+  ], { env: testEnv("/nonexistent") });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`${lacking[0]} cannot be used \\(this runtime has no`));
+  // Among others, it is left out: the same config serves ssh, which has it.
+  assert.deepEqual(
+    resolveAlgorithms("kex", `curve25519-sha256,${lacking[0]}`, "KexAlgorithms"),
+    ["curve25519-sha256"],
+  );
+});
+
+Deno.test("interop client: a key that cannot sign, or an agent that is gone, is skipped for the next", async () => {
+  if (!haveSshd()) return;
+  await using dir = await tempDir();
+  const keys = await clientKeys(dir);
+  await using sshd = await sshdWithKeys(keys);
+  // The server accepts its public half and asks for a signature; none can be made.
+  const bad = `${dir}/id_unsignable`;
+  await unsignableKey(keys["ecdsa-256"].path, bad);
+  const echo = await markerWrapper(dir, "cat");
+  const data = randomBytes(256 * 1024);
+  const base = [
+    "connect",
+    `ssh://${sshd.user}@127.0.0.1:${sshd.port}/x`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-o",
+    `UserKnownHostsFile=${sshd.knownHosts}`,
+    "-o",
+    "BatchMode=yes",
+    `--remote-sockhop=${echo}`,
+    "--debug=ssh",
+  ];
+  const env = testEnv(`${dir}/s`);
+  const r1 = await runSockhop(
+    [...base, "-o", "IdentitiesOnly=yes", "-i", bad, "-i", keys.ed25519.path],
+    { env, stdin: data },
+  );
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.equal(await sha256(r1.stdout), await sha256(data));
+  assert.match(r1.stderr, /skipping key \S+id_unsignable: it cannot sign/);
+  assert.match(r1.stderr, /trying key \S+id_ed25519/);
+
+  // Alone, it is named in the failure, with the reason.
+  const r2 = await runSockhop([...base, "-o", "IdentitiesOnly=yes", "-i", bad], { env });
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /Authentication failed .*id_unsignable \(cannot sign: /);
+
+  // SSH_AUTH_SOCK naming a socket that is gone: the key files are tried next, as ssh does.
+  const r3 = await runSockhop([...base, "-i", keys.rsa.path], {
+    env: { ...env, SSH_AUTH_SOCK: `${dir}/gone.sock` },
+    stdin: data,
+  });
+  assert.equal(r3.code, 0, r3.stderr);
+  assert.equal(await sha256(r3.stdout), await sha256(data));
+  assert.match(r3.stderr, /trying the agent/);
+  assert.match(r3.stderr, /trying key \S+id_rsa/);
+});
