@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import { randomBytes, runSockhop, sha256, tempDir, testEnv } from "./_cli.ts";
 import { requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { markerWrapper } from "./_remote.ts";
+import { exchange, startForward } from "./_forward.ts";
+import { parseListen } from "../lib/forward.ts";
 import {
   type ClientKey,
   clientKeys,
@@ -405,4 +407,126 @@ Deno.test("interop client: a key that cannot sign, or an agent that is gone, is 
   assert.equal(await sha256(r3.stdout), await sha256(data));
   assert.match(r3.stderr, /trying the agent/);
   assert.match(r3.stderr, /trying key \S+id_rsa/);
+});
+
+/** A marker-then-cat stand-in for the remote sockhop, where a throwaway user can run it. */
+async function userEcho(user: { name: string; home: string }): Promise<string> {
+  const path = await markerWrapper(user.home, "cat");
+  await Deno.chmod(user.home, 0o755);
+  return path;
+}
+
+/** Talk through one forward tunnel in steps: the tunnel stays open between them. */
+async function openTunnel(where: string) {
+  const { port } = parseListen(where) as { port: number };
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = conn.readable.getReader();
+  const writer = conn.writable.getWriter();
+  return {
+    /** Send and wait for the echo. */
+    async roundTrip(data: Uint8Array): Promise<Uint8Array> {
+      await writer.write(data);
+      const out = new Uint8Array(data.length);
+      let n = 0;
+      while (n < data.length) {
+        const r = await reader.read();
+        if (r.done) throw new Error(`tunnel ended after ${n} of ${data.length} bytes`);
+        out.set(r.value, n);
+        n += r.value.length;
+      }
+      return out;
+    },
+    async end() {
+      writer.releaseLock();
+      await conn.closeWrite();
+      const r = await reader.read();
+      // Read to its end and shut for writing, the connection is closed: nothing to release.
+      assert.ok(r.done, "nothing after the echo");
+    },
+  };
+}
+
+Deno.test("interop client: tinysshd allows one session per connection; forward opens another", async () => {
+  if (!haveTinysshd() || !haveRoot()) return;
+  await using dir = await tempDir();
+  const keys = await clientKeys(dir);
+  await using server = await startTinysshd();
+  const knownHosts = await knownHostsFile(dir, server.knownHostsLines);
+  await withPeerUser([keys.ed25519.publicLine], async (user) => {
+    const echo = await userEcho(user);
+    const env = testEnv(`${dir}/s`);
+    const fwd = await startForward([
+      `ssh://${user.name}@127.0.0.1:${server.port}/x`,
+      "--listen=tcp:127.0.0.1:0",
+      "--ssh=native",
+      "-F",
+      "none",
+      "-o",
+      `UserKnownHostsFile=${knownHosts}`,
+      "-o",
+      "BatchMode=yes",
+      "-i",
+      keys.ed25519.path,
+      `--remote-sockhop=${echo}`,
+      "--debug=ssh",
+    ], env);
+    try {
+      const first = await openTunnel(fwd.where);
+      const hello = new TextEncoder().encode("first tunnel\n");
+      assert.deepEqual(await first.roundTrip(hello), hello);
+      // The first tunnel's session is still open: a second one needs a second connection.
+      const data = randomBytes(2 * MiB);
+      assert.equal(await sha256(await exchange(fwd.where, data)), await sha256(data));
+      assert.deepEqual(await first.roundTrip(hello), hello);
+      await first.end();
+      assert.match(fwd.log(), /refused a channel with 1 open \(.*only one 'session' channel/);
+    } finally {
+      // Interrupted, as a user ends it: 130.
+      assert.equal(await fwd.stop("SIGINT"), 130, fwd.log());
+    }
+    // Three at the same moment, through the library: each refused one finds a connection.
+    const logger = memoryLogger();
+    const transport = clientTransport(
+      { port: server.port, user: user.name, knownHosts },
+      [keys.ed25519.path],
+      logger,
+    );
+    try {
+      await Promise.all([1, 2, 3].map(() => echoThrough(transport, MiB)));
+    } finally {
+      await transport.close();
+    }
+    assert.ok(logger.lines.filter((l) => l.includes("authenticated to")).length >= 3);
+  });
+});
+
+Deno.test("interop client: dropbear has no direct-streamlocal; the refusal says so and what to do", async () => {
+  if (!haveDropbear() || !haveRoot()) return;
+  await using dir = await tempDir();
+  const keys = await clientKeys(dir);
+  await using server = await startDropbear();
+  const knownHosts = await knownHostsFile(dir, server.knownHostsLines);
+  await withPeerUser([keys.ed25519.publicLine], async (user) => {
+    const r = await runSockhop([
+      "connect",
+      `ssh://${user.name}@127.0.0.1:${server.port}/`,
+      "--ssh=native",
+      "-F",
+      "none",
+      "-o",
+      `UserKnownHostsFile=${knownHosts}`,
+      "-o",
+      "BatchMode=yes",
+      "-i",
+      keys.ed25519.path,
+      "--remote-socket=/run/some.sock",
+    ], { env: testEnv(`${dir}/s`) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr.trim(),
+      "sockhop: 127.0.0.1 refused a stream to /run/some.sock (code 3): this server has no " +
+        "forwarding to unix sockets (direct-streamlocal, an OpenSSH extension): leave out " +
+        "--remote-socket to go through sockhop on the remote host",
+    );
+  });
 });
