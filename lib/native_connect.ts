@@ -232,7 +232,8 @@ async function _connectOne(
       );
       resolve(client);
     });
-    // on, not once: ssh2 emits more than one error during authentication.
+    // on, not once: ssh2 emits more than one error during authentication, some of which it
+    // goes on from (docs/upstream/client-sign-error-is-not-fatal.md).
     client.on("error", (err: Error & { level?: string }) => {
       if (settled || auth.isNonFatal(err)) return;
       settled = true;
