@@ -87,7 +87,8 @@ export function nativeAuth(input: AuthInput): Auth {
         (err.level === "client-authentication" &&
           /^Error (signing|while signing)/.test(err.message));
       if (nonFatal) {
-        tried.push(`(${err.message})`);
+        // It concerns the method being tried: the last one listed.
+        if (tried.length) tried[tried.length - 1] += ` (${err.message})`;
         logger.debug("ssh", `auth: ${err.message}; trying the next method`);
       }
       return nonFatal;
@@ -122,8 +123,8 @@ async function* _steps(
         const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
         if (loaded.kind === "none" || !may("publickey")) continue;
         if (loaded.kind === "unusable") {
-          tried.push(`key ${file} (cannot sign: ${loaded.reason})`);
-          logger.debug("ssh", `auth: skipping key ${file}: it cannot sign: ${loaded.reason}`);
+          tried.push(`key ${file} (unusable here: ${loaded.reason})`);
+          logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
           continue;
         }
         tried.push(`key ${file}`);

@@ -32,15 +32,21 @@ export async function loadIdentity(
     if (explicit) logger.warn(`identity file ${file} not readable: ${(err as Error).message}`);
     return { kind: "none" };
   }
-  let parsed = ssh2.utils.parseKey(Buffer.from(data));
+  let parsed = _parse(data);
   for (
     let attempt = 0;
     parsed instanceof Error && /passphrase/i.test(parsed.message) && attempt < 3;
     attempt++
   ) {
     const passphrase = await prompter.ask(`Enter passphrase for key '${file}': `, { secret: true });
-    parsed = ssh2.utils.parseKey(Buffer.from(data), passphrase);
+    parsed = _parse(data, passphrase);
     if (parsed instanceof Error) logger.debug("ssh", `auth: ${file}: ${parsed.message}`);
+  }
+  if (parsed instanceof _Thrown) {
+    return {
+      kind: "unusable",
+      reason: `${parsed.message}; rewrite it in the OpenSSH format: ssh-keygen -p -f ${file}`,
+    };
   }
   if (parsed instanceof Error) {
     logger.warn(`cannot use key ${file}: ${parsed.message}`);
@@ -54,8 +60,25 @@ export async function loadIdentity(
   // A key that cannot sign is better left out than offered: the server would accept it and
   // ssh2 would then fail to answer (docs/upstream/client-sign-error-is-not-fatal.md).
   const test = key.sign(Buffer.from("sockhop: can this key sign?"));
-  if (test instanceof Error) return { kind: "unusable", reason: test.message };
+  if (test instanceof Error) return { kind: "unusable", reason: `it cannot sign: ${test.message}` };
   return { kind: "key", key };
+}
+
+/** An error ssh2's parseKey threw instead of returning it. */
+class _Thrown extends Error {}
+
+/**
+ * ssh2's parseKey returns its errors, but throws one: for a P-521 key in the PEM format it
+ * derives the public key with P-521 ECDH, which Deno lacks ("invalid curve",
+ * docs/upstream/client-ecdh-nistp521-on-deno.md). The OpenSSH format holds the public key, so
+ * the same key rewritten in it loads.
+ */
+function _parse(data: Uint8Array, passphrase?: string): ReturnType<typeof ssh2.utils.parseKey> {
+  try {
+    return ssh2.utils.parseKey(Buffer.from(data), passphrase);
+  } catch (err) {
+    return new _Thrown(`ssh2 cannot read it on this runtime (${(err as Error).message})`);
+  }
 }
 
 const _CURVES: Record<string, { crv: string; size: number; hash: string }> = {

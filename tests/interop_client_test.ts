@@ -8,6 +8,8 @@
  */
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { createPublicKey, verify } from "node:crypto";
 import { randomBytes, runSockhop, sha256, tempDir, testEnv } from "./_cli.ts";
 import { requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { markerWrapper } from "./_remote.ts";
@@ -16,6 +18,7 @@ import { parseListen } from "../lib/forward.ts";
 import {
   type ClientKey,
   clientKeys,
+  ecdsaScalar,
   KEY_TYPES,
   type KeyType,
   serverOffer,
@@ -25,6 +28,7 @@ import {
   withPeerUser,
 } from "./_client_peers.ts";
 import { nativeTransport } from "../lib/native.ts";
+import { loadIdentity } from "../lib/native_identity.ts";
 import type { Logger } from "../lib/logger.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import {
@@ -390,13 +394,13 @@ Deno.test("interop client: a key that cannot sign, or an agent that is gone, is 
   );
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(await sha256(r1.stdout), await sha256(data));
-  assert.match(r1.stderr, /skipping key \S+id_unsignable: it cannot sign/);
+  assert.match(r1.stderr, /skipping key \S+id_unsignable, unusable here: not a valid P-256 key/);
   assert.match(r1.stderr, /trying key \S+id_ed25519/);
 
   // Alone, it is named in the failure, with the reason.
   const r2 = await runSockhop([...base, "-o", "IdentitiesOnly=yes", "-i", bad], { env });
   assert.equal(r2.code, 1);
-  assert.match(r2.stderr, /Authentication failed .*id_unsignable \(cannot sign: /);
+  assert.match(r2.stderr, /Authentication failed .*id_unsignable \(unusable here: not a valid /);
 
   // SSH_AUTH_SOCK naming a socket that is gone: the key files are tried next, as ssh does.
   const r3 = await runSockhop([...base, "-i", keys.rsa.path], {
@@ -529,4 +533,56 @@ Deno.test("interop client: dropbear has no direct-streamlocal; the refusal says 
         "--remote-socket to go through sockhop on the remote host",
     );
   });
+});
+
+Deno.test("interop client: every ECDSA key ssh-keygen makes signs, and the signature verifies", async () => {
+  await using dir = await tempDir();
+  const logger = memoryLogger();
+  const prompter = { ask: () => Promise.resolve("secret words") };
+  let signByte = 0;
+  let short = 0;
+  for (const bits of ["256", "384", "521"]) {
+    // Eight of each: about half store the scalar with a sign byte (P-256, P-384) or shorter
+    // than the curve (P-521); one in the OpenSSL PEM format, one encrypted.
+    for (let i = 0; i < 8; i++) {
+      const path = `${dir}/k${bits}_${i}`;
+      const out = await new Deno.Command("ssh-keygen", {
+        args: [
+          "-q",
+          "-t",
+          "ecdsa",
+          "-b",
+          bits,
+          "-N",
+          i === 7 ? "secret words" : "",
+          ...(i === 6 ? ["-m", "PEM"] : []),
+          "-f",
+          path,
+        ],
+      }).output();
+      assert.equal(out.code, 0);
+      if (i < 6) {
+        const scalar = ecdsaScalar(await Deno.readTextFile(path));
+        const size = Math.ceil(Number(bits) / 8);
+        if (scalar.length > size) signByte++;
+        if (scalar.length < size) short++;
+      }
+      const loaded = await loadIdentity(path, true, prompter, logger);
+      if (i === 6 && bits === "521" && runtimeLacks("ecdh-sha2-nistp521")) {
+        // ssh2 derives a PEM key's public half by ECDH; the OpenSSH format holds it.
+        assert.equal(loaded.kind, "unusable");
+        assert.match(JSON.stringify(loaded), /OpenSSH format: ssh-keygen -p -f /);
+        continue;
+      }
+      assert.equal(loaded.kind, "key", `${path}: ${JSON.stringify(loaded)}`);
+      if (loaded.kind !== "key") continue;
+      const data = Buffer.from(`signed by ${path}`);
+      const signature = loaded.key.sign(data);
+      assert.ok(!(signature instanceof Error), `${path}: ${signature}`);
+      const hash = { "256": "sha256", "384": "sha384", "521": "sha512" }[bits]!;
+      const pub = createPublicKey(loaded.key.getPublicPEM());
+      assert.ok(verify(hash, data, pub, signature as Buffer), `${path}: signature does not verify`);
+    }
+  }
+  console.log(`keys with a sign byte: ${signByte}, shorter than the curve: ${short}`);
 });
