@@ -14,7 +14,7 @@ import { isConnectionFile, readConnectionFile } from "../lib/connection_file.ts"
 import { localTransport } from "../lib/local_transport.ts";
 import { programTransport } from "../lib/connect.ts";
 import { hopConfig, type HopSpec, parseHop } from "../lib/native_route.ts";
-import { formatSshConfig, nativeUnsupportedReason } from "../lib/ssh_config.ts";
+import { formatSshConfig, nativeUnsupportedReason, resolveSshConfig } from "../lib/ssh_config.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import {
   DEFAULT_REMOTE_SOCKHOP,
@@ -80,16 +80,20 @@ export async function buildRoute(
   const choice = parseSshOption(v.ssh ?? "auto");
   const native = _nativeRoute(dest, v, logger);
   if (v["print-config"]) {
-    // -i and -J are command-line settings too: shown as ssh -G shows them.
-    const shown = {
-      ...native,
+    // As ssh -G: -i and -J are command-line settings too, and Match exec commands run.
+    const { config } = resolveSshConfig({
+      host: native.target.host,
+      ...(native.target.user ? { user: native.target.user } : {}),
+      ...(native.target.port !== undefined ? { port: native.target.port } : {}),
       options: [
         ...native.options,
         ...(v.jump ? [`ProxyJump=${v.jump}`] : []),
         ...native.identityFiles.map((i) => `IdentityFile=${i}`),
       ],
-    };
-    return { kind: "print", text: formatSshConfig(hopConfig(shown, native.target).config) };
+      ...(native.configFile !== undefined ? { configFile: native.configFile } : {}),
+      matchExec: "run",
+    });
+    return { kind: "print", text: formatSshConfig(config) };
   }
   const useNative = _pickBackend(choice, native, logger);
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
