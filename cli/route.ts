@@ -213,21 +213,43 @@ function _nativeRoute(dest: SshTarget, v: RouteValues, logger: Logger) {
   };
 }
 
-/** native, or (auto) native unless the config needs what only ssh can do. */
+/**
+ * native, or (auto) native unless the config of the host or of a jump host needs what only
+ * ssh can do; --ssh=native then refuses, naming the option and where it was set.
+ */
 function _pickBackend(
   choice: SshChoice,
   native: ReturnType<typeof _nativeRoute>,
   logger: Logger,
 ): boolean {
-  if (choice.backend === "native") return true;
   if (choice.backend === "program") return false;
-  const reason = nativeUnsupportedReason(hopConfig(native, native.target).config);
+  const reason = _nativeGap(native);
+  if (choice.backend === "native") {
+    if (reason) {
+      throw new UsageError(
+        `The built-in client cannot honour ${reason}: use --ssh=auto or --ssh=openssh, or change the config`,
+      );
+    }
+    return true;
+  }
   if (reason) {
-    logger.debug("ssh", `--ssh=auto: using openssh, because the config has ${reason}`);
+    logger.debug("ssh", `--ssh=auto: using openssh, because of ${reason}`);
     return false;
   }
   logger.debug("ssh", "--ssh=auto: using the native client");
   return true;
+}
+
+/** The first option only ssh can honour, in the host's config or a jump host's. */
+function _nativeGap(native: ReturnType<typeof _nativeRoute>): string | undefined {
+  const target = hopConfig(native, native.target).config;
+  const reason = nativeUnsupportedReason(target);
+  if (reason) return reason;
+  for (const hop of native.jumps ?? target.proxyJump.map(parseHop)) {
+    const r = nativeUnsupportedReason(hopConfig(native, hop).config);
+    if (r) return `${r}, for jump host ${hop.host}`;
+  }
+  return undefined;
 }
 
 /** ssh's own flags, passed on to the program. */

@@ -8,13 +8,7 @@
 
 import { UsageError } from "./errors.ts";
 import { ConfigSyntaxError, type ConfigWords, splitConfigLine } from "./ssh_config_words.ts";
-import {
-  applyOption,
-  keywordName,
-  type NamedFile,
-  OptionError,
-  Options,
-} from "./ssh_config_options.ts";
+import { applyOption, type NamedFile, OptionError, Options } from "./ssh_config_options.ts";
 import { evaluateMatch, MatchError, matchPattern } from "./ssh_config_match.ts";
 import {
   badOwnerOrMode,
@@ -204,11 +198,6 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
       `Host name ${JSON.stringify(input.host)} contains invalid characters: check the destination`,
     );
   }
-  if (input.user !== undefined && !validUser(input.user)) {
-    throw new UsageError(
-      `User name ${JSON.stringify(input.user)} contains invalid characters: check the user name`,
-    );
-  }
   if (input.user !== undefined) {
     o.user = input.user;
     o.origin.set("user", "command line");
@@ -218,13 +207,18 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     o.origin.set("port", "command line");
   }
   for (const line of input.options ?? []) _option(r, line);
+  if (o.user !== undefined && !validUser(o.user)) {
+    throw new UsageError(
+      `User name ${JSON.stringify(o.user)} contains invalid characters: check the user name`,
+    );
+  }
   _readConfigs(r, input.configFile);
 
   // ssh.c: the host name in use from now on, then a final pass if one was asked for.
   _fillForCanonicalization(o);
   let host = input.host;
   if (o.hostname !== undefined) {
-    host = _expand(r, "hostname", o.hostname, { h: input.host });
+    host = _expand(r, "HostName", o.hostname, { h: input.host });
     o.hostname = host;
   }
   // Addresses are not lower-cased but written as getnameinfo would.
@@ -440,7 +434,7 @@ function _matchContext(r: _Reader, where: string) {
   const o = r.o;
   const host = r.finalPass || o.hostname === undefined
     ? (o.hostname ?? r.hostArg)
-    : _expand(r, "hostname", o.hostname, { h: r.hostArg });
+    : _expand(r, "HostName", o.hostname, { h: r.hostArg });
   const user = o.user ?? r.env.localUser;
   return {
     host,
@@ -515,9 +509,9 @@ function _expand(
     return expandTokens(text, tokens, dollar ? r.vars : undefined);
   } catch (err) {
     if (err instanceof ExpandError) {
-      const where = r.o.origin.get(keyword);
+      const where = r.o.origin.get(keyword.toLowerCase());
       throw new UsageError(
-        `Cannot expand ${keywordName(keyword)} ${JSON.stringify(text)}${
+        `Cannot expand ${keyword} ${JSON.stringify(text)}${
           where ? ` (${where})` : ""
         }: ${err.message}: ${
           err.message.startsWith("unknown")
@@ -718,24 +712,24 @@ function _fillDefaults(o: Options) {
     def: readonly string[],
     all: readonly string[],
   ) => _assemble(o, k, spec, def, all);
-  o.ciphers = assemble("ciphers", o.ciphers, DEFAULTS.cipher, ALL.cipher);
-  o.macs = assemble("macs", o.macs, DEFAULTS.mac, ALL.mac);
-  o.kexAlgorithms = assemble("kexalgorithms", o.kexAlgorithms, DEFAULTS.kex, ALL.kex);
+  o.ciphers = assemble("Ciphers", o.ciphers, DEFAULTS.cipher, ALL.cipher);
+  o.macs = assemble("MACs", o.macs, DEFAULTS.mac, ALL.mac);
+  o.kexAlgorithms = assemble("KexAlgorithms", o.kexAlgorithms, DEFAULTS.kex, ALL.kex);
   const defKey = DEFAULTS.key;
   o.hostbasedAcceptedAlgos = assemble(
-    "hostbasedacceptedalgorithms",
+    "HostbasedAcceptedAlgorithms",
     o.hostbasedAcceptedAlgos,
     defKey,
     ALL.key,
   );
   o.pubkeyAcceptedAlgos = assemble(
-    "pubkeyacceptedalgorithms",
+    "PubkeyAcceptedAlgorithms",
     o.pubkeyAcceptedAlgos,
     defKey,
     ALL.key,
   );
   o.caSignAlgorithms = assemble(
-    "casignaturealgorithms",
+    "CASignatureAlgorithms",
     o.caSignAlgorithms,
     DEFAULTS.caSig,
     ALL.sig,
@@ -768,9 +762,9 @@ function _assemble(
 ): string {
   const list = assembleNames(spec, def, all);
   if (list === undefined) {
-    const where = o.origin.get(keyword);
+    const where = o.origin.get(keyword.toLowerCase());
     throw new UsageError(
-      `${keywordName(keyword)} ${spec} leaves no algorithm or negates one${
+      `${keyword} ${spec} leaves no algorithm or negates one${
         where ? ` (${where})` : ""
       }: name at least one that ssh -Q lists`,
     );
@@ -829,13 +823,13 @@ function _tidy(r: _Reader, host: string) {
     localUser: r.env.localUser,
   });
   if (o.remoteCommand !== undefined) {
-    o.remoteCommand = _expand(r, "remotecommand", o.remoteCommand, tokens);
+    o.remoteCommand = _expand(r, "RemoteCommand", o.remoteCommand, tokens);
   }
   const path = (keyword: string, p: string) => _expand(r, keyword, _tilde(r, p), tokens, true);
-  if (o.controlPath !== undefined) o.controlPath = path("controlpath", o.controlPath);
-  if (o.identityAgent !== undefined) o.identityAgent = path("identityagent", o.identityAgent);
+  if (o.controlPath !== undefined) o.controlPath = path("ControlPath", o.controlPath);
+  if (o.identityAgent !== undefined) o.identityAgent = path("IdentityAgent", o.identityAgent);
   if (o.forwardAgentSockPath !== undefined) {
-    o.forwardAgentSockPath = path("forwardagent", o.forwardAgentSockPath);
+    o.forwardAgentSockPath = path("ForwardAgent", o.forwardAgentSockPath);
     if (o.exitOnForwardFailure === 1 && r.fs.stat(o.forwardAgentSockPath) === undefined) {
       throw new UsageError(
         `Cannot forward agent socket path "${o.forwardAgentSockPath}" and ExitOnForwardFailure is set: fix the path`,
@@ -855,7 +849,7 @@ function _tidy(r: _Reader, host: string) {
       list.length = 0;
     }
   }
-  o.userHostfiles = o.userHostfiles.map((f) => path("userknownhostsfile", f));
+  o.userHostfiles = o.userHostfiles.map((f) => path("UserKnownHostsFile", f));
   const expandPaths = (f: { listenPath?: string; connectPath?: string }, keyword: string) => ({
     ...f,
     ...(f.listenPath !== undefined
@@ -865,8 +859,8 @@ function _tidy(r: _Reader, host: string) {
       ? { connectPath: _expand(r, keyword, f.connectPath, tokens) }
       : {}),
   });
-  o.localForwards = o.localForwards.map((f) => ({ ...f, ...expandPaths(f, "localforward") }));
-  o.remoteForwards = o.remoteForwards.map((f) => ({ ...f, ...expandPaths(f, "remoteforward") }));
+  o.localForwards = o.localForwards.map((f) => ({ ...f, ...expandPaths(f, "LocalForward") }));
+  o.remoteForwards = o.remoteForwards.map((f) => ({ ...f, ...expandPaths(f, "RemoteForward") }));
 }
 
 interface _Raw {
@@ -964,7 +958,7 @@ function _typed(
 /** Why the native client cannot honour this config (so auto picks openssh), if it cannot. */
 export function nativeUnsupportedReason(config: SshConfig): string | undefined {
   const g = config.nativeGaps[0];
-  return g ? `${g.option} (${g.where}): ${g.why}` : undefined;
+  return g ? `${g.option} (${g.where}; ${g.why})` : undefined;
 }
 
 /** The effective settings, one `keyword value` per line, as `ssh -G` prints them. */

@@ -174,7 +174,7 @@ function _match(p: string, pi: number, s: string, si: number): boolean {
   return si === s.length;
 }
 
-const CLASSES: Record<string, RegExp> = {
+const CLASSES: Record<string, { test(c: string): boolean }> = {
   alpha: /[A-Za-z]/,
   digit: /[0-9]/,
   alnum: /[A-Za-z0-9]/,
@@ -186,7 +186,7 @@ const CLASSES: Record<string, RegExp> = {
   blank: /[ \t]/,
   print: /[ -~]/,
   graph: /[!-~]/,
-  cntrl: /[\x00-\x1f\x7f]/,
+  cntrl: { test: (c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f },
 };
 
 /** A bracket expression at p[start]; undefined when it is not closed (then `[` is literal). */

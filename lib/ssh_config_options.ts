@@ -416,16 +416,6 @@ kw("knownhostscommand", { t: "command", f: "knownHostsCommand" });
 kw("requiredrsasize", int("requiredRsaSize"));
 kw("enableescapecommandline", flag("enableEscapeCommandline"));
 
-/** Whether ssh knows `keyword` (lower case), Host, Match and Include aside. */
-export function isKeyword(keyword: string): boolean {
-  return keyword in KEYWORDS;
-}
-
-/** The keyword a name stands for (an alias's main name). */
-export function keywordName(keyword: string): string {
-  return KEYWORDS[keyword]?.name ?? keyword;
-}
-
 /**
  * Apply one line (not Host, Match or Include) to the options. Throws OptionError for a line
  * ssh rejects; returns quietly for a keyword that IgnoreUnknown covers.

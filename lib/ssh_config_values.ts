@@ -602,13 +602,21 @@ export function parseJump(
 
 /** ssh_valid_hostname: no shell characters, white space, control characters or leading `-`. */
 export function validHostname(s: string): boolean {
-  return !s.startsWith("-") && !/['`"$\\;&<>|(){},\s\x00-\x1f\x7f]/.test(s);
+  return !s.startsWith("-") && !/['`"$\\;&<>|(){},\s]/.test(s) && !_hasControl(s);
 }
 
 /** ssh_valid_ruser: no shell characters, no ` -`, no trailing backslash, no control characters. */
 export function validUser(s: string): boolean {
-  return !s.startsWith("-") && !/['`";&<>|(){}\x00-\x1f\x7f]/.test(s) && !/\s-/.test(s) &&
+  return !s.startsWith("-") && !/['`";&<>|(){}]/.test(s) && !_hasControl(s) && !/\s-/.test(s) &&
     !s.endsWith("\\");
+}
+
+function _hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /** The vis(3) VIS_WHITE form of an escape character, as ssh -G prints it. */

@@ -1185,6 +1185,173 @@ const TABLE: Case[] = [
     host: "deploy@web",
   },
   { name: "dest: no config at all", host: "plain", cli: true },
+
+  // ---- deliberate deviations (ALLOWED in ssh_config_diff_test.ts)
+  {
+    name: "deviation: ~/.ssh/config writable by the owner's own group",
+    config: { text: L("User group"), mode: 0o664, owner: "user" },
+    host: "web",
+  },
+  { name: "deviation: -o User and user@host", host: "urluser@web", o: ["User=optuser"] },
+
+  // ---- more corners
+  {
+    name: "more: Match exec with every token",
+    config: L(
+      "Host web",
+      "  HostName web.example.com",
+      "  HostKeyAlias alias1",
+      'Match exec "test %C != x -a %L != x -a %l != x -a %d = ~ -a %u = $USER -a %k = alias1 -a %i -ge 1"',
+      "  User alltokens",
+    ),
+    host: "web",
+  },
+  {
+    name: "more: Include inside a Match block",
+    config: L("Match originalhost web", "  Include m.conf", "Host *", "  User star"),
+    files: { ".ssh/m.conf": L("User frommatch") },
+    host: "web",
+  },
+  {
+    name: "more: Host blocks in the final pass match the host name",
+    config: L(
+      "Host web",
+      "  HostName Db.Example.com",
+      "Match final",
+      "Host db.example.com",
+      "  User bydb",
+    ),
+    host: "web",
+  },
+  {
+    name: "more: ProxyJump none with a comment",
+    config: L("ProxyJump none # no jump"),
+    host: "web",
+  },
+  {
+    name: "more: ProxyJump with a comment holding a comma",
+    config: L("ProxyJump a,b # c,d"),
+    host: "web",
+  },
+  { name: "more: ProxyJump port by service name", config: L("ProxyJump gw:ssh"), host: "web" },
+  { name: "more: StrictHostKeyChecking off", config: L("StrictHostKeyChecking off"), host: "web" },
+  {
+    name: "more: paths with ${VAR} printed raw",
+    config: L(
+      "IdentityFile ${HOME}/k",
+      "CertificateFile ${HOME}/c",
+      "UserKnownHostsFile ${HOME}/kh",
+    ),
+    host: "web",
+  },
+  { name: "more: PermitRemoteOpen any", config: L("PermitRemoteOpen any"), host: "web" },
+  { name: "more: User is not expanded", config: L("User %u-x"), host: "web" },
+  { name: "more: HostName %%h", config: L("HostName %%h"), host: "web" },
+  { name: "more: -o with a space", host: "web", o: ["Port 2301", "Ciphers=+aes128-cbc"] },
+  { name: "more: -l with shell characters", host: "web", l: "a;b" },
+  { name: "more: -o User with shell characters", host: "web", o: ["User=a;b"] },
+  { name: "more: User with shell characters in a file", config: L('User "a;b"'), host: "web" },
+  { name: "more: IPv6 with a scope", host: "fe80::1%lo" },
+  { name: "more: a config of comments only", config: L("# nothing", "", "   # here"), host: "web" },
+  {
+    name: "more: Include of a directory",
+    config: L("Include conf.d"),
+    files: { ".ssh/conf.d/x": L("User x") },
+    host: "web",
+  },
+  {
+    name: "more: Match user after User in the same block",
+    config: L("Host web", "  User alice", "Match user alice", "  Port 2302"),
+    host: "web",
+  },
+  {
+    name: "more: Match host before HostName",
+    config: L("Match host db.example.com", "  User early", "Host web", "  HostName db.example.com"),
+    host: "web",
+  },
+  { name: "more: -o ProxyJump with shell characters", host: "web", o: ["ProxyJump=a$b"] },
+  {
+    name: "more: a config ProxyJump with shell characters",
+    config: L("ProxyJump a$b"),
+    host: "web",
+  },
+  {
+    name: "more: KexAlgorithms append an @ name",
+    config: L("KexAlgorithms +curve25519-sha256@libssh.org,diffie-hellman-group14-sha1"),
+    host: "web",
+  },
+  {
+    name: "more: ConnectTimeout none then a value",
+    config: L("ConnectTimeout none", "ConnectTimeout 5"),
+    host: "web",
+  },
+  {
+    name: "more: SyslogFacility in a block that does not match",
+    config: L("Host nomatch", "  SyslogFacility LOCAL3"),
+    host: "web",
+  },
+  {
+    name: "more: StreamLocalBindMask last wins",
+    config: L("StreamLocalBindMask 0111", "Host nomatch", "  StreamLocalBindMask 0022"),
+    host: "web",
+  },
+  {
+    name: "more: UpdateHostKeys ask with ControlPersist",
+    config: L("UpdateHostKeys ask", "ControlPath /tmp/c", "ControlPersist yes"),
+    host: "web",
+  },
+  {
+    name: "more: ForkAfterAuthentication without a command",
+    config: L("ForkAfterAuthentication yes"),
+    host: "web",
+  },
+  {
+    name: "more: ForkAfterAuthentication with RemoteCommand",
+    config: L("ForkAfterAuthentication yes", "RemoteCommand true"),
+    host: "web",
+  },
+  {
+    name: "more: ProxyCommand - with ProxyUseFdpass",
+    config: L("ProxyCommand -", "ProxyUseFdpass yes"),
+    host: "web",
+  },
+  { name: "more: Host ! alone", config: L("Host !", "  User bang"), host: "web" },
+  {
+    name: "more: IdentityAgent in a block that does not match, unset variable",
+    config: L("Host nomatch", "  IdentityAgent ${NOT_SET_X}"),
+    host: "web",
+  },
+  { name: "more: EscapeChar space", config: L('EscapeChar " "'), host: "web" },
+  { name: "more: IPQoS none", config: L("IPQoS none"), host: "web" },
+  { name: "more: AddKeysToAgent confirm 5m", config: L("AddKeysToAgent confirm 5m"), host: "web" },
+  {
+    name: "more: RemoteForward to a socket",
+    config: L("RemoteForward /tmp/r-%r.sock /run/x.sock"),
+    host: "web",
+  },
+  {
+    name: "more: DynamicForward host and port",
+    config: L("DynamicForward [::1]:1080"),
+    host: "web",
+  },
+  {
+    name: "more: Include with ~ in -F",
+    config: L("Include ~/inc/*.conf"),
+    files: { "inc/a.conf": L("User a") },
+    host: "web",
+    F: true,
+  },
+  { name: "more: Tunnel point-to-point", config: L("Tunnel point-to-point"), host: "web" },
+  {
+    name: "more: CanonicalizeHostname with a proxy",
+    config: L("CanonicalizeHostname yes", "CanonicalizeFallbackLocal no", "ProxyCommand nc %h %p"),
+    host: "web",
+  },
+  {
+    name: "more: CanonicalizeMaxDots skips dotted names",
+    config: L("CanonicalizeHostname yes", "CanonicalizeFallbackLocal no"),
+    host: "a.b.example",
+  },
 ];
 
 /** Combinations: every Host pattern kind against every kind of typed host. */

@@ -21,7 +21,20 @@ import { allCases, type Case, type FileSpec } from "./_ssh_config_cases.ts";
  * Where sockhop deliberately differs (README, "Differences from OpenSSH and xpra"). A
  * disagreement not listed here fails the test; an entry that no case needs fails it too.
  */
-const ALLOWED: readonly { case: string; keyword: string; why: string }[] = [];
+const ALLOWED: readonly { case: string; keyword: string; why: string }[] = [
+  {
+    case: "deviation: ~/.ssh/config writable by the owner's own group",
+    keyword: "(accepted)",
+    why: "Debian's ssh accepts a group-writable config whose group has no other member; " +
+      "sockhop keeps upstream OpenSSH's rule: writable by its owner only",
+  },
+  {
+    case: "deviation: -o User and user@host",
+    keyword: "user",
+    why: "sockhop takes the URL's user, as -l, before any -o; ssh lets an -o User given " +
+      "before the destination win",
+  },
+];
 
 /** Throwaway users, one per concurrent worker. */
 const WORKERS = 6;
@@ -72,7 +85,8 @@ function _makeUsers(base: string): User[] {
       const name = `sshcfg${tag}u${i}`;
       const home = `${base}/${name}`;
       Deno.mkdirSync(home, { mode: 0o755 });
-      _run("useradd", ["-M", "-N", "-g", "nogroup", "-d", home, "-s", "/bin/sh", name]);
+      // Each user gets a group of its own (USERGROUPS_ENAB), as on a desktop.
+      _run("useradd", ["-M", "-U", "-d", home, "-s", "/bin/sh", name]);
       users.push({
         name,
         home,
@@ -287,9 +301,6 @@ Deno.test("ssh_config: sockhop --print-config agrees with ssh -G", async () => {
         const configFile = _prepare(c, u);
         const ssh = await _ssh(c, u, configFile);
         const mine = _inProcess(c, u, configFile);
-        if (Deno.env.get("SSHCFG_TRACE")) {
-          console.log(`TRACE ${c.name} | ssh ${ssh.ok ? "ok" : "REJECT " + ssh.message.split("\n")[0]} | sockhop ${mine.ok ? "ok" : "REJECT " + mine.message}`);
-        }
         differences.push(..._compare(c.name, ssh, mine, ""));
         if (c.cli) {
           viaCli++;
