@@ -426,7 +426,7 @@ export function applyOption(o: Options, k: ConfigWords, c: LineContext) {
     if (
       o.ignoredUnknown !== undefined && patternListMatch(k.keyword, o.ignoredUnknown, true) === 1
     ) {
-      c.note(`${c.where}: ignored unknown option "${k.keyword}"`);
+      c.note(`${k.written} (an unknown option, in IgnoreUnknown)`);
       return;
     }
     throw new OptionError(`Bad configuration option: ${k.keyword}`);
@@ -445,11 +445,11 @@ export function applyOption(o: Options, k: ConfigWords, c: LineContext) {
       a.consume();
       break;
     case "deprecated":
-      c.note(`${c.where}: deprecated option "${k.keyword}"`);
+      c.note(`${k.written} (deprecated in OpenSSH)`);
       a.consume();
       break;
     case "unsupported":
-      c.note(`${c.where}: unsupported option "${k.keyword}"`);
+      c.note(`${k.written} (unsupported by OpenSSH)`);
       a.consume();
       break;
     case "flag": {

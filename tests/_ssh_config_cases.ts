@@ -164,6 +164,7 @@ const TABLE: Case[] = [
   },
   {
     name: "match: exec true",
+    cli: true,
     config: L("Match exec true", "  Port 2219"),
     host: "web",
   },
@@ -331,6 +332,7 @@ const TABLE: Case[] = [
   },
   {
     name: "include: glob in a directory part",
+    cli: true,
     config: L("Include hosts.*/main.conf"),
     files: {
       ".ssh/hosts.b/main.conf": L("User fromb"),
@@ -476,7 +478,7 @@ const TABLE: Case[] = [
   { name: "syntax: empty quoted value", config: L('User ""'), host: "web" },
   { name: "syntax: extra arguments", config: L("Port 2269 2270"), host: "web" },
   { name: "syntax: extra arguments to User", config: L("User a b"), host: "web" },
-  { name: "syntax: unknown keyword", config: L("NoSuchOption yes"), host: "web" },
+  { name: "syntax: unknown keyword", config: L("NoSuchOption yes"), host: "web", cli: true },
   {
     name: "syntax: unknown keyword in a block that does not match",
     config: L("Host nomatch", "  NoSuchOption yes"),
@@ -1121,6 +1123,7 @@ const TABLE: Case[] = [
   // ---- rejected configs
   {
     name: "reject: ~/.ssh/config others can write",
+    cli: true,
     config: { text: L("User open"), mode: 0o666 },
     host: "web",
   },
@@ -1148,7 +1151,7 @@ const TABLE: Case[] = [
   { name: "reject: a -F file that does not exist", host: "web", F: true },
   { name: "reject: Host in -o", host: "web", o: ["Host web"] },
   { name: "reject: Match in -o", host: "web", o: ["Match all"] },
-  { name: "reject: bad value in -o", host: "web", o: ["Port=notaport"] },
+  { name: "reject: bad value in -o", host: "web", o: ["Port=notaport"], cli: true },
   { name: "reject: unknown keyword in -o", host: "web", o: ["Bogus=1"] },
   { name: "reject: -o without a value", host: "web", o: ["User"] },
   { name: "reject: ConnectTimeout bad", config: L("ConnectTimeout soon"), host: "web" },
