@@ -7,34 +7,32 @@
  */
 
 import { UsageError } from "./errors.ts";
-import { ConfigSyntaxError, type ConfigWords, splitConfigLine } from "./ssh_config_words.ts";
-import { applyOption, type NamedFile, OptionError, Options } from "./ssh_config_options.ts";
-import { evaluateMatch, MatchError, matchPattern } from "./ssh_config_match.ts";
+import { type NamedFile, Options } from "./ssh_config_options.ts";
 import {
-  badOwnerOrMode,
   type ConfigFs,
   functionFs,
-  globPaths,
   passwdHome,
   readTextFileOrUndefined,
   REAL_FS,
 } from "./ssh_config_files.ts";
-import { clientTokens, ExpandError, expandTilde, expandTokens } from "./ssh_config_expand.ts";
-import { ALL, assembleNames, DEFAULTS } from "./ssh_config_algorithms.ts";
-import {
-  DIGEST_SHA256,
-  LOG_INFO,
-  LOG_USER,
-  STRICT_HOSTKEY,
-  TUNID_ANY,
-  validHostname,
-  validUser,
-} from "./ssh_config_values.ts";
+import { clientTokens, expandTilde, expandTokens } from "./ssh_config_expand.ts";
+import { ALL, DEFAULTS } from "./ssh_config_algorithms.ts";
+import { LOG_INFO, STRICT_HOSTKEY, validHostname, validUser } from "./ssh_config_values.ts";
 import { type PrintedOption, printOptions } from "./ssh_config_print.ts";
 import { type NativeGap, nativeGaps } from "./ssh_config_native.ts";
+import {
+  type ConfigReader,
+  expandIn,
+  readConfigs,
+  readOption,
+  tildeIn,
+  type Unsupported,
+} from "./ssh_config_read.ts";
+import { assembleList, fillDefaults, fillForCanonicalization } from "./ssh_config_defaults.ts";
+import { canonicalizeName, connectName } from "./ssh_config_host.ts";
 
 export { readTextFileOrUndefined };
-export type { NativeGap };
+export type { NativeGap, Unsupported };
 
 export type StrictHostKeyChecking = "yes" | "no" | "ask" | "accept-new";
 
@@ -87,12 +85,6 @@ export interface SshConfig {
   readonly printed: readonly PrintedOption[];
 }
 
-/** A keyword the native client does not act on, and where it was set. */
-export interface Unsupported {
-  readonly keyword: string;
-  readonly where: string;
-}
-
 /** Who is asking: home, user and host names, and the environment for ${VAR}. */
 export interface ConfigEnv {
   readonly home: string;
@@ -141,31 +133,6 @@ export function defaultConfigFiles(home: string): { path: string; user: boolean 
   }];
 }
 
-const MAX_DEPTH = 16;
-
-interface _Reader {
-  readonly o: Options;
-  readonly env: Required<Omit<ConfigEnv, "vars">>;
-  readonly vars: (name: string) => string | undefined;
-  readonly execEnv: Readonly<Record<string, string>> | undefined;
-  readonly fs: ConfigFs;
-  readonly hostArg: string;
-  /** Host lines match this: the host as typed, then (final pass) the host name. */
-  host: string;
-  finalPass: boolean;
-  wantFinal: boolean;
-  readonly matchExec: "run" | "refuse";
-  readonly gaps: NativeGap[];
-  readonly notes: Unsupported[];
-  readonly filesRead: string[];
-}
-
-interface _Flags {
-  readonly user: boolean;
-  readonly checkPerm: boolean;
-  readonly neverMatch: boolean;
-}
-
 /** Read and resolve the configuration for `input.host`. */
 export function resolveSshConfig(input: ResolveInput): Resolved {
   const base: ConfigEnv = input.env ?? defaultEnv();
@@ -176,7 +143,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     uid: base.uid ?? (Deno.build.os === "windows" ? 0 : Deno.uid() ?? 0),
   };
   const vars = base.vars;
-  const r: _Reader = {
+  const r: ConfigReader = {
     o: new Options(),
     env,
     vars: (name) => (vars ? vars[name] : Deno.env.get(name)),
@@ -206,33 +173,21 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     o.port = input.port;
     o.origin.set("port", "command line");
   }
-  for (const line of input.options ?? []) _option(r, line);
+  for (const line of input.options ?? []) readOption(r, line);
   if (o.user !== undefined && !validUser(o.user)) {
     throw new UsageError(
       `User name ${JSON.stringify(o.user)} contains invalid characters: check the user name`,
     );
   }
-  _readConfigs(r, input.configFile);
+  readConfigs(r, input.configFile, defaultConfigFiles(env.home));
 
   // ssh.c: the host name in use from now on, then a final pass if one was asked for.
-  _fillForCanonicalization(o);
-  let host = input.host;
-  if (o.hostname !== undefined) {
-    host = _expand(r, "HostName", o.hostname, { h: input.host });
-    o.hostname = host;
-  }
-  // Addresses are not lower-cased but written as getnameinfo would.
-  let address = _canonicalAddress(host);
-  if (address?.toLowerCase() === host.toLowerCase()) address = host;
-  const wasAddress = address !== undefined || /[%:]/.test(host) || /^[0-9.]*$/.test(host);
-  host = address ?? (wasAddress ? host : host.toLowerCase());
-  if (!wasAddress && o.canonicalizeHostname !== 0) _canonicalizeName(r, host);
-  if (o.canonicalizeHostname !== 0) r.wantFinal = true;
+  const host = _hostName(r);
   if (r.wantFinal) {
     o.hostname = host;
     r.host = host;
     r.finalPass = true;
-    _readConfigs(r, input.configFile);
+    readConfigs(r, input.configFile, defaultConfigFiles(env.home));
   }
   const raw = {
     ciphers: o.ciphers ?? "",
@@ -241,16 +196,16 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     macs: o.macs ?? "",
     identityFiles: [...o.identityFiles],
   };
-  _fillDefaults(o);
+  fillDefaults(o);
   o.user ??= env.localUser;
   _checkJump(o, host);
   if (o.port === 0) o.port = 22;
   if (o.hostKeyAlias !== undefined) o.hostKeyAlias = o.hostKeyAlias.toLowerCase();
   _tidy(r, host);
   // ssh -G assembles HostKeyAlgorithms only when it prints them.
-  o.hostKeyAlgorithms = _assemble(
+  o.hostKeyAlgorithms = assembleList(
     o,
-    "hostkeyalgorithms",
+    "HostKeyAlgorithms",
     o.hostKeyAlgorithms,
     DEFAULTS.key,
     ALL.key,
@@ -264,512 +219,19 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
   };
 }
 
-function _option(r: _Reader, line: string) {
-  const where = `-o "${line}"`;
-  _line(
-    r,
-    line,
-    where,
-    { user: true, checkPerm: false, neverMatch: false },
-    { value: true },
-    0,
-    true,
-  );
-}
-
-function _readConfigs(r: _Reader, configFile: string | undefined) {
-  if (configFile !== undefined) {
-    if (configFile.toLowerCase() === "none") return;
-    const path = _tilde(r, configFile);
-    if (
-      !_readFile(r, path, { user: true, checkPerm: false, neverMatch: false }, { value: true }, 0)
-    ) {
-      throw new UsageError(`Cannot read the ssh config ${path} (-F): check the path`);
-    }
-    return;
-  }
-  for (const f of defaultConfigFiles(r.env.home)) {
-    _readFile(
-      r,
-      f.path,
-      { user: f.user, checkPerm: f.user, neverMatch: false },
-      { value: true },
-      0,
-    );
-  }
-}
-
-/** readconf.c read_config_file_depth; false when the file does not exist. */
-function _readFile(
-  r: _Reader,
-  path: string,
-  flags: _Flags,
-  active: { value: boolean },
-  depth: number,
-): boolean {
-  if (depth > MAX_DEPTH) {
-    throw new UsageError(`Too many nested Includes reading ${path}: an Include includes itself`);
-  }
-  const text = r.fs.readFile(path);
-  if (text === undefined) return false;
-  if (flags.checkPerm) {
-    const st = r.fs.stat(path);
-    if (st && badOwnerOrMode(st, r.env.uid)) {
-      throw new UsageError(
-        `Bad owner or permissions on ${path}: it must be yours (or root's) and writable by you only (chmod go-w)`,
-      );
-    }
-  }
-  if (!r.filesRead.includes(path)) r.filesRead.push(path);
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  lines.forEach((line, i) => _line(r, line, `${path} line ${i + 1}`, flags, active, depth, false));
-  return true;
-}
-
-/** readconf.c process_config_line_depth, for Host, Match and Include; the rest in options. */
-function _line(
-  r: _Reader,
-  text: string,
-  where: string,
-  flags: _Flags,
-  active: { value: boolean },
-  depth: number,
-  cmdline: boolean,
-) {
-  const fail = (detail: string): never => {
-    throw new UsageError(`Config error in ${where}: ${detail.replace(/\.$/, "")}: fix that line`);
-  };
-  let k: ConfigWords | undefined;
-  try {
-    k = splitConfigLine(text);
-  } catch (err) {
-    if (err instanceof ConfigSyntaxError) fail(err.message);
-    throw err;
-  }
-  if (!k) return;
-  const words = k.args;
-  if (k.keyword === "host" || k.keyword === "match" || k.keyword === "include") {
-    if (words === undefined) fail("invalid quotes");
-    if (cmdline) fail(`${k.written} is not allowed in -o`);
-  }
-  switch (k.keyword) {
-    case "host": {
-      active.value = false;
-      for (const arg of words!) {
-        if (arg === "") fail(`keyword ${k.keyword} empty argument`);
-        if (flags.neverMatch) break;
-        const negated = arg.startsWith("!");
-        if (matchPattern(r.host, negated ? arg.slice(1) : arg)) {
-          if (negated) {
-            active.value = false;
-            break;
-          }
-          active.value = true;
-        }
-      }
-      return;
-    }
-    case "match": {
-      let result;
-      try {
-        result = evaluateMatch(k.rest, _matchContext(r, where));
-      } catch (err) {
-        if (err instanceof MatchError || err instanceof ExpandError) fail(err.message);
-        throw err;
-      }
-      if (result!.wantsFinal) r.wantFinal = true;
-      active.value = flags.neverMatch ? false : result!.matched;
-      if (result!.leftover) fail(`keyword match extra arguments at end of line`);
-      return;
-    }
-    case "include":
-      return _include(r, words!, flags, active, depth, fail);
-  }
-  try {
-    applyOption(r.o, k, {
-      active: cmdline || active.value,
-      where,
-      userConfig: flags.user,
-      cmdline,
-      vars: r.vars,
-      note: (t) => r.notes.push({ keyword: t, where }),
-    });
-  } catch (err) {
-    if (err instanceof OptionError) fail(err.message);
-    throw err;
-  }
-}
-
-function _include(
-  r: _Reader,
-  words: readonly string[],
-  flags: _Flags,
-  active: { value: boolean },
-  depth: number,
-  fail: (detail: string) => never,
-) {
-  for (const arg of words) {
-    if (arg === "") fail("keyword include empty argument");
-    if (arg.startsWith("~") && !flags.user) fail(`bad include path ${arg}`);
-    const pattern = !arg.startsWith("/") && !arg.startsWith("~")
-      ? `${flags.user ? "~/.ssh" : "/etc/ssh"}/${arg}`
-      : arg;
-    const was = active.value;
-    for (const file of globPaths(pattern, r.fs, r.env.home)) {
-      _readFile(
-        r,
-        file,
-        { user: flags.user, checkPerm: true, neverMatch: flags.neverMatch || !was },
-        active,
-        depth + 1,
-      );
-      // A Match in an included file does not change the including file's state.
-      active.value = was;
-    }
-  }
-}
-
-function _matchContext(r: _Reader, where: string) {
+/** HostName with %h expanded, as ssh connects to it; whether canonicalisation asks for a final pass. */
+function _hostName(r: ConfigReader): string {
   const o = r.o;
-  const host = r.finalPass || o.hostname === undefined
-    ? (o.hostname ?? r.hostArg)
-    : _expand(r, "HostName", o.hostname, { h: r.hostArg });
-  const user = o.user ?? r.env.localUser;
-  return {
-    host,
-    originalHost: r.hostArg,
-    user,
-    localUser: r.env.localUser,
-    finalPass: r.finalPass,
-    expand: (command: string) =>
-      expandTokens(
-        command,
-        clientTokens({
-          localHost: r.env.localHost,
-          uid: r.env.uid,
-          keyAlias: o.hostKeyAlias ?? host,
-          originalHost: r.hostArg,
-          port: o.port <= 0 ? 22 : o.port,
-          home: r.env.home,
-          host,
-          user,
-          localUser: r.env.localUser,
-        }),
-      ),
-    exec: (command: string) => {
-      if (r.matchExec === "refuse") {
-        r.gaps.push({
-          option: `Match exec ${command}`,
-          where,
-          why: "the built-in client runs no commands from the config",
-        });
-        return false;
-      }
-      return _execInShell(r, command, where);
-    },
-  };
-}
-
-/** readconf.c execute_in_shell: $SHELL -c COMMAND, stdin and stdout on /dev/null. */
-function _execInShell(r: _Reader, command: string, where: string): boolean {
-  const shell = r.vars("SHELL") || "/bin/sh";
-  let out: Deno.CommandOutput;
-  try {
-    out = new Deno.Command(shell, {
-      args: ["-c", command],
-      stdin: "null",
-      stdout: "null",
-      stderr: "inherit",
-      ...(r.execEnv ? { clearEnv: true, env: { ...r.execEnv } } : {}),
-    }).outputSync();
-  } catch (err) {
-    throw new UsageError(
-      `Shell "${shell}" is not executable (${
-        (err as Error).message
-      }) for Match exec in ${where}: check $SHELL`,
-    );
+  fillForCanonicalization(o);
+  let host = r.hostArg;
+  if (o.hostname !== undefined) {
+    host = expandIn(r, "HostName", o.hostname, { h: r.hostArg });
+    o.hostname = host;
   }
-  if (out.signal !== null) {
-    throw new UsageError(
-      `Match exec "${command}" in ${where} was killed by ${out.signal}: check the command`,
-    );
-  }
-  return out.code === 0;
-}
-
-function _expand(
-  r: _Reader,
-  keyword: string,
-  text: string,
-  tokens: Record<string, string>,
-  dollar = false,
-): string {
-  try {
-    return expandTokens(text, tokens, dollar ? r.vars : undefined);
-  } catch (err) {
-    if (err instanceof ExpandError) {
-      const where = r.o.origin.get(keyword.toLowerCase());
-      throw new UsageError(
-        `Cannot expand ${keyword} ${JSON.stringify(text)}${
-          where ? ` (${where})` : ""
-        }: ${err.message}: ${
-          err.message.startsWith("unknown")
-            ? "use %% for a percent sign"
-            : "set the variable or remove it"
-        }`,
-      );
-    }
-    throw err;
-  }
-}
-
-function _tilde(r: _Reader, path: string): string {
-  try {
-    return expandTilde(path, r.env.home, passwdHome);
-  } catch (err) {
-    if (err instanceof ExpandError) {
-      throw new UsageError(
-        `Cannot expand ${JSON.stringify(path)}: ${err.message}: check the user name`,
-      );
-    }
-    throw err;
-  }
-}
-
-function _fillForCanonicalization(o: Options) {
-  if (o.canonicalizeMaxDots === -1) o.canonicalizeMaxDots = 1;
-  if (o.canonicalizeFallbackLocal === -1) o.canonicalizeFallbackLocal = 1;
-  if (o.canonicalizeHostname === -1) o.canonicalizeHostname = 0;
-}
-
-/**
- * An address in the form getnameinfo prints it (`127.1` -> `127.0.0.1`, IPv6 compressed and
- * in lower case); undefined when `host` is not a numeric address.
- */
-function _canonicalAddress(host: string): string | undefined {
-  const v4 = _ipv4(host);
-  if (v4 !== undefined) return v4;
-  if (!host.includes(":") || host.includes("%")) return undefined;
-  try {
-    const h = new URL(`http://[${host}]/`).hostname;
-    return h.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-}
-
-/** inet_aton's forms: a.b.c.d, a.b.c, a.b, a; each part decimal, octal (0...) or hex (0x...). */
-function _ipv4(host: string): string | undefined {
-  const parts = host.split(".");
-  if (parts.length > 4 || parts.some((p) => !/^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$/.test(p))) {
-    return undefined;
-  }
-  const nums = parts.map((p) =>
-    /^0[xX]/.test(p)
-      ? parseInt(p.slice(2) || "0", 16)
-      : p.startsWith("0")
-      ? parseInt(p, 8)
-      : Number(p)
-  );
-  const last = nums.pop()!;
-  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return undefined;
-  let value = last;
-  nums.forEach((n, i) => (value += n * 2 ** (8 * (3 - i))));
-  return [24, 16, 8, 0].map((s) => Math.floor(value / 2 ** s) % 256).join(".");
-}
-
-/**
- * ssh.c resolve_canonicalize for a name: sockhop does not look names up, so every suffix in
- * CanonicalDomains counts as not found (README, Differences) and the name stays as it is,
- * unless CanonicalizeFallbackLocal is off.
- */
-function _canonicalizeName(r: _Reader, host: string) {
-  const o = r.o;
-  if (/[%:]/.test(host) || /^[0-9.]*$/.test(host)) return;
-  const direct = (o.proxyCommand === undefined || o.proxyCommand.toLowerCase() === "none") &&
-    o.jumpHost === undefined;
-  if (!direct && o.canonicalizeHostname !== 2) return;
-  if (!host.endsWith(".") && host.split(".").length - 1 > o.canonicalizeMaxDots) return;
-  if (!o.canonicalizeFallbackLocal) {
-    throw new UsageError(
-      `Could not resolve host "${host}" (CanonicalizeHostname, CanonicalizeFallbackLocal no): sockhop does not look host names up; use --ssh=openssh`,
-    );
-  }
-}
-
-/** readconf.c fill_default_options, with Debian's defaults. */
-function _fillDefaults(o: Options) {
-  const d = (f: keyof Options & string, v: number) => {
-    if ((o[f] as unknown) === -1) (o[f] as unknown as number) = v;
-  };
-  d("forwardAgent", 0);
-  d("forwardX11", 0);
-  d("forwardX11Trusted", 1); // Debian: trusted X11 forwarding by default
-  d("forwardX11Timeout", 1200);
-  d("exitOnForwardFailure", 0);
-  d("clearForwardings", 0);
-  if (o.clearForwardings === 1) {
-    o.localForwards = [];
-    o.remoteForwards = [];
-    o.tunOpen = 0;
-  }
-  o.xauthLocation ??= "/usr/bin/xauth";
-  d("gatewayPorts", 0);
-  d("streamlocalBindMask", 0o177);
-  d("streamlocalBindUnlink", 0);
-  d("pubkeyAuthentication", 3);
-  d("gssAuthentication", 0);
-  d("gssKeyex", 0);
-  d("gssDelegCreds", 0);
-  d("gssTrustDns", 0);
-  d("gssRenewalRekey", 0);
-  o.gssKexAlgorithms ??= DEFAULTS.gssKex.join(",");
-  d("passwordAuthentication", 1);
-  d("kbdInteractiveAuthentication", 1);
-  d("hostbasedAuthentication", 0);
-  d("batchMode", 0);
-  d("checkHostIp", 0);
-  d("strictHostKeyChecking", STRICT_HOSTKEY.ASK);
-  d("compression", 0);
-  d("tcpKeepAlive", 1);
-  d("port", 0);
-  d("addressFamily", 0);
-  d("connectionAttempts", 1);
-  d("numberOfPasswordPrompts", 3);
-  if (o.addKeysToAgent === -1) {
-    o.addKeysToAgent = 0;
-    o.addKeysToAgentLifespan = 0;
-  }
-  if (o.identityFiles.length === 0) {
-    for (
-      const k of [
-        "id_rsa",
-        "id_ecdsa",
-        "id_ecdsa_sk",
-        "id_ed25519",
-        "id_ed25519_sk",
-        "id_xmss",
-        "id_dsa",
-      ]
-    ) {
-      o.identityFiles.push({ path: `~/.ssh/${k}`, userProvided: false });
-    }
-  }
-  d("escapeChar", "~".charCodeAt(0));
-  if (o.systemHostfiles.length === 0) {
-    o.systemHostfiles.push("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2");
-  }
-  if (o.updateHostkeys === -1) {
-    const onlyDefault = o.userHostfiles.length === 0 ||
-      (o.userHostfiles.length === 1 && o.userHostfiles[0] === "~/.ssh/known_hosts");
-    o.updateHostkeys = o.verifyHostKeyDns <= 0 && onlyDefault ? 1 : 0;
-  }
-  if (o.userHostfiles.length === 0) {
-    o.userHostfiles.push("~/.ssh/known_hosts", "~/.ssh/known_hosts2");
-  }
-  d("logLevel", LOG_INFO);
-  d("logFacility", LOG_USER);
-  d("noHostAuthenticationForLocalhost", 0);
-  d("identitiesOnly", 0);
-  d("enableSshKeysign", 0);
-  if (o.rekeyLimit === -1n) o.rekeyLimit = 0n;
-  d("rekeyInterval", 0);
-  d("verifyHostKeyDns", 0);
-  // Debian: under BatchMode, keepalives every 300 s unless set otherwise.
-  d("serverAliveInterval", o.batchMode === 1 ? 300 : 0);
-  d("serverAliveCountMax", 3);
-  d("controlMaster", 0);
-  if (o.controlPersist === -1) {
-    o.controlPersist = 0;
-    o.controlPersistTimeout = 0;
-  }
-  d("hashKnownHosts", 0);
-  d("tunOpen", 0);
-  d("tunLocal", TUNID_ANY);
-  d("tunRemote", TUNID_ANY);
-  d("permitLocalCommand", 0);
-  d("visualHostKey", 0);
-  // Debian keeps the older IPQoS defaults.
-  d("ipQosInteractive", 0x10);
-  d("ipQosBulk", 0x08);
-  d("requestTty", 0);
-  d("sessionType", 2);
-  d("stdinNull", 0);
-  d("forkAfterAuthentication", 0);
-  d("proxyUseFdpass", 0);
-  d("canonicalizeMaxDots", 1);
-  d("canonicalizeFallbackLocal", 1);
-  d("canonicalizeHostname", 0);
-  d("fingerprintHash", DIGEST_SHA256);
-  o.skProvider ??= "internal";
-  d("requiredRsaSize", 1024);
-  d("enableEscapeCommandline", 0);
-
-  const assemble = (
-    k: string,
-    spec: string | undefined,
-    def: readonly string[],
-    all: readonly string[],
-  ) => _assemble(o, k, spec, def, all);
-  o.ciphers = assemble("Ciphers", o.ciphers, DEFAULTS.cipher, ALL.cipher);
-  o.macs = assemble("MACs", o.macs, DEFAULTS.mac, ALL.mac);
-  o.kexAlgorithms = assemble("KexAlgorithms", o.kexAlgorithms, DEFAULTS.kex, ALL.kex);
-  const defKey = DEFAULTS.key;
-  o.hostbasedAcceptedAlgos = assemble(
-    "HostbasedAcceptedAlgorithms",
-    o.hostbasedAcceptedAlgos,
-    defKey,
-    ALL.key,
-  );
-  o.pubkeyAcceptedAlgos = assemble(
-    "PubkeyAcceptedAlgorithms",
-    o.pubkeyAcceptedAlgos,
-    defKey,
-    ALL.key,
-  );
-  o.caSignAlgorithms = assemble(
-    "CASignatureAlgorithms",
-    o.caSignAlgorithms,
-    DEFAULTS.caSig,
-    ALL.sig,
-  );
-
-  const none = (
-    v: string | undefined,
-  ) => (v === undefined || v.toLowerCase() === "none" ? undefined : v);
-  o.localCommand = none(o.localCommand);
-  o.remoteCommand = none(o.remoteCommand);
-  o.proxyCommand = none(o.proxyCommand);
-  o.controlPath = none(o.controlPath);
-  o.revokedHostKeys = none(o.revokedHostKeys);
-  o.pkcs11Provider = none(o.pkcs11Provider);
-  o.skProvider = none(o.skProvider);
-  o.knownHostsCommand = none(o.knownHostsCommand);
-  if (o.jumpHost === "none" && o.jumpPort === 0 && o.jumpUser === undefined) o.jumpHost = undefined;
-  if (
-    o.permittedCnames.length === 1 && o.permittedCnames[0]!.source.toLowerCase() === "none" &&
-    o.permittedCnames[0]!.target === ""
-  ) o.permittedCnames = [];
-}
-
-function _assemble(
-  o: Options,
-  keyword: string,
-  spec: string | undefined,
-  def: readonly string[],
-  all: readonly string[],
-): string {
-  const list = assembleNames(spec, def, all);
-  if (list === undefined) {
-    const where = o.origin.get(keyword.toLowerCase());
-    throw new UsageError(
-      `${keyword} ${spec} leaves no algorithm or negates one${
-        where ? ` (${where})` : ""
-      }: name at least one that ssh -Q lists`,
-    );
-  }
-  return list.join(",");
+  const { name, address } = connectName(host);
+  if (!address && o.canonicalizeHostname !== 0) canonicalizeName(o, name);
+  if (o.canonicalizeHostname !== 0) r.wantFinal = true;
+  return name;
 }
 
 function _checkJump(o: Options, host: string) {
@@ -787,7 +249,7 @@ function _checkJump(o: Options, host: string) {
 }
 
 /** ssh.c between fill_default_options and the -G dump: checks and token expansion. */
-function _tidy(r: _Reader, host: string) {
+function _tidy(r: ConfigReader, host: string) {
   const o = r.o;
   if (o.proxyCommand === "-" && o.proxyUseFdpass) {
     throw new UsageError("ProxyCommand=- and ProxyUseFdpass are incompatible: drop one");
@@ -823,9 +285,9 @@ function _tidy(r: _Reader, host: string) {
     localUser: r.env.localUser,
   });
   if (o.remoteCommand !== undefined) {
-    o.remoteCommand = _expand(r, "RemoteCommand", o.remoteCommand, tokens);
+    o.remoteCommand = expandIn(r, "RemoteCommand", o.remoteCommand, tokens);
   }
-  const path = (keyword: string, p: string) => _expand(r, keyword, _tilde(r, p), tokens, true);
+  const path = (keyword: string, p: string) => expandIn(r, keyword, tildeIn(r, p), tokens, true);
   if (o.controlPath !== undefined) o.controlPath = path("ControlPath", o.controlPath);
   if (o.identityAgent !== undefined) o.identityAgent = path("IdentityAgent", o.identityAgent);
   if (o.forwardAgentSockPath !== undefined) {
@@ -853,10 +315,10 @@ function _tidy(r: _Reader, host: string) {
   const expandPaths = (f: { listenPath?: string; connectPath?: string }, keyword: string) => ({
     ...f,
     ...(f.listenPath !== undefined
-      ? { listenPath: _expand(r, keyword, f.listenPath, tokens) }
+      ? { listenPath: expandIn(r, keyword, f.listenPath, tokens) }
       : {}),
     ...(f.connectPath !== undefined
-      ? { connectPath: _expand(r, keyword, f.connectPath, tokens) }
+      ? { connectPath: expandIn(r, keyword, f.connectPath, tokens) }
       : {}),
   });
   o.localForwards = o.localForwards.map((f) => ({ ...f, ...expandPaths(f, "LocalForward") }));
@@ -872,7 +334,7 @@ interface _Raw {
 }
 
 function _typed(
-  r: _Reader,
+  r: ConfigReader,
   host: string,
   raw: _Raw,
   printed: PrintedOption[],
@@ -915,7 +377,7 @@ function _typed(
     ],
     proxyCommand: o.proxyCommand ?? "",
     userKnownHostsFiles: o.userHostfiles,
-    globalKnownHostsFiles: o.systemHostfiles.map((f) => _tilde(r, f)),
+    globalKnownHostsFiles: o.systemHostfiles.map((f) => tildeIn(r, f)),
     strictHostKeyChecking: strict === STRICT_HOSTKEY.YES
       ? "yes"
       : strict === STRICT_HOSTKEY.OFF
