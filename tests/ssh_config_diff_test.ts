@@ -281,7 +281,13 @@ function _compare(name: string, ssh: Outcome, mine: Outcome, via: string): Diffe
 }
 
 Deno.test("ssh_config: sockhop --print-config agrees with ssh -G", async () => {
-  if (!_needRoot() || !requirePeer("ssh", "ssh", "openssh-client")) return;
+  if (
+    !_needRoot() || !requirePeer("ssh", "ssh", "openssh-client") ||
+    !requirePeer("useradd", "/usr/sbin/useradd", "passwd")
+  ) return;
+  const version = new TextDecoder().decode(
+    new Deno.Command("ssh", { args: ["-V"], stderr: "piped" }).outputSync().stderr,
+  ).trim();
   const cases = allCases();
   assert.ok(cases.length >= 200, `only ${cases.length} cases`);
   const names = new Set<string>();
@@ -321,7 +327,7 @@ Deno.test("ssh_config: sockhop --print-config agrees with ssh -G", async () => {
   const disagreeing = new Set(differences.map((d) => d.case));
   const shared = new Set(differences.filter((d) => d.shared).map((d) => d.case));
   console.log(
-    `ssh_config: ${cases.length} cases (${viaCli} also through the CLI); ` +
+    `ssh_config against ${version}: ${cases.length} cases (${viaCli} also through the CLI); ` +
       `${disagreeing.size} disagree (${differences.length} keywords), ` +
       `${shared.size} on a keyword both print or on accepting the config, ` +
       `${new Set(unexplained.map((d) => d.case)).size} of them unexplained`,
