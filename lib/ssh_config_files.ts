@@ -9,7 +9,7 @@ import { UsageError } from "./errors.ts";
 
 /** What the config reader needs from a file system (a fake one in unit tests). */
 export interface ConfigFs {
-  /** The text; undefined when the file does not exist. */
+  /** The text; undefined when the file does not exist; throws when it cannot be read. */
   readFile(path: string): string | undefined;
   /** Owner and mode; undefined when it does not exist. */
   stat(path: string): { readonly uid: number; readonly mode: number } | undefined;
@@ -26,7 +26,7 @@ export function readTextFileOrUndefined(path: string): string | undefined {
       return undefined;
     }
     if (err instanceof Deno.errors.IsADirectory) return "";
-    throw new UsageError(`Cannot read ${path}: ${(err as Error).message}: check its permissions`);
+    throw new UsageError(`${(err as Error).message}: check its permissions`);
   }
 }
 

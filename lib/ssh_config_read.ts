@@ -21,6 +21,14 @@ export interface Unsupported {
 
 const MAX_DEPTH = 16;
 
+/** A config file that exists but cannot be read. */
+class UnreadableError extends UsageError {
+  override name = "UnreadableError";
+  constructor(message: string, readonly path: string) {
+    super(message);
+  }
+}
+
 /** The state of one resolution: the options so far and how to read on. */
 export interface ConfigReader {
   readonly o: Options;
@@ -76,13 +84,14 @@ export function readConfigs(
     return;
   }
   for (const f of defaults) {
-    _readFile(
-      r,
-      f.path,
-      { user: f.user, checkPerm: f.user, neverMatch: false },
-      { value: true },
-      0,
-    );
+    const flags = { user: f.user, checkPerm: f.user, neverMatch: false };
+    try {
+      _readFile(r, f.path, flags, { value: true }, 0);
+    } catch (err) {
+      // ssh passes over a default file it cannot open; --debug=ssh says so.
+      if (!(err instanceof UnreadableError && err.path === f.path)) throw err;
+      r.notes.push({ keyword: `${f.path} (${err.message})`, where: "not read" });
+    }
   }
 }
 
@@ -97,7 +106,12 @@ function _readFile(
   if (depth > MAX_DEPTH) {
     throw new UsageError(`Too many nested Includes reading ${path}: an Include includes itself`);
   }
-  const text = r.fs.readFile(path);
+  let text: string | undefined;
+  try {
+    text = r.fs.readFile(path);
+  } catch (err) {
+    throw new UnreadableError(`Cannot read ${path}: ${(err as Error).message}`, path);
+  }
   if (text === undefined) return false;
   if (flags.checkPerm) {
     const st = r.fs.stat(path);

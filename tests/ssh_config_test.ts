@@ -231,6 +231,27 @@ Deno.test("ssh_config: config files others can write are refused", () => {
   );
 });
 
+Deno.test("ssh_config: an unreadable ~/.ssh/config is passed over, as ssh does; an Include is not", () => {
+  const fs = (config: string) => ({
+    readFile: (p: string) => {
+      if (p === "/home/al/.ssh/secret.conf" || (p === "/home/al/.ssh/config" && !config)) {
+        throw new Error("Permission denied");
+      }
+      return p === "/home/al/.ssh/config" ? config : undefined;
+    },
+    stat: () => ({ uid: 0, mode: 0o644 }),
+    readDir: () => undefined,
+  });
+  const passed = resolveSshConfig({ host: "h", fs: fs(""), env });
+  assert.equal(passed.config.user, "al");
+  assert.match(passed.unsupported[0]!.keyword, /^\/home\/al\/.ssh\/config \(Cannot read/);
+  assert.throws(
+    () => resolveSshConfig({ host: "h", fs: fs("Include secret.conf\n"), env }),
+    (err) =>
+      err instanceof UsageError && /Cannot read \/home\/al\/.ssh\/secret.conf/.test(err.message),
+  );
+});
+
 Deno.test("ssh_config: pattern lists", () => {
   assert.ok(matchPatternList(["*.example.com"], "a.example.com"));
   assert.ok(!matchPatternList(["*.example.com", "!b.example.com"], "b.example.com"));
