@@ -127,10 +127,10 @@ export interface Resolved {
 
 /** The config files read when no -F is given, user's first; kept here for other platforms. */
 export function defaultConfigFiles(home: string): { path: string; user: boolean }[] {
-  return [{ path: `${home}/.ssh/config`, user: true }, {
-    path: "/etc/ssh/ssh_config",
-    user: false,
-  }];
+  return [
+    { path: `${home}/.ssh/config`, user: true },
+    { path: "/etc/ssh/ssh_config", user: false },
+  ];
 }
 
 /** Read and resolve the configuration for `input.host`. */
