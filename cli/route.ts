@@ -14,7 +14,7 @@ import { isConnectionFile, readConnectionFile, readRegularFile } from "../lib/co
 import { localTransport } from "../lib/local_transport.ts";
 import { programTransport } from "../lib/connect.ts";
 import { hopConfig, type HopSpec, parseHop } from "../lib/native_route.ts";
-import { formatSshConfig, nativeUnsupportedReason } from "../lib/ssh_config.ts";
+import { formatSshConfig, nativeUnsupportedReason, resolveSshConfig } from "../lib/ssh_config.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import {
   DEFAULT_REMOTE_SOCKHOP,
@@ -80,16 +80,20 @@ export async function buildRoute(
   const choice = parseSshOption(v.ssh ?? "auto");
   const native = _nativeRoute(dest, v, logger);
   if (v["print-config"]) {
-    // -i and -J are command-line settings too: shown as ssh -G shows them.
-    const shown = {
-      ...native,
+    // As ssh -G: -i and -J are command-line settings too, and Match exec commands run.
+    const { config } = resolveSshConfig({
+      host: native.target.host,
+      ...(native.target.user ? { user: native.target.user } : {}),
+      ...(native.target.port !== undefined ? { port: native.target.port } : {}),
       options: [
         ...native.options,
         ...(v.jump ? [`ProxyJump=${v.jump}`] : []),
         ...native.identityFiles.map((i) => `IdentityFile=${i}`),
       ],
-    };
-    return { kind: "print", text: formatSshConfig(hopConfig(shown, native.target).config) };
+      ...(native.configFile !== undefined ? { configFile: native.configFile } : {}),
+      matchExec: "run",
+    });
+    return { kind: "print", text: formatSshConfig(config) };
   }
   const useNative = _pickBackend(choice, native, logger);
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
@@ -218,21 +222,43 @@ function _nativeRoute(dest: SshTarget, v: RouteValues, logger: Logger) {
   };
 }
 
-/** native, or (auto) native unless the config needs what only ssh can do. */
+/**
+ * native, or (auto) native unless the config of the host or of a jump host needs what only
+ * ssh can do; --ssh=native then refuses, naming the option and where it was set.
+ */
 function _pickBackend(
   choice: SshChoice,
   native: ReturnType<typeof _nativeRoute>,
   logger: Logger,
 ): boolean {
-  if (choice.backend === "native") return true;
   if (choice.backend === "program") return false;
-  const reason = nativeUnsupportedReason(hopConfig(native, native.target).config);
+  const reason = _nativeGap(native);
+  if (choice.backend === "native") {
+    if (reason) {
+      throw new UsageError(
+        `The built-in client cannot honour ${reason}: use --ssh=auto or --ssh=openssh, or change the config`,
+      );
+    }
+    return true;
+  }
   if (reason) {
-    logger.debug("ssh", `--ssh=auto: using openssh, because the config has ${reason}`);
+    logger.debug("ssh", `--ssh=auto: using openssh, because of ${reason}`);
     return false;
   }
   logger.debug("ssh", "--ssh=auto: using the native client");
   return true;
+}
+
+/** The first option only ssh can honour, in the host's config or a jump host's. */
+function _nativeGap(native: ReturnType<typeof _nativeRoute>): string | undefined {
+  const target = hopConfig(native, native.target).config;
+  const reason = nativeUnsupportedReason(target);
+  if (reason) return reason;
+  for (const hop of native.jumps ?? target.proxyJump.map(parseHop)) {
+    const r = nativeUnsupportedReason(hopConfig(native, hop).config);
+    if (r) return `${r}, for jump host ${hop.host}`;
+  }
+  return undefined;
 }
 
 /** ssh's own flags, passed on to the program. */
