@@ -7,7 +7,8 @@ import { fromDenoConn } from "./streams.ts";
 import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
 import { parseHostPort, parsePort } from "./url.ts";
-import { probeSocket } from "./sessions.ts";
+import { removeDeadSocket } from "./dead_socket.ts";
+import { unixPathProblem } from "./session_paths.ts";
 
 export type ListenAddress =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number }
@@ -140,6 +141,8 @@ async function _tunnel(
 async function _listen(addr: ListenAddress): Promise<Deno.Listener> {
   try {
     if (addr.kind === "tcp") return Deno.listen({ hostname: addr.host, port: addr.port });
+    const tooLong = unixPathProblem(addr.path, Deno.build.os, "use a shorter --listen=unix: path");
+    if (tooLong) throw new SockhopError(tooLong, "path-too-long");
     await _clearStaleSocket(addr.path);
     const listener = Deno.listen({ transport: "unix", path: addr.path });
     Deno.chmodSync(addr.path, 0o600);
@@ -167,10 +170,9 @@ async function _clearStaleSocket(path: string) {
   if (!stat.isSocket) {
     throw new SockhopError(`${path} exists and is not a socket: pick another path`, "listen");
   }
-  if (await probeSocket(path) !== "DEAD") {
+  if ((await removeDeadSocket(path)).state !== "DEAD") {
     throw new SockhopError(`${path} is in use by another program: pick another path`, "listen");
   }
-  Deno.removeSync(path);
 }
 
 function _removeSocket(path: string) {
