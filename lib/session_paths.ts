@@ -65,7 +65,7 @@ function _trusted(uid: number | null, me: number): boolean {
 }
 
 function _octal(mode: number): string {
-  return "0" + (mode & 0o7777).toString(8);
+  return (mode & 0o7777).toString(8).padStart(4, "0");
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import net from "node:net";
 import { SockhopError } from "./errors.ts";
-import { clientHandshake, serverHandshake } from "./pipe_auth.ts";
+import { clientHandshake, HANDSHAKE_MS, serverHandshake } from "./pipe_auth.ts";
 import type { Duplex } from "./relay.ts";
 import { unixPathProblem } from "./session_paths.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
@@ -66,7 +66,7 @@ async function _handshaken(path: string, key: Uint8Array, prove: boolean): Promi
       resolve(sock);
     });
   });
-  sock.pause();
+  _keepErrors(sock);
   try {
     await clientHandshake(sock, key, path, prove);
   } catch (err) {
@@ -74,6 +74,15 @@ async function _handshaken(path: string, key: Uint8Array, prove: boolean): Promi
     throw err;
   }
   return sock;
+}
+
+/**
+ * A socket error between the handshake's reads (a peer that resets) must not be an uncaught
+ * one: the handshake and later the relay see it through their own listeners, this one only
+ * keeps node from throwing it.
+ */
+function _keepErrors(sock: net.Socket) {
+  sock.on("error", () => sock.destroy());
 }
 
 /** A listening session socket. */
@@ -126,6 +135,7 @@ export function listenPipe(
   path: string,
   key: Uint8Array,
   onRefused: (why: string) => void = () => {},
+  handshakeMs = HANDSHAKE_MS,
 ): SessionListener {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   const queue: Duplex[] = [];
@@ -138,7 +148,8 @@ export function listenPipe(
     wake?.();
   });
   server.on("connection", (sock) => {
-    serverHandshake(sock, key).then((refused) => {
+    _keepErrors(sock);
+    serverHandshake(sock, key, handshakeMs).then((refused) => {
       if (refused !== undefined || closed) {
         sock.destroy();
         onRefused(refused ?? "the session is closing");
