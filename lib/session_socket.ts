@@ -137,6 +137,23 @@ export function listenPipe(
   onRefused: (why: string) => void = () => {},
   handshakeMs = HANDSHAKE_MS,
 ): SessionListener {
+  return _listenNode(path, (sock) => serverHandshake(sock, key, handshakeMs), onRefused);
+}
+
+/**
+ * Listen on a pipe any program can connect to, as `forward --listen=pipe:NAME` does on
+ * Windows: what Windows' default pipe security allows (the user, SYSTEM and Administrators
+ * read and write; other users may only open it for reading).
+ */
+export function listenOpenPipe(path: string): SessionListener {
+  return _listenNode(path, () => Promise.resolve(undefined), () => {});
+}
+
+function _listenNode(
+  path: string,
+  admit: (sock: net.Socket) => Promise<string | undefined>,
+  onRefused: (why: string) => void,
+): SessionListener {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   const queue: Duplex[] = [];
   let wake: (() => void) | undefined;
@@ -149,7 +166,7 @@ export function listenPipe(
   });
   server.on("connection", (sock) => {
     _keepErrors(sock);
-    serverHandshake(sock, key, handshakeMs).then((refused) => {
+    admit(sock).then((refused) => {
       if (refused !== undefined || closed) {
         sock.destroy();
         onRefused(refused ?? "the session is closing");

@@ -10,6 +10,9 @@ import { listSessions, resolveSessionDirs } from "../lib/sessions.ts";
 import { connectPipe, connectSession, listenPipe, probePipe } from "../lib/session_socket.ts";
 import { ensureSessionKey, KEY_FILE, readSessionKey } from "../lib/pipe_auth.ts";
 import { SockhopError } from "../lib/errors.ts";
+import { parseListen, runForward } from "../lib/forward.ts";
+import { localTransport } from "../lib/local_transport.ts";
+import { stderrLogger } from "../lib/logger.ts";
 import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
 
@@ -445,4 +448,51 @@ Deno.test("Windows pipes: list's probe opens nothing; the key file", async () =>
   await served;
   Deno.writeFileSync(`${dir}/${KEY_FILE}`, new Uint8Array(5));
   assert.throws(() => readSessionKey([dir]), /is damaged \(5 bytes, not 32\): remove it/);
+});
+
+Deno.test("Windows pipes: forward --listen=pipe:NAME, parsed with the platform given", () => {
+  assert.deepEqual(parseListen("pipe:pg", "windows"), { kind: "pipe", path: "\\\\.\\pipe\\pg" });
+  assert.deepEqual(parseListen("pipe:\\\\.\\pipe\\pg", "windows"), {
+    kind: "pipe",
+    path: "\\\\.\\pipe\\pg",
+  });
+  assert.throws(() => parseListen("pipe:pg", "linux"), /pipe: is for Windows; use unix:PATH/);
+  assert.throws(() => parseListen("unix:/tmp/x", "windows"), /on Windows use pipe:NAME/);
+  assert.throws(() => parseListen("pipe:", "windows"), /write pipe:NAME/);
+  assert.throws(() => parseListen("5432", "windows"), /use tcp:\[HOST:\]PORT or pipe:NAME/);
+});
+
+Deno.test("Windows pipes: forward's pipe listener tunnels to a session (run over a unix socket)", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  await using s = await startServe(["echo", "exec:cat"], env);
+  const dirs = resolveSessionDirs(new Map(), `${dir}/s`, host);
+  const logger = stderrLogger([]);
+  const stop = new AbortController();
+  const stats = { open: 0, total: 0, failed: 0, up: 0, down: 0 };
+  const path = `${dir}/fwd`;
+  let listening!: () => void;
+  const ready = new Promise<void>((r) => listening = r);
+  const running = runForward({
+    listen: { kind: "pipe", path },
+    transport: localTransport(dirs, "echo", logger),
+    logger,
+    signal: stop.signal,
+    onListening: () => listening(),
+  }, stats);
+  await ready;
+  const data = randomBytes(1024 * 1024);
+  const sock = net.connect({ path, allowHalfOpen: true });
+  await new Promise((r) => sock.once("connect", r));
+  const got: Uint8Array[] = [];
+  sock.on("data", (c: Uint8Array) => got.push(c));
+  sock.end(data);
+  await new Promise((r) => sock.once("end", r));
+  sock.destroy();
+  const back = new Uint8Array(await new Blob(got as BlobPart[]).arrayBuffer());
+  assert.equal(await sha256(back), await sha256(data));
+  stop.abort();
+  await running;
+  assert.equal(stats.total, 1);
+  await s.stop();
 });
