@@ -178,8 +178,8 @@ export function pipeUser(user: string): string {
 }
 
 /** The pipe of session `name` on Windows: `\\.\pipe\sockhop-<user>-<hostname>-<NAME>`. */
-export function pipePath(user: string, hostname: string, name: string): string {
-  return `${PIPE_DIR}sockhop-${pipeUser(user)}-${hostname}-${name}`;
+export function pipePath(user: string, hostname: string, name: string, dir = PIPE_DIR): string {
+  return `${dir}sockhop-${pipeUser(user)}-${hostname}-${name}`;
 }
 
 /** The host and name of a session socket file `<hostname>-<NAME>`. */
@@ -200,10 +200,11 @@ export function sessionPipes(
   pipeNames: readonly string[],
   user: string,
   hostname: string,
+  dir = PIPE_DIR,
 ): { pipe: string; host: string; name: string }[] {
   const prefix = `sockhop-${pipeUser(user)}-`.toLowerCase();
   return pipeNames
     .filter((n) => n.toLowerCase().startsWith(prefix) && n.length > prefix.length)
     .sort()
-    .map((n) => ({ pipe: PIPE_DIR + n, ...splitFileName(n.slice(prefix.length), hostname) }));
+    .map((n) => ({ pipe: dir + n, ...splitFileName(n.slice(prefix.length), hostname) }));
 }

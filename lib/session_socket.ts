@@ -16,12 +16,17 @@ export interface SessionSocketOptions {
   readonly key?: Uint8Array | undefined;
 }
 
-/** Connect to a session socket (Windows: a session pipe, `key` required). */
+/**
+ * Connect to a session socket; with a key (always on Windows), to a session pipe through the
+ * handshake.
+ */
 export async function connectSession(
   path: string,
   options: SessionSocketOptions = {},
 ): Promise<Duplex> {
-  if (Deno.build.os === "windows") return await connectPipe(path, _needKey(options.key));
+  if (Deno.build.os === "windows" || options.key) {
+    return await connectPipe(path, _needKey(options.key));
+  }
   _checkLength(path);
   return fromDenoConn(await Deno.connect({ transport: "unix", path }));
 }
@@ -92,9 +97,12 @@ export interface SessionListener {
   close(): void;
 }
 
-/** Listen on `path` (which must not exist; Windows: a session pipe, `key` required). */
+/**
+ * Listen on `path` (which must not exist); with a key (always on Windows), on a session pipe
+ * that lets in only the clients that prove they hold it.
+ */
 export function listenSession(path: string, options: SessionSocketOptions = {}): SessionListener {
-  if (Deno.build.os === "windows") return listenPipe(path, _needKey(options.key));
+  if (Deno.build.os === "windows" || options.key) return listenPipe(path, _needKey(options.key));
   _checkLength(path);
   const listener = Deno.listen({ transport: "unix", path });
   try {

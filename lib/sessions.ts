@@ -31,6 +31,8 @@ export interface SessionDirs {
   readonly os?: Platform;
   /** Windows: the user whose session pipes these are (default: `USERNAME`). */
   readonly user?: string;
+  /** Windows: where the pipes are (default `\\.\pipe\`; tests give a dir of their own). */
+  readonly pipeDir?: string;
   /** sockhop's own dirs; `serve` creates its socket in the first one it can use. */
   readonly dirs: readonly string[];
   /** xpra's socket dirs, searched for xpra sessions. */
@@ -165,19 +167,19 @@ export async function listSessions(
 async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
   const names: string[] = [];
   try {
-    for (const entry of Deno.readDirSync(PIPE_DIR)) names.push(entry.name);
+    for (const entry of Deno.readDirSync(pipeDir(dirs))) names.push(entry.name);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
     throw err;
   }
   const key = readSessionKey(dirs.dirs);
-  const pipes = sessionPipes(names, _user(dirs), dirs.hostname);
+  const pipes = sessionPipes(names, _user(dirs), dirs.hostname, pipeDir(dirs));
   return await Promise.all(pipes.map(async ({ pipe, host, name }): Promise<SessionEntry> => {
     const base = {
       name,
       host,
       path: pipe,
-      dir: PIPE_DIR,
+      dir: pipeDir(dirs),
       kind: "sockhop" as const,
       cleaned: false,
     };
@@ -239,6 +241,11 @@ function _os(dirs: SessionDirs): Platform {
   return dirs.os ?? Deno.build.os;
 }
 
+/** Where a Windows session's pipe is. */
+export function pipeDir(dirs: SessionDirs): string {
+  return dirs.pipeDir ?? PIPE_DIR;
+}
+
 function _user(dirs: SessionDirs): string {
   return dirs.user ?? Deno.env.get("USERNAME") ?? Deno.env.get("USER") ?? "";
 }
@@ -249,7 +256,7 @@ export function sessionPaths(
   name: string,
 ): { path: string; kind: "sockhop" | "xpra" }[] {
   if (_os(dirs) === "windows") {
-    return [{ path: pipePath(_user(dirs), dirs.hostname, name), kind: "sockhop" }];
+    return [{ path: pipePath(_user(dirs), dirs.hostname, name, pipeDir(dirs)), kind: "sockhop" }];
   }
   const file = socketFileName(dirs.hostname, name);
   const paths = dirs.dirs.map((d) => ({
@@ -361,7 +368,7 @@ export async function openSocketPath<T>(
 
 function _sessionOfPath(dirs: SessionDirs, socketPath: string): string | undefined {
   if (_os(dirs) === "windows") {
-    const prefix = pipePath(_user(dirs), dirs.hostname, "").toLowerCase();
+    const prefix = pipePath(_user(dirs), dirs.hostname, "", pipeDir(dirs)).toLowerCase();
     return socketPath.toLowerCase().startsWith(prefix)
       ? _validName(socketPath.slice(prefix.length))
       : undefined;

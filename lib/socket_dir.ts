@@ -8,8 +8,8 @@ import { removeDeadSocket, type SocketCheckOptions } from "./dead_socket.ts";
 import { SockhopError } from "./errors.ts";
 import { ensureSessionKey, KEY_FILE } from "./pipe_auth.ts";
 import { checkParents, checkSessionDir, refusalText } from "./session_check.ts";
-import { PIPE_DIR, type Platform, unixPathExcess } from "./session_paths.ts";
-import { type SessionDirs, sessionPaths, socketFileName } from "./sessions.ts";
+import { type Platform, unixPathExcess } from "./session_paths.ts";
+import { pipeDir, type SessionDirs, sessionPaths, socketFileName } from "./sessions.ts";
 
 /** Where a new session listens: the socket path or pipe, and the key a pipe needs. */
 export interface SessionPlace {
@@ -30,7 +30,7 @@ export async function prepareSession(
   if (os === "windows") {
     const key = ensureSessionKey(prepareSocketDir(dirs.dirs, KEY_FILE, os));
     const path = sessionPaths(dirs, name)[0]!.path;
-    if (_pipeExists(path)) throw _inUse(name, path);
+    if (_pipeExists(pipeDir(dirs), path)) throw _inUse(name, path);
     return { path, key };
   }
   const file = socketFileName(dirs.hostname, name);
@@ -141,9 +141,9 @@ async function _clearOldSocket(path: string, name: string, options: SocketCheckO
  * Whether a pipe of that name exists. Listed, not opened: opening a pipe to look would take
  * one of its instances, as a client does.
  */
-function _pipeExists(path: string): boolean {
-  const name = path.slice(PIPE_DIR.length).toLowerCase();
-  for (const entry of Deno.readDirSync(PIPE_DIR)) {
+function _pipeExists(dir: string, path: string): boolean {
+  const name = path.slice(dir.length).toLowerCase();
+  for (const entry of Deno.readDirSync(dir)) {
     if (entry.name.toLowerCase() === name) return true;
   }
   return false;

@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import net from "node:net";
-import { listSessions, resolveSessionDirs } from "../lib/sessions.ts";
+import { listSessions, openSession, openSocketPath, resolveSessionDirs } from "../lib/sessions.ts";
+import { serve } from "../lib/serve.ts";
 import { connectPipe, connectSession, listenPipe, probePipe } from "../lib/session_socket.ts";
 import { ensureSessionKey, KEY_FILE, readSessionKey } from "../lib/pipe_auth.ts";
 import { SockhopError } from "../lib/errors.ts";
@@ -495,4 +496,74 @@ Deno.test("Windows pipes: forward's pipe listener tunnels to a session (run over
   await running;
   assert.equal(stats.total, 1);
   await s.stop();
+});
+
+Deno.test("Windows pipes: serve, list, connect NAME and a squatter, the Windows flow over unix sockets", async () => {
+  await using dir = await tempDir();
+  mkdir(`${dir}/pipes`, 0o700);
+  // Windows as far as sessions go: pipes in a dir of this test instead of \\.\pipe\.
+  const dirs = {
+    ...resolveSessionDirs(new Map([["USERNAME", "alice"]]), `${dir}/s`, "HOST-1", "windows"),
+    pipeDir: `${dir}/pipes/`,
+  };
+  assert.equal(dirs.user, "alice");
+  const logger = stderrLogger([]);
+  const serving = await serve({
+    dirs,
+    name: "pg",
+    target: { kind: "exec", argv: ["cat"] },
+    logger,
+  });
+  assert.equal(serving.path, `${dir}/pipes/sockhop-alice-HOST-1-pg`);
+  assert.equal(readSessionKey(dirs.dirs)?.length, 32, "serve made the key");
+  await assert.rejects(
+    () => serve({ dirs, name: "pg", target: { kind: "exec", argv: ["cat"] }, logger }),
+    /A session named "pg" is already running/,
+  );
+  // Someone else's pipe under this user's prefix, and another user's pipe.
+  mkdir(`${dir}/other`, 0o700);
+  const squat = listenPipe(
+    `${dir}/pipes/sockhop-alice-HOST-1-evil`,
+    ensureSessionKey(`${dir}/other`),
+  );
+  const bob = listenPipe(`${dir}/pipes/sockhop-bob-HOST-1-x`, ensureSessionKey(`${dir}/other`));
+
+  const listed = await listSessions(dirs);
+  assert.deepEqual(listed.map((e) => [e.name, e.state]), [["evil", "UNSAFE"], ["pg", "LIVE"]]);
+  assert.match(listed[0]!.reason!, /was not created by this user's sockhop serve/);
+
+  const { conn } = await openSession(dirs, "pg", connectSession);
+  const data = randomBytes(1024 * 1024);
+  const [, echoed] = await Promise.all([
+    (async () => {
+      await conn.write(data);
+      await conn.closeWrite();
+    })(),
+    (async () => {
+      const chunks: Uint8Array[] = [];
+      for await (const c of conn.readable) chunks.push(c);
+      return new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer());
+    })(),
+  ]);
+  conn.close();
+  assert.equal(await sha256(echoed), await sha256(data));
+  await assert.rejects(
+    () => openSession(dirs, "evil", connectSession),
+    (err: Error) => err instanceof SockhopError && err.code === "session-refused",
+  );
+  await assert.rejects(
+    () => openSession(dirs, "x", connectSession),
+    /No session "x"; sessions here: pg/,
+  );
+  // direct-streamlocal through the built-in server names the pipe.
+  const viaPath = await openSocketPath(dirs, serving.path, undefined, connectSession);
+  viaPath.close();
+  await assert.rejects(
+    () => openSocketPath(dirs, `${dir}/pipes/sockhop-bob-HOST-1-x`, undefined, connectSession),
+    /Not one of this user's session sockets/,
+  );
+  squat.close();
+  bob.close();
+  serving.close();
+  await serving.done;
 });
