@@ -49,7 +49,7 @@ export function checkSessionDir(dir: string, me: number | null = Deno.uid()): Re
     facts = Deno.lstatSync(abs);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
+    return _unchecked("dir", abs, err);
   }
   const why = dirProblem(facts, me);
   if (why) return { what: "dir", path: abs, why, fix: problemFix("dir", abs, why) };
@@ -59,10 +59,26 @@ export function checkSessionDir(dir: string, me: number | null = Deno.uid()): Re
 /** Why a parent of `dir` lets someone else swap it, or undefined. */
 export function checkParents(dir: string, me: number): Refusal | undefined {
   for (const parent of parentsOf(resolve(dir))) {
-    const why = parentProblem(Deno.statSync(parent), me);
+    let facts: FileFacts;
+    try {
+      facts = Deno.statSync(parent);
+    } catch (err) {
+      return _unchecked("parent", parent, err);
+    }
+    const why = parentProblem(facts, me);
     if (why) return { what: "parent", path: parent, why, fix: problemFix("parent", parent, why) };
   }
   return undefined;
+}
+
+/** A file that cannot be looked at cannot be vouched for either. */
+function _unchecked(what: Refusal["what"], path: string, err: unknown): Refusal {
+  return {
+    what,
+    path,
+    why: `cannot be checked (${(err as Error).message})`,
+    fix: "use --socket-dirs with a dir of your own",
+  };
 }
 
 /**

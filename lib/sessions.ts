@@ -305,8 +305,7 @@ export async function openSession<T>(
   for (const { path } of sessionPaths(dirs, name)) {
     if (windows && !options.key) break;
     if (!windows) {
-      if (!_exists(path)) continue;
-      _refuseUnsafe(path, name);
+      if (!_refuseUnsafe(path, name)) continue;
       const tooLong = unixPathProblem(path, _os(dirs));
       if (tooLong) throw new SockhopError(tooLong, "path-too-long");
     }
@@ -331,9 +330,16 @@ export async function openSession<T>(
   throw new SockhopError(`${what}; ${others}`, "no-session");
 }
 
-function _refuseUnsafe(path: string, name: string) {
-  const refusal = checkSessionSocket(path);
-  if (!refusal) return;
+/** False when there is nothing at `path`; throws when what is there fails the check. */
+function _refuseUnsafe(path: string, name: string): boolean {
+  let refusal: Refusal | undefined;
+  try {
+    refusal = checkSessionSocket(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  if (!refusal) return true;
   throw new SockhopError(
     `Refusing session ${JSON.stringify(name)} at ${path}: ${refusalText(refusal)}`,
     "unsafe-session",
@@ -362,7 +368,9 @@ export async function openSocketPath<T>(
     if (!key) throw new SockhopError(`No session ${JSON.stringify(name)}`, "no-session");
     return await connect(socketPath, { key });
   }
-  _refuseUnsafe(socketPath, name);
+  if (!_refuseUnsafe(socketPath, name)) {
+    throw new SockhopError(`No session ${JSON.stringify(name)}`, "no-session");
+  }
   return await connect(socketPath, {});
 }
 
@@ -387,14 +395,4 @@ function _validName(name: string): string | undefined {
 
 function _names(entries: SessionEntry[]): string {
   return entries.map((e) => e.kind === "xpra" ? `:${e.name}` : e.name).join(", ");
-}
-
-function _exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
