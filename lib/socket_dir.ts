@@ -10,6 +10,7 @@ import { ensureSessionKey, KEY_FILE } from "./pipe_auth.ts";
 import { checkParents, checkSessionDir, refusalText } from "./session_check.ts";
 import { type Platform, unixPathExcess } from "./session_paths.ts";
 import { pipeDir, type SessionDirs, sessionPaths, socketFileName } from "./sessions.ts";
+import { probePipe } from "./session_socket.ts";
 
 /** Where a new session listens: the socket path or pipe, and the key a pipe needs. */
 export interface SessionPlace {
@@ -30,7 +31,11 @@ export async function prepareSession(
   if (os === "windows") {
     const key = ensureSessionKey(prepareSocketDir(dirs.dirs, KEY_FILE, os));
     const path = sessionPaths(dirs, name)[0]!.path;
-    if (_pipeExists(pipeDir(dirs), path)) throw _inUse(name, path);
+    if (_pipeExists(pipeDir(dirs), path)) {
+      // Another instance of the pipe would share the name with whatever holds it now.
+      await probePipe(path, key);
+      throw _inUse(name, path);
+    }
     return { path, key };
   }
   const file = socketFileName(dirs.hostname, name);

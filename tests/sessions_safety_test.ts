@@ -528,6 +528,10 @@ Deno.test("Windows pipes: serve, list, connect NAME and a squatter, the Windows 
   );
   const bob = listenPipe(`${dir}/pipes/sockhop-bob-HOST-1-x`, ensureSessionKey(`${dir}/other`));
 
+  await assert.rejects(
+    () => serve({ dirs, name: "evil", target: { kind: "exec", argv: ["cat"] }, logger }),
+    /Pipe \S+-evil was not created by this user's sockhop serve: stop whatever created it/,
+  );
   const listed = await listSessions(dirs);
   assert.deepEqual(listed.map((e) => [e.name, e.state]), [["evil", "UNSAFE"], ["pg", "LIVE"]]);
   assert.match(listed[0]!.reason!, /was not created by this user's sockhop serve/);
