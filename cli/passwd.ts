@@ -5,6 +5,7 @@ import { writePasswordEntry } from "../lib/password_file.ts";
 import { configDir } from "../lib/host_keys.ts";
 import { defaultEnv } from "../lib/ssh_config.ts";
 import { makePrompter } from "../lib/prompt.ts";
+import { joinPath, parentDir } from "../lib/platform_paths.ts";
 import { help, out, parseCommand } from "./common.ts";
 
 export async function cmdPasswd(args: string[]): Promise<number> {
@@ -16,7 +17,7 @@ export async function cmdPasswd(args: string[]): Promise<number> {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "passwd");
   }
   const user = positionals[0] ?? defaultEnv().localUser;
-  const file = values["password-file"] ?? `${configDir(Deno.env)}/passwords`;
+  const file = values["password-file"] ?? joinPath([configDir(Deno.env), "passwords"]);
   let password: string;
   if (Deno.stdin.isTerminal()) {
     const prompter = makePrompter({ batchMode: false, env: Deno.env });
@@ -31,7 +32,7 @@ export async function cmdPasswd(args: string[]): Promise<number> {
   if (password.length < 8) {
     throw new UsageError("A password needs at least 8 characters: nothing was changed", "passwd");
   }
-  Deno.mkdirSync(file.slice(0, file.lastIndexOf("/")) || ".", { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(parentDir(file), { recursive: true, mode: 0o700 });
   writePasswordEntry(file, user, password);
   out(`Password for ${user} written to ${file}\n`);
   return 0;

@@ -4,13 +4,13 @@
  * then ~/.ssh/config, then defaults.
  */
 
-import { SockhopError, UsageError } from "../lib/errors.ts";
+import { UsageError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { SessionDirs } from "../lib/sessions.ts";
 import type { Transport } from "../lib/transport.ts";
 import { parsePort, parseTarget, type SshTarget, type Target } from "../lib/url.ts";
 import { parseSshOption, type SshChoice } from "../lib/ssh_option.ts";
-import { isConnectionFile, readConnectionFile } from "../lib/connection_file.ts";
+import { isConnectionFile, readConnectionFile, readRegularFile } from "../lib/connection_file.ts";
 import { localTransport } from "../lib/local_transport.ts";
 import { programTransport } from "../lib/connect.ts";
 import { hopConfig, type HopSpec, parseHop } from "../lib/native_route.ts";
@@ -156,7 +156,16 @@ export async function buildRoute(
 }
 
 function _targetAndValues(where: string, values: RouteValues, logger: Logger) {
-  if (!isConnectionFile(where)) return { target: parseTarget(where), merged: values };
+  if (!isConnectionFile(where)) {
+    const target = parseTarget(where);
+    if (target.kind === "ssh" && (target.password || target.jump?.password)) {
+      // Deno cannot rewrite its own argv: the URL stays readable in /proc/PID/cmdline.
+      logger.warn(
+        "The password in the URL can be read by other users of this host in sockhop's command line (ps) for as long as it runs: use --password-file or a connection file instead",
+      );
+    }
+    return { target, merged: values };
+  }
   const file = readConnectionFile(where);
   for (const w of file.warnings) logger.warn(w);
   const fromFile: RouteValues = {
@@ -251,16 +260,9 @@ function _defined<T extends object>(values: T): Partial<T> {
   >;
 }
 
-/** The first line of a password file. */
+/** The first line of a password file; a FIFO or any other non-regular file is refused. */
 export function readPasswordFile(path: string): string {
-  try {
-    return Deno.readTextFileSync(path).split(/\r?\n/)[0] ?? "";
-  } catch (err) {
-    throw new SockhopError(
-      `Cannot read --password-file ${path}: ${(err as Error).message}`,
-      "usage-file",
-    );
-  }
+  return readRegularFile(path, "--password-file").split(/\r?\n/)[0] ?? "";
 }
 
 /** Whether a terminal can answer questions (ssh's and ours). */

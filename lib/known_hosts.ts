@@ -2,20 +2,18 @@
  * Host key verification against OpenSSH known_hosts files: plain and hashed (`|1|`) entries,
  * `[host]:port`, patterns and negation, `@revoked`, `@cert-authority` (not usable here).
  * Like golang.org/x/crypto/ssh/knownhosts, the result says what is wrong: unknown (no key on
- * record) vs changed (another key on record, named by file and line).
+ * record) vs changed (another key on record, named by file and line). What counts as which is
+ * OpenSSH 9.2's reading, checked against real `ssh` logins by tests/known_hosts_diff_test.ts.
  */
 
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
+import { parentDir } from "./platform_paths.ts";
 import { matchPatternList } from "./ssh_config_match.ts";
 
 export type HostKeyResult =
   | { readonly status: "known"; readonly file: string; readonly line: number }
-  | {
-    readonly status: "unknown";
-    readonly otherTypes: readonly string[];
-    readonly certAuthorityOnly: boolean;
-  }
+  | { readonly status: "unknown"; readonly certAuthorityOnly: boolean }
   | { readonly status: "changed"; readonly file: string; readonly line: number }
   | { readonly status: "revoked"; readonly file: string; readonly line: number };
 
@@ -25,18 +23,29 @@ interface Entry {
   readonly marker: "" | "@revoked" | "@cert-authority";
   readonly hosts: string;
   readonly keyType: string;
+  /** The key blob, base64 as decoded and encoded again, so that equal keys compare equal. */
   readonly key: string;
 }
 
-/** The name a host is recorded under: `host`, or `[host]:port` for another port. */
+/** `host`, or `[host]:port` for another port: the name a line is written under. */
 export function hostEntryName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/**
+ * The name OpenSSH looks a host's key up under and records it as: the HostKeyAlias if there is
+ * one (no port), else `host` or `[host]:port`; lowercased either way, as ssh lowercases the
+ * host name before it looks (a hashed entry of `MyBox` never matches, one of `mybox` does).
+ */
+export function hostKeyName(host: string, port: number, alias = ""): string {
+  return (alias ? alias : hostEntryName(host, port)).toLowerCase();
 }
 
 /** The key type (first SSH string) of a wire-format public key. */
 export function keyTypeOf(blob: Uint8Array): string {
   if (blob.length < 4) return "";
   const len = new DataView(blob.buffer, blob.byteOffset).getUint32(0);
+  if (len > blob.length - 4) return "";
   return new TextDecoder().decode(blob.subarray(4, 4 + len));
 }
 
@@ -63,73 +72,100 @@ function _parse(file: string, text: string): Entry[] {
     if (fields[0] === "@revoked" || fields[0] === "@cert-authority") {
       marker = fields.shift() as Entry["marker"];
     } else if (fields[0]!.startsWith("@")) return;
-    const [hosts, keyType, key] = fields;
-    if (!hosts || !keyType || !key) return;
-    entries.push({ file, line: i + 1, marker, hosts, keyType, key });
+    const [hosts, keyType, b64] = fields;
+    if (!hosts || !keyType || !b64) return;
+    // As ssh's sshkey_read: a line whose key does not decode, or whose type field names
+    // another type than the key itself, is no entry at all (not a "changed" key).
+    const blob = Buffer.from(b64, "base64");
+    if (keyTypeOf(blob) !== keyType) return;
+    entries.push({ file, line: i + 1, marker, hosts, keyType, key: blob.toString("base64") });
   });
   return entries;
 }
 
-function _hostMatches(hosts: string, name: string, host: string, port: number): boolean {
+/** Whether a line's host field names `name` (already lowercased). */
+function _hostMatches(hosts: string, name: string): boolean {
   if (hosts.startsWith("|1|")) {
-    const [, , salt, hash] = hosts.split("|");
-    if (!salt || !hash) return false;
+    const [, , salt, hash, extra] = hosts.split("|");
+    if (!salt || !hash || extra !== undefined) return false;
     const mac = createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
     return mac === hash;
   }
-  const patterns = hosts.split(",");
-  if (port === 22) return matchPatternList(patterns, host);
-  return matchPatternList(patterns, name);
+  return matchPatternList(hosts.split(","), name);
 }
 
-/** Check a server's key against the files, in order. */
+function _entriesFor(
+  name: string,
+  files: readonly string[],
+  readFile: (path: string) => string | undefined,
+): Entry[] {
+  const matching: Entry[] = [];
+  for (const file of files) {
+    const text = readFile(file);
+    if (text === undefined) continue;
+    for (const e of _parse(file, text)) if (_hostMatches(e.hosts, name)) matching.push(e);
+  }
+  return matching;
+}
+
+/**
+ * One lookup, as OpenSSH's check_hostkeys_by_key_or_type: a matching `@revoked` key wins; then
+ * the key itself on record; then any other plain key on record for the name, of whatever type,
+ * makes it changed (ssh prefers the types on record when it negotiates, so a key of another
+ * type means the host offers none of those any more).
+ */
+function _lookup(key: string, entries: Entry[]): HostKeyResult {
+  const revoked = entries.find((e) => e.marker === "@revoked" && e.key === key);
+  if (revoked) return { status: "revoked", file: revoked.file, line: revoked.line };
+  const plain = entries.filter((e) => e.marker === "");
+  const same = plain.find((e) => e.key === key);
+  if (same) return { status: "known", file: same.file, line: same.line };
+  // ssh names the last line it looked at.
+  const other = plain.at(-1);
+  if (other) return { status: "changed", file: other.file, line: other.line };
+  return {
+    status: "unknown",
+    certAuthorityOnly: entries.some((e) => e.marker === "@cert-authority"),
+  };
+}
+
+/**
+ * Check a server's key against the files, in order (user files first, then global ones). For
+ * a port other than 22 and no alias, a host unknown as `[host]:port` is looked up again as the
+ * bare `host`, and accepted if its key is on record there (OpenSSH: "checking without port
+ * identifier"); a key revoked there is refused (OpenSSH only warns, see the README).
+ */
 export function checkHostKey(input: {
   host: string;
   port: number;
+  alias?: string;
   keyBlob: Uint8Array;
   files: readonly string[];
   readFile?: (path: string) => string | undefined;
 }): HostKeyResult {
   const readFile = input.readFile ?? _readOrUndefined;
-  const name = hostEntryName(input.host, input.port);
-  const keyType = keyTypeOf(input.keyBlob);
   const key = Buffer.from(input.keyBlob).toString("base64");
-  const matching: Entry[] = [];
-  for (const file of input.files) {
-    const text = readFile(file);
-    if (text === undefined) continue;
-    for (const e of _parse(file, text)) {
-      if (_hostMatches(e.hosts, name, input.host, input.port)) matching.push(e);
-    }
-  }
-  const revoked = matching.find((e) => e.marker === "@revoked" && e.key === key);
-  if (revoked) return { status: "revoked", file: revoked.file, line: revoked.line };
-  const plain = matching.filter((e) => e.marker === "");
-  const same = plain.find((e) => e.keyType === keyType && e.key === key);
-  if (same) return { status: "known", file: same.file, line: same.line };
-  const changed = plain.find((e) => e.keyType === keyType);
-  if (changed) return { status: "changed", file: changed.file, line: changed.line };
-  return {
-    status: "unknown",
-    otherTypes: [...new Set(plain.map((e) => e.keyType))],
-    certAuthorityOnly: plain.length === 0 && matching.some((e) => e.marker === "@cert-authority"),
-  };
+  const name = hostKeyName(input.host, input.port, input.alias);
+  const result = _lookup(key, _entriesFor(name, input.files, readFile));
+  if (result.status !== "unknown" || input.alias || input.port === 22) return result;
+  const bare = input.host.toLowerCase();
+  const fallback = _lookup(key, _entriesFor(bare, input.files, readFile));
+  return fallback.status === "known" || fallback.status === "revoked" ? fallback : result;
 }
 
-/** The key types on record for a host, so the client can prefer them (as OpenSSH does). */
-export function knownKeyTypes(host: string, port: number, files: readonly string[]): string[] {
-  const name = hostEntryName(host, port);
+/**
+ * The key types on record for a host, so the client can prefer them (as OpenSSH's
+ * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
+ */
+export function knownKeyTypes(
+  host: string,
+  port: number,
+  files: readonly string[],
+  alias = "",
+): string[] {
   const types: string[] = [];
-  for (const file of files) {
-    const text = _readOrUndefined(file);
-    if (text === undefined) continue;
-    for (const e of _parse(file, text)) {
-      if (
-        e.marker === "" && _hostMatches(e.hosts, name, host, port) && !types.includes(e.keyType)
-      ) {
-        types.push(e.keyType);
-      }
-    }
+  for (const e of _entriesFor(hostKeyName(host, port, alias), files, _readOrUndefined)) {
+    if (e.marker === "" && !types.includes(e.keyType)) types.push(e.keyType);
   }
   return types;
 }
@@ -163,15 +199,11 @@ export class HostKeyError extends SockhopError {
   override name = "HostKeyError";
   constructor(
     readonly result: HostKeyResult,
-    host: string,
-    port: number,
+    name: string,
     blob: Uint8Array,
     firstFile: string,
   ) {
-    super(
-      _message(result, hostEntryName(host, port), blob, firstFile),
-      `host-key-${result.status}`,
-    );
+    super(_message(result, name, blob, firstFile), `host-key-${result.status}`);
   }
 }
 
@@ -199,20 +231,21 @@ function _message(
   }
 }
 
-/** Append one line for the host, creating the file (0600) and its dir (0700) if missing. */
+/**
+ * Append one line for `name` (from hostKeyName), creating the file (0600) and its dir (0700)
+ * if missing.
+ */
 export function appendKnownHost(input: {
   file: string;
-  host: string;
-  port: number;
+  name: string;
   keyBlob: Uint8Array;
   hash: boolean;
 }): void {
-  const name = hostEntryName(input.host, input.port);
-  const hosts = input.hash ? hashHostName(name) : name;
+  const hosts = input.hash ? hashHostName(input.name) : input.name;
   const line = `${hosts} ${keyTypeOf(input.keyBlob)} ${
     Buffer.from(input.keyBlob).toString("base64")
   }\n`;
-  const dir = input.file.slice(0, input.file.lastIndexOf("/"));
+  const dir = parentDir(input.file);
   if (dir) Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   let prefix = "";
   try {
@@ -230,23 +263,13 @@ export function hashHostName(name: string, salt: Uint8Array = randomBytes(20)): 
   return `|1|${Buffer.from(salt).toString("base64")}|${mac}`;
 }
 
-/** OpenSSH's question for an unknown host. */
-export function unknownHostQuestion(
-  host: string,
-  port: number,
-  blob: Uint8Array,
-  otherTypes: readonly string[],
-): string {
-  const name = hostEntryName(host, port);
-  const lines = [
+/** OpenSSH's question for an unknown host, `name` from hostKeyName. */
+export function unknownHostQuestion(name: string, blob: Uint8Array): string {
+  return [
     `The authenticity of host '${name}' can't be established.`,
     `${keyTypeLabel(keyTypeOf(blob))} key fingerprint is ${fingerprint(blob)}.`,
-  ];
-  if (otherTypes.length) {
-    lines.push(`This host is known by other key types: ${otherTypes.join(", ")}.`);
-  }
-  lines.push("Are you sure you want to continue connecting (yes/no/[fingerprint])? ");
-  return lines.join("\n");
+    "Are you sure you want to continue connecting (yes/no/[fingerprint])? ",
+  ].join("\n");
 }
 
 /** yes, or the pasted fingerprint of this very key, accepts; anything else refuses. */

@@ -6,8 +6,8 @@ import {
   checkHostKey,
   decideHostKey,
   fingerprint,
-  hostEntryName,
   HostKeyError,
+  hostKeyName,
   keyTypeLabel,
   keyTypeOf,
   unknownHostQuestion,
@@ -38,6 +38,8 @@ export function hostKeyCheck(
   let error: Error | undefined;
   const host = config.hostName;
   const port = config.port;
+  const alias = config.hostKeyAlias;
+  const name = hostKeyName(host, port, alias);
   const files = [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles];
   return {
     failure: () => error,
@@ -60,18 +62,17 @@ export function hostKeyCheck(
         );
         return false;
       }
-      const result = checkHostKey({ host, port, keyBlob: blob, files });
+      const result = checkHostKey({ host, port, alias, keyBlob: blob, files });
       const decision = decideHostKey(result, config.strictHostKeyChecking, config.batchMode);
       logger.debug("ssh", `host key ${label}: ${result.status}, ${decision}`);
       const userFile = config.userKnownHostsFiles[0] ?? "~/.ssh/known_hosts";
       try {
         if (decision === "accept") return true;
-        if (decision === "refuse") throw new HostKeyError(result, host, port, blob, userFile);
+        if (decision === "refuse") throw new HostKeyError(result, name, blob, userFile);
         if (decision === "ask") {
-          const others = result.status === "unknown" ? result.otherTypes : [];
           // As OpenSSH: an empty answer is no, and only yes (or the fingerprint) is yes; a
           // dialog is asked for text, not a bare OK, so that dismissing it never trusts a key.
-          let answer = await prompter.ask(unknownHostQuestion(host, port, blob, others), {
+          let answer = await prompter.ask(unknownHostQuestion(name, blob), {
             secret: false,
           });
           for (
@@ -84,11 +85,11 @@ export function hostKeyCheck(
             });
           }
           if (!acceptsAnswer(answer, blob)) {
-            throw new HostKeyError(result, host, port, blob, userFile);
+            throw new HostKeyError(result, name, blob, userFile);
           }
         }
-        appendKnownHost({ file: userFile, host, port, keyBlob: blob, hash: config.hashKnownHosts });
-        logger.info(`Permanently added ${hostEntryName(host, port)} (${label}) to ${userFile}`);
+        appendKnownHost({ file: userFile, name, keyBlob: blob, hash: config.hashKnownHosts });
+        logger.info(`Permanently added ${name} (${label}) to ${userFile}`);
         return true;
       } catch (err) {
         error = err as Error;

@@ -100,12 +100,7 @@ function _openssh(
     // Under sshpass a missing ssh would only show as "sshpass: runtime error".
     throw new SockhopError(_notFound(program), "ssh-missing");
   }
-  if (!which("sshpass")) {
-    throw new SockhopError(
-      "A password was given but sshpass is not installed: install it (apt-get install sshpass), or use a key, or --ssh=native",
-      "no-sshpass",
-    );
-  }
+  if (!which("sshpass")) throw new SockhopError(sshpassMissing(), "no-sshpass");
   return { argv: ["sshpass", "-e", ...argv], env: { SSHPASS: dest.password }, tempFiles: [] };
 }
 
@@ -163,17 +158,20 @@ export interface SshProcess {
   release(): void;
 }
 
-/** Spawn ssh. Throws a SockhopError naming the fix when the program cannot be started. */
+/**
+ * Spawn ssh. Throws a SockhopError naming the fix when the program cannot be started. `keep`
+ * (--exit-ssh=no): it may outlive sockhop.
+ */
 export function startSsh(
   inv: SshInvocation,
-  detached: boolean,
+  keep: boolean,
   logger: Logger,
 ): Promise<SshProcess> {
   const [program, ...args] = inv.argv;
   logger.debug("ssh", `running: ${inv.argv.map(quoteShellWord).join(" ")}`);
   const child = spawn(program!, args, {
     stdio: ["pipe", "pipe", "pipe"],
-    detached,
+    detached: detachedSpawn(keep),
     env: { ...Deno.env.toObject(), ...inv.env },
   });
   const tail: string[] = [];
@@ -239,13 +237,59 @@ export function startSsh(
   });
 }
 
-function _notFound(program: string): string {
-  const pkg = /plink(\.exe)?$/.test(program)
-    ? "PuTTY: apt-get install putty-tools"
-    : /sshpass$/.test(program)
-    ? "apt-get install sshpass"
-    : "OpenSSH: apt-get install openssh-client";
-  return `${program} not found: install it (${pkg}) or choose another --ssh`;
+/**
+ * Whether ssh is started in a session of its own (so that a ControlMaster it forks survives
+ * sockhop's end). Not on Windows, where a detached process gets a console of its own and there
+ * is no process group to leave: there ssh is only let go (unref, pipes closed), and Windows
+ * does not end a child with its parent anyway.
+ */
+export function detachedSpawn(keep: boolean, os: Os = Deno.build.os): boolean {
+  return keep && os !== "windows";
+}
+
+type Os = typeof Deno.build.os;
+
+/** How to get each program, by platform: the package to install, or why there is none. */
+const _INSTALL: Record<
+  "linux" | "darwin" | "windows",
+  Record<"ssh" | "plink" | "sshpass", string>
+> = {
+  linux: {
+    ssh: "install it (OpenSSH: apt-get install openssh-client)",
+    plink: "install it (PuTTY: apt-get install putty-tools)",
+    sshpass: "install it (apt-get install sshpass)",
+  },
+  darwin: {
+    ssh: "macOS has it as /usr/bin/ssh: put /usr/bin on PATH",
+    plink: "install it (PuTTY: brew install putty)",
+    sshpass: "Homebrew does not package it: build it from source",
+  },
+  windows: {
+    ssh: "add it (Settings, Optional features, OpenSSH Client)",
+    plink: "install it (PuTTY: winget install PuTTY.PuTTY)",
+    sshpass: "there is none for Windows: use --ssh=plink, which takes the password from a file",
+  },
+};
+
+/** What to do about a missing ssh, plink or sshpass, on this platform's terms. */
+export function installHint(program: string, os: Os = Deno.build.os): string {
+  const kind = /plink(\.exe)?$/i.test(program)
+    ? "plink"
+    : /sshpass(\.exe)?$/i.test(program)
+    ? "sshpass"
+    : "ssh";
+  return _INSTALL[os === "windows" ? "windows" : os === "darwin" ? "darwin" : "linux"][kind];
+}
+
+/** The error for a password given to ssh where no sshpass is installed. */
+export function sshpassMissing(os: Os = Deno.build.os): string {
+  return `A password was given but sshpass is not installed: ${
+    installHint("sshpass", os)
+  }, or use a key, or --ssh=native`;
+}
+
+function _notFound(program: string, os: Os = Deno.build.os): string {
+  return `${program} not found: ${installHint(program, os)}, or choose another --ssh`;
 }
 
 /** Words for a proxy command, where ssh and plink expand % tokens: a literal % is %%. */

@@ -17,12 +17,33 @@ export interface PrompterOptions {
   readonly batchMode: boolean;
   readonly env: { get(key: string): string | undefined };
   /** Opens the controlling terminal, if there is one (injected for tests). */
-  readonly openTerminal?: () => Deno.FsFile | undefined;
+  readonly openTerminal?: () => Terminal | undefined;
+  /** The platform (injected for tests). */
+  readonly os?: Os;
+}
+
+type Os = typeof Deno.build.os;
+
+/**
+ * Where a question is asked: on unix one read-write /dev/tty; on Windows the console's input
+ * (CONIN$, opened read-write, as SetConsoleMode wants) and its screen (CONOUT$), since writing
+ * to the input half shows nothing.
+ */
+export interface Terminal {
+  readonly input: Pick<Deno.FsFile, "read" | "setRaw">;
+  readonly output: Pick<Deno.FsFile, "write">;
+  /**
+   * How echo goes off: cbreak where the OS has it (Ctrl-C still interrupts); Windows has raw
+   * mode only (Deno refuses cbreak there), so Ctrl-C arrives as a byte and cancels.
+   */
+  readonly cbreak: boolean;
+  close(): void;
 }
 
 /** The prompter for this process. */
 export function makePrompter(options: PrompterOptions): Prompter {
-  const openTerminal = options.openTerminal ?? openControllingTerminal;
+  const os = options.os ?? Deno.build.os;
+  const openTerminal = options.openTerminal ?? (() => openControllingTerminal(os));
   return {
     async ask(question, { secret }) {
       if (options.batchMode) {
@@ -35,18 +56,20 @@ export function makePrompter(options: PrompterOptions): Prompter {
       }
       const askpass = options.env.get("SSH_ASKPASS");
       const require = (options.env.get("SSH_ASKPASS_REQUIRE") ?? "").toLowerCase();
-      const display = options.env.get("DISPLAY") || options.env.get("WAYLAND_DISPLAY");
-      if (askpass && require === "force") return await _askpass(askpass, question);
+      // A Windows desktop has no DISPLAY to check for: its dialogs always have a screen.
+      const display = os === "windows" || options.env.get("DISPLAY") ||
+        options.env.get("WAYLAND_DISPLAY");
+      if (askpass && require === "force") return await _askpass(askpass, question, os);
       const tty = require === "force" ? undefined : openTerminal();
       if (tty) {
         try {
-          return await _askTerminal(tty, question, secret);
+          return await askTerminal(tty, question, secret);
         } finally {
           tty.close();
         }
       }
       if (askpass && require !== "never" && (display || require === "prefer")) {
-        return await _askpass(askpass, question);
+        return await _askpass(askpass, question, os);
       }
       throw new SockhopError(
         `Cannot ask "${_firstLine(question)}": no terminal and no SSH_ASKPASS program; ` +
@@ -57,31 +80,81 @@ export function makePrompter(options: PrompterOptions): Prompter {
   };
 }
 
-/** /dev/tty (or the console on Windows), if this process has one. */
-export function openControllingTerminal(): Deno.FsFile | undefined {
-  const path = Deno.build.os === "windows" ? "CONIN$" : "/dev/tty";
-  try {
-    const f = Deno.openSync(path, { read: true, write: Deno.build.os !== "windows" });
-    if (f.isTerminal()) return f;
-    f.close();
-  } catch {
-    // no controlling terminal
-  }
-  return undefined;
+/** The files of the controlling terminal: `\\.\` device paths on Windows, never cwd-relative. */
+export function terminalFiles(os: Os): { input: string; output: string; cbreak: boolean } {
+  return os === "windows"
+    ? { input: "\\\\.\\CONIN$", output: "\\\\.\\CONOUT$", cbreak: false }
+    : { input: "/dev/tty", output: "/dev/tty", cbreak: true };
 }
 
-async function _askTerminal(tty: Deno.FsFile, question: string, secret: boolean): Promise<string> {
+/** The controlling terminal (the console on Windows), if this process has one. */
+export function openControllingTerminal(
+  os: Os = Deno.build.os,
+  open: (path: string, options: Deno.OpenOptions) => Deno.FsFile = Deno.openSync,
+): Terminal | undefined {
+  const files = terminalFiles(os);
+  let input: Deno.FsFile | undefined;
+  try {
+    input = open(files.input, { read: true, write: true });
+    if (!input.isTerminal()) {
+      input.close();
+      return undefined;
+    }
+    const output = files.output === files.input
+      ? input
+      : open(files.output, { read: true, write: true });
+    return {
+      input,
+      output,
+      cbreak: files.cbreak,
+      close() {
+        input!.close();
+        if (output !== input) output.close();
+      },
+    };
+  } catch {
+    // No controlling terminal (a daemon, a service, a CI job): the caller tries SSH_ASKPASS.
+    input?.close();
+    return undefined;
+  }
+}
+
+/**
+ * Ask on a terminal. A secret is read with echo off, byte by byte: the answer ends at the
+ * first CR or LF. Otherwise the line is read as the terminal cooks it, up to LF (a Windows
+ * console ends it with CR LF: the CR is dropped, the LF consumed, so nothing is left over for
+ * the next question).
+ */
+export async function askTerminal(
+  tty: Terminal,
+  question: string,
+  secret: boolean,
+): Promise<string> {
   const enc = new TextEncoder();
-  await tty.write(enc.encode(question));
-  if (secret) tty.setRaw(true, { cbreak: true });
+  await _writeAll(tty.output, enc.encode(question));
+  if (secret) {
+    try {
+      tty.input.setRaw(true, { cbreak: tty.cbreak });
+    } catch (err) {
+      throw new SockhopError(
+        `Cannot turn echo off to ask "${
+          _firstLine(question)
+        }" (${err}): set SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force, or give the answer another way`,
+        "no-prompt",
+        { cause: err },
+      );
+    }
+  }
   try {
     const bytes: number[] = [];
     const buf = new Uint8Array(1);
     for (;;) {
-      const n = await tty.read(buf);
+      const n = await tty.input.read(buf);
       if (n === null) throw new SockhopError("The terminal closed while asking", "no-prompt");
+      if (n === 0) continue;
       const c = buf[0]!;
-      if (c === 0x0a || c === 0x0d) break;
+      if (c === 0x0a || (secret && c === 0x0d)) break;
+      if (c === 0x0d) continue;
       if (c === 0x03 || c === 0x04) throw new SockhopError("Cancelled at the prompt", "no-prompt");
       if (c === 0x7f || c === 0x08) bytes.pop();
       else bytes.push(c);
@@ -89,17 +162,40 @@ async function _askTerminal(tty: Deno.FsFile, question: string, secret: boolean)
     return new TextDecoder().decode(new Uint8Array(bytes));
   } finally {
     if (secret) {
-      tty.setRaw(false);
-      await tty.write(enc.encode("\n"));
+      tty.input.setRaw(false);
+      await _writeAll(tty.output, enc.encode("\n"));
     }
   }
 }
 
-function _askpass(program: string, question: string): Promise<string> {
+async function _writeAll(out: Pick<Deno.FsFile, "write">, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length;) off += await out.write(data.subarray(off));
+}
+
+/**
+ * The argv that runs SSH_ASKPASS with the question. Windows cannot start a .cmd or .bat
+ * directly: it goes through `cmd.exe /d /s /c`, with the question quoted for cmd (its `"` and
+ * `%` would end the quoting or expand a variable, so they are replaced).
+ */
+export function askpassArgv(
+  program: string,
+  question: string,
+  os: Os,
+): { argv: string[]; verbatim: boolean } {
+  if (os === "windows" && /\.(cmd|bat)$/i.test(program)) {
+    const q = question.replace(/["%]/g, "'").replace(/[\r\n]+/g, " ");
+    return { argv: ["cmd.exe", "/d", "/s", "/c", `""${program}" "${q}""`], verbatim: true };
+  }
+  return { argv: [program, question], verbatim: false };
+}
+
+function _askpass(program: string, question: string, os: Os): Promise<string> {
+  const { argv, verbatim } = askpassArgv(program, question, os);
   return new Promise((resolve, reject) => {
-    const child = spawn(program, [question], {
+    const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ["ignore", "pipe", "inherit"],
       env: Deno.env.toObject(),
+      windowsVerbatimArguments: verbatim,
     });
     let out = "";
     child.stdout!.setEncoding("utf8");

@@ -9,11 +9,29 @@ import { MARKER_OK, markerErr } from "./marker.ts";
 import { quoteShellWord, splitShellWords } from "./shell_words.ts";
 import { xpraDisplay } from "./sessions.ts";
 
+/**
+ * Candidates may name `$SOCKHOP_PLATFORM`: the snippet sets it from the remote `uname -sm` to
+ * a release asset's platform (linux-x64, linux-arm64, macos-x64, macos-arm64), so a binary
+ * installed under its download name (`sockhop-linux-x64`) is found as well.
+ */
+export const PLATFORM_VARIABLE = "SOCKHOP_PLATFORM";
+
 export const DEFAULT_REMOTE_SOCKHOP: readonly string[] = Object.freeze([
   "sockhop",
   "$HOME/.local/bin/sockhop",
   "/usr/local/bin/sockhop",
+  `sockhop-$${PLATFORM_VARIABLE}`,
+  `$HOME/.local/bin/sockhop-$${PLATFORM_VARIABLE}`,
+  `/usr/local/bin/sockhop-$${PLATFORM_VARIABLE}`,
 ]);
+
+/** `uname -sm` as each release platform reports it (Linux says aarch64, macOS arm64). */
+const _UNAME_PLATFORMS: readonly (readonly [string, string])[] = [
+  ["Linux x86_64", "linux-x64"],
+  ["Linux aarch64|Linux arm64", "linux-arm64"],
+  ["Darwin x86_64", "macos-x64"],
+  ["Darwin arm64", "macos-arm64"],
+];
 
 /** The exit status of the snippet when no candidate is found, as a shell's "not found". */
 export const REMOTE_MISSING_STATUS = 127;
@@ -49,11 +67,14 @@ export function remoteSnippet(candidates: readonly string[], name: string): stri
     }
     const rest = words.slice(1).map(quoteShellWord).join(" ");
     const cmd = `${_expandable(program)}${rest ? " " + rest : ""}`;
-    const test = program.includes("/")
+    const found = program.includes("/")
       ? `[ -x ${_expandable(program)} ]`
-      : `command -v ${quoteShellWord(program)} >/dev/null 2>&1`;
+      : `command -v ${_expandable(program)} >/dev/null 2>&1`;
+    // On a platform with no release binary the variable is empty and such candidates skipped.
+    const test = platformy(candidate) ? `[ -n "$${PLATFORM_VARIABLE}" ] && ${found}` : found;
     return `${i === 0 ? "if" : "elif"} ${test}; then exec ${cmd} ${args}`;
   });
+  if (candidates.some(platformy)) branches.unshift(platformCase());
   const display = xpraDisplay(name);
   if (display !== undefined) {
     branches.push(
@@ -68,6 +89,21 @@ export function remoteSnippet(candidates: readonly string[], name: string): stri
   );
   branches.push(`else echo ${_dq(err.trim())}; exit ${REMOTE_MISSING_STATUS}; fi`);
   return branches.join("; ");
+}
+
+function platformy(candidate: string): boolean {
+  return new RegExp(`\\$\\{?${PLATFORM_VARIABLE}\\b`).test(candidate);
+}
+
+/**
+ * The shell words that set `$SOCKHOP_PLATFORM` on the remote host (empty where no release
+ * binary exists). Double quotes only: the snippet has no single quote.
+ */
+export function platformCase(): string {
+  const arms = _UNAME_PLATFORMS.map(([uname, platform]) =>
+    `${uname.split("|").map(_dq).join("|")}) ${PLATFORM_VARIABLE}=${platform};;`
+  );
+  return `case $(uname -sm 2>/dev/null) in ${arms.join(" ")} *) ${PLATFORM_VARIABLE}=;; esac`;
 }
 
 /** The whole remote command line: `sh -c '<snippet>'`. */

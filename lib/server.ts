@@ -16,7 +16,8 @@ import { connectSession } from "./session_socket.ts";
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
-import { parseExecCommand, type ProxyRequest } from "./server_exec.ts";
+import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./server_exec.ts";
+import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import type { HostKey } from "./host_keys.ts";
 import { VERSION } from "./usage.ts";
 
@@ -75,6 +76,7 @@ export function createSshServer(options: SshServerOptions): SshServer {
     const entry: Unauthenticated = pending.get(source) ??
       { release: () => {}, drop: () => client.end(), why: undefined, identified: true };
     entry.identified = true;
+    fixServerConnection(client, SERVER_ALGORITHMS.serverHostKey);
     _refuseEarlyConnectionMessages(client, entry, logger, source);
     open.add(client);
     _serveClient(client, source, info.ip, options, entry, () => {
@@ -146,6 +148,10 @@ export function createSshServer(options: SshServerOptions): SshServer {
     },
   };
 }
+
+/** Said on stderr when a session's exec, shell or subsystem is refused without want-reply. */
+const REFUSED =
+  "Refused by sockhop's SSH server: it runs only sockhop _proxy NAME and xpra _proxy, reach a session with sockhop connect ssh://HOST/NAME";
 
 /** The connection protocol's messages (RFC 4254, numbers 80 to 100). */
 const CONNECTION_MESSAGES = [
@@ -230,22 +236,36 @@ function _serveClient(
     client.on("session", (accept) => {
       const session = accept();
       session.on("exec", (acceptExec, reject, info) => {
+        const probe = parseWhichProbe(info.command);
+        if (probe !== undefined) {
+          const channel = acceptExec();
+          channel.write(probe);
+          channel.exit(0);
+          channel.end();
+          return;
+        }
         const request = parseExecCommand(info.command);
         if (
           !request ||
           (options.only !== undefined && request.name !== options.only && request.name !== "")
         ) {
           logger.info(`ssh ${source}: refused exec ${JSON.stringify(info.command.slice(0, 200))}`);
-          reject?.();
+          refuseSessionStart(acceptExec, reject, REFUSED, 127);
           return;
         }
         const channel = acceptExec();
         _proxy(channel, request, options, stats, logger, source);
       });
-      for (const what of ["pty", "shell", "subsystem", "x11", "auth-agent", "signal"] as const) {
+      for (const what of ["pty", "x11", "auth-agent", "signal"] as const) {
         session.on(what as "pty", (_accept: unknown, reject: (() => void) | undefined) => {
           logger.info(`ssh ${source}: refused ${what}`);
           reject?.();
+        });
+      }
+      for (const what of ["shell", "subsystem"] as const) {
+        session.on(what as "shell", (accept, reject: (() => void) | undefined) => {
+          logger.info(`ssh ${source}: refused ${what}`);
+          refuseSessionStart(accept, reject, REFUSED, 1);
         });
       }
       session.on("env", (accept, reject, info) => {

@@ -1,7 +1,7 @@
 /**
  * The only commands the built-in server runs, each emulated in-process: `sockhop _proxy NAME`,
- * sockhop's own `sh -c` snippet, and xpra's `_proxy` command lines (bare or in xpra's
- * snippets). Anything else is refused.
+ * sockhop's own `sh -c` snippet, xpra's `_proxy` command lines (bare or in xpra's snippets),
+ * and the `which` probes xpra's paramiko client sends first. Anything else is refused.
  */
 
 import { splitShellWords } from "./shell_words.ts";
@@ -37,14 +37,42 @@ export function parseExecCommand(command: string): ProxyRequest | undefined {
   }
   const at = words.indexOf("_proxy");
   if (at !== 1) return undefined;
-  const program = words[0]!.split(/[\\/]/).pop()!.toLowerCase();
+  const program = _program(words[0]!);
   const name = words[2] ?? "";
   if (name && !new RegExp(`^${NAME}$`).test(name)) return undefined;
   const rest = words.slice(name ? 3 : 2);
   if (rest.some((w) => !w.startsWith("--"))) return undefined;
   if (/^(sockhop|sockhop\.exe|remote-sockhop)$/.test(program)) return { name, kind: "sockhop" };
-  if (/^(xpra|xpra\.exe|run-xpra)$/.test(program)) return { name: _display(name), kind: "xpra" };
+  if (_isXpra(program)) return { name: _display(name), kind: "xpra" };
   return undefined;
+}
+
+/**
+ * xpra's paramiko client (3.x) runs `which CANDIDATE` for each of its remote xpra commands
+ * (`$XDG_RUNTIME_DIR/xpra/run-xpra`, `xpra`, ...) and then `CANDIDATE _proxy DISPLAY` with
+ * the first that exits 0; a refused probe ends its connection. For a candidate whose `_proxy`
+ * this server runs, the answer a shell gives: the command on stdout, exit status 0. Returns
+ * that output, or undefined for anything else.
+ */
+export function parseWhichProbe(command: string): string | undefined {
+  let words: string[];
+  try {
+    words = splitShellWords(command.trim());
+  } catch {
+    return undefined;
+  }
+  if (words.length !== 2 || words[0] !== "which") return undefined;
+  const candidate = words[1]!;
+  if (!_isXpra(_program(candidate)) || /[\s;&|<>`]/.test(candidate)) return undefined;
+  return `${candidate}\n`;
+}
+
+function _program(word: string): string {
+  return word.split(/[\\/]/).pop()!.toLowerCase();
+}
+
+function _isXpra(program: string): boolean {
+  return /^(xpra|xpra\.exe|run-xpra)$/.test(program);
 }
 
 function _display(name: string): string {

@@ -3,6 +3,7 @@
 import { errorCode, errorText, SockhopError, UsageError } from "./errors.ts";
 import { removeDeadSocket, type SocketCheckOptions, socketState } from "./dead_socket.ts";
 import { readSessionKey } from "./pipe_auth.ts";
+import { splitPathList } from "./platform_paths.ts";
 import {
   checkSessionDir,
   checkSessionSocket,
@@ -65,12 +66,12 @@ export function resolveSessionDirs(
   const runtime = env.get("XDG_RUNTIME_DIR");
   const listed = socketDirsFlag ?? env.get("SOCKHOP_SOCKET_DIRS");
   const dirs = listed
-    ? listed.split(":").filter(Boolean).map((d) => _expandHome(d, home))
+    ? splitPathList(listed, os).map((d) => _expandHome(d, home))
     : [...(runtime ? [`${runtime}/sockhop`] : []), `${home}/.sockhop`];
   const xpraListed = env.get("SOCKHOP_XPRA_DIRS");
   const uid = Deno.uid();
   const xpraDirs = xpraListed !== undefined
-    ? xpraListed.split(":").filter(Boolean).map((d) => _expandHome(d, home))
+    ? splitPathList(xpraListed, os).map((d) => _expandHome(d, home))
     : [
       ...(runtime ? [`${runtime}/xpra`] : uid !== null ? [`/run/user/${uid}/xpra`] : []),
       "/run/xpra",

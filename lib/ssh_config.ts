@@ -5,6 +5,7 @@
  */
 
 import { SockhopError } from "./errors.ts";
+import * as platform from "./platform_paths.ts";
 import { splitShellWords } from "./shell_words.ts";
 import { matchGlob, matchPatternList } from "./ssh_config_match.ts";
 
@@ -25,6 +26,8 @@ export interface SshConfig {
   readonly globalKnownHostsFiles: readonly string[];
   readonly strictHostKeyChecking: StrictHostKeyChecking;
   readonly hashKnownHosts: boolean;
+  /** The name known_hosts records this host under instead of its own; "" for none. */
+  readonly hostKeyAlias: string;
   readonly batchMode: boolean;
   readonly connectTimeout: number;
   readonly serverAliveInterval: number;
@@ -94,6 +97,7 @@ const KNOWN = new Set([
   "globalknownhostsfile",
   "stricthostkeychecking",
   "hashknownhosts",
+  "hostkeyalias",
   "batchmode",
   "connecttimeout",
   "serveraliveinterval",
@@ -172,7 +176,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     }
   } else {
     _file(state, `${env.home}/.ssh/config`, false, "user");
-    _file(state, "/etc/ssh/ssh_config", false, "system");
+    _file(state, platform.systemSshConfig(), false, "system");
   }
   return { config: _fill(raw, input.host, env), unsupported, filesRead };
 }
@@ -239,9 +243,9 @@ function _line(
       throw new SockhopError(`Include nested too deeply at ${where}`, "usage-config");
     }
     for (const pattern of _words(rest, where)) {
-      const base = kind === "user" ? `${state.env.home}/.ssh` : "/etc/ssh";
+      const base = kind === "user" ? `${state.env.home}/.ssh` : platform.systemSshDir();
       const path = _expandTilde(pattern, state.env.home);
-      for (const file of _glob(path.startsWith("/") ? path : `${base}/${path}`)) {
+      for (const file of _glob(platform.isAbsolutePath(path) ? path : `${base}/${path}`)) {
         state.depth++;
         _file(state, file, false, kind);
         state.depth--;
@@ -423,10 +427,11 @@ function _fill(
     ),
     globalKnownHostsFiles: Object.freeze(
       (none(get("globalknownhostsfile")) ??
-        ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]).map(tokens),
+        platform.systemKnownHostsFiles()).map(tokens),
     ),
     strictHostKeyChecking: (strict === "off" ? "no" : strict) as StrictHostKeyChecking,
     hashKnownHosts: yes("hashknownhosts", false),
+    hostKeyAlias: one("hostkeyalias") ?? "",
     batchMode: yes("batchmode", false),
     connectTimeout: num("connecttimeout", 0),
     serverAliveInterval: num("serveraliveinterval", 0),
@@ -484,6 +489,7 @@ const PRINT_ORDER: [keyof SshConfig, string][] = [
   ["globalKnownHostsFiles", "globalknownhostsfile"],
   ["strictHostKeyChecking", "stricthostkeychecking"],
   ["hashKnownHosts", "hashknownhosts"],
+  ["hostKeyAlias", "hostkeyalias"],
   ["batchMode", "batchmode"],
   ["connectTimeout", "connecttimeout"],
   ["serverAliveInterval", "serveraliveinterval"],
@@ -542,13 +548,11 @@ function _expandTilde(path: string, home: string): string {
 }
 
 function _glob(path: string): string[] {
-  const slash = path.lastIndexOf("/");
-  const dir = path.slice(0, slash) || "/";
-  const name = path.slice(slash + 1);
+  const [dir, name] = [platform.parentDir(path), platform.baseName(path)];
   if (!/[*?]/.test(name)) return [path];
   try {
     return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => matchGlob(name, n)).sort()
-      .map((n) => `${dir}/${n}`);
+      .map((n) => platform.joinPath([dir, n]));
   } catch {
     return [];
   }
@@ -556,7 +560,7 @@ function _glob(path: string): string[] {
 
 /** This user's home and name, from the environment. */
 export function defaultEnv(): { home: string; localUser: string; localHost: string } {
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? "";
+  const home = platform.homeDir(Deno.env);
   const localUser = Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? Deno.env.get("LOGNAME") ??
     (Deno.uid() === 0 ? "root" : "");
   return { home, localUser, localHost: Deno.hostname() };

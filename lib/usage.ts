@@ -1,9 +1,12 @@
 /** Help texts: every option of every subcommand, with its default. */
 
-export const VERSION = "0.1.0";
+import denoConfig from "../deno.json" with { type: "json" };
+
+/** deno.json's version: the one place it is written (the release workflow checks the tag). */
+export const VERSION: string = denoConfig.version;
 
 const COMMON = `Common options:
-  --socket-dirs=DIRS    colon-separated session socket dirs
+  --socket-dirs=DIRS    session socket dirs, separated as in PATH (":", ";" on Windows)
                         (default: $SOCKHOP_SOCKET_DIRS, else $XDG_RUNTIME_DIR/sockhop:~/.sockhop)
   --debug=CATEGORIES    comma-separated: ssh, ssh2, forward, connect, proxy, all
                         (default: none)
@@ -28,7 +31,9 @@ const ROUTE = `  --ssh=BACKEND         auto | native | paramiko | openssh | plin
   --exit-ssh=yes|no     end the ssh process when sockhop ends (default: yes); no starts it
                         in its own session so a ControlMaster survives
   --remote-sockhop=LIST comma-separated commands to try on the remote host
-                        (default: sockhop,$HOME/.local/bin/sockhop,/usr/local/bin/sockhop)
+                        (default: sockhop,$HOME/.local/bin/sockhop,/usr/local/bin/sockhop,
+                        then each as sockhop-$SOCKHOP_PLATFORM, the release asset's name:
+                        linux-x64, linux-arm64, macos-x64 or macos-arm64, from uname)
   --password-file=FILE  read the SSH password from FILE's first line (default: none;
                         given to ssh through sshpass -e, never on a command line)
   --host-key=FP         pin the server's host key, SHA256:... as ssh-keygen -lf prints it
@@ -49,7 +54,8 @@ Usage:
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
 URL:    ssh://[user[:password]@]host[:port]/NAME[?proxy_host=H&proxy_port=P&proxy_username=U&proxy_key=K&key=K]
-        ssh:host:NAME, or NAME for a session on this host
+        ...?proxy=[user@]host[:port] (xpra 3.x's jump host); xpra's own ssh:[user@]host[:port]:NAME
+        and ssh/[user@]host[:port]/NAME; or NAME for a session on this host
 
 Exit status: 0 done, 1 failed, 2 bad usage, 130/143 interrupted by SIGINT/SIGTERM.`,
   serve: `Usage: sockhop serve [OPTIONS] NAME TARGET

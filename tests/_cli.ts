@@ -1,13 +1,31 @@
 /** Running the sockhop CLI as a subprocess, as a user would, in a throwaway socket dir. */
 
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 export const DENO = Deno.execPath();
 
-/** The argv prefix that runs sockhop from source. */
+/**
+ * What the tests run as sockhop: `SOCKHOP_BIN=PATH` names a built artifact (the bundle, or a
+ * compiled binary in the release workflow), so the suite checks what ships; otherwise main.ts
+ * from source. Also the path that identifies sockhop's own process in a command line.
+ */
+export const SOCKHOP = Deno.env.get("SOCKHOP_BIN") ? resolve(Deno.env.get("SOCKHOP_BIN")!) : MAIN;
+
+/** The argv prefix that runs sockhop: SOCKHOP_BIN's artifact, or main.ts from source. */
 export function sockhopArgv(): string[] {
-  return [DENO, "run", "-A", "--quiet", MAIN];
+  return artifactArgv(SOCKHOP);
+}
+
+/**
+ * The argv that runs one sockhop artifact: a script through `deno run -A` (a bundle with no
+ * config, as it runs where it is copied to), anything else directly.
+ */
+export function artifactArgv(path: string): string[] {
+  if (path.endsWith(".ts")) return [DENO, "run", "-A", "--quiet", path];
+  if (/\.[cm]?js$/.test(path)) return [DENO, "run", "-A", "--quiet", "--no-config", path];
+  return [path];
 }
 
 /** A temp dir for one test, removed by dispose. */
@@ -31,12 +49,19 @@ export interface RunResult {
 /** Run sockhop with `args`, feeding `stdin`, and collect everything. */
 export async function runSockhop(
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: Uint8Array | ReadableStream<Uint8Array> } = {},
+  opts: {
+    env?: Record<string, string>;
+    stdin?: Uint8Array | ReadableStream<Uint8Array>;
+    /** Another way to start sockhop than sockhopArgv(), e.g. inside a network namespace. */
+    argv?: string[];
+    cwd?: string;
+  } = {},
 ): Promise<RunResult> {
-  const [cmd, ...rest] = sockhopArgv();
+  const [cmd, ...rest] = opts.argv ?? sockhopArgv();
   const child = new Deno.Command(cmd!, {
     args: [...rest, ...args],
     env: opts.env ?? {},
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -92,11 +117,13 @@ export interface ServeProcess extends AsyncDisposable {
 export async function startServe(
   args: string[],
   env: Record<string, string>,
+  opts: { argv?: string[]; cwd?: string } = {},
 ): Promise<ServeProcess> {
-  const [cmd, ...rest] = sockhopArgv();
+  const [cmd, ...rest] = opts.argv ?? sockhopArgv();
   const child = new Deno.Command(cmd!, {
     args: [...rest, "serve", ...args],
     env,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

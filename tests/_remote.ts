@@ -1,10 +1,11 @@
 /** Remote-side helpers for tests over a real sshd on this host (same user, or a test user). */
 
-import { MAIN } from "./_cli.ts";
+import { sockhopArgv } from "./_cli.ts";
 
 /**
- * A `--remote-sockhop` wrapper: runs this checkout's sockhop from source with the test's own
- * socket dir, as an installed `sockhop` would run on the remote host.
+ * A `--remote-sockhop` wrapper: runs the sockhop under test (from source, or SOCKHOP_BIN's
+ * artifact) with the test's own socket dir, as an installed `sockhop` would run on the remote
+ * host.
  */
 export async function sockhopWrapper(dir: string, socketDir: string): Promise<string> {
   const path = `${dir}/remote-sockhop`;
@@ -17,7 +18,7 @@ export async function sockhopWrapper(dir: string, socketDir: string): Promise<st
       `SOCKHOP_XPRA_DIRS='${socketDir}/xpra'`,
       "export SOCKHOP_SOCKET_DIRS SOCKHOP_XPRA_DIRS",
       ...(denoDir ? [`DENO_DIR='${denoDir}'`, "export DENO_DIR"] : []),
-      `exec '${Deno.execPath()}' run -A --quiet '${MAIN}' "$@"`,
+      `exec ${sockhopArgv().map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ")} "$@"`,
       "",
     ].join("\n"),
     { mode: 0o755 },

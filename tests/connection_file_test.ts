@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { isConnectionFile, parseConnectionFile } from "../lib/connection_file.ts";
-import { UsageError } from "../lib/errors.ts";
+import {
+  isConnectionFile,
+  parseConnectionFile,
+  readConnectionFile,
+  readRegularFile,
+} from "../lib/connection_file.ts";
+import { SockhopError, UsageError } from "../lib/errors.ts";
+import { tempDir } from "./_cli.ts";
 
 Deno.test("connection file: .sockhop keys, comments, unknown keys warned", () => {
   const f = parseConnectionFile(
@@ -43,7 +49,7 @@ Deno.test("connection file: xpra's .xpra with port as the display", () => {
     user: "u",
     password: "pw",
   });
-  assert.equal(f.warnings.length, 1);
+  assert.deepEqual(f.warnings, [], "the launcher's own client settings are not warned about");
 });
 
 Deno.test("connection file: url= form, bad lines named by number", () => {
@@ -59,9 +65,90 @@ Deno.test("connection file: url= form, bad lines named by number", () => {
   assert.throws(() => parseConnectionFile("port=22\n", "x.sockhop"), /no host=/);
   assert.throws(
     () => parseConnectionFile("mode=tcp\nhost=h\n", "x.xpra"),
-    /mode=tcp is not an SSH/,
+    /mode="tcp" is not an SSH/,
   );
   assert.ok(
     isConnectionFile("a/b.sockhop") && isConnectionFile("B.XPRA") && !isConnectionFile("db"),
   );
+});
+
+Deno.test("connection file: .xpra as xpra's launcher reads it", () => {
+  const f = parseConnectionFile(
+    [
+      "! saved by hand",
+      "mode=ssh -> ssh",
+      "host=u:pw@box",
+      "username=ignored",
+      "no equals sign here",
+      "port=-1",
+      "ssh=ssh -x \\",
+      "  -c aes128-ctr",
+      "proxy_host=gw",
+      "proxy_password=",
+    ].join("\r"),
+    "a.xpra",
+  );
+  assert.deepEqual(f.target, {
+    kind: "ssh",
+    host: "box",
+    name: "",
+    user: "u",
+    password: "pw",
+    jump: { host: "gw" },
+  });
+  assert.equal(f.options.ssh, "ssh -x  -c aes128-ctr");
+  assert.match(f.warnings.join("\n"), /a.xpra line 5: not key=value, skipped/);
+  const plain = parseConnectionFile("mode=ssh\nhost=box\nproxy_host=gw\ndisplay=7\n", "b.xpra");
+  assert.equal(plain.target.jump, undefined, "mode=ssh has no jump host, as in xpra");
+  assert.equal(plain.target.name, "");
+  assert.match(plain.warnings.join("\n"), /proxy_host ignored.*mode=ssh -> ssh/);
+  assert.match(plain.warnings.join("\n"), /display= is ignored/);
+  for (
+    const [text, re] of [
+      ["host=box\n", /no mode=, which xpra reads as tcp: add mode=ssh/],
+      ["mode=ssh\nhost=a\nhost=b\n", /line 3: "host" is given again \(first on line 2\)/],
+      ["mode=ssh\nhost=u@x@box\n", /has two @/],
+      ["mode=ssh\nhost=box\nport=abc\n", /line 3: bad port "abc"/],
+      ["mode=ssh -> ssh\nhost=box\n", /needs proxy_host=/],
+    ] as const
+  ) {
+    assert.throws(() => parseConnectionFile(text, "c.xpra"), re, text);
+  }
+});
+
+Deno.test("connection file: junk is quoted clean and short in errors", () => {
+  const junk = "\x1b]0;owned\x07\x1b[31m" + "x".repeat(20_000_000);
+  assert.throws(
+    () => parseConnectionFile(`host=h\n${junk}\n`, "j.sockhop"),
+    (e: unknown) => {
+      const m = (e as Error).message;
+      // deno-lint-ignore no-control-regex
+      return e instanceof UsageError && !/[\x00-\x1f]/.test(m) && m.length < 400 &&
+        /more characters/.test(m);
+    },
+  );
+  assert.throws(
+    () => parseConnectionFile(`mode=\x1b[2J${"m".repeat(1000)}\nhost=h\n`, "j.xpra"),
+    // deno-lint-ignore no-control-regex
+    (e: unknown) => !/\x1b/.test((e as Error).message) && (e as Error).message.length < 400,
+  );
+});
+
+Deno.test("connection file: a FIFO, a directory or a huge file is refused at once", async () => {
+  await using dir = await tempDir();
+  const fifo = `${dir}/x.sockhop`;
+  const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  assert.equal(mk.code, 0);
+  // Nobody ever writes to the FIFO: a blocking open would hang this test.
+  assert.throws(
+    () => readConnectionFile(fifo),
+    (e: unknown) => e instanceof SockhopError && /is not a regular file \(a FIFO\)/.test(e.message),
+  );
+  assert.throws(() => readRegularFile(fifo, "--password-file"), /--password-file .*\(a FIFO\)/);
+  assert.throws(() => readConnectionFile(`${dir}`), /not a regular file \(a directory\)/);
+  await Deno.writeTextFile(`${dir}/big.xpra`, "#".repeat(2 << 20));
+  assert.throws(() => readConnectionFile(`${dir}/big.xpra`), /more than 1048576/);
+  assert.throws(() => readConnectionFile(`${dir}/none.xpra`), /Cannot read connection file/);
+  await Deno.writeTextFile(`${dir}/ok.sockhop`, "host=h\n");
+  assert.equal(readConnectionFile(`${dir}/ok.sockhop`).target.host, "h");
 });

@@ -5,7 +5,10 @@ import {
   checkHostKey,
   decideHostKey,
   fingerprint,
+  hashHostName,
   HostKeyError,
+  hostKeyName,
+  knownKeyTypes,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
 import { tempDir } from "./_cli.ts";
@@ -98,7 +101,7 @@ Deno.test("known_hosts: @revoked refused, @cert-authority not usable", async () 
   });
   assert.equal(ca.status, "unknown");
   assert.match(
-    new HostKeyError(ca, "x.corp", 22, a.blob, f).message,
+    new HostKeyError(ca, "x.corp", a.blob, f).message,
     /@cert-authority.*--ssh=openssh/,
   );
 });
@@ -113,7 +116,7 @@ Deno.test("known_hosts: fingerprints equal ssh-keygen -lf", async () => {
     acceptsAnswer("yes", a.blob) && acceptsAnswer(printed!, a.blob) && !acceptsAnswer("y", a.blob),
   );
   assert.match(
-    unknownHostQuestion("h", 2222, a.blob, []),
+    unknownHostQuestion(hostKeyName("h", 2222), a.blob),
     /^The authenticity of host '\[h\]:2222' can't be established\.\nED25519 key fingerprint is SHA256:/,
   );
 });
@@ -123,12 +126,12 @@ Deno.test("known_hosts: append keeps every other line; hashed lines are found by
   await using dir = await tempDir();
   const a = await key(`${dir}`, "a");
   const f = `${dir}/sub/known_hosts`;
-  appendKnownHost({ file: f, host: "new", port: 2222, keyBlob: a.blob, hash: false });
+  appendKnownHost({ file: f, name: hostKeyName("new", 2222), keyBlob: a.blob, hash: false });
   assert.equal(Deno.statSync(f).mode! & 0o777, 0o600);
   assert.equal(Deno.statSync(`${dir}/sub`).mode! & 0o777, 0o700);
   const before = "# a comment\nold ssh-ed25519 AAAA\n  # indented, no newline at end";
   await Deno.writeTextFile(f, before);
-  appendKnownHost({ file: f, host: "hashed", port: 22, keyBlob: a.blob, hash: true });
+  appendKnownHost({ file: f, name: hostKeyName("hashed", 22), keyBlob: a.blob, hash: true });
   const text = await Deno.readTextFile(f);
   assert.ok(text.startsWith(before + "\n"), "earlier lines and comments kept byte for byte");
   assert.match(text.split("\n")[3]!, /^\|1\|[^|]+\|[^ ]+ ssh-ed25519 /);
@@ -138,7 +141,7 @@ Deno.test("known_hosts: append keeps every other line; hashed lines are found by
 });
 
 Deno.test("known_hosts: the StrictHostKeyChecking policy", () => {
-  const unknown = { status: "unknown", otherTypes: [], certAuthorityOnly: false } as const;
+  const unknown = { status: "unknown", certAuthorityOnly: false } as const;
   assert.equal(decideHostKey(unknown, "yes", false), "refuse");
   assert.equal(decideHostKey(unknown, "accept-new", false), "append-and-accept");
   assert.equal(decideHostKey(unknown, "no", false), "append-and-accept");
@@ -146,4 +149,26 @@ Deno.test("known_hosts: the StrictHostKeyChecking policy", () => {
   assert.equal(decideHostKey(unknown, "ask", true), "refuse");
   assert.equal(decideHostKey({ status: "changed", file: "f", line: 1 }, "no", false), "refuse");
   assert.equal(decideHostKey({ status: "known", file: "f", line: 1 }, "yes", true), "accept");
+});
+
+Deno.test("known_hosts: OpenSSH 9.2's lookups: bare host for other ports, case, alias, other types", async () => {
+  if (!requirePeer("ssh-keygen", "ssh-keygen", "openssh-client")) return;
+  await using dir = await tempDir();
+  const a = await key(`${dir}`, "a");
+  const b = await key(`${dir}`, "b");
+  const f = `${dir}/kh`;
+  const check = (host: string, port: number, blob: Uint8Array, alias?: string) =>
+    checkHostKey({ host, port, keyBlob: blob, files: [f], ...(alias ? { alias } : {}) }).status;
+  await Deno.writeTextFile(f, `bare ${a.line}\n[bare]:2222 ${b.line}\n`);
+  assert.equal(check("bare", 2200, a.blob), "known", "the bare host, when [host]:port is unknown");
+  assert.equal(check("bare", 2222, a.blob), "changed", "not when [host]:port has a key");
+  assert.equal(check("bare", 2200, a.blob, "other"), "unknown", "never with an alias");
+  await Deno.writeTextFile(f, `${hashHostName("[mixed]:2200")} ${a.line}\nalias ${b.line}\n`);
+  assert.equal(check("MiXeD", 2200, a.blob), "known", "the name is lowercased before hashing");
+  assert.equal(check("x", 2200, b.blob, "ALIAS"), "known");
+  assert.equal(hostKeyName("MiXeD", 2200, "My.Alias"), "my.alias");
+  // A key of another type on record is a changed key, as ssh has it.
+  await Deno.writeTextFile(f, `h ssh-rsa ${a.line.split(" ")[1]}\nh ${b.line}\n`);
+  assert.equal(check("h", 22, a.blob), "changed", "the mismatched ssh-rsa line is no entry");
+  assert.equal(knownKeyTypes("H", 22, [f]).join(), "ssh-ed25519");
 });

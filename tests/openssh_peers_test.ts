@@ -2,10 +2,10 @@
 
 import assert from "node:assert/strict";
 import {
-  MAIN,
   randomBytes,
   runSockhop,
   sha256,
+  SOCKHOP,
   sockhopArgv,
   startServe,
   tempDir,
@@ -131,7 +131,7 @@ Deno.test("passwords: sshpass -e and plink -pwfile; no password in any command l
       while (!done) {
         // The user typed the URL (password included) into sockhop's own command line: that
         // one is theirs; every process sockhop starts must be clean.
-        for (const line of allCommandLines().filter((l) => !l.includes(MAIN))) {
+        for (const line of allCommandLines().filter((l) => !l.includes(SOCKHOP))) {
           if (line.includes(user.password)) seenLeak = line;
           if (line.includes(`127.0.0.1`) && /sshpass|plink/.test(line)) sawSsh = true;
         }

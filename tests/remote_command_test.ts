@@ -64,3 +64,74 @@ Deno.test("remote command: works through bash, dash and fish as login shells", a
     assert.equal(out.code, 127, shell);
   }
 });
+
+Deno.test("remote command: the defaults find a binary under its release name, by uname -sm", async () => {
+  const cases: [string, string][] = [
+    ["Linux x86_64", "linux-x64"],
+    ["Linux aarch64", "linux-arm64"],
+    ["Darwin x86_64", "macos-x64"],
+    ["Darwin arm64", "macos-arm64"],
+  ];
+  for (const [uname, platform] of cases) {
+    for (const where of ["path", "home", "elsewhere"] as const) {
+      await using dir = await tempDir();
+      await Deno.mkdir(`${dir}/fake`);
+      await Deno.mkdir(`${dir}/.local/bin`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/fake/uname`, `#!/bin/sh\necho "${uname}"\n`, {
+        mode: 0o755,
+      });
+      const named = `sockhop-${platform}`;
+      const at = where === "path" ? `${dir}/fake/${named}` : `${dir}/.local/bin/${named}`;
+      // Binaries of the other platforms are there too, and must not be picked.
+      for (const [, other] of cases) {
+        const file = at.replace(named, `sockhop-${other}`);
+        const run = other === platform && where !== "elsewhere" ? "ran" : "wrong";
+        await Deno.writeTextFile(file, `#!/bin/sh\necho "${run} $0 $*"\n`, { mode: 0o755 });
+      }
+      const r = await sh(remoteCommand(DEFAULT_REMOTE_SOCKHOP, "db"), {
+        HOME: dir,
+        PATH: `${dir}/fake:/usr/bin:/bin`,
+      });
+      if (where === "elsewhere") {
+        // Only the other platforms' binaries in ~/.local/bin: not found, and it says what it
+        // looked for under this platform's name.
+        await Deno.remove(`${dir}/.local/bin/${named}`);
+        const none = await sh(remoteCommand(DEFAULT_REMOTE_SOCKHOP, "db"), {
+          HOME: dir,
+          PATH: `${dir}/fake:/usr/bin:/bin`,
+        });
+        assert.equal(none.code, 127, `${uname}: ${none.stdout}`);
+        assert.ok(none.stdout.includes(`${dir}/.local/bin/sockhop-${platform}`), none.stdout);
+        continue;
+      }
+      assert.equal(r.stdout, `ran ${at} _proxy db\n`, `${uname}, ${where}`);
+      assert.equal(r.code, 0);
+    }
+  }
+});
+
+Deno.test("remote command: an unknown platform matches no release name; plain sockhop first", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir}/fake`);
+  await Deno.writeTextFile(`${dir}/fake/uname`, `#!/bin/sh\necho "SunOS sun4v"\n`, {
+    mode: 0o755,
+  });
+  for (const name of ["sockhop-unknown", "sockhop-", "sockhop-linux-x64"]) {
+    await Deno.writeTextFile(`${dir}/fake/${name}`, `#!/bin/sh\necho "wrong $0"\n`, {
+      mode: 0o755,
+    });
+  }
+  const env = { HOME: dir, PATH: `${dir}/fake:/usr/bin:/bin` };
+  const missing = await sh(remoteCommand(DEFAULT_REMOTE_SOCKHOP, "db"), env);
+  assert.equal(missing.code, 127, missing.stdout);
+  await Deno.writeTextFile(`${dir}/fake/sockhop`, `#!/bin/sh\necho "ran $0 $*"\n`, {
+    mode: 0o755,
+  });
+  const plain = await sh(remoteCommand(DEFAULT_REMOTE_SOCKHOP, "db"), env);
+  assert.equal(plain.stdout, `ran ${dir}/fake/sockhop _proxy db\n`);
+});
+
+Deno.test("remote command: no uname call unless a candidate names $SOCKHOP_PLATFORM", () => {
+  assert.ok(!remoteSnippet(["sockhop", "$HOME/bin/sockhop"], "db").includes("uname"));
+  assert.ok(remoteSnippet(["/opt/sockhop-${SOCKHOP_PLATFORM}"], "db").includes("uname -sm"));
+});

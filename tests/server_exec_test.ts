@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseExecCommand } from "../lib/server_exec.ts";
+import { parseExecCommand, parseWhichProbe } from "../lib/server_exec.ts";
 import { DEFAULT_REMOTE_SOCKHOP, remoteCommand } from "../lib/remote_command.ts";
 
 Deno.test("server exec: our commands and xpra's are recognised, anything else refused", () => {
@@ -52,5 +52,34 @@ Deno.test("server exec: our commands and xpra's are recognised, anything else re
     ]
   ) {
     assert.equal(parseExecCommand(bad), undefined, bad);
+  }
+});
+
+Deno.test("server exec: xpra's which probes answered as a shell would, nothing else", () => {
+  // What xpra 3.1.3's paramiko client sends, one per candidate, before `CANDIDATE _proxy`.
+  for (
+    const candidate of [
+      "$XDG_RUNTIME_DIR/xpra/run-xpra",
+      "xpra",
+      "/usr/local/bin/xpra",
+      "~/.xpra/run-xpra",
+    ]
+  ) {
+    assert.equal(parseWhichProbe(`which ${candidate}`), `${candidate}\n`);
+    assert.deepEqual(parseExecCommand(`${candidate} _proxy ":57"`), { name: ":57", kind: "xpra" });
+  }
+  for (
+    const other of [
+      "which sh",
+      "which",
+      "which xpra sh",
+      "which xpra; id",
+      "which 'xpra;id'",
+      "command -v xpra",
+      "echo %OS%",
+      "type xpra",
+    ]
+  ) {
+    assert.equal(parseWhichProbe(other), undefined, other);
   }
 });

@@ -342,8 +342,9 @@ Deno.test("server: no SHA-1 RSA signatures; direct-streamlocal only to the serve
     "_proxy",
     "db",
   ]);
+  // ssh does not even try: server-sig-algs has no ssh-rsa. ssh2_server_fixes_test.ts has a
+  // client that signs with SHA-1 anyway.
   assert.equal(sha1.code, 255);
-  assert.match(w.server.log(), /ssh-rsa signatures \(SHA-1\) are not accepted/);
   const bypass = await runSockhop([
     "connect",
     `ssh://${w.user}@127.0.0.1:${w.sshPort}/`,

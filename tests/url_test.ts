@@ -51,6 +51,40 @@ const TABLE: [string, unknown][] = [
   }],
   ["ssh:myhost:10", { kind: "ssh", host: "myhost", name: "10" }],
   ["ssh:myhost:db", { kind: "ssh", host: "myhost", name: "db" }],
+  // xpra's own forms: the last separator splits off the display; nothing percent-decoded
+  ["ssh:u:p%41@myhost:2222:100", {
+    kind: "ssh",
+    host: "myhost",
+    port: 2222,
+    user: "u",
+    password: "p%41",
+    name: "100",
+  }],
+  ["ssh/u@myhost/100", { kind: "ssh", host: "myhost", user: "u", name: "100" }],
+  ["ssh:myhost", { kind: "ssh", host: "myhost", name: "" }],
+  ["ssh:myhost:100?proxy=gw", { kind: "ssh", host: "myhost", name: "100", jump: { host: "gw" } }],
+  // xpra 3.x's jump host syntax
+  ["ssh://h/100?proxy=ju:jp@ss@gw:2200", {
+    kind: "ssh",
+    host: "h",
+    name: "100",
+    jump: { host: "gw", port: 2200, user: "ju", password: "jp@ss" },
+  }],
+  ["ssh://h/100?proxy=ju:@gw", {
+    kind: "ssh",
+    host: "h",
+    name: "100",
+    jump: { host: "gw", user: "ju" },
+  }],
+  // an empty password is none, as xpra reads it
+  ["ssh://u:@h/db", { kind: "ssh", host: "h", user: "u", name: "db" }],
+  // bare IPv6: a five-digit last group or what follows the zone is the port
+  ["ssh://fe80::1:10022/db", { kind: "ssh", host: "fe80::1", port: 10022, name: "db" }],
+  ["ssh://fe80::1%eth0:2222/db", { kind: "ssh", host: "fe80::1%eth0", port: 2222, name: "db" }],
+  ["ssh://fe80::1:22/db", { kind: "ssh", host: "fe80::1:22", name: "db" }],
+  // the screen number and a fragment go
+  ["ssh://h/100.0", { kind: "ssh", host: "h", name: "100" }],
+  ["ssh://h/:100.0#x", { kind: "ssh", host: "h", name: ":100" }],
   ["db", { kind: "local", name: "db" }],
   [":100", { kind: "local", name: ":100" }],
 ];
@@ -71,6 +105,12 @@ Deno.test("url: mistakes are usage errors that name the fix", () => {
     ["ssh://host/db?proxy_port=22", /no proxy_host/],
     ["ssh://host/%zz", /Bad percent-encoding/],
     ["tcp://host/db", /Unsupported URL/],
+    ["ssh:/host/100", /Unknown form.*ssh:HOST:DISPLAY/],
+    ["ssh://h/x?proxy=:pw@gw", /No user name before the password in proxy=/],
+    ["ssh://h/x?proxy=gw:port", /Bad proxy=/],
+    ["ssh://h/x?proxy=gw&proxy_host=gw", /both proxy= and proxy_host=/],
+    ["ssh://h/x?key=a&key=b", /"key" given twice/],
+    ["ssh://h/\x1b[2Jx?bogus=1", /^Unknown URL option "bogus" in "ssh:\/\/h\/x\?bogus=1"/],
   ];
   for (const [text, re] of bad) {
     assert.throws(

@@ -125,6 +125,31 @@ async function _waitGone(text: string, ms: number): Promise<Proc[]> {
   return left;
 }
 
+/** Every process below `pid` (children, their children, ...). */
+function _descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      parents.set(Number(e.name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parents) {
+      if (parent === p) {
+        found.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return found;
+}
+
 function _signal(pid: number, signal: Deno.Signal) {
   try {
     Deno.kill(pid, signal);
@@ -248,38 +273,74 @@ async function xpra(dir: string, args: string[]) {
   }
 }
 
-Deno.test("xpra: xpra's own client reaches a real xpra session through serve --bind-ssh", async () => {
-  if (!requirePeer("xpra", "xpra", "xpra")) return;
-  if (!requirePeer("Xvfb", "Xvfb", "xvfb")) return;
-  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
-  await using dir = await tempDir("sockhop-xpra-");
+/** What makes the xpra client quick and quiet under Xvfb. */
+const XPRA_CLIENT_QUIET = [
+  "--opengl=no",
+  "--speaker=off",
+  "--microphone=off",
+  "--webcam=no",
+  "--notifications=no",
+  "--tray=no",
+  "--printing=no",
+  "--file-transfer=no",
+];
+
+/** A test's dirs: home, runtime dir, xpra config, sockets, and an empty Xauthority. */
+async function _xpraDirs(dir: string) {
   for (const d of ["home", "run", "conf", "s/xpra"]) {
     await Deno.mkdir(`${dir}/${d}`, { recursive: true, mode: 0o700 });
   }
   // xpra uses $XAUTHORITY only if the file exists; else it writes ~/.Xauthority of the real home.
   await Deno.writeTextFile(`${dir}/Xauthority`, "", { mode: 0o600 });
-  const key = `${dir}/client`;
-  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
-  // A host key from ssh-keygen, not a generated one (ssh2's ed25519 generator makes an
-  // unloadable key once in 256: mscdex/ssh2#1390), so ssh can check it too.
-  const hostKey = (await keygen(`${dir}/host_ed25519`)).split(" ").slice(0, 2).join(" ");
+}
 
-  await using server = await startXpra(dir);
+/** The uuid of a running xpra server, asked on its own socket. */
+async function _uuid(dir: string, server: XpraServer): Promise<string> {
   const direct = await xpra(dir, ["id", `:${server.display}`, `--socket-dirs=${dir}/s/xpra`]);
   assert.equal(direct.code, 0, direct.stderr);
   const uuid = /^uuid=(\w+)$/m.exec(direct.stdout)?.[1];
   assert.ok(uuid, direct.stdout);
+  return uuid;
+}
 
-  // The gateway: no session name; xpra's sockets are found through SOCKHOP_XPRA_DIRS.
+/**
+ * `serve --bind-ssh` as a gateway to every session, xpra's included (found through
+ * SOCKHOP_XPRA_DIRS), accepting `${dir}/authorized_keys`. Returns it, its port and the public
+ * line of its host key.
+ */
+async function _gateway(dir: string) {
+  // A host key from ssh-keygen, not a generated one (ssh2's ed25519 generator makes an
+  // unloadable key once in 256: mscdex/ssh2#1390), so ssh can check it too.
+  const hostKey = (await keygen(`${dir}/host_ed25519`)).split(" ").slice(0, 2).join(" ");
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
   assert.equal(env.SOCKHOP_XPRA_DIRS, `${dir}/s/xpra`);
-  await using serve = await startServe([
+  const serve = await startServe([
     "--bind-ssh=127.0.0.1:0",
     `--authorized-keys=${dir}/authorized_keys`,
     `--ssh-host-key=${dir}/host_ed25519`,
   ], env);
   const port = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(serve.log())?.[1];
-  assert.ok(port, serve.log());
+  if (!port) {
+    await serve.stop();
+    throw new Error(`No ssh port in the log of serve --bind-ssh:\n${serve.log()}`);
+  }
+  return { serve, port, hostKey };
+}
+
+Deno.test("xpra: xpra's own client reaches a real xpra session through serve --bind-ssh", async () => {
+  if (!requirePeer("xpra", "xpra", "xpra")) return;
+  if (!requirePeer("Xvfb", "Xvfb", "xvfb")) return;
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using dir = await tempDir("sockhop-xpra-");
+  await _xpraDirs(dir);
+  const key = `${dir}/client`;
+  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
+
+  await using server = await startXpra(dir);
+  const uuid = await _uuid(dir, server);
+  const gateway = await _gateway(dir);
+  await using serve = gateway.serve;
+  const { port, hostKey } = gateway;
   await Deno.writeTextFile(`${dir}/known_hosts`, `[127.0.0.1]:${port} ${hostKey}\n`);
   const ssh = [
     "ssh",
@@ -325,6 +386,100 @@ Deno.test("xpra: xpra's own client reaches a real xpra session through serve --b
   assert.equal((serve.log().match(logged) ?? []).length, 2, serve.log());
   await serve.stop();
 
+  const left = await server.stop();
+  assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
+  assert.deepEqual(_processesWith(dir), [], "nothing of this test still runs");
+});
+
+Deno.test("xpra: xpra's default client (paramiko) attaches to a real xpra session through serve --bind-ssh", async () => {
+  if (!requirePeer("xpra", "xpra", "xpra")) return;
+  if (!requirePeer("Xvfb", "Xvfb", "xvfb")) return;
+  if (!requirePeer("xvfb-run", "xvfb-run", "xvfb")) return;
+  if (
+    !requirePeer(
+      "paramiko",
+      "/usr/lib/python3/dist-packages/paramiko/__init__.py",
+      "python3-paramiko",
+    )
+  ) return;
+  await using dir = await tempDir("sockhop-xpra-");
+  await _xpraDirs(dir);
+  // paramiko's path in xpra 3.1.3 tries `none`, then the agent, then ~/.ssh/id_rsa and
+  // id_dsa: each a new ssh-userauth request (ssh2 disconnected at the second).
+  await Deno.mkdir(`${dir}/home/.ssh`, { mode: 0o700 });
+  const key = `${dir}/home/.ssh/id_rsa`;
+  const keyOut = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-t", "rsa", "-b", "3072", "-N", "", "-f", key],
+  }).output();
+  assert.equal(keyOut.code, 0);
+  await Deno.copyFile(`${key}.pub`, `${dir}/authorized_keys`);
+
+  await using server = await startXpra(dir);
+  const uuid = await _uuid(dir, server);
+  const gateway = await _gateway(dir);
+  await using serve = gateway.serve;
+  const { port, hostKey } = gateway;
+  // xpra 3.1.3's paramiko path looks the host up without its port.
+  await Deno.writeTextFile(`${dir}/home/.ssh/known_hosts`, `127.0.0.1 ${hostKey}\n`);
+  const user = Deno.env.get("USER") ?? "root";
+  const url = `ssh://${user}@127.0.0.1:${port}/${server.display}`;
+
+  const id = await xpra(dir, ["id", url, "--ssh=paramiko"]);
+  assert.equal(id.code, 0, `${id.stderr}\n${serve.log()}`);
+  assert.match(id.stdout, new RegExp(`^uuid=${uuid}$`, "m"), "the same session as on its socket");
+  // A real attach, under its own Xvfb, with the pixels through SSH (no mmap), until a detach
+  // from a third paramiko connection ends it.
+  const before = server.log().length;
+  const attach = new Deno.Command("xvfb-run", {
+    args: [
+      "-a",
+      "-f",
+      `${dir}/xvfb-run.auth`,
+      "xpra",
+      "attach",
+      url,
+      "--ssh=paramiko",
+      "--mmap=no",
+      ...XPRA_CLIENT_QUIET,
+    ],
+    env: _xpraEnv(dir),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const attached = new RegExp(`Attached to ssh://\\S+:${port}/${server.display}\\b`);
+  try {
+    const deadline = Date.now() + 30000;
+    while (!attached.test(server.log().slice(before)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(server.log().slice(before), /Handshake complete; enabling connection/);
+    assert.match(server.log().slice(before), attached);
+    const detach = await xpra(dir, ["detach", url, "--ssh=paramiko"]);
+    assert.equal(detach.code, 0, `${detach.stderr}\n${serve.log()}`);
+  } finally {
+    const timer = setTimeout(() => {
+      for (const pid of [..._descendants(attach.pid), attach.pid]) _signal(pid, "SIGKILL");
+    }, 20000);
+    const out = await attach.output();
+    clearTimeout(timer);
+    const said = `${dec.decode(out.stdout)}${dec.decode(out.stderr)}`;
+    assert.equal(out.code, 0, `${said}\n${serve.log()}`);
+    assert.match(said, /Xpra Session Disconnected: detach request/);
+  }
+
+  // Three connections, each logged in with the key after `none` was refused: id, attach, detach.
+  const logged = new RegExp(
+    `user=\\S+ method=publickey session=:${server.display} in=[1-9]\\d* out=[1-9]\\d* `,
+    "g",
+  );
+  const deadline = Date.now() + 5000;
+  while ((serve.log().match(logged) ?? []).length < 3 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((serve.log().match(logged) ?? []).length, 3, serve.log());
+  await serve.stop();
   const left = await server.stop();
   assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
   assert.deepEqual(_processesWith(dir), [], "nothing of this test still runs");

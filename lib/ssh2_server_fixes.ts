@@ -1,0 +1,277 @@
+/**
+ * Workarounds for bugs of ssh2's Server (1.17.0, which sockhop ships unpatched), applied to
+ * each connection as soon as its banner arrives, before the key exchange. ssh2 has no hooks
+ * for any of this, so its protocol object's handlers and fields are wrapped: each is looked
+ * up by ssh2 at the moment it is used. Each fix names the report in docs/upstream/.
+ */
+
+import { Buffer } from "node:buffer";
+// @ts-types="@types/ssh2"
+import type ssh2 from "ssh2";
+
+/**
+ * The signature algorithms the server accepts for a user's key (server_auth.ts refuses SHA-1:
+ * ssh-rsa and ssh-dss), announced in the server-sig-algs extension (RFC 8308 §3.1).
+ */
+export const SERVER_SIG_ALGS = Object.freeze([
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+]);
+
+/** What of ssh2's protocol object the fixes use. */
+interface Protocol {
+  _handlers: Record<string, ((...args: unknown[]) => unknown) | undefined>;
+  _offer: KexInit;
+  _kex?: { _remoteKexinit?: Uint8Array; remoteExtInfoEnabled: boolean };
+  _skipNextInboundPacket: boolean;
+  _onHandshakeComplete: (...args: unknown[]) => unknown;
+  _packetRW: {
+    write: { allocStart: number; alloc(n: number): Buffer; finalize(packet: Buffer): Buffer };
+  };
+  _cipher: { encrypt(packet: Buffer): void };
+  serviceAccept(name: string): void;
+  authPKOK(algo: string, key: Buffer): void;
+}
+
+/** ssh2's KexInit: one name list per field, and a constructor that builds the wire form. */
+interface KexInit {
+  constructor: new (lists: Record<string, unknown>) => KexInit;
+  lists: {
+    kex: { array: string[] };
+    serverHostKey: { array: string[] };
+    cs: Record<"cipher" | "mac" | "compress" | "lang", { array: string[] }>;
+    sc: Record<"cipher" | "mac" | "compress" | "lang", { array: string[] }>;
+  };
+}
+
+/**
+ * Apply every fix to a connection, from the server's "connection" event (ssh2 emits it when
+ * the client's banner arrives, before it sends its own KEXINIT). `hostKeyAlgorithms`: the
+ * server's configured list; ssh2 offers SHA-1 ones beyond it (see _offerNoSha1HostKey).
+ */
+export function fixServerConnection(
+  client: ssh2.Connection,
+  hostKeyAlgorithms: readonly string[],
+): void {
+  const proto = (client as unknown as { _protocol?: Protocol })._protocol;
+  if (
+    !proto?._handlers || !proto._offer?.lists || !proto._packetRW ||
+    typeof proto._onHandshakeComplete !== "function" || !("_skipNextInboundPacket" in proto)
+  ) {
+    throw new Error("ssh2's protocol internals are not where they were: check ssh2");
+  }
+  _offerNoSha1HostKey(proto, hostKeyAlgorithms);
+  _honourRightKexGuess(proto);
+  _announceServerSigAlgs(proto);
+  _acceptRepeatedServiceRequest(client, proto);
+  _answerPkOkWithAskedAlgorithm(client);
+}
+
+/**
+ * A session request that starts nothing (exec, shell, subsystem) refused. With want-reply
+ * ssh2 gives `reject` and the client closes the channel. Without, ssh2 gives no `reject` and
+ * a Session has no way to be closed: the client waits for ever (dbclient's `dbclient host id`
+ * never returns). So the channel is started and ended at once, as sshd ends a session whose
+ * command fails: the message on stderr, an exit status, EOF and close.
+ * docs/upstream/server-refused-request-without-reply.md
+ */
+export function refuseSessionStart(
+  accept: () => ssh2.ServerChannel | undefined,
+  reject: (() => void) | undefined,
+  message: string,
+  status: number,
+): void {
+  if (reject) {
+    reject();
+    return;
+  }
+  const channel = accept();
+  if (!channel) return;
+  channel.stderr.write(`${message}\n`);
+  channel.exit(status);
+  channel.end();
+}
+
+const _fixedOffers = new WeakMap<KexInit, KexInit>();
+const SHA1_HOST_KEY = ["ssh-rsa", "ssh-dss"];
+
+/**
+ * ssh2 offers `ssh-rsa` (SHA-1 host signatures) for an RSA host key whatever the configured
+ * list says: it appends it when the list lacks it (and `ssh-dss` for a DSA key, by key type).
+ * The offer is rebuilt without the SHA-1 ones the configured list leaves out, before ssh2
+ * sends it. docs/upstream/server-ssh-rsa-host-key.md
+ */
+function _offerNoSha1HostKey(proto: Protocol, allowed: readonly string[]) {
+  const offer = proto._offer;
+  const hostKey = offer.lists.serverHostKey.array;
+  const kept = hostKey.filter((a) => allowed.includes(a) || !SHA1_HOST_KEY.includes(a));
+  if (kept.length === hostKey.length) return;
+  let fixed = _fixedOffers.get(offer);
+  if (!fixed) {
+    const side = (s: "cs" | "sc") => ({
+      cipher: offer.lists[s].cipher.array,
+      mac: offer.lists[s].mac.array,
+      compress: offer.lists[s].compress.array,
+      lang: offer.lists[s].lang.array,
+    });
+    fixed = new offer.constructor({
+      kex: offer.lists.kex.array,
+      serverHostKey: kept,
+      cs: side("cs"),
+      sc: side("sc"),
+    });
+    _fixedOffers.set(offer, fixed);
+  }
+  proto._offer = fixed;
+}
+
+/**
+ * A client that sends its first key-exchange packet on a guess (first_kex_packet_follows,
+ * dbclient does) must have it ignored only when the guess was wrong (RFC 4253 §7.1): when its
+ * first kex or host key algorithm is not the server's first. ssh2 compares the negotiated name
+ * with the first character of it (it overwrote the client's list), so it always ignores the
+ * packet, and a client that guessed right waits until the login grace time ends. ssh2 reads
+ * `_skipNextInboundPacket` when the next packet arrives, once the client's KEXINIT is stored:
+ * an accessor puts the RFC's rule there. docs/upstream/server-first-kex-packet-follows.md
+ */
+function _honourRightKexGuess(proto: Protocol) {
+  let skip = proto._skipNextInboundPacket;
+  Object.defineProperty(proto, "_skipNextInboundPacket", {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const remote = proto._kex?._remoteKexinit;
+      const offer = proto._offer.lists;
+      if (
+        skip && remote &&
+        kexGuessIsRight(remote, offer.kex.array[0], offer.serverHostKey.array[0])
+      ) {
+        skip = false;
+      }
+      return skip;
+    },
+    set(value: boolean) {
+      skip = value;
+    },
+  });
+}
+
+/**
+ * Whether a client's guess was right: its KEXINIT (payload) names first the server's first
+ * kex and host key algorithms (RFC 4253 §7.1).
+ */
+export function kexGuessIsRight(
+  kexinit: Uint8Array,
+  serverKex: string | undefined,
+  serverHostKey: string | undefined,
+): boolean {
+  const view = new DataView(kexinit.buffer, kexinit.byteOffset, kexinit.byteLength);
+  const dec = new TextDecoder();
+  let pos = 1 + 16; // message number, cookie
+  const firstName = (): string | undefined => {
+    if (pos + 4 > kexinit.length) return undefined;
+    const len = view.getUint32(pos);
+    if (pos + 4 + len > kexinit.length) return undefined;
+    const list = dec.decode(kexinit.subarray(pos + 4, pos + 4 + len));
+    pos += 4 + len;
+    return list.split(",")[0];
+  };
+  const kex = firstName();
+  const hostKey = firstName();
+  return kex !== undefined && hostKey !== undefined && kex === serverKex &&
+    hostKey === serverHostKey;
+}
+
+/**
+ * ssh2's server-sig-algs lacks a comma ("...ecdsa-sha2-nistp521rsa-sha2-512,..."): it drops
+ * ecdsa-sha2-nistp521 and rsa-sha2-512, and names ssh-rsa and ssh-dss, which sockhop refuses.
+ * OpenSSH limited to rsa-sha2-512 then cannot log in. ssh2 sends it from the end of the first
+ * key exchange when the client asked (ext-info-c); the fix tells ssh2 the client did not ask
+ * and sends the right list itself, at the same point: the first packet after NEWKEYS
+ * (RFC 8308 §2.4). docs/upstream/server-sig-algs.md
+ */
+function _announceServerSigAlgs(proto: Protocol) {
+  const original = proto._onHandshakeComplete;
+  let first = true;
+  proto._onHandshakeComplete = (...args: unknown[]) => {
+    if (first && proto._kex?.remoteExtInfoEnabled) {
+      proto._kex.remoteExtInfoEnabled = false;
+      _sendExtInfo(proto, SERVER_SIG_ALGS.join(","));
+    }
+    first = false;
+    return original(...args);
+  };
+}
+
+const EXT_INFO = 7;
+
+function _sendExtInfo(proto: Protocol, sigAlgs: string) {
+  const name = Buffer.from("server-sig-algs");
+  const value = Buffer.from(sigAlgs);
+  const write = proto._packetRW.write;
+  let p = write.allocStart;
+  const packet = write.alloc(1 + 4 + 4 + name.length + 4 + value.length);
+  packet[p++] = EXT_INFO;
+  packet.writeUInt32BE(1, p);
+  p += 4;
+  for (const field of [name, value]) {
+    packet.writeUInt32BE(field.length, p);
+    packet.set(field, p + 4);
+    p += 4 + field.length;
+  }
+  // Not during a key exchange (this runs once it is complete): straight to the cipher, as
+  // ssh2's own EXT_INFO goes.
+  proto._cipher.encrypt(write.finalize(packet));
+}
+
+/**
+ * A client may ask for the ssh-userauth service again before each attempt (paramiko does);
+ * ssh2 disconnects on the second request, so paramiko can try neither a second key nor a
+ * password after `none`. sshd accepts each one before login; so does this.
+ * docs/upstream/server-service-request-repeated.md
+ */
+function _acceptRepeatedServiceRequest(client: ssh2.Connection, proto: Protocol) {
+  const original = proto._handlers.SERVICE_REQUEST;
+  let handshakes = 0;
+  client.on("handshake", () => handshakes++);
+  let accepted = false;
+  proto._handlers.SERVICE_REQUEST = (p: unknown, service: unknown) => {
+    const authenticated = (client as unknown as { authenticated: boolean }).authenticated;
+    if (service === "ssh-userauth" && !authenticated && handshakes > 0) {
+      if (accepted) {
+        proto.serviceAccept(service);
+        return undefined;
+      }
+      accepted = true;
+    }
+    return original?.(p, service);
+  };
+}
+
+const RSA_SHA2: Readonly<Record<string, string>> = {
+  sha256: "rsa-sha2-256",
+  sha512: "rsa-sha2-512",
+};
+
+/**
+ * USERAUTH_PK_OK must name the algorithm the client asked about (RFC 4252 §7). For
+ * rsa-sha2-256 and rsa-sha2-512, ssh2 names the key type, ssh-rsa: Go's x/crypto and asyncssh
+ * then give up on the key. The context's `accept` is replaced, before sockhop's own listener
+ * sees it, by one that names what was asked. docs/upstream/server-pk-ok-algorithm.md
+ */
+function _answerPkOkWithAskedAlgorithm(client: ssh2.Connection) {
+  client.prependListener("authentication", (ctx: ssh2.AuthContext) => {
+    if (ctx.method !== "publickey" || ctx.signature || !ctx.hashAlgo) return;
+    const asked = RSA_SHA2[ctx.hashAlgo];
+    if (!asked) return;
+    const internals = ctx as unknown as { _initialResponse: boolean; _protocol: Protocol };
+    ctx.accept = () => {
+      internals._initialResponse = true;
+      internals._protocol.authPKOK(asked, ctx.key.data);
+    };
+  });
+}
