@@ -1,10 +1,12 @@
 /**
- * Who may use a session on Windows. A named pipe made through `node:net` gets Windows' default
- * security: full control for its creator, SYSTEM and Administrators, and read access for
+ * Who may use a session on Windows. Deno's node:net makes a pipe with tokio's ServerOptions
+ * (deno's ext/node op_node_pipe_listen): the first instance only (a name already taken fails
+ * the listen), remote clients rejected, and no security attributes, so Windows' default
+ * security applies: full control for its creator, SYSTEM and Administrators, read access for
  * Everyone and anonymous logons. Another local user can therefore open the pipe for reading
- * (the server sees a connection and whatever it sends first is theirs), and another user can
- * create a pipe of the same name first, or a further instance of it, so that this user's
- * client reaches theirs. The pipe namespace is shared by every user on the machine.
+ * (the server sees a connection, and whatever it sends first is theirs), and can create a pipe
+ * under a session's name while that session is not running, so that this user's client
+ * reaches theirs. The pipe namespace is shared by every user on the machine.
  *
  * So both ends prove they hold this user's session key (32 random bytes in a file in the
  * user's socket dir, which under the user profile only the user, SYSTEM and Administrators
