@@ -113,9 +113,11 @@ export function socketFileName(hostname: string, name: string): string {
   return `${hostname}-${name}`;
 }
 
-/** Every session socket in the dirs (Windows: this user's session pipes), checked and probed.
+/**
+ * Every session socket in the dirs (Windows: this user's session pipes), checked and probed.
  * A socket that fails the check (session_check.ts) is UNSAFE and never connected to; a DEAD
- * socket (no process holds it) is removed when it is this user's and `clean` is on. */
+ * socket (no process holds it) is removed when it is this user's and `clean` is on.
+ */
 export async function listSessions(
   dirs: SessionDirs,
   clean = true,
@@ -140,7 +142,7 @@ export async function listSessions(
           refusal = checkSessionSocket(path, me, dirRefusal);
         } catch (err) {
           if (err instanceof Deno.errors.NotFound) {
-            return { ...base, state: "DEAD", cleaned: true, reason: "removed meanwhile" };
+            return { ...base, state: "DEAD", cleaned: false, reason: "gone meanwhile" };
           }
           throw err;
         }
@@ -188,7 +190,7 @@ async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
       return {
         ...base,
         state: "UNSAFE",
-        reason: "this user has no session key: not created by this user's sockhop serve",
+        reason: "this user has no session key, so it is not this user's sockhop serve",
       };
     }
     try {
@@ -196,7 +198,7 @@ async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
       return { ...base, state: "LIVE" };
     } catch (err) {
       if (err instanceof SockhopError && err.code === "session-refused") {
-        return { ...base, state: "UNSAFE", reason: err.message };
+        return { ...base, state: "UNSAFE", reason: "not created by this user's sockhop serve" };
       }
       if (errorCode(err) === "ENOENT") return { ...base, state: "DEAD", reason: "gone meanwhile" };
       return { ...base, state: "UNKNOWN", reason: errorText(err) };
