@@ -11,8 +11,9 @@ import {
   knownKeyTypes,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
-import { tempDir } from "./_cli.ts";
-import { keygen, requirePeer } from "./_sshd.ts";
+import { runSockhop, tempDir, testEnv } from "./_cli.ts";
+import { markerWrapper } from "./_remote.ts";
+import { keygen, requirePeer, startSshd } from "./_sshd.ts";
 
 const dec = new TextDecoder();
 
@@ -175,4 +176,85 @@ Deno.test("known_hosts: OpenSSH 9.2's lookups: bare host for other ports, case, 
   await Deno.writeTextFile(f, `h ssh-rsa ${a.line.split(" ")[1]}\nh ${b.line}\n`);
   assert.equal(check("h", 22, a.blob), "changed", "the mismatched ssh-rsa line is no entry");
   assert.equal(knownKeyTypes("H", 22, [f]).join(), "ssh-ed25519");
+});
+
+Deno.test("known_hosts: HostKeyAlias from the config file: looked up and written under it, native as ssh", async () => {
+  if (
+    !requirePeer("sshd", "/usr/sbin/sshd", "openssh-server") ||
+    !requirePeer("ssh", "ssh", "openssh-client")
+  ) return;
+  await using dir = await tempDir();
+  // A second host key: with only it on record under the alias, the client must ask for that
+  // type first (knownKeyTypes), or the server's ed25519 key would be a changed key.
+  const ecdsa = `${dir}/host_ecdsa`;
+  const made = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-t", "ecdsa", "-N", "", "-f", ecdsa],
+  }).output();
+  assert.equal(made.code, 0);
+  const ecdsaLine = (await Deno.readTextFile(`${ecdsa}.pub`)).split(" ").slice(0, 2).join(" ");
+  await using sshd = await startSshd({ extraConfig: [`HostKey ${ecdsa}`] });
+  const env = testEnv(`${dir}/s`);
+  const remote = await markerWrapper(`${dir}`, "cat");
+  const kh = `${dir}/known_hosts`;
+  const config = `${dir}/config`;
+  // Only the config names the alias: no -o, so the value must come through the config record.
+  const writeConfig = (strict: string) =>
+    Deno.writeTextFile(
+      config,
+      [
+        "Host target",
+        "  HostName 127.0.0.1",
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        "  HostKeyAlias Foo",
+        `  IdentityFile ${sshd.clientKey}`,
+        "  IdentitiesOnly yes",
+        `  UserKnownHostsFile ${kh}`,
+        "  GlobalKnownHostsFile /dev/null",
+        "  BatchMode yes",
+        `  StrictHostKeyChecking ${strict}`,
+        "",
+      ].join("\n"),
+    );
+  const login = async (client: "ssh" | "native") => {
+    if (client === "ssh") {
+      const out = await new Deno.Command("ssh", {
+        args: ["-F", config, "target", "true"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      return { code: out.code, stderr: dec.decode(out.stderr) };
+    }
+    const r = await runSockhop([
+      "connect",
+      "ssh://target/x",
+      "--ssh=native",
+      "-F",
+      config,
+      `--remote-sockhop=${remote}`,
+    ], { env, stdin: new Uint8Array() });
+    return { code: r.code, stderr: r.stderr };
+  };
+  for (const client of ["ssh", "native"] as const) {
+    // Known only under the alias: accepted, nothing written.
+    await writeConfig("yes");
+    await Deno.writeTextFile(kh, `foo ${sshd.hostKeyLine}\n`);
+    const known = await login(client);
+    assert.equal(known.code, 0, `${client}: ${known.stderr}`);
+    assert.equal(await Deno.readTextFile(kh), `foo ${sshd.hostKeyLine}\n`, client);
+    await Deno.writeTextFile(kh, `foo ${ecdsaLine}\n`);
+    const ecdsaOnly = await login(client);
+    assert.equal(ecdsaOnly.code, 0, `${client}, ECDSA key only: ${ecdsaOnly.stderr}`);
+    // Under the real name only: not the alias's key, so unknown.
+    await Deno.writeTextFile(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
+    const other = await login(client);
+    assert.notEqual(other.code, 0, client);
+    // A new key is recorded under the alias, lowercased.
+    await writeConfig("accept-new");
+    await Deno.writeTextFile(kh, "");
+    const added = await login(client);
+    assert.equal(added.code, 0, `${client}: ${added.stderr}`);
+    assert.equal(await Deno.readTextFile(kh), `foo ${sshd.hostKeyLine}\n`, client);
+  }
 });
