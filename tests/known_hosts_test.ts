@@ -9,6 +9,7 @@ import {
   HostKeyError,
   hostKeyName,
   knownKeyTypes,
+  nativeHostKeyGap,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
 import { runSockhop, tempDir, testEnv } from "./_cli.ts";
@@ -258,3 +259,119 @@ Deno.test("known_hosts: HostKeyAlias from the config file: looked up and written
     assert.equal(await Deno.readTextFile(kh), `foo ${sshd.hostKeyLine}\n`, client);
   }
 });
+
+Deno.test("known_hosts: a host known only through @cert-authority is for ssh", async () => {
+  await using dir = await tempDir();
+  const [a, b] = [await key(`${dir}`, "a"), await key(`${dir}`, "b")];
+  const files: Record<string, string> = {
+    "/u": `@cert-authority *.corp,[*.corp]:* ${a.line}\n@revoked x.corp ${b.line}\n`,
+    "/g": `plain.corp ${b.line}\n`,
+  };
+  const gap = (hostName: string, port = 22, hostKeyAlias = "") =>
+    nativeHostKeyGap(
+      { hostName, port, hostKeyAlias, userKnownHostsFiles: ["/u"], globalKnownHostsFiles: ["/g"] },
+      (p) => files[p],
+    );
+  const only = (name: string) =>
+    `@cert-authority *.corp,[*.corp]:* (/u line 1; ${name} is known only through a @cert-authority line, ` +
+    "and the built-in client checks no host certificates)";
+  assert.equal(gap("X.corp"), only("x.corp"));
+  assert.equal(gap("x.corp", 2222), only("[x.corp]:2222"));
+  assert.equal(gap("elsewhere", 22, "a.corp"), only("a.corp"));
+  assert.equal(
+    gap("plain.corp"),
+    undefined,
+    "a plain key on record: the built-in client checks it",
+  );
+  assert.equal(gap("unknown.example"), undefined, "unknown, not a certificate case");
+  files["/g"] += `x.corp ${b.line}\n`;
+  assert.equal(gap("x.corp", 2222), undefined, "nor with one under the bare host");
+  assert.equal(gap("x.corp", 2222, "a.corp"), only("a.corp"), "which an alias does not look at");
+});
+
+Deno.test("known_hosts: a host known only through @cert-authority: auto uses ssh, native says where", async () => {
+  if (
+    !requirePeer("sshd", "/usr/sbin/sshd", "openssh-server") ||
+    !requirePeer("ssh", "ssh", "openssh-client")
+  ) return;
+  await using dir = await tempDir();
+  // As tests/known_hosts_diff_test.ts's server B: an ECDSA host key with a certificate.
+  for (const [name, type] of [["host_ecdsa", "ecdsa"], ["ca", "ed25519"]]) {
+    const made = await new Deno.Command("ssh-keygen", {
+      args: ["-q", "-t", type!, "-N", "", "-C", "", "-f", `${dir}/${name}`],
+    }).output();
+    assert.equal(made.code, 0);
+  }
+  const signed = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-s", `${dir}/ca`, "-I", "b", "-h", "-n", "127.0.0.1", `${dir}/host_ecdsa.pub`],
+    stderr: "piped",
+  }).output();
+  assert.equal(signed.code, 0, dec.decode(signed.stderr));
+  await using sshd = await startSshd({
+    extraConfig: [
+      `HostKey ${dir}/host_ecdsa`,
+      `HostCertificate ${dir}/host_ecdsa-cert.pub`,
+      "HostKeyAlgorithms ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp256",
+    ],
+  });
+  const kh = `${dir}/known_hosts`;
+  const ca = (await Deno.readTextFile(`${dir}/ca.pub`)).trim();
+  await Deno.writeTextFile(kh, `# the CA\n@cert-authority * ${ca}\n`);
+  const env = testEnv(`${dir}/s`);
+  const remote = await markerWrapper(`${dir}`, "cat");
+  const connect = (ssh: string) =>
+    runSockhop([
+      "connect",
+      `ssh://${sshd.user}@127.0.0.1:${sshd.port}/x`,
+      `--ssh=${ssh}`,
+      "--debug=ssh",
+      "-F",
+      "/dev/null",
+      "-i",
+      sshd.clientKey,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      `UserKnownHostsFile=${kh}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      `--remote-sockhop=${remote}`,
+    ], { env, stdin: new Uint8Array() });
+  const why = `@cert-authority * (${kh} line 2; [127.0.0.1]:${sshd.port} is known only through ` +
+    "a @cert-authority line, and the built-in client checks no host certificates)";
+  const auto = await connect("auto");
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.ok(auto.stderr.includes(`--ssh=auto: using openssh, because of ${why}`), auto.stderr);
+  const native = await connect("native");
+  assert.equal(native.code, 2, native.stderr);
+  assert.ok(
+    native.stderr.includes(
+      `sockhop: The built-in client cannot honour ${why}: use --ssh=auto or --ssh=openssh, ` +
+        "or change the config\n",
+    ),
+    native.stderr,
+  );
+  // A pinned key sets known_hosts aside: the built-in client, which checks the pin.
+  const pinned = await runSockhop([
+    "connect",
+    `ssh://${sshd.user}@127.0.0.1:${sshd.port}/x`,
+    "--ssh=auto",
+    "-F",
+    "/dev/null",
+    "-i",
+    sshd.clientKey,
+    "-o",
+    `UserKnownHostsFile=${kh}`,
+    `--host-key=${await fingerprintOf(`${dir}/host_ecdsa.pub`)}`,
+    `--remote-sockhop=${remote}`,
+  ], { env, stdin: new Uint8Array() });
+  assert.equal(pinned.code, 0, pinned.stderr);
+});
+
+async function fingerprintOf(pub: string): Promise<string> {
+  return (await sshKeygen(["-lf", pub])).stdout.split(" ")[1]!;
+}
