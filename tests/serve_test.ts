@@ -44,6 +44,7 @@ Deno.test("serve: bad names and targets are usage errors (exit 2), nothing left 
     [["serve", "db"], /Missing TARGET/, 2],
     [["serve", "db", "ftp:x"], /Unknown TARGET.*exec:COMMAND/, 2],
     [["serve", "db", "tcp:host"], /no port/, 2],
+    [["serve", "db", `unix:/run/${"x".repeat(200)}`], /is 205 bytes, .*: give a shorter path/, 2],
     [["serve", "db", "exec:no-such-program-xyz"], /not found in PATH/, 1],
   ];
   for (const [args, re, code] of cases) {
