@@ -14,7 +14,13 @@ import { isConnectionFile, readConnectionFile, readRegularFile } from "../lib/co
 import { localTransport } from "../lib/local_transport.ts";
 import { programTransport } from "../lib/connect.ts";
 import { hopConfig, type HopSpec, parseHop } from "../lib/native_route.ts";
-import { formatSshConfig, nativeUnsupportedReason, resolveSshConfig } from "../lib/ssh_config.ts";
+import { nativeHostKeyGap } from "../lib/known_hosts.ts";
+import {
+  formatSshConfig,
+  nativeUnsupportedReason,
+  resolveSshConfig,
+  type SshConfig,
+} from "../lib/ssh_config.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import {
   DEFAULT_REMOTE_SOCKHOP,
@@ -95,7 +101,7 @@ export async function buildRoute(
     });
     return { kind: "print", text: formatSshConfig(config) };
   }
-  const useNative = _pickBackend(choice, native, logger);
+  const useNative = _pickBackend(choice, native, logger, v["host-key"] !== undefined);
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
@@ -230,9 +236,10 @@ function _pickBackend(
   choice: SshChoice,
   native: ReturnType<typeof _nativeRoute>,
   logger: Logger,
+  pinned: boolean,
 ): boolean {
   if (choice.backend === "program") return false;
-  const reason = _nativeGap(native);
+  const reason = _nativeGap(native, pinned);
   if (choice.backend === "native") {
     if (reason) {
       throw new UsageError(
@@ -249,13 +256,19 @@ function _pickBackend(
   return true;
 }
 
-/** The first option only ssh can honour, in the host's config or a jump host's. */
-function _nativeGap(native: ReturnType<typeof _nativeRoute>): string | undefined {
+/**
+ * The first option only ssh can honour, in the host's config or a jump host's, or a host key
+ * only ssh can check (unless known_hosts is set aside: a pinned key, or any key accepted).
+ */
+function _nativeGap(native: ReturnType<typeof _nativeRoute>, pinned: boolean): string | undefined {
+  const gap = (config: SshConfig, known: boolean) =>
+    nativeUnsupportedReason(config) ??
+      (known && !native.insecureAcceptAnyHostKey ? nativeHostKeyGap(config) : undefined);
   const target = hopConfig(native, native.target).config;
-  const reason = nativeUnsupportedReason(target);
+  const reason = gap(target, !pinned);
   if (reason) return reason;
   for (const hop of native.jumps ?? target.proxyJump.map(parseHop)) {
-    const r = nativeUnsupportedReason(hopConfig(native, hop).config);
+    const r = gap(hopConfig(native, hop).config, true);
     if (r) return `${r}, for jump host ${hop.host}`;
   }
   return undefined;

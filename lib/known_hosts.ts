@@ -154,6 +154,36 @@ export function checkHostKey(input: {
 }
 
 /**
+ * Why the built-in client cannot check this host's key as ssh would, in the form of
+ * nativeUnsupportedReason, or undefined: the host is known only through a `@cert-authority`
+ * line (no plain key under its lookup name, nor under the bare host for another port), and the
+ * built-in client checks no host certificates. `--ssh=auto` then uses ssh.
+ */
+export function nativeHostKeyGap(
+  config: {
+    readonly hostName: string;
+    readonly port: number;
+    readonly hostKeyAlias: string;
+    readonly userKnownHostsFiles: readonly string[];
+    readonly globalKnownHostsFiles: readonly string[];
+  },
+  readFile: (path: string) => string | undefined = _readOrUndefined,
+): string | undefined {
+  const { hostName: host, port, hostKeyAlias: alias } = config;
+  const files = [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles];
+  const name = hostKeyName(host, port, alias);
+  const entries = _entriesFor(name, files, readFile);
+  const plain = (list: Entry[]) => list.some((e) => e.marker === "");
+  if (plain(entries)) return undefined;
+  if (!alias && port !== 22 && plain(_entriesFor(host.toLowerCase(), files, readFile))) {
+    return undefined;
+  }
+  const ca = entries.find((e) => e.marker === "@cert-authority");
+  return ca &&
+    `@cert-authority ${ca.hosts} (${ca.file} line ${ca.line}; ${name} is known only through a @cert-authority line, and the built-in client checks no host certificates)`;
+}
+
+/**
  * The key types on record for a host, so the client can prefer them (as OpenSSH's
  * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
  */
