@@ -70,8 +70,14 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
           if (tail.length > 20) tail.shift();
         }
       });
+      // -1 until the server sends an exit status (or signal): a channel closed without one
+      // did not end well (OpenSSH's ssh says 255).
       let status = -1;
-      channel.on("exit", (code: number | null) => status = code ?? 255);
+      let signal: string | undefined;
+      channel.on("exit", (code: number | null, sig?: string) => {
+        status = code ?? 255;
+        if (code === null && sig) signal = sig.startsWith("SIG") ? sig : `SIG${sig}`;
+      });
       const closed = new Promise<void>((r) => channel.once("close", () => r()));
       const chunks = nodeChunks(channel);
       const marker = await readMarker(chunks);
@@ -91,7 +97,23 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
         id,
         logger,
         conn,
-        () => status,
+        () => {
+          if (signal) {
+            throw new SockhopError(`The remote command was killed by ${signal}`, "remote-failed");
+          }
+          if (status < 0) {
+            throw new SockhopError(
+              `${host} closed the channel without an exit status: the session's output may be incomplete`,
+              "remote-failed",
+            );
+          }
+          const last = tail.at(-1);
+          // The remote _proxy's last word: how the session ended there.
+          if (status !== 0 && last?.startsWith("sockhop: ")) {
+            throw new SockhopError(`Remote: ${last.slice("sockhop: ".length)}`, "remote-failed");
+          }
+          return status;
+        },
       );
     },
     async close() {
@@ -101,6 +123,9 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
     },
   };
 }
+
+/** How long an interrupted stream waits for the server to confirm its channel's close. */
+const CLOSE_WAIT_MS = 2000;
 
 function _session(
   channel: ssh2.Channel,
@@ -118,13 +143,21 @@ function _session(
     // A closed channel is over, as in ssh, however long stdin stays open.
     stream: { ...stream, ended: closed },
     async finish(aborted) {
-      if (aborted) channel.close();
+      if (aborted) {
+        // The server answers a close once its command is gone; not waited for long.
+        channel.close();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([closed, new Promise((r) => timer = setTimeout(r, CLOSE_WAIT_MS))]);
+        clearTimeout(timer);
+        return 0;
+      }
       // A dead connection ends the channel too; its reason is the better message.
       const dead = await Promise.race([closed.then(() => undefined), conn.closed]);
       await closed;
-      logger.debug("ssh", `channel ${id} closed, status ${status()}`);
       if (dead) throw dead;
-      return status() < 0 ? 0 : status();
+      const code = status();
+      logger.debug("ssh", `channel ${id} closed, status ${code}`);
+      return code;
     },
   };
 }

@@ -12,6 +12,12 @@ import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { connectSession } from "./session_socket.ts";
+import {
+  connectSessionFramed,
+  endExitCode,
+  endMessage,
+  type SessionDuplex,
+} from "./session_frames.ts";
 import { openSession, type SessionDirs, socketFileName } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
@@ -307,8 +313,10 @@ async function _proxy(
   source: string,
 ) {
   const name = request.name || options.only || "";
+  // Writes to a channel the client has closed fail as 'error' events: taken here.
+  channel.stderr.on("error", () => {});
   try {
-    const { conn } = await openSession(options.dirs, name, connectSession);
+    const { conn } = await openSession(options.dirs, name, connectSessionFramed);
     stats.sessions.add(name);
     if (request.kind === "sockhop") channel.write(MARKER_OK);
     await _relayChannel(channel, conn, stats, true);
@@ -323,17 +331,30 @@ async function _proxy(
 
 async function _relayChannel(
   channel: ssh2.ServerChannel,
-  session: Duplex,
+  session: SessionDuplex,
   stats: { up: number; down: number },
   withStatus: boolean,
 ) {
   const base = fromNodeStreams(channel, channel, () => channel.close());
+  const closed = new Promise<void>((r) => {
+    if (channel.destroyed) r();
+    else channel.once("close", () => r());
+  });
   const end: Duplex = {
     ...base,
-    closeWrite() {
-      // The session is done: exit status first, then EOF, as a process would.
-      if (withStatus) channel.exit(0);
-      return base.closeWrite();
+    // The client is gone with its channel (its connection dropped): the session is ended.
+    ended: closed,
+    async closeWrite() {
+      // As `sockhop _proxy` under sshd: the session's status becomes the exit status, its
+      // message a line on stderr. ssh2 sends no exit status after EOF, and its end() is EOF
+      // and close together: so both wait for the status.
+      if (withStatus) {
+        const status = session.status ? await session.status : { exit: 0 };
+        const message = endMessage(status);
+        if (message) channel.stderr.write(`sockhop: ${message}\n`);
+        channel.exit(endExitCode(status));
+      }
+      return await base.closeWrite();
     },
   };
   await relay(end, session, {

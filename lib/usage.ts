@@ -63,6 +63,8 @@ TARGET:
                           its stderr goes to this log. Everything after it is its arguments
   tcp:HOST:PORT           a TCP service
   unix:PATH               a unix socket service
+  --max-children=N        the most exec: commands running at once; a connection over it
+                          is refused, its client told why (default: 100)
 
 The built-in SSH server (for hosts with no sshd); with NAME it serves that session only,
 without NAME every session of this user, xpra's included:
