@@ -124,9 +124,6 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
   };
 }
 
-/** How long an interrupted stream waits for the server to confirm its channel's close. */
-const CLOSE_WAIT_MS = 2000;
-
 function _session(
   channel: ssh2.Channel,
   stream: SessionStream["stream"],
@@ -144,11 +141,8 @@ function _session(
     stream: { ...stream, ended: closed },
     async finish(aborted) {
       if (aborted) {
-        // The server answers a close once its command is gone; not waited for long.
+        // Not waited for: the server confirms a close only once its command has ended.
         channel.close();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([closed, new Promise((r) => timer = setTimeout(r, CLOSE_WAIT_MS))]);
-        clearTimeout(timer);
         return 0;
       }
       // A dead connection ends the channel too; its reason is the better message.

@@ -155,10 +155,14 @@ export async function relay(
     throw new ClientGone(err);
   }).catch((err) => fail(err, err instanceof ClientGone ? "a" : "b"));
   // Reading one side stops when the other is over (a read cannot be taken back: the end is
-  // closed below, which also ends the read).
-  await Promise.all([
-    Promise.race([fromA, _over(b, fromB)]),
-    Promise.race([fromB, _over(a, fromA)]),
+  // closed below, which also ends the read). After a failure or an abort nothing is waited
+  // for: a write to a pipe nobody reads may never return.
+  await Promise.race([
+    Promise.all([
+      Promise.race([fromA, _over(b, fromB)]),
+      Promise.race([fromB, _over(a, fromA)]),
+    ]),
+    failedP,
   ]);
   // A client that is over (its channel closed) has nobody left to tell.
   if (!error && b.settled) await Promise.race([b.settled, failedP, a.ended ?? failedP]);

@@ -311,3 +311,226 @@ Deno.test("faults: a service that answers and exits, over sshd and _proxy: 100 r
   }
   await s.stop();
 });
+
+/** Start `args`, wait for the service's pid and some bytes, kill it: what does connect say? */
+async function killMidTransfer(
+  args: string[],
+  env: Record<string, string>,
+  pidFile: string,
+  kill: (pid: number, connectPid: number) => void | Promise<void>,
+) {
+  const p = spawnSockhop(args, env);
+  const pid = await readPid(pidFile);
+  await waitUntil("1 MiB through", () => p.bytes() > 1 << 20);
+  await kill(pid, p.child.pid);
+  return await p.ended();
+}
+
+Deno.test("faults: the session's command killed mid-transfer: every backend exits non-zero, naming SIGKILL", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  const { server, words: _w } = await builtinServer(w.dir, w.env, ["--max-children=1000"]);
+  await using _ = server;
+  const builtinPort = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())![1]!;
+  const builtin = (name: string) => [
+    "connect",
+    `ssh://${w.sshd.user}@127.0.0.1:${builtinPort}/${name}`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    `${w.dir}/client`,
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+  ];
+  const backends: [string, (name: string) => string[]][] = [
+    ["local", (name) => ["connect", name]],
+    ["openssh", w.openssh],
+    ["native", w.native],
+    ["native to the built-in server", builtin],
+  ];
+  if (requirePeer("plink", "plink", "putty-tools")) {
+    await run(["puttygen", w.sshd.clientKey, "-O", "private", "-o", `${w.dir}/client.ppk`]);
+    backends.push(["plink", w.plink]);
+  }
+  for (const [i, [what, args]] of backends.entries()) {
+    const pidFile = `${w.dir}/pid${i}`;
+    await using s = await startServe([`k${i}`, ...endless(pidFile)], w.env);
+    const r = await killMidTransfer(
+      args(`k${i}`),
+      w.env,
+      pidFile,
+      (pid) => Deno.kill(pid, "SIGKILL"),
+    );
+    assert.equal(r.signal, null, `${what}: connect was still running after 10 s`);
+    assert.notEqual(r.code, 0, `${what}: ${r.bytes} bytes, then exit 0`);
+    assert.match(r.stderr, /The session's command was killed by SIGKILL/, what);
+    await s.stop();
+  }
+});
+
+Deno.test("faults: a command's exit status is the session's (exit 3: non-zero, named; exit 0: 0)", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  await using s3 = await startServe(["three", "exec:sh", "-c", "echo out; exit 3"], w.env);
+  await using s0 = await startServe(["zero", "exec:sh", "-c", "echo out; exit 0"], w.env);
+  for (const args of [(n: string) => ["connect", n], w.openssh, w.native]) {
+    const r3 = await runSockhop(args("three"), { env: w.env });
+    assert.equal(dec.decode(r3.stdout), "out\n");
+    assert.equal(r3.code, 1);
+    assert.match(r3.stderr, /The session's command exited with status 3/);
+    const r0 = await runSockhop(args("zero"), { env: w.env });
+    assert.equal(dec.decode(r0.stdout), "out\n");
+    assert.equal(r0.code, 0, r0.stderr);
+  }
+  // _proxy exits with the command's status, as ssh carries it.
+  const p = await runSockhop(["_proxy", "three"], { env: w.env });
+  assert.equal(p.code, 3);
+  assert.equal(dec.decode(p.stdout), "SOCKHOP/1 OK\nout\n");
+  await s3.stop();
+  await s0.stop();
+});
+
+Deno.test("faults: serve killed mid-transfer: local and over ssh, exit non-zero, no status", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  for (const [i, args] of [(n: string) => ["connect", n], w.openssh, w.native].entries()) {
+    const pidFile = `${w.dir}/spid${i}`;
+    const s = await startServe([`sk${i}`, ...endless(pidFile)], w.env);
+    const r = await killMidTransfer(args(`sk${i}`), w.env, pidFile, () => void s.stop("SIGKILL"));
+    assert.equal(r.signal, null, "connect was still running after 10 s");
+    assert.notEqual(r.code, 0, `${r.bytes} bytes, then exit 0`);
+    assert.match(r.stderr, /The session ended without a status/);
+    await s.stop();
+  }
+});
+
+Deno.test("faults: the local ssh killed: connect says so, not a remote status", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  await using s = await startServe(["lk", ...endless(`${w.dir}/pid`)], w.env);
+  const r = await killMidTransfer(w.openssh("lk"), w.env, `${w.dir}/pid`, (_, connect) => {
+    const ssh = childrenOf(connect).find((c) => /^\S*ssh /.test(c.cmd));
+    Deno.kill(ssh!.pid, "SIGKILL");
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /ssh was killed by SIGKILL/);
+  // Nothing is left on the far side: sshd's end of _proxy's pipes went, so did _proxy.
+  const pid = Number(await Deno.readTextFile(`${w.dir}/pid`));
+  await waitUntil("the session's command ended", () => !alive(pid));
+  await waitUntil("_proxy ended", () => processesWith("_proxy lk").length === 0);
+  await s.stop();
+});
+
+Deno.test("faults: a reader that stops: connect ends (EPIPE), nothing left on either side", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  for (
+    const [i, [what, args]] of ([["local", (n: string) => ["connect", n]], ["openssh", w.openssh], [
+      "native",
+      w.native,
+    ]] as const).entries()
+  ) {
+    const name = `rd${i}`;
+    const pidFile = `${w.dir}/rpid${i}`;
+    await using s = await startServe([name, ...endless(pidFile)], w.env);
+    const p = spawnSockhop(args(name), w.env);
+    const pid = await readPid(pidFile);
+    await waitUntil("1 MiB through", () => p.bytes() > 1 << 20);
+    await p.stopReading();
+    const r = await p.ended();
+    assert.equal(r.signal, null, `${what}: connect was still running after 10 s`);
+    assert.equal(r.code, 1, `${what}: ${r.stderr}`);
+    assert.match(r.stderr, /Output closed/, what);
+    await waitUntil(`${what}: the session's command ended`, () => !alive(pid));
+    await waitUntil(`${what}: _proxy ended`, () => processesWith(`_proxy ${name}`).length === 0);
+    // Nothing orphaned (parent 1) either.
+    assert.deepEqual(processesWith(w.dir).filter((p) => p.ppid === 1), [], what);
+    await s.stop();
+  }
+});
+
+Deno.test("faults: SIGTERM and SIGINT end connect at once, whatever is backed up", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  for (const [i, [signal, code]] of ([["SIGTERM", 143], ["SIGINT", 130]] as const).entries()) {
+    for (const [j, args] of [(n: string) => ["connect", n], w.openssh, w.native].entries()) {
+      const name = `sg${i}${j}`;
+      const pidFile = `${w.dir}/gpid${i}${j}`;
+      await using s = await startServe([name, ...endless(pidFile)], w.env);
+      // Nobody reads its output: every write of it is pending.
+      const p = spawnSockhop(args(name), w.env, { read: false });
+      const pid = await readPid(pidFile);
+      await new Promise((r) => setTimeout(r, 500));
+      p.child.kill(signal);
+      const r = await p.ended();
+      assert.equal(r.signal, null, `${args(name).join(" ")}: still running 10 s after ${signal}`);
+      assert.equal(r.code, code, r.stderr);
+      await waitUntil("the session's command ended", () => !alive(pid));
+      await s.stop();
+    }
+  }
+});
+
+Deno.test("faults: built-in server: a client killed while its output is backed up ends the command", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using dir = await tempDir("sf-");
+  const env = testEnv(`${dir}/s`);
+  const { server, user, words } = await builtinServer(dir, env, ["bk", ...endless(`${dir}/pid`)]);
+  await using _ = server;
+  const ssh = new Deno.Command(words[0]!, {
+    args: [...words.slice(1), `${user}@127.0.0.1`, "sockhop", "_proxy", "bk"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const pid = await readPid(`${dir}/pid`);
+  // Its output is never read: the channel's window and every buffer on the way fill up.
+  await new Promise((r) => setTimeout(r, 1000));
+  ssh.kill("SIGKILL");
+  await ssh.status;
+  await ssh.stdout.cancel();
+  await ssh.stdin.close().catch(() => {});
+  await waitUntil("the session's command ended", () => !alive(pid));
+  await waitUntil(
+    "the server logged the connection's end",
+    () => /session=bk .*ended/.test(server.log()),
+  );
+});
+
+Deno.test("faults: --max-children: a connection over the cap is refused with a message, not a hang", async () => {
+  await using dir = await tempDir("sf-");
+  const env = testEnv(`${dir}/s`);
+  await using s = await startServe(["--max-children=2", "cap", "exec:cat"], env);
+  const held = [spawnSockhop(["connect", "cap"], env), spawnSockhop(["connect", "cap"], env)];
+  const w0 = held[0]!.child.stdin.getWriter();
+  const w1 = held[1]!.child.stdin.getWriter();
+  await w0.write(enc.encode("a"));
+  await w1.write(enc.encode("b"));
+  await waitUntil("both connected", () => held.every((h) => h.bytes() === 1));
+  const t0 = Date.now();
+  const over = await runSockhop(["connect", "cap"], { env, stdin: enc.encode("c") });
+  assert.ok(Date.now() - t0 < 10000);
+  assert.equal(over.code, 1);
+  assert.match(
+    over.stderr,
+    /refused the connection: 2 connections are open, its limit \(serve --max-children=2\): try again later/,
+  );
+  assert.match(
+    s.log(),
+    /session cap #3: refused: 2 commands running, the most --max-children=2 allows/,
+  );
+  await w0.close();
+  assert.equal((await held[0]!.ended()).code, 0);
+  await waitUntil("a slot is free", async () => {
+    const again = await runSockhop(["connect", "cap"], { env, stdin: enc.encode("d") });
+    return again.code === 0 && dec.decode(again.stdout) === "d";
+  });
+  await w1.close();
+  assert.equal((await held[1]!.ended()).code, 0);
+  await s.stop();
+});
