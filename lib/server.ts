@@ -220,7 +220,11 @@ function _serveClient(
   const { logger } = options;
   const t0 = performance.now();
   const state: AuthState = { method: "-", user: "-", failures: 0 };
-  const stats = { up: 0, down: 0, sessions: new Set<string>() };
+  // Every relay of the connection ends with it: a channel whose client is gone may never
+  // say so itself (ssh2 emits its 'close' only once its data has been read, and a relay
+  // backed up both ways reads nothing).
+  const gone = new AbortController();
+  const stats = { up: 0, down: 0, sessions: new Set<string>(), gone: gone.signal };
   let why = "client closed";
   let authenticated = false;
   client.on("authentication", (ctx) => {
@@ -292,6 +296,7 @@ function _serveClient(
     why = err.message;
   });
   client.on("close", () => {
+    gone.abort();
     // A reason the server gave wins over the socket error that followed it.
     why = entry.why ?? why;
     onClose();
@@ -308,7 +313,7 @@ async function _proxy(
   channel: ssh2.ServerChannel,
   request: ProxyRequest,
   options: SshServerOptions,
-  stats: { up: number; down: number; sessions: Set<string> },
+  stats: { up: number; down: number; sessions: Set<string>; gone: AbortSignal },
   logger: Logger,
   source: string,
 ) {
@@ -332,7 +337,7 @@ async function _proxy(
 async function _relayChannel(
   channel: ssh2.ServerChannel,
   session: SessionDuplex,
-  stats: { up: number; down: number },
+  stats: { up: number; down: number; gone: AbortSignal },
   withStatus: boolean,
 ) {
   const base = fromNodeStreams(channel, channel, () => channel.close());
@@ -358,6 +363,7 @@ async function _relayChannel(
     },
   };
   await relay(end, session, {
+    signal: stats.gone,
     onBytes: (dir, n) => {
       if (dir === "aToB") stats.up += n;
       else stats.down += n;

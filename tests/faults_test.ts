@@ -476,10 +476,11 @@ Deno.test("faults: SIGTERM and SIGINT end connect at once, whatever is backed up
   }
 });
 
-Deno.test("faults: built-in server: a client killed while its output is backed up ends the command", async () => {
+Deno.test("faults: built-in server: a client killed while both ways are backed up ends the command", async () => {
   if (!requirePeer("ssh", "ssh", "openssh-client")) return;
   await using dir = await tempDir("sf-");
   const env = testEnv(`${dir}/s`);
+  // It writes for ever and never reads its stdin.
   const { server, user, words } = await builtinServer(dir, env, ["bk", ...endless(`${dir}/pid`)]);
   await using _ = server;
   const ssh = new Deno.Command(words[0]!, {
@@ -489,12 +490,18 @@ Deno.test("faults: built-in server: a client killed while its output is backed u
     stderr: "null",
   }).spawn();
   const pid = await readPid(`${dir}/pid`);
-  // Its output is never read: the channel's window and every buffer on the way fill up.
-  await new Promise((r) => setTimeout(r, 1000));
+  // Its output is never read, and it sends until nothing more is taken: the channel's
+  // windows and every buffer on the way fill up, both ways.
+  const w = ssh.stdin.getWriter();
+  const sending = (async () => {
+    const chunk = new Uint8Array(65536);
+    for (;;) await w.write(chunk);
+  })().catch(() => {});
+  await new Promise((r) => setTimeout(r, 1500));
   ssh.kill("SIGKILL");
   await ssh.status;
+  await sending;
   await ssh.stdout.cancel();
-  await ssh.stdin.close().catch(() => {});
   await waitUntil("the session's command ended", () => !alive(pid));
   await waitUntil(
     "the server logged the connection's end",
