@@ -355,8 +355,11 @@ async function _relayChannel(
       // and close together: so both wait for the status.
       if (withStatus) {
         const status = session.status ? await session.status : { exit: 0 };
+        // ssh2 sends an exit status at once, but data only as the window allows, and drops
+        // what is still queued at close: the output first, then the message, then the status.
+        await new Promise((r) => channel.write(new Uint8Array(0), r));
         const message = endMessage(status);
-        if (message) channel.stderr.write(`sockhop: ${message}\n`);
+        if (message) await new Promise((r) => channel.stderr.write(`sockhop: ${message}\n`, r));
         channel.exit(endExitCode(status));
       }
       return await base.closeWrite();

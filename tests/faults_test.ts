@@ -368,7 +368,7 @@ Deno.test("faults: the session's command killed mid-transfer: every backend exit
     );
     assert.equal(r.signal, null, `${what}: connect was still running after 10 s`);
     assert.notEqual(r.code, 0, `${what}: ${r.bytes} bytes, then exit 0`);
-    assert.match(r.stderr, /The session's command was killed by SIGKILL/, what);
+    assert.match(r.stderr, /The session's command was killed by SIGKILL/, `${what}: ${r.stderr}`);
     await s.stop();
   }
 });
