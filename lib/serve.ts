@@ -1,7 +1,7 @@
 /** `sockhop serve NAME TARGET`: publish a local stream service as a named session socket. */
 
 import { spawn } from "node:child_process";
-import { SockhopError, UsageError } from "./errors.ts";
+import { errorCode, SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type Duplex, relay } from "./relay.ts";
 import {
@@ -182,7 +182,17 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     listener.close();
     companion?.close();
     _removeIfSocket(path);
-    if (companion) _removeIfSocket(companion.path);
+    if (companion) {
+      _removeIfSocket(companion.path);
+      // Shared by every session of the dir: gone with the last one.
+      try {
+        Deno.removeSync(companion.path.slice(0, companion.path.lastIndexOf("/")));
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound) && errorCode(err) !== "ENOTEMPTY") {
+          logger.debug("serve", `cannot remove the status socket dir: ${err}`);
+        }
+      }
+    }
     for (const s of services) s.kill();
   };
   const done = (async () => {
@@ -223,7 +233,14 @@ function _listenCompanion(
     Deno.chmodSync(dir, 0o700);
     // Its session socket was free: a companion there is a killed serve's.
     _removeIfSocket(path);
-    listener = Deno.listen({ transport: "unix", path });
+    try {
+      listener = Deno.listen({ transport: "unix", path });
+    } catch (err) {
+      // Another session's serve removed the dir as it ended, between our mkdir and now.
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      Deno.mkdirSync(dir, { mode: 0o700 });
+      listener = Deno.listen({ transport: "unix", path });
+    }
     Deno.chmodSync(path, 0o600);
   } catch (err) {
     logger.warn(
