@@ -449,7 +449,7 @@ Deno.test("faults: a reader that stops: connect ends (EPIPE), nothing left on ei
     await waitUntil(`${what}: the session's command ended`, () => !alive(pid));
     await waitUntil(`${what}: _proxy ended`, () => processesWith(`_proxy ${name}`).length === 0);
     // Nothing orphaned (parent 1) either.
-    assert.deepEqual(processesWith(w.dir).filter((p) => p.ppid === 1), [], what);
+    assert.deepEqual(processesWith("_proxy rd").filter((p) => p.ppid === 1), [], what);
     await s.stop();
   }
 });
@@ -540,4 +540,126 @@ Deno.test("faults: --max-children: a connection over the cap is refused with a m
   await w1.close();
   assert.equal((await held[1]!.ended()).code, 0);
   await s.stop();
+});
+
+/** paramiko as the SSH server: it runs any exec as "marker, some bytes, close". */
+const PARAMIKO_SERVER = `
+import socket, sys, threading, paramiko
+key = paramiko.Ed25519Key.from_private_key_file(sys.argv[1])
+class Server(paramiko.ServerInterface):
+    def __init__(self):
+        self.exec = threading.Event()
+    def get_allowed_auths(self, username):
+        return "none"
+    def check_auth_none(self, username):
+        return paramiko.AUTH_SUCCESSFUL
+    def check_channel_request(self, kind, chanid):
+        return paramiko.OPEN_SUCCEEDED
+    def check_channel_exec_request(self, channel, command):
+        self.exec.set()
+        return True
+lsock = socket.socket()
+lsock.bind(("127.0.0.1", 0))
+lsock.listen(5)
+print(lsock.getsockname()[1], flush=True)
+while True:
+    conn, _ = lsock.accept()
+    t = paramiko.Transport(conn)
+    t.add_server_key(key)
+    server = Server()
+    t.start_server(server=server)
+    chan = t.accept(10)
+    if chan is None:
+        continue
+    server.exec.wait(10)
+    # The channel closes with no exit-status nor exit-signal before it.
+    chan.sendall(b"SOCKHOP/1 OK\\npartial")
+    chan.close()
+`;
+
+Deno.test("faults: native: a channel closed without an exit status is a failure, as in OpenSSH (255)", async () => {
+  if (
+    !requirePeer(
+      "paramiko",
+      "/usr/lib/python3/dist-packages/paramiko/__init__.py",
+      "python3-paramiko",
+    )
+  ) {
+    return;
+  }
+  await using dir = await tempDir("sf-");
+  await keygen(`${dir}/hk`);
+  await Deno.writeTextFile(`${dir}/srv.py`, PARAMIKO_SERVER);
+  const server = new Deno.Command("/usr/bin/python3", {
+    args: [`${dir}/srv.py`, `${dir}/hk`],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const port = (await reader.read()).value!.trim();
+    reader.releaseLock();
+    const r = await runSockhop([
+      "connect",
+      `ssh://nobody@127.0.0.1:${port}/x`,
+      "--ssh=native",
+      "-F",
+      "none",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+    ], { env: testEnv(`${dir}/s`) });
+    assert.equal(dec.decode(r.stdout), "partial");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /closed the channel without an exit status/);
+    const ssh = await run([
+      "ssh",
+      "-F",
+      "/dev/null",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "LogLevel=ERROR",
+      "-p",
+      port,
+      "nobody@127.0.0.1",
+      "x",
+    ]);
+    assert.equal(ssh.code, 255, "OpenSSH's verdict on the same channel");
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+    await server.stdout.cancel().catch(() => {});
+  }
+});
+
+Deno.test("faults: the remote _proxy killed: openssh and native exit non-zero", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  for (const [i, args] of [w.openssh, w.native].entries()) {
+    const name = `px${i}`;
+    const pidFile = `${w.dir}/xpid${i}`;
+    await using s = await startServe([name, ...endless(pidFile)], w.env);
+    const r = await killMidTransfer(args(name), w.env, pidFile, () => {
+      for (const p of processesWith(`main.ts _proxy ${name}`)) Deno.kill(p.pid, "SIGKILL");
+    });
+    assert.equal(r.signal, null, "connect was still running after 10 s");
+    assert.notEqual(r.code, 0, `${r.bytes} bytes, then exit 0`);
+    // sshd sends an exit-signal: the built-in client names it, ssh exits 255 saying nothing.
+    assert.match(
+      r.stderr,
+      /The remote command was killed by SIGKILL|ssh failed \(exit 255\)/,
+    );
+    await waitUntil(
+      "the session's command ended",
+      () => !alive(Number(Deno.readTextFileSync(pidFile))),
+    );
+    await s.stop();
+  }
 });
