@@ -104,6 +104,9 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   let children = 0;
   let serial = 0;
   let closed = false;
+  // Ends every relay when the session stops: a connection to a tcp: or unix: target would
+  // otherwise wait for its client's EOF.
+  const stopping = new AbortController();
   const handle = async (client: Duplex, framed: FramedServerEnd | undefined, id: number) => {
     const end = async (status: EndStatus) => {
       if (framed) await framed.finish(status);
@@ -130,7 +133,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       return await end({ error: `Session ${name} ${message}` });
     }
     services.add(service);
-    const result = await relay(client, service.duplex);
+    const result = await relay(client, service.duplex, { signal: stopping.signal });
     let status: EndStatus;
     if (result.failed === "b") {
       service.kill();
@@ -194,6 +197,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       }
     }
     for (const s of services) s.kill();
+    stopping.abort();
   };
   const done = (async () => {
     try {

@@ -663,3 +663,28 @@ Deno.test("faults: the remote _proxy killed: openssh and native exit non-zero", 
     await s.stop();
   }
 });
+
+Deno.test("faults: serve stopped (SIGTERM): its clients are told why and exit non-zero", async () => {
+  await using dir = await tempDir("sf-");
+  const env = testEnv(`${dir}/s`);
+  // A TCP service that accepts and then says nothing, for ever.
+  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of tcp) held.push(c);
+  })();
+  for (const target of [endless(`${dir}/pid`), [`tcp:127.0.0.1:${tcp.addr.port}`]]) {
+    const s = await startServe(["st", ...target], env);
+    const p = spawnSockhop(["connect", "st"], env);
+    if (target.length > 1) await waitUntil("bytes through", () => p.bytes() > 0);
+    else await waitUntil("connected", () => held.length > 0);
+    assert.equal(await s.stop("SIGTERM"), 0);
+    const r = await p.ended();
+    assert.equal(r.signal, null, "connect was still running after 10 s");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Session st was stopped \(its sockhop serve is ending\)/);
+  }
+  tcp.close();
+  await accepting.catch(() => {});
+  for (const c of held) c.close();
+});
