@@ -101,15 +101,6 @@ export async function pump(
   return total;
 }
 
-/** A write failed because the other end stopped reading (EPIPE, ECONNRESET). */
-export function isPeerGone(err: unknown): boolean {
-  if (err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionReset) {
-    return true;
-  }
-  const code = err && typeof err === "object" && "code" in err ? err.code : undefined;
-  return code === "EPIPE" || code === "ECONNRESET" || code === "ERR_STREAM_DESTROYED";
-}
-
 /**
  * Relay between `a` (the client's side) and `b` (the service's) until both directions have
  * ended, or either fails. Both ends are closed when it returns; it never throws: a failure is

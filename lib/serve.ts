@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { errorCode, SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { type Duplex, relay } from "./relay.ts";
+import { type Duplex, relay, type RelayResult } from "./relay.ts";
 import {
   type EndStatus,
   framedPath,
@@ -107,20 +107,21 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   // Ends every relay when the session stops: a connection to a tcp: or unix: target would
   // otherwise wait for its client's EOF.
   const stopping = new AbortController();
-  const handle = async (client: Duplex, framed: FramedServerEnd | undefined, id: number) => {
-    const end = async (status: EndStatus) => {
-      if (framed) await framed.finish(status);
-      else client.close();
-    };
-    if (closed) return await end({ error: _stopped(name) });
+  /** One connection, from accept to how it ended. */
+  const connection = async (
+    client: Duplex,
+    framed: FramedServerEnd | undefined,
+    id: number,
+  ): Promise<EndStatus> => {
+    if (closed) return { error: _stopped(name) };
     if (target.kind === "exec" && children >= maxChildren) {
       logger.warn(
         `session ${name} #${id}: refused: ${children} commands running, the most --max-children=${maxChildren} allows`,
       );
-      return await end({
+      return {
         error:
           `Session ${name} refused the connection: ${children} connections are open, its limit (serve --max-children=${maxChildren}): try again later`,
-      });
+      };
     }
     let service: Service;
     try {
@@ -130,33 +131,24 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       if (target.kind === "exec") children--;
       const message = `cannot reach ${_describe(target)}: ${(err as Error).message}`;
       logger.warn(`session ${name} #${id}: ${message}`);
-      return await end({ error: `Session ${name} ${message}` });
+      return { error: `Session ${name} ${message}` };
     }
     services.add(service);
     const result = await relay(client, service.duplex, { signal: stopping.signal });
-    let status: EndStatus;
-    if (result.failed === "b") {
-      service.kill();
-      status = { error: `Session ${name}: ${_describe(target)} failed: ${result.error?.message}` };
-    } else if (service.exited) {
-      // Both ways done: the command may still be finishing (writing a file after its
-      // stdin's EOF); the client waits for its status. Nobody waiting: it is ended.
-      if (!framed || result.error || framed.gone()) service.kill();
-      else if (framed.ended) {
-        const gone = framed.ended.then(() => service.kill());
-        gone.catch(() => {});
-      }
-      status = await service.exited;
-    } else status = { exit: 0 };
+    const status = await _endOf(result, service, framed, `Session ${name}: ${_describe(target)}`);
     services.delete(service);
-    if (closed) status = { error: _stopped(name) };
     logger.debug(
       "serve",
       `session ${name} #${id} ended: ${result.aToB} bytes in, ${result.bToA} bytes out, ${
         JSON.stringify(status)
       }${result.error ? `, ${result.error.message}` : ""}`,
     );
-    await end(status);
+    return status;
+  };
+  const handle = async (client: Duplex, framed: FramedServerEnd | undefined, id: number) => {
+    const status = await connection(client, framed, id);
+    if (!framed) client.close();
+    else await framed.finish(closed ? { error: _stopped(name) } : status);
   };
   const track = (client: Duplex, framed: FramedServerEnd | undefined) => {
     const h = handle(client, framed, ++serial).catch((err) => {
@@ -209,6 +201,25 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     while (handlers.size) await Promise.allSettled([...handlers]);
   })();
   return { path, done, close };
+}
+
+/** How a connection's service ended, once its relay is over. */
+async function _endOf(
+  result: RelayResult,
+  service: Service,
+  framed: FramedServerEnd | undefined,
+  what: string,
+): Promise<EndStatus> {
+  if (result.failed === "b") {
+    service.kill();
+    return { error: `${what} failed: ${result.error?.message}` };
+  }
+  if (!service.exited) return { exit: 0 };
+  // Both ways done: the command may still be finishing (writing a file after its stdin's
+  // EOF), and a client waits for its status. Nobody waiting: it is ended.
+  if (!framed || result.error || framed.gone()) service.kill();
+  else framed.ended?.then(() => service.kill()).catch(() => {});
+  return await service.exited;
 }
 
 function _stopped(name: string): string {

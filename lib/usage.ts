@@ -124,7 +124,8 @@ ${COMMON}`,
 
 Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra display
 :N also looks in xpra's dirs), after a first line "SOCKHOP/1 OK" (or "SOCKHOP/1 ERR ...").
-With no NAME, the single LIVE session.
+With no NAME, the single LIVE session. Exits with the session's status: its command's own,
+128+N when a signal N ended it, 1 when its serve ended without a status (then says why).
 
 ${COMMON}`,
 };
