@@ -67,7 +67,16 @@ export async function connectTransport(
       "ssh",
       `${result.aToB} bytes sent, ${result.bToA} bytes received in ${seconds.toFixed(2)} s`,
     );
-    const status = await finish(signal?.aborted ?? false);
+    if (result.failed === "a") {
+      // stdout is a closed pipe (its reader ended): as ssh does, the session ends with it.
+      await finish(true);
+      throw new SockhopError(
+        `Output closed (${result.error?.message}): the program reading sockhop's output ended, the session was ended with it`,
+        "output-closed",
+        { cause: result.error },
+      );
+    }
+    const status = await finish((signal?.aborted ?? false) || result.error !== undefined);
     if (!result.error && status !== 0) {
       throw new SockhopError(`The remote side ended with status ${status}`, "remote-failed");
     }
@@ -112,15 +121,47 @@ export async function openProgramStream(
         return 0;
       }
       const { status, killed } = await _exitWithin(ssh, aborted ? 0 : 3000);
-      if (killed && !aborted) {
+      if (killed || aborted) {
         // The session itself ended well; what kept ssh was something else (a ControlMaster
         // serving other sessions): --exit-ssh=yes ends it, and that is no remote failure.
-        logger.debug("ssh", "ssh was still running 3 s after the session ended: ended it");
-        return 0;
+        if (!aborted) {
+          logger.debug("ssh", "ssh was still running 3 s after the session ended: ended it");
+        }
+        return aborted ? status : 0;
       }
-      return status;
+      if (status !== 0) throw _endedBadly(route, ssh, status);
+      return 0;
     },
   };
+}
+
+/** ssh ended with a non-zero status after the marker: say what ended, as well as it is known. */
+function _endedBadly(route: ProgramRoute, ssh: SshProcess, status: number): SockhopError {
+  const program = route.words[0] ?? "ssh";
+  const signal = ssh.signal();
+  if (signal) {
+    return new SockhopError(
+      `${program} was killed by ${signal}: the session's output may be incomplete`,
+      "ssh-killed",
+    );
+  }
+  const last = ssh.stderrTail().at(-1);
+  // The remote _proxy's last word: how the session ended there.
+  if (last?.startsWith("sockhop: ")) {
+    return new SockhopError(`Remote: ${last.slice("sockhop: ".length)}`, "remote-failed");
+  }
+  if (route.flavor === "openssh" && status === 255) {
+    return new SockhopError(
+      `${program} failed (exit 255)${
+        last ? `: ${last}` : ""
+      }: the session's output may be incomplete; run with --debug=ssh to see all it said`,
+      "ssh-failed",
+    );
+  }
+  return new SockhopError(
+    `The remote side ended with status ${status}${last ? `: ${last}` : ""}`,
+    "remote-failed",
+  );
 }
 
 function _finish(result: RelayResult): RelayResult {

@@ -150,6 +150,8 @@ export interface SshProcess {
   };
   /** Resolves with the exit status (or 128+signal). */
   readonly exited: Promise<number>;
+  /** The signal that ended it, unless sockhop sent it (kill). */
+  signal(): string | undefined;
   /** The last lines ssh (and the remote command) wrote to stderr. */
   stderrTail(): string[];
   /** End the process (SIGTERM) and remove temp files. */
@@ -195,6 +197,7 @@ export function startSsh(
       }
     }
   };
+  let killing = false;
   const exited = new Promise<number>((resolve) => {
     child.once("exit", (code, signal) => {
       if (partial.trim()) tail.push(partial);
@@ -221,8 +224,12 @@ export function startSsh(
         child: child as SshProcess["child"],
         exited,
         stderrTail: () => [...tail, ...(partial.trim() ? [partial] : [])],
+        signal: () => killing ? undefined : child.signalCode ?? undefined,
         kill() {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+          if (child.exitCode === null && child.signalCode === null) {
+            killing = true;
+            child.kill("SIGTERM");
+          }
         },
         release() {
           // Let go, not ended: its password file goes now all the same.
