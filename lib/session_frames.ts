@@ -100,7 +100,7 @@ export async function connectSessionFramed(
   path: string,
   options: SessionSocketOptions = {},
 ): Promise<SessionDuplex> {
-  if (Deno.build.os !== "windows" && _trustedCompanion(framedPath(path))) {
+  if (!options.key && Deno.build.os !== "windows" && _trustedCompanion(framedPath(path))) {
     let conn: Deno.UnixConn | undefined;
     try {
       conn = await Deno.connect({ transport: "unix", path: framedPath(path) });
