@@ -51,10 +51,14 @@ export function expandHome(path: string, home: string, os: Os = Deno.build.os): 
   return sep.test(path) ? joinPath([home, path.slice(2)], os) : path;
 }
 
-/** This user's home: HOME, or USERPROFILE on Windows (where HOME is usually unset). */
+/**
+ * This user's home: HOME, or USERPROFILE on Windows (where HOME is usually unset). With
+ * neither, the root, as `${HOME}/...` gave: a file under the home is never looked for (or
+ * made) in the working directory.
+ */
 export function homeDir(env: Env, os: Os = Deno.build.os): string {
-  return (os === "windows" ? env.get("USERPROFILE") || env.get("HOME") : env.get("HOME")) ??
-    env.get("USERPROFILE") ?? "";
+  return ((os === "windows" ? env.get("USERPROFILE") || env.get("HOME") : env.get("HOME")) ??
+    env.get("USERPROFILE")) || _path(os).sep;
 }
 
 /**

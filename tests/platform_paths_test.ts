@@ -75,6 +75,16 @@ Deno.test("platform paths: ~ and the homes and ssh dirs of each platform", () =>
   ]);
 });
 
+Deno.test("platform paths: with no home set, files under it are at the root, never in the working dir", () => {
+  assert.equal(homeDir(env({}), "linux"), "/");
+  assert.equal(homeDir(env({ HOME: "" }), "darwin"), "/");
+  assert.equal(homeDir(env({}), "windows"), "\\");
+  assert.equal(userSshDir(env({}), "linux"), "/.ssh");
+  assert.equal(joinPath([homeDir(env({}), "windows"), ".sockhop"], "windows"), "\\.sockhop");
+  // Unix keeps HOME first; USERPROFILE only when HOME is unset.
+  assert.equal(homeDir(env({ USERPROFILE: "/u" }), "linux"), "/u");
+});
+
 Deno.test("platform: install hints name the platform's package, apt-get on Linux only", () => {
   for (const program of ["ssh", "plink", "plink.exe", "sshpass"]) {
     assert.match(installHint(program, "linux"), /apt-get install/);
