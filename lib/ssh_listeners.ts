@@ -7,6 +7,7 @@ import type { SessionDirs } from "./sessions.ts";
 import { configDir, loadHostKeys } from "./host_keys.ts";
 import { checkAuthorizedKeys } from "./server_auth.ts";
 import { readPasswordEntries } from "./password_file.ts";
+import { joinPath } from "./platform_paths.ts";
 import { createSshServer, listenSsh } from "./server.ts";
 import { listenTcp } from "./tcp_upgrade.ts";
 import { parseHostPort } from "./url.ts";
@@ -97,7 +98,7 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
         }`,
       );
     }
-    const authorizedKeys = o.authorizedKeys ?? `${o.home}/.ssh/authorized_keys`;
+    const authorizedKeys = o.authorizedKeys ?? joinPath([o.home, ".ssh", "authorized_keys"]);
     _refuseWritableByOthers(authorizedKeys);
     if (o.passwordFile) {
       _refuseWritableByOthers(o.passwordFile);
