@@ -11,6 +11,7 @@ import ssh2 from "ssh2";
 import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
+import { baseName } from "./platform_paths.ts";
 import { quote } from "./safe_text.ts";
 import { connectSession } from "./session_socket.ts";
 import {
@@ -295,7 +296,7 @@ function _serveClient(
       // every path that opens a session checks it.
       openSocketPath(options.dirs, info.socketPath, options.only, connectSession).then((conn) => {
         const channel = accept();
-        stats.sessions.add(info.socketPath.split(/[\\/]/).pop()!);
+        stats.sessions.add(baseName(info.socketPath));
         _relayChannel(channel, conn, stats, false);
       }, (err: Error) => {
         logger.info(
