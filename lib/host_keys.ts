@@ -4,6 +4,7 @@
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import { fingerprint, keyTypeLabel } from "./known_hosts.ts";
+import { readRegularFile } from "./regular_file.ts";
 
 export interface HostKey {
   readonly path: string;
@@ -83,7 +84,8 @@ function _load(path: string): HostKey {
         );
       }
     }
-    pem = Deno.readTextFileSync(path);
+    // Not Deno.readTextFileSync: a FIFO given as a key would block the server for ever.
+    pem = readRegularFile(path);
   } catch (err) {
     if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot read host key ${path}: ${(err as Error).message}`, "host-key", {
