@@ -4,6 +4,7 @@
  */
 
 import net from "node:net";
+import { errorCode } from "./errors.ts";
 import type { Duplex } from "./relay.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
 
@@ -31,20 +32,40 @@ export interface SessionListener {
   close(): void;
 }
 
+/**
+ * Accept errors that pass: out of descriptors or memory, a connection aborted before it was
+ * taken. The connection waits in the backlog meanwhile; serve used to exit on the first one.
+ */
+const _TRANSIENT = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM", "ECONNABORTED", "EINTR"]);
+/** The first pause after such an error, doubled each time up to the last. */
+const _RETRY_MS = [10, 1000] as const;
+
 /** Listen on `path` (which must not exist). */
 export function listenSession(path: string): SessionListener {
   if (Deno.build.os === "windows") return _listenWindows(path);
   const listener = Deno.listen({ transport: "unix", path });
   let closed = false;
+  let wake = () => {};
   async function* accept() {
+    let delay: number = _RETRY_MS[0];
     for (;;) {
       let conn: Deno.UnixConn;
       try {
         conn = await listener.accept();
       } catch (err) {
         if (closed) return;
-        throw err;
+        if (!_TRANSIENT.has(errorCode(err) ?? "")) throw err;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        delay = Math.min(delay * 2, _RETRY_MS[1]);
+        continue;
       }
+      delay = _RETRY_MS[0];
       yield fromDenoConn(conn);
     }
   }
@@ -53,6 +74,7 @@ export function listenSession(path: string): SessionListener {
     close() {
       if (closed) return;
       closed = true;
+      wake();
       listener.close();
     },
   };
