@@ -7,7 +7,8 @@
  * 2. how long a password attempt takes to be refused for an unknown user and for the server's
  *    user with a wrong password (median of BENCH_TRIES (12) each, one attempt per connection).
  *
- * `deno run -A bench/password_guessers.ts` runs it on its own and prints the figures.
+ * `deno run -A bench/password_guessers.ts` runs it on its own and prints the figures;
+ * BENCH_MAX_CHECKS sets the server's --max-password-checks.
  */
 
 import { randomBytes, runSockhop, startServe, tempDir, testEnv } from "../tests/_cli.ts";
@@ -91,6 +92,9 @@ export async function passwordGuessers(): Promise<string[]> {
     "--bind-ssh=127.0.0.1:0",
     `--authorized-keys=${dir}/ak`,
     `--password-file=${dir}/passwords`,
+    ...(Deno.env.get("BENCH_MAX_CHECKS")
+      ? [`--max-password-checks=${Deno.env.get("BENCH_MAX_CHECKS")}`]
+      : []),
     "sink",
     "exec:sha256sum",
   ], env);
