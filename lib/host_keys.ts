@@ -4,6 +4,7 @@
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import { fingerprint, keyTypeLabel } from "./known_hosts.ts";
+import { homeDir, joinPath, type Os } from "./platform_paths.ts";
 import { readRegularFile } from "./regular_file.ts";
 import { parsePrivateKey, prepareToSign, UnreadableKeyError } from "./ssh_keys.ts";
 
@@ -16,12 +17,15 @@ export interface HostKey {
 }
 
 /** `$XDG_CONFIG_HOME/sockhop`, `~/.config/sockhop`, or `%APPDATA%\sockhop`. */
-export function configDir(env: { get(key: string): string | undefined }): string {
-  if (Deno.build.os === "windows") {
-    return `${env.get("APPDATA") ?? env.get("USERPROFILE") ?? "."}\\sockhop`;
+export function configDir(
+  env: { get(key: string): string | undefined },
+  os: Os = Deno.build.os,
+): string {
+  if (os === "windows") {
+    return joinPath([env.get("APPDATA") ?? homeDir(env, os), "sockhop"], os);
   }
   const xdg = env.get("XDG_CONFIG_HOME");
-  return `${xdg || `${env.get("HOME") ?? ""}/.config`}/sockhop`;
+  return joinPath([xdg || joinPath([homeDir(env, os), ".config"], os), "sockhop"], os);
 }
 
 /**
@@ -37,7 +41,7 @@ export function loadHostKeys(files: readonly string[], dir: string, rsa: boolean
     ["rsa", "ssh_host_rsa_key", { bits: 3072 }],
   ] as const;
   for (const [type, name, opts] of wanted.filter(([t]) => t === "ed25519" || rsa)) {
-    const path = `${dir}/${name}`;
+    const path = joinPath([dir, name]);
     try {
       Deno.lstatSync(path);
     } catch (err) {

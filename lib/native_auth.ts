@@ -9,6 +9,7 @@ import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { loadIdentity } from "./native_identity.ts";
+import { joinPath } from "./platform_paths.ts";
 import type { Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
 
@@ -118,7 +119,7 @@ async function* _steps(
       }
       const files = explicit.length
         ? explicit
-        : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => `${input.home}/.ssh/${k}`);
+        : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
       for (const file of files) {
         const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
         if (loaded.kind === "none" || !may("publickey")) continue;

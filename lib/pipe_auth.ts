@@ -25,6 +25,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Socket } from "node:net";
 import { SockhopError } from "./errors.ts";
+import { joinPath } from "./platform_paths.ts";
 
 /** The key file's name in the socket dir. */
 export const KEY_FILE = "session.key";
@@ -38,7 +39,7 @@ export const HANDSHAKE_MS = 10_000;
 /** This user's session key: the first key file in `dirs`, if any. */
 export function readSessionKey(dirs: readonly string[]): Uint8Array | undefined {
   for (const dir of dirs) {
-    const path = `${dir}/${KEY_FILE}`;
+    const path = joinPath([dir, KEY_FILE]);
     let key: Uint8Array;
     try {
       key = Deno.readFileSync(path);
@@ -61,7 +62,7 @@ export function readSessionKey(dirs: readonly string[]): Uint8Array | undefined 
 export function ensureSessionKey(dir: string): Uint8Array {
   const existing = readSessionKey([dir]);
   if (existing) return existing;
-  const path = `${dir}/${KEY_FILE}`;
+  const path = joinPath([dir, KEY_FILE]);
   const temp = `${path}.${randomBytes(6).toString("hex")}`;
   Deno.writeFileSync(temp, randomBytes(KEY_BYTES), { mode: 0o600, createNew: true });
   try {

@@ -15,23 +15,26 @@ function _path(os: Os) {
   return os === "windows" ? win32 : posix;
 }
 
+// node:path throws on a String object, which TypeScript takes for a string (a temp dir
+// string given a dispose method is one): each path is taken as its text first.
+
 /** `parts` joined with this platform's separator. */
 export function joinPath(parts: readonly string[], os: Os = Deno.build.os): string {
-  return _path(os).join(...parts);
+  return _path(os).join(...parts.map(String));
 }
 
 /** The directory a file is in: "." for a bare name, never a truncated name. */
 export function parentDir(file: string, os: Os = Deno.build.os): string {
-  return _path(os).dirname(file);
+  return _path(os).dirname(String(file));
 }
 
 /** The last part of a path. */
 export function baseName(file: string, os: Os = Deno.build.os): string {
-  return _path(os).basename(file);
+  return _path(os).basename(String(file));
 }
 
 export function isAbsolutePath(path: string, os: Os = Deno.build.os): boolean {
-  return _path(os).isAbsolute(path);
+  return _path(os).isAbsolute(String(path));
 }
 
 /** The separator of path lists: `;` on Windows (where `C:\` has a colon), `:` elsewhere. */
@@ -51,10 +54,14 @@ export function expandHome(path: string, home: string, os: Os = Deno.build.os): 
   return sep.test(path) ? joinPath([home, path.slice(2)], os) : path;
 }
 
-/** This user's home: HOME, or USERPROFILE on Windows (where HOME is usually unset). */
+/**
+ * This user's home: HOME, or USERPROFILE on Windows (where HOME is usually unset). With
+ * neither, the root, as `${HOME}/...` gave: a file under the home is never looked for (or
+ * made) in the working directory.
+ */
 export function homeDir(env: Env, os: Os = Deno.build.os): string {
-  return (os === "windows" ? env.get("USERPROFILE") || env.get("HOME") : env.get("HOME")) ??
-    env.get("USERPROFILE") ?? "";
+  return ((os === "windows" ? env.get("USERPROFILE") || env.get("HOME") : env.get("HOME")) ??
+    env.get("USERPROFILE")) || _path(os).sep;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { errorCode, SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { parentDir } from "./platform_paths.ts";
 import { type Duplex, relay, type RelayResult } from "./relay.ts";
 import { type Platform, unixPathProblem } from "./session_paths.ts";
 import {
@@ -191,7 +192,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       _removeIfSocket(companion.path);
       // Shared by every session of the dir: gone with the last one.
       try {
-        Deno.removeSync(companion.path.slice(0, companion.path.lastIndexOf("/")));
+        Deno.removeSync(parentDir(companion.path));
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound) && errorCode(err) !== "ENOTEMPTY") {
           logger.debug("serve", `cannot remove the status socket dir: ${err}`);
@@ -243,7 +244,7 @@ function _listenCompanion(
 ): { path: string; connections: AsyncIterable<Deno.UnixConn>; close(): void } | undefined {
   if (Deno.build.os === "windows") return undefined;
   const path = framedPath(sessionPath);
-  const dir = path.slice(0, path.lastIndexOf("/"));
+  const dir = parentDir(path);
   let listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>;
   try {
     try {
@@ -309,7 +310,7 @@ function _checkCommand(command: string) {
   if (findProgram(command)) return;
   throw new SockhopError(
     `Command ${command} not found${
-      command.includes("/") ? "" : " in PATH"
+      command.includes("/") || command.includes("\\") ? "" : " in PATH"
     }: install it or give its full path`,
     "usage-target",
   );

@@ -12,6 +12,7 @@ import type net from "node:net";
 import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
+import { baseName } from "./platform_paths.ts";
 import { quote } from "./safe_text.ts";
 import { connectSession } from "./session_socket.ts";
 import {
@@ -354,7 +355,7 @@ function _serveClient(
       // every path that opens a session checks it.
       openSocketPath(options.dirs, info.socketPath, options.only, connectSession).then((conn) => {
         const channel = accept();
-        stats.sessions.add(info.socketPath.split(/[\\/]/).pop()!);
+        stats.sessions.add(baseName(info.socketPath));
         _relayChannel(channel, conn, stats, false);
       }, (err: Error) => {
         logger.info(

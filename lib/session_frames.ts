@@ -19,6 +19,7 @@
  * would take another directory name.
  */
 
+import { baseName, joinPath, parentDir } from "./platform_paths.ts";
 import type { Duplex } from "./relay.ts";
 import { connectSession, type SessionSocketOptions } from "./session_socket.ts";
 import { fromDenoConn, readLoop } from "./streams.ts";
@@ -53,8 +54,7 @@ const SCRATCH_SIZE = 256 * 1024 + HEADER;
 
 /** The companion socket of a session socket path. */
 export function framedPath(sessionPath: string): string {
-  const slash = sessionPath.lastIndexOf("/");
-  return `${sessionPath.slice(0, slash)}/${FRAMED_DIR}/${sessionPath.slice(slash + 1)}`;
+  return joinPath([parentDir(sessionPath), FRAMED_DIR, baseName(sessionPath)]);
 }
 
 /** The exit status a status stands for: the command's own, 128+N for a signal, 1 otherwise. */
@@ -121,7 +121,7 @@ function _trustedCompanion(path: string): boolean {
   const mine = (info: Deno.FileInfo) =>
     (info.uid === uid || info.uid === 0) && ((info.mode ?? 0) & 0o022) === 0;
   try {
-    const dir = Deno.lstatSync(path.slice(0, path.lastIndexOf("/")));
+    const dir = Deno.lstatSync(parentDir(path));
     const sock = Deno.lstatSync(path);
     return dir.isDirectory && mine(dir) && sock.isSocket === true && mine(sock);
   } catch {

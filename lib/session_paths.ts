@@ -122,6 +122,7 @@ export function problemFix(what: "dir" | "parent" | "socket", path: string, why:
 
 /** The parents of an absolute posix path, nearest first, `/` last. */
 export function parentsOf(path: string): string[] {
+  // Posix by design: file modes are checked on unix only (no uid on Windows, no check).
   const out: string[] = [];
   let p = path.replace(/\/+$/, "");
   while (p.length > 0) {
@@ -155,6 +156,7 @@ export function boundSocketPaths(procNetUnix: string): Set<string> {
 export function isBound(path: string, bound: ReadonlySet<string>): boolean {
   if (bound.has(path)) return true;
   for (const p of bound) {
+    // Paths from Linux's /proc/net/unix: posix.
     if (!p.startsWith("/") && (path === p || path.endsWith(`/${p.replace(/^\.\//, "")}`))) {
       return true;
     }

@@ -3,7 +3,7 @@
 import { errorCode, errorText, SockhopError, UsageError } from "./errors.ts";
 import { removeDeadSocket, type SocketCheckOptions, socketState } from "./dead_socket.ts";
 import { readSessionKey } from "./pipe_auth.ts";
-import { splitPathList } from "./platform_paths.ts";
+import { baseName, expandHome, homeDir, joinPath, splitPathList } from "./platform_paths.ts";
 import {
   checkSessionDir,
   checkSessionSocket,
@@ -62,20 +62,25 @@ export function resolveSessionDirs(
   hostname: string = Deno.hostname(),
   os: Platform = Deno.build.os,
 ): SessionDirs {
-  const home = env.get("HOME") ?? env.get("USERPROFILE") ?? "";
+  const home = homeDir(env, os);
   const runtime = env.get("XDG_RUNTIME_DIR");
   const listed = socketDirsFlag ?? env.get("SOCKHOP_SOCKET_DIRS");
   const dirs = listed
-    ? splitPathList(listed, os).map((d) => _expandHome(d, home))
-    : [...(runtime ? [`${runtime}/sockhop`] : []), `${home}/.sockhop`];
+    ? splitPathList(listed, os).map((d) => expandHome(d, home, os))
+    : [...(runtime ? [joinPath([runtime, "sockhop"], os)] : []), joinPath([home, ".sockhop"], os)];
   const xpraListed = env.get("SOCKHOP_XPRA_DIRS");
   const uid = Deno.uid();
   const xpraDirs = xpraListed !== undefined
-    ? splitPathList(xpraListed, os).map((d) => _expandHome(d, home))
+    ? splitPathList(xpraListed, os).map((d) => expandHome(d, home, os))
     : [
-      ...(runtime ? [`${runtime}/xpra`] : uid !== null ? [`/run/user/${uid}/xpra`] : []),
+      // xpra's own places on unix (its Windows sessions are not looked for, below).
+      ...(runtime
+        ? [joinPath([runtime, "xpra"], os)]
+        : uid !== null
+        ? [`/run/user/${uid}/xpra`]
+        : []),
       "/run/xpra",
-      `${home}/.xpra`,
+      joinPath([home, ".xpra"], os),
     ];
   return Object.freeze({
     hostname,
@@ -85,10 +90,6 @@ export function resolveSessionDirs(
     // xpra's Windows sessions are pipes of its own naming: not looked for there.
     xpraDirs: Object.freeze(os === "windows" ? [] : xpraDirs),
   });
-}
-
-function _expandHome(dir: string, home: string): string {
-  return dir === "~" ? home : dir.startsWith("~/") ? home + dir.slice(1) : dir;
 }
 
 /** Throw a usage error unless `name` is a valid session name. */
@@ -134,7 +135,7 @@ export async function listSessions(
     for (const dir of list) {
       const dirRefusal = checkSessionDir(dir, me);
       const entries = _socketFiles(dir).map(async (file): Promise<SessionEntry> => {
-        const path = `${dir}/${file}`;
+        const path = joinPath([dir, file], _os(dirs));
         const { host, name } = splitFileName(file, dirs.hostname);
         const base = { name, host, path, dir, kind };
         let refusal: Refusal | undefined;
@@ -218,7 +219,7 @@ function _socketFiles(dir: string): string[] {
   }
   const files: string[] = [];
   for (const entry of entries) {
-    const path = `${dir}/${entry.name}`;
+    const path = joinPath([dir, entry.name]);
     try {
       const lstat = Deno.lstatSync(path);
       if (lstat.isSocket || (lstat.isSymlink && Deno.statSync(path).isSocket)) {
@@ -263,13 +264,15 @@ export function sessionPaths(
   }
   const file = socketFileName(dirs.hostname, name);
   const paths = dirs.dirs.map((d) => ({
-    path: `${d}/${file}`,
+    path: joinPath([d, file], _os(dirs)),
     kind: "sockhop" as "sockhop" | "xpra",
   }));
   const display = xpraDisplay(name);
   if (display !== undefined) {
     const xfile = socketFileName(dirs.hostname, display);
-    for (const d of dirs.xpraDirs) paths.push({ path: `${d}/${xfile}`, kind: "xpra" });
+    for (const d of dirs.xpraDirs) {
+      paths.push({ path: joinPath([d, xfile], _os(dirs)), kind: "xpra" });
+    }
   }
   return paths;
 }
@@ -384,11 +387,12 @@ function _sessionOfPath(dirs: SessionDirs, socketPath: string): string | undefin
       ? _validName(socketPath.slice(prefix.length))
       : undefined;
   }
-  const slash = socketPath.lastIndexOf("/");
-  const dir = socketPath.slice(0, slash);
-  const file = socketPath.slice(slash + 1);
+  const file = baseName(socketPath, _os(dirs));
   const prefix = `${dirs.hostname}-`;
-  if (!dirs.dirs.includes(dir) || !file.startsWith(prefix)) return undefined;
+  // Exactly the path sessionPaths gives in one of the dirs: a `..` folded here could lead
+  // somewhere else on disk (through a symlink).
+  const inDir = dirs.dirs.some((d) => joinPath([d, file], _os(dirs)) === socketPath);
+  if (!inDir || !file.startsWith(prefix)) return undefined;
   return _validName(file.slice(prefix.length));
 }
 

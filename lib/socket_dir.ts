@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { removeDeadSocket, type SocketCheckOptions } from "./dead_socket.ts";
 import { SockhopError } from "./errors.ts";
 import { ensureSessionKey, KEY_FILE } from "./pipe_auth.ts";
+import { joinPath } from "./platform_paths.ts";
 import { checkParents, checkSessionDir, refusalText } from "./session_check.ts";
 import { type Platform, unixPathExcess } from "./session_paths.ts";
 import { pipeDir, type SessionDirs, sessionPaths, socketFileName } from "./sessions.ts";
@@ -39,7 +40,7 @@ export async function prepareSession(
     return { path, key };
   }
   const file = socketFileName(dirs.hostname, name);
-  const path = `${prepareSocketDir(dirs.dirs, file, os)}/${file}`;
+  const path = joinPath([prepareSocketDir(dirs.dirs, file, os), file], os);
   await _clearOldSocket(path, name, options);
   return { path };
 }
@@ -56,7 +57,7 @@ export function prepareSocketDir(
   const problems: string[] = [];
   let tooLong = false;
   for (const dir of dirs) {
-    const excess = os === "windows" ? undefined : unixPathExcess(`${dir}/${fileName}`, os);
+    const excess = os === "windows" ? undefined : unixPathExcess(joinPath([dir, fileName], os), os);
     if (excess) {
       problems.push(excess);
       tooLong = true;

@@ -68,6 +68,7 @@ export function expandTilde(
   const body = path.slice(1);
   let dir: string | undefined;
   let rest: string;
+  // `/` only, and joined with `/`, as in misc.c, Win32-OpenSSH's too (Windows takes it).
   if (body === "" || body.startsWith("/")) {
     dir = home;
     rest = body.replace(/^\/+/, "");

@@ -6,6 +6,7 @@
  */
 
 import { UsageError } from "./errors.ts";
+import { isAbsolutePath, type Os } from "./platform_paths.ts";
 
 /** What the config reader needs from a file system (a fake one in unit tests). */
 export interface ConfigFs {
@@ -83,6 +84,7 @@ export function globPaths(
   fs: ConfigFs,
   home: string,
   lookupHome: (user: string) => string | undefined = passwdHome,
+  os: Os = Deno.build.os,
 ): string[] {
   let p = pattern;
   if (p.startsWith("~")) {
@@ -91,10 +93,11 @@ export function globPaths(
     const dir = name === "" ? home : lookupHome(name);
     if (dir !== undefined) p = dir + (slash < 0 ? "" : p.slice(slash));
   }
-  const absolute = p.startsWith("/");
+  // Parts split at `/` as glob(3) does (Windows takes `/` too); what is absolute is the
+  // platform's to say: `C:\ProgramData\ssh/conf.d/*` starts at its first part, not in ".".
+  const absolute = isAbsolutePath(p, os);
   const parts = p.split("/").filter((x, i) => x !== "" || i === 0);
-  let found: string[] = [absolute ? "" : "."];
-  if (absolute) parts.shift();
+  let found: string[] = [absolute ? parts.shift()! : "."];
   let magic = false;
   for (const part of parts) {
     if (!_hasMagic(part)) {

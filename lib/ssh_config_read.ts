@@ -214,6 +214,8 @@ function _include(
   for (const arg of words) {
     if (arg === "") fail("keyword include empty argument");
     if (arg.startsWith("~") && !flags.user) fail(`bad include path ${arg}`);
+    // Put together as readconf.c does: joinPath would fold `..`, and on Windows write
+    // `~\.ssh\`, which globPaths' `~` does not take. Windows takes the `/`.
     const pattern = !isAbsolutePath(arg) && !arg.startsWith("~")
       ? `${flags.user ? "~/.ssh" : systemSshDir()}/${arg}`
       : arg;

@@ -6,6 +6,7 @@ import type { SessionDirs } from "./sessions.ts";
 import { configDir, loadHostKeys } from "./host_keys.ts";
 import { checkAuthorizedKeys } from "./server_auth.ts";
 import { createPasswordChecker, readPasswordEntries } from "./password_file.ts";
+import { joinPath } from "./platform_paths.ts";
 import { createSshServer, listenSsh } from "./server.ts";
 import type { TcpSocketListener } from "./tcp_sockets.ts";
 import { listenTcp } from "./tcp_upgrade.ts";
@@ -132,7 +133,7 @@ export function startSshListeners(o: SshListenOptions): SshListeners {
         }`,
       );
     }
-    const authorizedKeys = o.authorizedKeys ?? `${o.home}/.ssh/authorized_keys`;
+    const authorizedKeys = o.authorizedKeys ?? joinPath([o.home, ".ssh", "authorized_keys"]);
     _refuseNotRegular(authorizedKeys, "--authorized-keys");
     _refuseWritableByOthers(authorizedKeys);
     if (o.passwordFile) {

@@ -71,6 +71,7 @@ function _parseXpraName(text: string): SshTarget {
   const { rest, jump } = _takeProxy(text);
   const sep = rest[3]!;
   const after = rest.slice(4);
+  // xpra's display name syntax, not a file path.
   if (after.startsWith("/")) {
     throw new UsageError(
       `Unknown form ${quote(text)}: write ssh://HOST/DISPLAY or ssh:HOST:DISPLAY`,

@@ -1,5 +1,7 @@
 /** Finding programs on PATH, as a shell would. */
 
+import { joinPath, pathListSeparator } from "./platform_paths.ts";
+
 /** The full path of `program` on PATH (or the path itself when it has a slash), if it exists. */
 export function findProgram(program: string): string | undefined {
   if (program.includes("/") || program.includes("\\")) {
@@ -11,9 +13,10 @@ export function findProgram(program: string): string | undefined {
   }
   const windows = Deno.build.os === "windows";
   const exts = windows ? ["", ".exe", ".cmd"] : [""];
-  for (const dir of (Deno.env.get("PATH") ?? "").split(windows ? ";" : ":")) {
+  // Split as is: an empty entry is the working dir, as in a shell.
+  for (const dir of (Deno.env.get("PATH") ?? "").split(pathListSeparator())) {
     for (const ext of exts) {
-      const path = `${dir || "."}/${program}${ext}`;
+      const path = joinPath([dir || ".", `${program}${ext}`]);
       try {
         if (Deno.statSync(path).isFile) return path;
       } catch {

@@ -1,12 +1,25 @@
 import assert from "node:assert/strict";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
-import { generateHostKeyPair, loadHostKeys } from "../lib/host_keys.ts";
+import { configDir, generateHostKeyPair, loadHostKeys } from "../lib/host_keys.ts";
 import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
 import { ecdsaScalar } from "./_client_peers.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
 
 const dec = new TextDecoder();
+
+Deno.test("host keys: the config dir of each platform, never in the working dir", () => {
+  const env = (vars: Record<string, string>) => ({ get: (k: string) => vars[k] });
+  const win = { APPDATA: "C:\\Users\\al\\AppData\\Roaming", USERPROFILE: "C:\\Users\\al" };
+  assert.equal(configDir(env(win), "windows"), "C:\\Users\\al\\AppData\\Roaming\\sockhop");
+  assert.equal(
+    configDir(env({ USERPROFILE: "C:\\Users\\al" }), "windows"),
+    "C:\\Users\\al\\sockhop",
+  );
+  assert.equal(configDir(env({ HOME: "/home/al" }), "linux"), "/home/al/.config/sockhop");
+  assert.equal(configDir(env({ HOME: "/h", XDG_CONFIG_HOME: "/x/" }), "darwin"), "/x/sockhop");
+  assert.equal(configDir(env({}), "linux"), "/.config/sockhop");
+});
 
 Deno.test("host keys: every generated ed25519 pair loads back (ssh2 drops leading zeros)", () => {
   // About one raw ssh2 key in 256 is broken: 1000 pairs catch that almost always.

@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { appendKnownHost } from "../lib/known_hosts.ts";
 import { detachedSpawn, installHint, sshpassMissing } from "../lib/openssh.ts";
 import {
+  baseName,
   expandHome,
   homeDir,
+  isAbsolutePath,
   joinPath,
   parentDir,
   splitPathList,
@@ -35,6 +37,12 @@ Deno.test("platform paths: a file's dir is taken apart, never cut from its name"
     "C:\\ProgramData\\ssh\\ssh_config",
   );
   assert.equal(joinPath(["/etc", "ssh", "ssh_config"], "linux"), "/etc/ssh/ssh_config");
+  // A String object (a string with a dispose method is one) is taken as its text.
+  const file = Object.assign("/tmp/d/k", { x: 1 }) as string;
+  assert.equal(joinPath([file, "l"], "linux"), "/tmp/d/k/l");
+  assert.equal(parentDir(file, "linux"), "/tmp/d");
+  assert.equal(baseName(file, "linux"), "k");
+  assert.equal(isAbsolutePath(file, "linux"), true);
 });
 
 Deno.test("platform paths: path lists split on ; on Windows (C:\\ has a colon), : elsewhere", () => {
@@ -73,6 +81,16 @@ Deno.test("platform paths: ~ and the homes and ssh dirs of each platform", () =>
     "/etc/ssh/ssh_known_hosts",
     "/etc/ssh/ssh_known_hosts2",
   ]);
+});
+
+Deno.test("platform paths: with no home set, files under it are at the root, never in the working dir", () => {
+  assert.equal(homeDir(env({}), "linux"), "/");
+  assert.equal(homeDir(env({ HOME: "" }), "darwin"), "/");
+  assert.equal(homeDir(env({}), "windows"), "\\");
+  assert.equal(userSshDir(env({}), "linux"), "/.ssh");
+  assert.equal(joinPath([homeDir(env({}), "windows"), ".sockhop"], "windows"), "\\.sockhop");
+  // Unix keeps HOME first; USERPROFILE only when HOME is unset.
+  assert.equal(homeDir(env({ USERPROFILE: "/u" }), "linux"), "/u");
 });
 
 Deno.test("platform: install hints name the platform's package, apt-get on Linux only", () => {

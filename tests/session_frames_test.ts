@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { endExitCode, endMessage, readFrames } from "../lib/session_frames.ts";
+import { endExitCode, endMessage, framedPath, readFrames } from "../lib/session_frames.ts";
 
 function frame(type: string, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + payload.length);
@@ -96,4 +96,10 @@ Deno.test("frames: statuses as exit codes and messages", () => {
     endMessage({ lost: "the connection closed" })!,
     /^The session ended without a status/,
   );
+});
+
+Deno.test("session frames: the companion socket is in .framed beside the session socket", () => {
+  assert.equal(framedPath("/run/user/7/sockhop/h-pg"), "/run/user/7/sockhop/.framed/h-pg");
+  assert.equal(framedPath("s/h-pg"), "s/.framed/h-pg");
+  assert.equal(framedPath("/h-pg"), "/.framed/h-pg");
 });

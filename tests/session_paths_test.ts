@@ -159,3 +159,28 @@ Deno.test("session paths: on Windows a session is its pipe, and xpra's dirs are 
   const posix = resolveSessionDirs(new Map([["HOME", "/home/a"]]), "/s1:/s2", "h", "linux");
   assert.deepEqual(sessionPaths(posix, "pg").map((p) => p.path), ["/s1/h-pg", "/s2/h-pg"]);
 });
+
+Deno.test("session paths: the session dirs are this platform's paths, ~ expanded as it spells it", () => {
+  const win = new Map([["USERPROFILE", "C:\\Users\\alice"], ["HOME", "/c/Users/alice"]]);
+  assert.deepEqual(resolveSessionDirs(win, undefined, "H", "windows").dirs, [
+    "C:\\Users\\alice\\.sockhop",
+  ]);
+  assert.deepEqual(resolveSessionDirs(win, "~\\s;~/t;~;D:\\u", "H", "windows").dirs, [
+    "C:\\Users\\alice\\s",
+    "C:\\Users\\alice\\t",
+    "C:\\Users\\alice",
+    "D:\\u",
+  ]);
+  const unix = new Map([["HOME", "/home/a"], ["XDG_RUNTIME_DIR", "/run/user/7"]]);
+  const dirs = resolveSessionDirs(unix, undefined, "h", "linux");
+  assert.deepEqual(dirs.dirs, ["/run/user/7/sockhop", "/home/a/.sockhop"]);
+  assert.deepEqual(dirs.xpraDirs, ["/run/user/7/xpra", "/run/xpra", "/home/a/.xpra"]);
+  assert.deepEqual(resolveSessionDirs(unix, "~/s:~:~\\t", "h", "darwin").dirs, [
+    "/home/a/s",
+    "/home/a",
+    "~\\t",
+  ]);
+  // A dir written with a trailing slash gives the same socket path as without.
+  const slash = resolveSessionDirs(unix, "/s1/", "h", "linux");
+  assert.deepEqual(sessionPaths(slash, "pg").map((p) => p.path), ["/s1/h-pg"]);
+});

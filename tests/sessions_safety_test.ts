@@ -52,6 +52,26 @@ function out(r: { stdout: Uint8Array }): string {
   return dec.decode(r.stdout);
 }
 
+Deno.test("sessions: direct-streamlocal takes the path list shows (a dir given with a trailing slash too), nothing folded", async () => {
+  await using dir = await tempDir();
+  mkdir(`${dir}/s`, 0o700);
+  await using _t = trap(`${dir}/s/${host}-x`);
+  const dirs = resolveSessionDirs(new Map(), `${dir}/s/`, host);
+  const [entry] = await listSessions(dirs, false);
+  assert.equal(entry?.path, `${dir}/s/${host}-x`);
+  assert.equal(entry.state, "LIVE");
+  const opened: string[] = [];
+  const connect = (path: string) => Promise.resolve(opened.push(path));
+  await openSocketPath(dirs, entry.path, undefined, connect);
+  for (const other of [`${dir}/s/../s/${host}-x`, `${dir}/${host}-x`]) {
+    await assert.rejects(
+      () => openSocketPath(dirs, other, undefined, connect),
+      /Not one of this user's session sockets/,
+    );
+  }
+  assert.deepEqual(opened, [entry.path]);
+});
+
 Deno.test("sessions: a socket dir others can write is refused by connect, _proxy and list, never connected to", async () => {
   await using dir = await tempDir();
   const s = `${dir}/s`;

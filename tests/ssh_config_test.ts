@@ -349,6 +349,28 @@ Deno.test("ssh_config: Include globs as glob(3)", async () => {
   assert.ok(!fnmatch("?b", ".b"), "a leading dot only by a dot");
 });
 
+Deno.test("ssh_config: Include globs on Windows start at the drive, not in the working dir", () => {
+  const dirs: Record<string, string[]> = {
+    "C:\\PD\\ssh/conf.d": ["b.conf", "a.conf", "x.txt"],
+    "C:\\Users\\al/.ssh/c": ["k.conf"],
+  };
+  const fs = {
+    readFile: () => undefined,
+    stat: (path: string) =>
+      Object.keys(dirs).some((d) => path.startsWith(`${d}/`)) ? { uid: 0, mode: 0o644 } : undefined,
+    readDir: (path: string) => dirs[path],
+  };
+  const glob = (p: string, os: "windows" | "linux") =>
+    globPaths(p, fs, "C:\\Users\\al", () => undefined, os);
+  assert.deepEqual(glob("C:\\PD\\ssh/conf.d/*.conf", "windows"), [
+    "C:\\PD\\ssh/conf.d/a.conf",
+    "C:\\PD\\ssh/conf.d/b.conf",
+  ]);
+  assert.deepEqual(glob("~/.ssh/c/*", "windows"), ["C:\\Users\\al/.ssh/c/k.conf"]);
+  // On unix that is a relative name, looked for in the working dir.
+  assert.deepEqual(glob("C:\\PD\\ssh/conf.d/*.conf", "linux"), []);
+});
+
 /** A config that needs ssh for hosts `pk`, `mx` and (through its jump host) `jh`. */
 async function gapWorld() {
   const dir = await tempDir();
