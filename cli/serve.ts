@@ -4,7 +4,8 @@ import { UsageError } from "../lib/errors.ts";
 import { validateSessionName } from "../lib/sessions.ts";
 import { parseServeTarget, serve, type Serving } from "../lib/serve.ts";
 import { defaultEnv } from "../lib/ssh_config.ts";
-import { help, onSignals, parseCommand, setup, yesNo } from "./common.ts";
+import { yesNo } from "../lib/yes_no.ts";
+import { help, onSignals, parseCommand, setup } from "./common.ts";
 
 const SERVE_OPTIONS = {
   "bind-ssh": { type: "string", multiple: true },

@@ -13,7 +13,8 @@ import {
 } from "node:fs";
 import { errorText, SockhopError, UsageError } from "./errors.ts";
 import { quote } from "./safe_text.ts";
-import { type JumpHost, parsePort, parseTarget, type SshTarget } from "./url.ts";
+import type { Hop } from "./hop.ts";
+import { parsePort, parseTarget, type SshTarget } from "./url.ts";
 
 /** What a connection file says, beyond the destination. */
 export interface FileOptions {
@@ -337,7 +338,7 @@ function _jump(
   host: string,
   get: (k: string) => string | undefined,
   portOf: (k: string) => number | undefined,
-): JumpHost {
+): Hop {
   const port = portOf("proxy_port");
   const user = get("proxy_username");
   const password = get("proxy_password");

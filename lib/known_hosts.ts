@@ -94,18 +94,8 @@ function _hostMatches(hosts: string, name: string): boolean {
   return matchPatternList(hosts.split(","), name);
 }
 
-function _entriesFor(
-  name: string,
-  files: readonly string[],
-  readFile: (path: string) => string | undefined,
-): Entry[] {
-  const matching: Entry[] = [];
-  for (const file of files) {
-    const text = readFile(file);
-    if (text === undefined) continue;
-    for (const e of _parse(file, text)) if (_hostMatches(e.hosts, name)) matching.push(e);
-  }
-  return matching;
+function _entriesFor(name: string, entries: readonly Entry[]): Entry[] {
+  return entries.filter((e) => _hostMatches(e.hosts, name));
 }
 
 /**
@@ -129,12 +119,51 @@ function _lookup(key: string, entries: Entry[]): HostKeyResult {
   };
 }
 
-/**
- * Check a server's key against the files, in order (user files first, then global ones). For
- * a port other than 22 and no alias, a host unknown as `[host]:port` is looked up again as the
- * bare `host`, and accepted if its key is on record there (OpenSSH: "checking without port
- * identifier"); a key revoked there is refused (OpenSSH only warns, see the README).
- */
+/** known_hosts files as read once, for every question a connection asks of them. */
+export interface KnownHosts {
+  /**
+   * Check a server's key against the files, in order (user files first, then global ones).
+   * For a port other than 22 and no alias, a host unknown as `[host]:port` is looked up again
+   * as the bare `host`, and accepted if its key is on record there (OpenSSH: "checking without
+   * port identifier"); a key revoked there is refused (OpenSSH only warns, see the README).
+   */
+  check(host: string, port: number, alias: string, keyBlob: Uint8Array): HostKeyResult;
+  /**
+   * The key types on record for a host, so the client can prefer them (as OpenSSH's
+   * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
+   */
+  keyTypes(host: string, port: number, alias: string): string[];
+}
+
+/** Read and parse the files once; a missing or unreadable file has no entries. */
+export function readKnownHosts(
+  files: readonly string[],
+  readFile: (path: string) => string | undefined = _readOrUndefined,
+): KnownHosts {
+  const entries: Entry[] = [];
+  for (const file of files) {
+    const text = readFile(file);
+    if (text !== undefined) entries.push(..._parse(file, text));
+  }
+  return {
+    check(host, port, alias, keyBlob) {
+      const key = Buffer.from(keyBlob).toString("base64");
+      const result = _lookup(key, _entriesFor(hostKeyName(host, port, alias), entries));
+      if (result.status !== "unknown" || alias || port === 22) return result;
+      const fallback = _lookup(key, _entriesFor(host.toLowerCase(), entries));
+      return fallback.status === "known" || fallback.status === "revoked" ? fallback : result;
+    },
+    keyTypes(host, port, alias) {
+      const types: string[] = [];
+      for (const e of _entriesFor(hostKeyName(host, port, alias), entries)) {
+        if (e.marker === "" && !types.includes(e.keyType)) types.push(e.keyType);
+      }
+      return types;
+    },
+  };
+}
+
+/** One check against the files (KnownHosts.check, for a single question). */
 export function checkHostKey(input: {
   host: string;
   port: number;
@@ -143,31 +172,22 @@ export function checkHostKey(input: {
   files: readonly string[];
   readFile?: (path: string) => string | undefined;
 }): HostKeyResult {
-  const readFile = input.readFile ?? _readOrUndefined;
-  const key = Buffer.from(input.keyBlob).toString("base64");
-  const name = hostKeyName(input.host, input.port, input.alias);
-  const result = _lookup(key, _entriesFor(name, input.files, readFile));
-  if (result.status !== "unknown" || input.alias || input.port === 22) return result;
-  const bare = input.host.toLowerCase();
-  const fallback = _lookup(key, _entriesFor(bare, input.files, readFile));
-  return fallback.status === "known" || fallback.status === "revoked" ? fallback : result;
+  return readKnownHosts(input.files, input.readFile).check(
+    input.host,
+    input.port,
+    input.alias ?? "",
+    input.keyBlob,
+  );
 }
 
-/**
- * The key types on record for a host, so the client can prefer them (as OpenSSH's
- * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
- */
+/** The key types on record for a host (KnownHosts.keyTypes, for a single question). */
 export function knownKeyTypes(
   host: string,
   port: number,
   files: readonly string[],
   alias = "",
 ): string[] {
-  const types: string[] = [];
-  for (const e of _entriesFor(hostKeyName(host, port, alias), files, _readOrUndefined)) {
-    if (e.marker === "" && !types.includes(e.keyType)) types.push(e.keyType);
-  }
-  return types;
+  return readKnownHosts(files).keyTypes(host, port, alias);
 }
 
 export type Decision = "accept" | "ask" | "append-and-accept" | "refuse";

@@ -10,25 +10,18 @@ import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import { readMarker } from "./marker.ts";
 import { connectNative, type NativeConnection } from "./native_connect.ts";
-import type { NativeRoute } from "./native_route.ts";
+import type { Logger } from "./logger.ts";
+import type { NativeRoute } from "./route.ts";
 import { remoteFailure } from "./remote_failure.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
 
-export interface NativeTransportOptions extends NativeRoute {
-  /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
-  readonly remoteCommand: string;
-  /** A socket path on the remote host, reached with direct-streamlocal. */
-  readonly remoteSocket?: string;
-}
-
-export function nativeTransport(options: NativeTransportOptions): Transport {
-  const { logger } = options;
+export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
   let current: Promise<NativeConnection> | undefined;
   let channels = 0;
   const connection = () => {
     if (current) return current;
-    const attempt = connectNative(options);
+    const attempt = connectNative(route, logger);
     current = attempt;
     attempt.then((c) => {
       c.closed.then((err) => {
@@ -48,9 +41,9 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
       const conn = await connection();
       const id = ++channels;
       const host = conn.config.hostName;
-      if (options.remoteSocket) {
-        const channel = await _streamLocal(conn.client, options.remoteSocket, host);
-        logger.debug("ssh", `channel ${id}: direct-streamlocal to ${options.remoteSocket}`);
+      if (route.remoteSocket) {
+        const channel = await _streamLocal(conn.client, route.remoteSocket, host);
+        logger.debug("ssh", `channel ${id}: direct-streamlocal to ${route.remoteSocket}`);
         return _session(
           channel,
           fromNodeStreams(channel, channel, () => channel.close()),
@@ -59,7 +52,7 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
           conn,
         );
       }
-      const channel = await _exec(conn.client, options.remoteCommand, host);
+      const channel = await _exec(conn.client, route.remoteCommand, host);
       logger.debug("ssh", `channel ${id}: exec opened`);
       const tail: string[] = [];
       channel.stderr.setEncoding("utf8");
@@ -106,7 +99,7 @@ function _session(
   channel: ssh2.Channel,
   stream: SessionStream["stream"],
   id: number,
-  logger: NativeTransportOptions["logger"],
+  logger: Logger,
   conn: NativeConnection,
   status: () => number = () => 0,
 ): SessionStream {

@@ -6,28 +6,16 @@
  */
 
 import { UsageError } from "./errors.ts";
+import type { Hop } from "./hop.ts";
 import { quote } from "./safe_text.ts";
 
-/** A jump host, from the URL's proxy_* keys or proxy=, or a connection file. */
-export interface JumpHost {
-  readonly host: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
-  readonly key?: string;
-}
-
 /** An SSH destination and the session to reach there. */
-export interface SshTarget {
+export interface SshTarget extends Hop {
   readonly kind: "ssh";
-  readonly host: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
   /** Session name or xpra display; empty when the URL names none. */
   readonly name: string;
-  readonly key?: string;
-  readonly jump?: JumpHost;
+  /** A jump host, from the URL's proxy_* keys or proxy=, or a connection file. */
+  readonly jump?: Hop;
 }
 
 /** A session on this host. */
@@ -93,7 +81,7 @@ function _parseXpraName(text: string): SshTarget {
 }
 
 /** The `?proxy=[user[:password]@]host[:port]` of xpra 3.x, cut out of a display name. */
-function _takeProxy(text: string): { rest: string; jump?: JumpHost } {
+function _takeProxy(text: string): { rest: string; jump?: Hop } {
   const at = text.indexOf("?proxy=");
   if (at < 0) return { rest: text };
   const start = at + "?proxy=".length;
@@ -106,7 +94,7 @@ function _takeProxy(text: string): { rest: string; jump?: JumpHost } {
 }
 
 /** `[user[:password]@]host[:port]`, the value of `proxy=`. */
-function _proxyValue(value: string, original: string): JumpHost {
+function _proxyValue(value: string, original: string): Hop {
   const at = value.lastIndexOf("@");
   const userinfo = at >= 0 ? value.slice(0, at) : undefined;
   const m = /^([^:]+)(?::(\d+))?$/.exec(at >= 0 ? value.slice(at + 1) : value);
@@ -115,7 +103,7 @@ function _proxyValue(value: string, original: string): JumpHost {
       `Bad proxy=${quote(value)} in ${quote(original)}: write proxy=[user[:password]@]host[:port]`,
     );
   }
-  const jump: Mutable<JumpHost> = { host: m[1]! };
+  const jump: Mutable<Hop> = { host: m[1]! };
   if (m[2] !== undefined) jump.port = parsePort(m[2], original);
   if (userinfo !== undefined) {
     const colon = userinfo.indexOf(":");
@@ -169,7 +157,7 @@ function _parseSshUrl(rest: string, original: string): SshTarget {
     const jk = params.get("proxy_key");
     if (jk) target.jump = { ...target.jump, key: jk };
   } else if (jumpHost) {
-    const jump: Mutable<JumpHost> = { host: jumpHost };
+    const jump: Mutable<Hop> = { host: jumpHost };
     const jp = params.get("proxy_port");
     if (jp) jump.port = parsePort(jp, original);
     const ju = params.get("proxy_username");

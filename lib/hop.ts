@@ -1,0 +1,32 @@
+/**
+ * One hop of a route: a host to log in to and what to log in with. A URL's destination and its
+ * jump host, a `-J` entry, a `ProxyJump` entry and a connection file's hosts are all hops.
+ */
+
+import { SockhopError } from "./errors.ts";
+
+export interface Hop {
+  /** The host as the user named it: a name, an address, or an alias of ~/.ssh/config. */
+  readonly host: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  /** A key file named for this hop alone (a URL's `key=`, a connection file's `key`). */
+  readonly key?: string;
+}
+
+/** Parse `[user@]host[:port]` (a -J or ProxyJump entry). */
+export function parseHop(text: string): Hop {
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.replace(/^ssh:\/\//, ""));
+  if (!m) {
+    throw new SockhopError(
+      `Bad jump host ${JSON.stringify(text)}: write [user@]host[:port]`,
+      "usage-jump",
+    );
+  }
+  return {
+    host: m[2]!.replace(/^\[|\]$/g, ""),
+    ...(m[1] ? { user: m[1] } : {}),
+    ...(m[3] ? { port: Number(m[3]) } : {}),
+  };
+}

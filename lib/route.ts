@@ -1,0 +1,307 @@
+/**
+ * The way to a session, decided once: from what the user named (a URL, a session on this host,
+ * or a connection file) and the options of `connect` and `forward`, one frozen Route that the
+ * backends consume as it is. Precedence: command line, then connection file, then
+ * ~/.ssh/config, then defaults. Here and only here: which backend (`--ssh=auto` reads the
+ * config), each hop's config, the password, the host key policy, the remote command, and
+ * which option fits which backend. Nothing here loads ssh2.
+ */
+
+import { UsageError } from "./errors.ts";
+import { compact } from "./compact.ts";
+import { type Hop, parseHop } from "./hop.ts";
+import type { Logger } from "./logger.ts";
+import { hasControllingTerminal } from "./prompt.ts";
+import { parsePort, parseTarget, type SshTarget, type Target } from "./url.ts";
+import { parseSshOption } from "./ssh_option.ts";
+import { yesNo } from "./yes_no.ts";
+import { isConnectionFile, readConnectionFile, readRegularFile } from "./connection_file.ts";
+import {
+  formatSshConfig,
+  nativeUnsupportedReason,
+  resolveSshConfig,
+  type SshConfig,
+} from "./ssh_config.ts";
+import {
+  DEFAULT_REMOTE_SOCKHOP,
+  parseRemoteSockhop,
+  remoteCommand,
+  validateRemoteName,
+} from "./remote_command.ts";
+
+/**
+ * The options connect and forward share, as the command line spells them (a connection file
+ * fills the same ones). -F -i -o -J -p -l mean what they mean to ssh.
+ */
+export interface RouteFlags {
+  readonly ssh?: string;
+  readonly "exit-ssh"?: string;
+  readonly "remote-sockhop"?: string;
+  readonly "remote-socket"?: string;
+  readonly "password-file"?: string;
+  readonly "host-key"?: string;
+  readonly "insecure-accept-any-host-key"?: boolean;
+  readonly "print-config"?: boolean;
+  readonly "config-file"?: string;
+  readonly identity?: readonly string[];
+  readonly option?: readonly string[];
+  readonly jump?: string;
+  readonly port?: string;
+  readonly login?: string;
+}
+
+/** How the built-in client checks a hop's host key. */
+export type HostKeyPolicy =
+  | { readonly kind: "known-hosts" }
+  | { readonly kind: "pinned"; readonly fingerprint: string }
+  | { readonly kind: "insecure-accept-any" };
+
+/** A hop as the built-in client goes through it: its config resolved, its key policy set. */
+export interface NativeHop extends Hop {
+  readonly config: SshConfig;
+  readonly hostKey: HostKeyPolicy;
+}
+
+/** A session on this host: no SSH. */
+export interface LocalRoute {
+  readonly backend: "local";
+  readonly session: string;
+}
+
+/** The built-in client: one SSH connection through every hop. */
+export interface NativeRoute {
+  readonly backend: "native";
+  /** Jump hosts first to last, then the destination. */
+  readonly hops: readonly NativeHop[];
+  /** `-i` keys, offered on every hop. */
+  readonly identityFiles: readonly string[];
+  /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
+  readonly remoteCommand: string;
+  /** A socket path on the remote host, reached with direct-streamlocal. */
+  readonly remoteSocket?: string;
+}
+
+/** The system's ssh or plink: the program resolves its own config. */
+export interface ProgramRoute {
+  readonly backend: "program";
+  readonly flavor: "openssh" | "plink";
+  /** The user's words, then -F -i -o -J passed through. */
+  readonly words: readonly string[];
+  readonly dest: Hop;
+  /** A jump host from the URL or connection file (-J is among the words). */
+  readonly jump?: Hop;
+  /** plink's -hostkey: a fingerprint the user pinned. */
+  readonly hostKey?: string;
+  readonly remoteCommand: string;
+  /** --exit-ssh: end ssh with the session (no: let it run on, a ControlMaster say). */
+  readonly exitSsh: boolean;
+  /** Whether a terminal can answer the program's questions (plink gets -batch when not). */
+  readonly interactive: boolean;
+}
+
+export type Route = LocalRoute | NativeRoute | ProgramRoute;
+
+/** A route, or with --print-config the settings to print instead. */
+export type Resolution = { readonly route: Route } | { readonly print: string };
+
+/** Resolve the destination and options into a frozen Route. */
+export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): Resolution {
+  const { target, flags: v } = _targetAndFlags(where, flags, logger);
+  if (target.kind === "local") {
+    return _frozen({ backend: "local", session: validateRemoteName(target.name) });
+  }
+  const dest = _applyFlags(target, v);
+  const choice = parseSshOption(v.ssh ?? "auto");
+  const jumps = v.jump ? v.jump.split(",").map(parseHop) : undefined;
+  if (v["print-config"]) return { print: _printedConfig(dest, v) };
+  const destConfig = choice.backend === "program" ? undefined : _hopConfig(dest, v);
+  const native = choice.backend === "native" ||
+    (choice.backend === "auto" && _autoPicksNative(destConfig!.config, logger));
+  const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
+  const candidates = v["remote-sockhop"]
+    ? parseRemoteSockhop(v["remote-sockhop"])
+    : [...DEFAULT_REMOTE_SOCKHOP];
+  const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  const hostKey = v["host-key"];
+  const destHop: Hop = compact({
+    host: dest.host,
+    port: dest.port,
+    user: dest.user || undefined,
+    password,
+    key: dest.key || undefined,
+  });
+  if (native) {
+    if (hostKey !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) {
+      throw new UsageError(
+        `--host-key=${hostKey}: the built-in client pins a SHA256:... fingerprint, as ssh-keygen -lf prints it`,
+      );
+    }
+    const resolved = destConfig!;
+    for (const path of resolved.filesRead) logger.debug("ssh", `config: read ${path}`);
+    for (const u of resolved.unsupported) {
+      logger.debug(
+        "ssh",
+        `config: ${u.keyword} (${u.where}) is not supported by the native client`,
+      );
+    }
+    const insecure = v["insecure-accept-any-host-key"] ?? false;
+    const anyKey: HostKeyPolicy = insecure
+      ? { kind: "insecure-accept-any" }
+      : { kind: "known-hosts" };
+    const jumpHops = (jumps ?? (dest.jump ? [dest.jump] : undefined) ??
+      resolved.config.proxyJump.map(parseHop)).map((hop): NativeHop => ({
+        ...hop,
+        config: _hopConfig(hop, v).config,
+        hostKey: anyKey,
+      }));
+    return _frozen({
+      backend: "native",
+      hops: [...jumpHops, {
+        ...destHop,
+        config: resolved.config,
+        // An insecure choice wins over a pinned key, as it is asked for by name.
+        hostKey: !insecure && hostKey !== undefined
+          ? { kind: "pinned", fingerprint: hostKey }
+          : anyKey,
+      }],
+      identityFiles: v.identity ?? [],
+      remoteCommand: command,
+      ...compact({ remoteSocket: v["remote-socket"] || undefined }),
+    });
+  }
+  if (v["remote-socket"]) {
+    throw new UsageError("--remote-socket needs the native backend: use --ssh=native");
+  }
+  const program = choice.backend === "program" ? choice : parseSshOption("openssh");
+  if (program.backend !== "program") throw new Error("unreachable");
+  if (v["insecure-accept-any-host-key"]) {
+    throw new UsageError(
+      "--insecure-accept-any-host-key is for the built-in client (--ssh=native); ssh and plink check host keys their own way",
+    );
+  }
+  if (hostKey && program.flavor !== "plink") {
+    throw new UsageError(
+      "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
+    );
+  }
+  return _frozen({
+    backend: "program",
+    flavor: program.flavor,
+    words: [...program.words, ..._passThrough(program.flavor, v)],
+    dest: destHop,
+    ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
+    remoteCommand: command,
+    exitSsh: yesNo(v["exit-ssh"], "--exit-ssh", true),
+    interactive: hasControllingTerminal(),
+  });
+}
+
+function _targetAndFlags(
+  where: string,
+  flags: RouteFlags,
+  logger: Logger,
+): { target: Target; flags: RouteFlags } {
+  if (!isConnectionFile(where)) {
+    const target = parseTarget(where);
+    if (target.kind === "ssh" && (target.password || target.jump?.password)) {
+      // Deno cannot rewrite its own argv: the URL stays readable in /proc/PID/cmdline.
+      logger.warn(
+        "The password in the URL can be read by other users of this host in sockhop's command line (ps) for as long as it runs: use --password-file or a connection file instead",
+      );
+    }
+    return { target, flags };
+  }
+  const file = readConnectionFile(where);
+  for (const w of file.warnings) logger.warn(w);
+  const fromFile: RouteFlags = compact({
+    ssh: file.options.ssh || undefined,
+    "exit-ssh": file.options.exitSsh || undefined,
+    "remote-sockhop": file.options.remoteSockhop || undefined,
+    "password-file": file.options.passwordFile || undefined,
+    "host-key": file.options.hostKey || undefined,
+  });
+  return { target: file.target, flags: { ...fromFile, ...compact(flags) } };
+}
+
+/** -p and -l override the URL, as ssh's own flags override its config. */
+function _applyFlags(target: SshTarget, v: RouteFlags): SshTarget {
+  return {
+    ...target,
+    ...compact({
+      port: v.port !== undefined ? parsePort(v.port, "-p") : undefined,
+      user: v.login || undefined,
+    }),
+  };
+}
+
+/** One hop's config, with the route's -o and -F. */
+function _hopConfig(hop: Hop, v: RouteFlags) {
+  return resolveSshConfig(compact({
+    host: hop.host,
+    user: hop.user || undefined,
+    port: hop.port,
+    options: v.option ?? [],
+    configFile: v["config-file"],
+  }));
+}
+
+/** The destination's settings as ssh -G prints them; -i and -J are shown as ssh -G shows them. */
+function _printedConfig(dest: SshTarget, v: RouteFlags): string {
+  const shown: RouteFlags = {
+    ...v,
+    option: [
+      ...(v.option ?? []),
+      ...(v.jump ? [`ProxyJump=${v.jump}`] : []),
+      ...(v.identity ?? []).map((i) => `IdentityFile=${i}`),
+    ],
+  };
+  return formatSshConfig(_hopConfig(dest, shown).config);
+}
+
+/** --ssh=auto: the native client, unless the config needs what only ssh can do. */
+function _autoPicksNative(config: SshConfig, logger: Logger): boolean {
+  const reason = nativeUnsupportedReason(config);
+  if (reason) {
+    logger.debug("ssh", `--ssh=auto: using openssh, because the config has ${reason}`);
+    return false;
+  }
+  logger.debug("ssh", "--ssh=auto: using the native client");
+  return true;
+}
+
+/** ssh's own flags, passed on to the program. */
+function _passThrough(flavor: "openssh" | "plink", v: RouteFlags): string[] {
+  const words: string[] = [];
+  if (flavor === "plink") {
+    if (v["config-file"] || v.option?.length || v.jump) {
+      throw new UsageError(
+        "-F, -o and -J are OpenSSH options: plink has none of them; use --ssh=openssh or native",
+      );
+    }
+    for (const i of v.identity ?? []) words.push("-i", i);
+    return words;
+  }
+  if (v["config-file"]) words.push("-F", v["config-file"]);
+  for (const i of v.identity ?? []) words.push("-i", i);
+  for (const o of v.option ?? []) words.push("-o", o);
+  if (v.jump) words.push("-J", v.jump);
+  return words;
+}
+
+/** The first line of a password file; a FIFO or any other non-regular file is refused. */
+export function readPasswordFile(path: string): string {
+  return readRegularFile(path, "--password-file").split(/\r?\n/)[0] ?? "";
+}
+
+/** The route, frozen to the last hop: what is decided here is not changed downstream. */
+function _frozen(route: Route): Resolution {
+  return Object.freeze({ route: _deepFreeze(route) });
+}
+
+function _deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) _deepFreeze(v);
+  }
+  return value;
+}
