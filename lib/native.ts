@@ -2,47 +2,34 @@
  * The native backend as a Transport: one SSH connection (through any jump hosts), one channel
  * per stream: an `exec` of the remote command (marker, noise discarded), or with a remote
  * socket path a `direct-streamlocal@openssh.com` channel needing nothing on the remote host.
- * When the connection drops, the next stream reconnects.
+ * Channels share one connection (lib/native_pool.ts), as far as the server allows; when the
+ * connection drops, the next stream reconnects.
  */
 
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import { readMarker } from "./marker.ts";
-import { connectNative, type NativeConnection } from "./native_connect.ts";
+import type { NativeConnection } from "./native_connect.ts";
+import { connectionPool } from "./native_pool.ts";
 import type { Logger } from "./logger.ts";
 import type { NativeRoute } from "./route.ts";
 import { remoteFailure } from "./remote_failure.ts";
+import { QUOTE_MAX, safeText } from "./safe_text.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
 
 export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
-  let current: Promise<NativeConnection> | undefined;
+  const pool = connectionPool(route, logger);
   let channels = 0;
-  const connection = () => {
-    if (current) return current;
-    const attempt = connectNative(route, logger);
-    current = attempt;
-    attempt.then((c) => {
-      c.closed.then((err) => {
-        if (current === attempt) current = undefined;
-        logger.debug(
-          "ssh",
-          `connection to ${c.config.hostName} closed${err ? `: ${err.message}` : ""}`,
-        );
-      });
-    }, () => {
-      if (current === attempt) current = undefined;
-    });
-    return attempt;
-  };
   return {
     async open(): Promise<SessionStream> {
-      const conn = await connection();
       const id = ++channels;
-      const host = conn.config.hostName;
       if (route.remoteSocket) {
-        const channel = await _streamLocal(conn.client, route.remoteSocket, host);
+        const path = route.remoteSocket;
+        const { conn, channel } = await pool.open((c) =>
+          _streamLocal(c.client, path, c.config.hostName)
+        );
         logger.debug("ssh", `channel ${id}: direct-streamlocal to ${route.remoteSocket}`);
         return _session(
           channel,
@@ -52,7 +39,10 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
           conn,
         );
       }
-      const channel = await _exec(conn.client, route.remoteCommand, host);
+      const { conn, channel } = await pool.open((c) =>
+        _exec(c.client, route.remoteCommand, c.config.hostName)
+      );
+      const host = conn.config.hostName;
       logger.debug("ssh", `channel ${id}: exec opened`);
       const tail: string[] = [];
       channel.stderr.setEncoding("utf8");
@@ -87,11 +77,7 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
         () => status,
       );
     },
-    async close() {
-      const c = current;
-      current = undefined;
-      if (c) (await c.catch(() => undefined))?.close();
-    },
+    close: () => pool.close(),
   };
 }
 
@@ -130,6 +116,7 @@ function _exec(client: ssh2.Client, command: string, host: string): Promise<ssh2
           new SockhopError(
             `${host} refused to run the remote command: ${err.message}`,
             "ssh-failed",
+            { cause: err },
           ),
         );
       } else resolve(channel);
@@ -146,12 +133,30 @@ function _streamLocal(
     client.openssh_forwardOutStreamLocal(path, (err, channel) => {
       if (err) {
         reject(
-          new SockhopError(
-            `${host} refused a stream to ${path}: ${err.message} (check the path, and AllowStreamLocalForwarding on the server)`,
-            "no-session",
-          ),
+          new SockhopError(_streamLocalRefused(err, path, host), "no-session", { cause: err }),
         );
       } else resolve(channel);
     });
   });
 }
+
+/** What the server said when it refused a direct-streamlocal channel, and what to do. */
+function _streamLocalRefused(err: Error, path: string, host: string): string {
+  const code = (err as { reason?: unknown }).reason;
+  // ssh2 puts the server's description after this prefix.
+  const said = err.message.replace(/^\(SSH\) Channel open failure:\s*/, "").trim();
+  const words = `${said ? `"${safeText(said, QUOTE_MAX, true)}", ` : ""}code ${String(code)}`;
+  const fix = _STREAMLOCAL_FIX[Number(code)] ??
+    "check the path, and AllowStreamLocalForwarding on the server";
+  return `${host} refused a stream to ${path} (${words}): ${fix}`;
+}
+
+/** RFC 4254 §5.1 reason codes, and what to do about each for a unix socket. */
+const _STREAMLOCAL_FIX: Record<number, string> = {
+  1: "the server forbids forwarding to unix sockets (AllowStreamLocalForwarding in sshd_config); " +
+    "or leave out --remote-socket to go through sockhop on the remote host",
+  2: "nothing accepts connections at that path on the server: check it (sockhop list, there)",
+  3: "this server has no forwarding to unix sockets (direct-streamlocal, an OpenSSH extension): " +
+    "leave out --remote-socket to go through sockhop on the remote host",
+  4: "the server is short of resources: try again later",
+};

@@ -5,9 +5,10 @@
  */
 
 // @ts-types="@types/ssh2"
-import ssh2 from "ssh2";
+import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { loadIdentity } from "./native_identity.ts";
 import type { Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
 
@@ -28,6 +29,11 @@ export interface Auth {
   readonly handler: ssh2.AuthHandlerMiddleware;
   /** The error to show when every method failed. */
   failure(): SockhopError;
+  /**
+   * Whether an 'error' from ssh2's client is one it goes on from (a key or an agent it could
+   * not use): logged, and authentication continues with the next method.
+   */
+  isNonFatal(err: Error & { level?: string }): boolean;
 }
 
 export function nativeAuth(input: AuthInput): Auth {
@@ -73,6 +79,20 @@ export function nativeAuth(input: AuthInput): Auth {
         "auth-failed",
       );
     },
+    isNonFatal(err) {
+      // ssh2 emits 'error' when a key fails to sign or the agent cannot be used, then tries
+      // the next method itself: neither ends authentication
+      // (docs/upstream/client-sign-error-is-not-fatal.md).
+      const nonFatal = err.level === "agent" ||
+        (err.level === "client-authentication" &&
+          /^Error (signing|while signing)/.test(err.message));
+      if (nonFatal) {
+        // It concerns the method being tried: the last one listed.
+        if (tried.length) tried[tried.length - 1] += ` (${err.message})`;
+        logger.debug("ssh", `auth: ${err.message}; trying the next method`);
+      }
+      return nonFatal;
+    },
   };
 }
 
@@ -100,11 +120,16 @@ async function* _steps(
         ? explicit
         : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => `${input.home}/.ssh/${k}`);
       for (const file of files) {
-        const key = await _loadKey(file, explicit.includes(file), prompter, logger);
-        if (!key || !may("publickey")) continue;
+        const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
+        if (loaded.kind === "none" || !may("publickey")) continue;
+        if (loaded.kind === "unusable") {
+          tried.push(`key ${file} (unusable here: ${loaded.reason})`);
+          logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
+          continue;
+        }
         tried.push(`key ${file}`);
         logger.debug("ssh", `auth: trying key ${file}`);
-        yield { type: "publickey", username, key };
+        yield { type: "publickey", username, key: loaded.key };
       }
     } else if (
       method === "keyboard-interactive" && config.kbdInteractiveAuthentication && may(method)
@@ -164,34 +189,4 @@ function _agentPath(
   }
   if (a.startsWith("$")) return env.get(a.slice(1)) || undefined;
   return a;
-}
-
-async function _loadKey(
-  file: string,
-  explicit: boolean,
-  prompter: Prompter,
-  logger: Logger,
-): Promise<ssh2.ParsedKey | undefined> {
-  let data: Uint8Array;
-  try {
-    data = Deno.readFileSync(file);
-  } catch (err) {
-    if (explicit) logger.warn(`identity file ${file} not readable: ${(err as Error).message}`);
-    return undefined;
-  }
-  let parsed = ssh2.utils.parseKey(Buffer.from(data));
-  for (
-    let attempt = 0;
-    parsed instanceof Error && /passphrase/i.test(parsed.message) && attempt < 3;
-    attempt++
-  ) {
-    const passphrase = await prompter.ask(`Enter passphrase for key '${file}': `, { secret: true });
-    parsed = ssh2.utils.parseKey(Buffer.from(data), passphrase);
-    if (parsed instanceof Error) logger.debug("ssh", `auth: ${file}: ${parsed.message}`);
-  }
-  if (parsed instanceof Error) {
-    logger.warn(`cannot use key ${file}: ${parsed.message}`);
-    return undefined;
-  }
-  return Array.isArray(parsed) ? parsed[0] : parsed;
 }

@@ -156,7 +156,11 @@ async function _connectOne(
 ): Promise<ssh2.Client> {
   const cfg = hop.config;
   const env = defaultEnv();
-  const socket = sock ?? await _tcpConnect(cfg);
+  // Algorithms first: a list that leaves nothing is the user's to fix, before any connection.
+  const kex = resolveAlgorithms("kex", cfg.kexAlgorithms, "KexAlgorithms");
+  const cipher = resolveAlgorithms("cipher", cfg.ciphers, "Ciphers");
+  const hmac = resolveAlgorithms("hmac", cfg.macs, "MACs");
+  const hostKeys = resolveAlgorithms("serverHostKey", cfg.hostKeyAlgorithms, "HostKeyAlgorithms");
   // BatchMode from any config file or -o: no question is asked for this hop.
   const prompter = makePrompter({ batchMode: cfg.batchMode, env: Deno.env });
   // Read once: for the key types to prefer, then for the check.
@@ -172,9 +176,9 @@ async function _connectOne(
     home: env.home,
   });
   const known = knownHosts.keyTypes(cfg.hostName, cfg.port, cfg.hostKeyAlias);
-  const hostKeys = resolveAlgorithms("serverHostKey", cfg.hostKeyAlgorithms, "HostKeyAlgorithms");
   // Prefer the key types already on record, as OpenSSH does, so a known host is not "unknown".
   const preferred = [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
+  const socket = sock ?? await _tcpConnect(cfg);
   const client = new ssh2.Client();
   const t0 = performance.now();
   return await new Promise<ssh2.Client>((resolve, reject) => {
@@ -216,8 +220,10 @@ async function _connectOne(
       );
       resolve(client);
     });
-    client.once("error", (err: Error & { level?: string }) => {
-      if (settled) return;
+    // on, not once: ssh2 emits more than one error during authentication, some of which it
+    // goes on from (docs/upstream/client-sign-error-is-not-fatal.md).
+    client.on("error", (err: Error & { level?: string }) => {
+      if (settled || auth.isNonFatal(err)) return;
       settled = true;
       client.end();
       const hk = check.failure();
@@ -253,10 +259,10 @@ async function _connectOne(
       },
       authHandler: auth.handler,
       algorithms: {
-        kex: resolveAlgorithms("kex", cfg.kexAlgorithms, "KexAlgorithms"),
+        kex,
         serverHostKey: [...new Set(preferred)],
-        cipher: resolveAlgorithms("cipher", cfg.ciphers, "Ciphers"),
-        hmac: resolveAlgorithms("hmac", cfg.macs, "MACs"),
+        cipher,
+        hmac,
         compress: ["none"],
       } as ssh2.Algorithms,
       ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),

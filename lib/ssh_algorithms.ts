@@ -3,6 +3,7 @@
  * encrypt-and-MAC), with OpenSSH's `+`, `-` and `^` edits of a default list.
  */
 
+import { createECDH } from "node:crypto";
 import { UsageError } from "./errors.ts";
 import { matchGlob } from "./ssh_config_match.ts";
 
@@ -66,19 +67,52 @@ const EXTRA: Record<keyof AlgorithmLists, readonly string[]> = {
   hmac: ["hmac-sha1-etm@openssh.com", "hmac-sha1"],
 };
 
+/** Every name ssh2 knows of that kind, whether this runtime can do it or not. */
+export function knownAlgorithms(kind: keyof AlgorithmLists): string[] {
+  return [...DEFAULT_ALGORITHMS[kind], ...EXTRA[kind]];
+}
+
+/**
+ * Why this runtime cannot do `name` (undefined: it can). ssh2 offers whatever it was told to
+ * and fails only once a peer picks it, so what the runtime lacks is found by trying it, once,
+ * when first asked (not at import: most commands never need it).
+ */
+export function runtimeLacks(name: string): string | undefined {
+  _lacking ??= _probeRuntime();
+  return _lacking.get(name);
+}
+
+let _lacking: Map<string, string> | undefined;
+
+function _probeRuntime(): Map<string, string> {
+  const lacking = new Map<string, string>();
+  // Deno's node:crypto has no P-521 ECDH: ssh2's key exchange dies with "invalid curve"
+  // (docs/upstream/client-ecdh-nistp521-on-deno.md).
+  try {
+    const a = createECDH("secp521r1");
+    a.generateKeys();
+    a.computeSecret(createECDH("secp521r1").generateKeys());
+  } catch (err) {
+    lacking.set("ecdh-sha2-nistp521", `this runtime has no P-521 ECDH: ${(err as Error).message}`);
+  }
+  return lacking;
+}
+
 /** Apply an OpenSSH algorithm spec (`a,b`, `+a`, `-a*`, `^a`) to the default list. */
 export function resolveAlgorithms(
   kind: keyof AlgorithmLists,
   spec: string,
   keyword: string,
 ): string[] {
-  const defaults = [...DEFAULT_ALGORITHMS[kind]];
+  const defaults = DEFAULT_ALGORITHMS[kind].filter((n) => !runtimeLacks(n));
   if (!spec) return defaults;
-  const supported = [...defaults, ...EXTRA[kind]];
+  const supported = knownAlgorithms(kind).filter((n) => !runtimeLacks(n));
   const names = spec.slice(/^[+\-^]/.test(spec) ? 1 : 0).split(",").filter(Boolean);
+  // A name this runtime lacks is left out, not refused: the same config serves ssh too.
+  const lacking = names.filter((n) => runtimeLacks(n));
   const expand = (name: string) => {
     const found = supported.filter((s) => matchGlob(name, s));
-    if (!found.length && !name.includes("*")) {
+    if (!found.length && !name.includes("*") && !runtimeLacks(name)) {
       throw new UsageError(
         `${keyword} ${name} is not supported by the native client: use one of ${
           supported.join(",")
@@ -93,6 +127,12 @@ export function resolveAlgorithms(
   else if (spec.startsWith("-")) out = defaults.filter((n) => !listed.includes(n));
   else if (spec.startsWith("^")) out = [...listed, ...defaults.filter((n) => !listed.includes(n))];
   else out = listed;
+  if (!out.length && lacking.length) {
+    throw new UsageError(
+      `${keyword} ${lacking.join(",")} cannot be used (${runtimeLacks(lacking[0]!)}): ` +
+        `use one of ${supported.join(",")}`,
+    );
+  }
   if (!out.length) {
     throw new UsageError(`${keyword} ${spec} leaves no algorithm: keep at least one`);
   }
