@@ -2,19 +2,38 @@
 
 import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { relay } from "./relay.ts";
+import { type Duplex, relay } from "./relay.ts";
 import { fromDenoConn } from "./streams.ts";
 import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
 import { parseHostPort, parsePort } from "./url.ts";
-import { probeSocket } from "./sessions.ts";
+import { removeDeadSocket } from "./dead_socket.ts";
+import { PIPE_DIR, type Platform, unixPathProblem } from "./session_paths.ts";
+import { listenOpenPipe, type SessionListener } from "./session_socket.ts";
 
 export type ListenAddress =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number }
-  | { readonly kind: "unix"; readonly path: string };
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "pipe"; readonly path: string };
 
-/** Parse `tcp:[HOST:]PORT` (host 127.0.0.1 by default) or `unix:PATH`. */
-export function parseListen(text: string): ListenAddress {
+/**
+ * Parse `tcp:[HOST:]PORT` (host 127.0.0.1 by default), `unix:PATH`, or on Windows (where
+ * sockhop uses no unix sockets) `pipe:NAME` for `\\.\pipe\NAME`.
+ */
+export function parseListen(text: string, os: Platform = Deno.build.os): ListenAddress {
+  if (text.startsWith("pipe:")) {
+    const name = text.slice(5).replace(/^\\\\\.\\pipe\\/i, "");
+    if (os !== "windows") {
+      throw new UsageError(`--listen=${text}: pipe: is for Windows; use unix:PATH`, "forward");
+    }
+    if (!name || name.includes("\\")) {
+      throw new UsageError(`--listen=${text}: write pipe:NAME, for \\\\.\\pipe\\NAME`, "forward");
+    }
+    return { kind: "pipe", path: `${PIPE_DIR}${name}` };
+  }
+  if (text.startsWith("unix:") && os === "windows") {
+    throw new UsageError(`--listen=${text}: on Windows use pipe:NAME`, "forward");
+  }
   if (text.startsWith("unix:")) {
     const path = text.slice(5);
     if (!path) {
@@ -33,7 +52,10 @@ export function parseListen(text: string): ListenAddress {
     }
     return { kind: "tcp", host, port };
   }
-  throw new UsageError(`--listen=${text}: use tcp:[HOST:]PORT or unix:PATH`, "forward");
+  throw new UsageError(
+    `--listen=${text}: use tcp:[HOST:]PORT or ${os === "windows" ? "pipe:NAME" : "unix:PATH"}`,
+    "forward",
+  );
 }
 
 /** Whether listening there exposes the session beyond this host. */
@@ -62,9 +84,9 @@ export interface ForwardOptions {
 export async function runForward(options: ForwardOptions, stats: ForwardStats): Promise<void> {
   const { listen, transport, logger, signal } = options;
   const listener = await _listen(listen);
-  const where = listen.kind === "unix"
-    ? `unix:${listen.path}`
-    : `tcp:${_hostText(listen.host)}:${(listener.addr as Deno.NetAddr).port}`;
+  const where = listen.kind === "tcp"
+    ? `tcp:${_hostText(listen.host)}:${listener.port}`
+    : `${listen.kind}:${listen.path}`;
   options.onListening?.(where);
   const tunnels = new Set<Promise<void>>();
   const closers = new Set<AbortController>();
@@ -73,7 +95,7 @@ export async function runForward(options: ForwardOptions, stats: ForwardStats): 
   let serial = 0;
   try {
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: Duplex;
       try {
         conn = await listener.accept();
       } catch (err) {
@@ -102,14 +124,13 @@ export async function runForward(options: ForwardOptions, stats: ForwardStats): 
 }
 
 async function _tunnel(
-  conn: Deno.Conn,
+  local: Duplex,
   id: number,
   transport: Transport,
   logger: Logger,
   stats: ForwardStats,
   signal: AbortSignal,
 ): Promise<void> {
-  const local = fromDenoConn(conn);
   stats.open++;
   stats.total++;
   try {
@@ -137,13 +158,46 @@ async function _tunnel(
   }
 }
 
-async function _listen(addr: ListenAddress): Promise<Deno.Listener> {
+/** A local listener: its connections as duplex ends. */
+interface LocalListener {
+  accept(): Promise<Duplex>;
+  close(): void;
+  /** The TCP port bound. */
+  readonly port?: number;
+}
+
+function _fromDeno(listener: Deno.Listener): LocalListener {
+  return {
+    accept: async () => fromDenoConn(await listener.accept()),
+    close: () => listener.close(),
+    ...(listener.addr.transport === "tcp" ? { port: listener.addr.port } : {}),
+  };
+}
+
+function _fromSessionListener(listener: SessionListener): LocalListener {
+  const it = listener.connections[Symbol.asyncIterator]();
+  return {
+    async accept() {
+      const next = await it.next();
+      if (next.done) throw new Error("The listener closed");
+      return next.value;
+    },
+    close: () => listener.close(),
+  };
+}
+
+async function _listen(addr: ListenAddress): Promise<LocalListener> {
+  if (addr.kind === "pipe") return _fromSessionListener(listenOpenPipe(addr.path));
   try {
-    if (addr.kind === "tcp") return Deno.listen({ hostname: addr.host, port: addr.port });
+    if (addr.kind === "tcp") {
+      return _fromDeno(Deno.listen({ hostname: addr.host, port: addr.port }));
+    }
+    const tooLong = unixPathProblem(addr.path, Deno.build.os, "use a shorter --listen=unix: path");
+    if (tooLong) throw new SockhopError(tooLong, "path-too-long");
     await _clearStaleSocket(addr.path);
     const listener = Deno.listen({ transport: "unix", path: addr.path });
     Deno.chmodSync(addr.path, 0o600);
-    return listener;
+    return _fromDeno(listener);
   } catch (err) {
     if (err instanceof SockhopError) throw err;
     const where = addr.kind === "tcp" ? `${addr.host}:${addr.port}` : addr.path;
@@ -167,10 +221,9 @@ async function _clearStaleSocket(path: string) {
   if (!stat.isSocket) {
     throw new SockhopError(`${path} exists and is not a socket: pick another path`, "listen");
   }
-  if (await probeSocket(path) !== "DEAD") {
+  if ((await removeDeadSocket(path)).state !== "DEAD") {
     throw new SockhopError(`${path} is in use by another program: pick another path`, "listen");
   }
-  Deno.removeSync(path);
 }
 
 function _removeSocket(path: string) {

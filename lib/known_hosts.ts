@@ -268,13 +268,25 @@ export function appendKnownHost(input: {
   const dir = parentDir(input.file);
   if (dir) Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   let prefix = "";
+  let exists = true;
   try {
     const old = Deno.readFileSync(input.file);
     if (old.length && old[old.length - 1] !== 0x0a) prefix = "\n";
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+    exists = false;
   }
-  Deno.writeTextFileSync(input.file, prefix + line, { append: true, create: true, mode: 0o600 });
+  // A mode only for a file made here: Deno applies `mode` to an existing file too, and with the
+  // common UserKnownHostsFile=/dev/null a run as root made /dev/null 0600 for everyone.
+  if (!exists) {
+    try {
+      Deno.writeTextFileSync(input.file, line, { createNew: true, mode: 0o600 });
+      return;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    }
+  }
+  Deno.writeTextFileSync(input.file, prefix + line, { append: true });
 }
 
 /** `|1|salt|hmac` as HashKnownHosts writes it. */

@@ -19,6 +19,7 @@ import { isConnectionFile, readConnectionFile, readRegularFile } from "./connect
 import {
   formatSshConfig,
   nativeUnsupportedReason,
+  type Resolved,
   resolveSshConfig,
   type SshConfig,
 } from "./ssh_config.ts";
@@ -114,9 +115,12 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
   const choice = parseSshOption(v.ssh ?? "auto");
   const jumps = v.jump ? v.jump.split(",").map(parseHop) : undefined;
   if (v["print-config"]) return { print: _printedConfig(dest, v) };
-  const destConfig = choice.backend === "program" ? undefined : _hopConfig(dest, v);
-  const native = choice.backend === "native" ||
-    (choice.backend === "auto" && _autoPicksNative(destConfig!.config, logger));
+  // The program reads its own config; the built-in client (and auto, to choose) reads it here.
+  const configs = choice.backend === "program"
+    ? undefined
+    : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v);
+  const native = configs !== undefined &&
+    _nativeFits(choice.backend === "native", configs, logger);
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
@@ -136,7 +140,7 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
         `--host-key=${hostKey}: the built-in client pins a SHA256:... fingerprint, as ssh-keygen -lf prints it`,
       );
     }
-    const resolved = destConfig!;
+    const resolved = configs!.dest;
     for (const path of resolved.filesRead) logger.debug("ssh", `config: read ${path}`);
     for (const u of resolved.unsupported) {
       logger.debug(
@@ -148,12 +152,11 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
     const anyKey: HostKeyPolicy = insecure
       ? { kind: "insecure-accept-any" }
       : { kind: "known-hosts" };
-    const jumpHops = (jumps ?? (dest.jump ? [dest.jump] : undefined) ??
-      resolved.config.proxyJump.map(parseHop)).map((hop): NativeHop => ({
-        ...hop,
-        config: _hopConfig(hop, v).config,
-        hostKey: anyKey,
-      }));
+    const jumpHops = configs!.jumps.map(({ hop, config }): NativeHop => ({
+      ...hop,
+      config,
+      hostKey: anyKey,
+    }));
     return _frozen({
       backend: "native",
       hops: [...jumpHops, {
@@ -234,18 +237,39 @@ function _applyFlags(target: SshTarget, v: RouteFlags): SshTarget {
   };
 }
 
-/** One hop's config, with the route's -o and -F. */
-function _hopConfig(hop: Hop, v: RouteFlags) {
+interface _Configs {
+  readonly dest: Resolved;
+  readonly jumps: readonly { readonly hop: Hop; readonly config: SshConfig }[];
+}
+
+/**
+ * The destination's config, then each jump host's: those named (-J, the URL's), else the
+ * destination's ProxyJump.
+ */
+function _configs(dest: Hop, jumps: readonly Hop[] | undefined, v: RouteFlags): _Configs {
+  const resolved = _hopConfig(dest, v);
+  return {
+    dest: resolved,
+    jumps: (jumps ?? resolved.config.proxyJump.map(parseHop)).map((hop) => ({
+      hop,
+      config: _hopConfig(hop, v).config,
+    })),
+  };
+}
+
+/** One hop's config, with the route's -o and -F; `Match exec` runs only for --print-config. */
+function _hopConfig(hop: Hop, v: RouteFlags, matchExec: "run" | "refuse" = "refuse") {
   return resolveSshConfig(compact({
     host: hop.host,
     user: hop.user || undefined,
     port: hop.port,
     options: v.option ?? [],
     configFile: v["config-file"],
+    matchExec,
   }));
 }
 
-/** The destination's settings as ssh -G prints them; -i and -J are shown as ssh -G shows them. */
+/** As ssh -G: -i and -J are command-line settings too, and Match exec commands run. */
 function _printedConfig(dest: SshTarget, v: RouteFlags): string {
   const shown: RouteFlags = {
     ...v,
@@ -255,18 +279,41 @@ function _printedConfig(dest: SshTarget, v: RouteFlags): string {
       ...(v.identity ?? []).map((i) => `IdentityFile=${i}`),
     ],
   };
-  return formatSshConfig(_hopConfig(dest, shown).config);
+  return formatSshConfig(_hopConfig(dest, shown, "run").config);
 }
 
-/** --ssh=auto: the native client, unless the config needs what only ssh can do. */
-function _autoPicksNative(config: SshConfig, logger: Logger): boolean {
-  const reason = nativeUnsupportedReason(config);
+/**
+ * Whether the built-in client takes this route: --ssh=native, or --ssh=auto unless the config
+ * of the host or of a jump host needs what only ssh can do; --ssh=native then refuses, naming
+ * the option and where it was set.
+ */
+function _nativeFits(required: boolean, configs: _Configs, logger: Logger): boolean {
+  const reason = _nativeGap(configs);
+  if (required) {
+    if (reason) {
+      throw new UsageError(
+        `The built-in client cannot honour ${reason}: use --ssh=auto or --ssh=openssh, or change the config`,
+      );
+    }
+    return true;
+  }
   if (reason) {
-    logger.debug("ssh", `--ssh=auto: using openssh, because the config has ${reason}`);
+    logger.debug("ssh", `--ssh=auto: using openssh, because of ${reason}`);
     return false;
   }
   logger.debug("ssh", "--ssh=auto: using the native client");
   return true;
+}
+
+/** The first option only ssh can honour, in the host's config or a jump host's. */
+function _nativeGap(configs: _Configs): string | undefined {
+  const reason = nativeUnsupportedReason(configs.dest.config);
+  if (reason) return reason;
+  for (const { hop, config } of configs.jumps) {
+    const r = nativeUnsupportedReason(config);
+    if (r) return `${r}, for jump host ${hop.host}`;
+  }
+  return undefined;
 }
 
 /** ssh's own flags, passed on to the program. */

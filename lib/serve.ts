@@ -5,10 +5,10 @@ import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
-import { probeSocket, type SessionDirs, socketFileName } from "./sessions.ts";
+import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
 import { parseHostPort } from "./url.ts";
-import { prepareSocketDir } from "./socket_dir.ts";
+import { prepareSession } from "./socket_dir.ts";
 import { findProgram } from "./which.ts";
 
 export type ServeTarget =
@@ -65,14 +65,12 @@ export interface ServeOptions {
 export async function serve(options: ServeOptions): Promise<Serving> {
   const { dirs, name, target, logger } = options;
   if (target.kind === "exec") _checkCommand(target.argv[0]);
-  const dir = prepareSocketDir(dirs.dirs);
-  const path = `${dir}/${socketFileName(dirs.hostname, name)}`;
-  await _clearOldSocket(path, name);
+  const { path, key } = await prepareSession(dirs, name);
   let listener: SessionListener;
   try {
-    listener = listenSession(path);
-    Deno.chmodSync(path, 0o600);
+    listener = listenSession(path, { key });
   } catch (err) {
+    if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
       cause: err,
     });
@@ -113,39 +111,11 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     if (closed) return;
     closed = true;
     listener.close();
-    _removeIfSocket(path);
+    // A pipe goes with its listener; looking at one with lstat would open it.
+    if (!key) _removeIfSocket(path);
     for (const d of open) d.close();
   };
   return { path, done: done.finally(close), close };
-}
-
-async function _clearOldSocket(path: string, name: string): Promise<void> {
-  let stat: Deno.FileInfo;
-  try {
-    stat = Deno.lstatSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (!stat.isSocket) {
-    throw new SockhopError(`${path} exists and is not a socket: move it away`, "listen");
-  }
-  const state = await probeSocket(path);
-  if (state === "LIVE") {
-    throw new SockhopError(
-      `A session named ${
-        JSON.stringify(name)
-      } is already running (${path}): pick another name or stop it`,
-      "name-in-use",
-    );
-  }
-  if (state !== "DEAD") {
-    throw new SockhopError(
-      `Session socket ${path} is ${state}: if no session uses it, remove it and try again`,
-      "name-in-use",
-    );
-  }
-  Deno.removeSync(path);
 }
 
 function _removeIfSocket(path: string) {

@@ -11,8 +11,9 @@ import ssh2 from "ssh2";
 import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
+import { quote } from "./safe_text.ts";
 import { connectSession } from "./session_socket.ts";
-import { openSession, type SessionDirs, socketFileName } from "./sessions.ts";
+import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
 import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./server_exec.ts";
@@ -273,25 +274,18 @@ function _serveClient(
       });
     });
     client.on("openssh.streamlocal", (accept, reject, info) => {
-      // A socket straight in one of this user's session dirs, named as a session is; with a
-      // session given, exactly that one.
-      const slash = info.socketPath.lastIndexOf("/");
-      const dir = info.socketPath.slice(0, slash);
-      const file = info.socketPath.slice(slash + 1);
-      const allowed = options.dirs.dirs.includes(dir) &&
-        file.startsWith(`${options.dirs.hostname}-`) &&
-        (options.only === undefined ||
-          file === socketFileName(options.dirs.hostname, options.only));
-      if (!allowed) {
-        logger.info(`ssh ${source}: refused direct-streamlocal to ${info.socketPath}`);
-        reject();
-        return;
-      }
-      connectSession(info.socketPath).then((conn) => {
+      // Only one of this user's sessions (with a session given, exactly that one), checked as
+      // every path that opens a session checks it.
+      openSocketPath(options.dirs, info.socketPath, options.only, connectSession).then((conn) => {
         const channel = accept();
-        stats.sessions.add(info.socketPath.split("/").pop()!);
+        stats.sessions.add(info.socketPath.split(/[\\/]/).pop()!);
         _relayChannel(channel, conn, stats, false);
-      }, () => reject());
+      }, (err: Error) => {
+        logger.info(
+          `ssh ${source}: refused direct-streamlocal to ${quote(info.socketPath)}: ${err.message}`,
+        );
+        reject();
+      });
     });
     client.on("tcpip", (_accept, reject) => {
       logger.info(`ssh ${source}: refused TCP forwarding`);

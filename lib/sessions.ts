@@ -1,14 +1,39 @@
 /** Session sockets on disk: where they live, what they are called, whether they are alive. */
 
-import { SockhopError, UsageError } from "./errors.ts";
+import { errorCode, errorText, SockhopError, UsageError } from "./errors.ts";
+import { removeDeadSocket, type SocketCheckOptions, socketState } from "./dead_socket.ts";
+import { readSessionKey } from "./pipe_auth.ts";
 import { splitPathList } from "./platform_paths.ts";
-import { errorCode } from "./errors.ts";
+import {
+  checkSessionDir,
+  checkSessionSocket,
+  type Refusal,
+  refusalBrief,
+  refusalText,
+} from "./session_check.ts";
+import {
+  PIPE_DIR,
+  pipePath,
+  type Platform,
+  sessionPipes,
+  type SessionState,
+  splitFileName,
+  unixPathProblem,
+} from "./session_paths.ts";
+import { probePipe, type SessionSocketOptions } from "./session_socket.ts";
 
-export type SessionState = "LIVE" | "DEAD" | "UNKNOWN" | "INACCESSIBLE";
+export type { SessionState } from "./session_paths.ts";
+export { probeSocket } from "./dead_socket.ts";
 
 /** Where sessions are looked for; resolved once from flags and the environment. */
 export interface SessionDirs {
   readonly hostname: string;
+  /** The platform (default: this one); Windows sessions are named pipes. */
+  readonly os?: Platform;
+  /** Windows: the user whose session pipes these are (default: `USERNAME`). */
+  readonly user?: string;
+  /** Windows: where the pipes are (default `\\.\pipe\`; tests give a dir of their own). */
+  readonly pipeDir?: string;
   /** sockhop's own dirs; `serve` creates its socket in the first one it can use. */
   readonly dirs: readonly string[];
   /** xpra's socket dirs, searched for xpra sessions. */
@@ -23,6 +48,8 @@ export interface SessionEntry {
   readonly kind: "sockhop" | "xpra";
   readonly state: SessionState;
   readonly cleaned: boolean;
+  /** Why the state is what it is, when that is not plain (UNSAFE, a server starting). */
+  readonly reason?: string;
 }
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._+@-]{0,63}$/;
@@ -33,23 +60,31 @@ export function resolveSessionDirs(
   env: { get(key: string): string | undefined },
   socketDirsFlag?: string,
   hostname: string = Deno.hostname(),
+  os: Platform = Deno.build.os,
 ): SessionDirs {
   const home = env.get("HOME") ?? env.get("USERPROFILE") ?? "";
   const runtime = env.get("XDG_RUNTIME_DIR");
   const listed = socketDirsFlag ?? env.get("SOCKHOP_SOCKET_DIRS");
   const dirs = listed
-    ? splitPathList(listed).map((d) => _expandHome(d, home))
+    ? splitPathList(listed, os).map((d) => _expandHome(d, home))
     : [...(runtime ? [`${runtime}/sockhop`] : []), `${home}/.sockhop`];
   const xpraListed = env.get("SOCKHOP_XPRA_DIRS");
   const uid = Deno.uid();
   const xpraDirs = xpraListed !== undefined
-    ? splitPathList(xpraListed).map((d) => _expandHome(d, home))
+    ? splitPathList(xpraListed, os).map((d) => _expandHome(d, home))
     : [
       ...(runtime ? [`${runtime}/xpra`] : uid !== null ? [`/run/user/${uid}/xpra`] : []),
       "/run/xpra",
       `${home}/.xpra`,
     ];
-  return Object.freeze({ hostname, dirs: Object.freeze(dirs), xpraDirs: Object.freeze(xpraDirs) });
+  return Object.freeze({
+    hostname,
+    os,
+    ...(os === "windows" ? { user: env.get("USERNAME") ?? "" } : {}),
+    dirs: Object.freeze(dirs),
+    // xpra's Windows sessions are pipes of its own naming: not looked for there.
+    xpraDirs: Object.freeze(os === "windows" ? [] : xpraDirs),
+  });
 }
 
 function _expandHome(dir: string, home: string): string {
@@ -78,55 +113,100 @@ export function socketFileName(hostname: string, name: string): string {
   return `${hostname}-${name}`;
 }
 
-/** Probe a socket: LIVE when it accepts a connection. */
-export async function probeSocket(path: string, timeoutMs = 2000): Promise<SessionState> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const conn = await Promise.race([
-      Deno.connect({ transport: "unix", path }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Deno.errors.TimedOut("probe timed out")), timeoutMs);
-      }),
-    ]);
-    conn.close();
-    return "LIVE";
-  } catch (err) {
-    if (err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound) {
-      return "DEAD";
-    }
-    if (err instanceof Deno.errors.PermissionDenied || errorCode(err) === "EACCES") {
-      return "INACCESSIBLE";
-    }
-    return "UNKNOWN";
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Every session socket in the dirs, probed; DEAD sockets the user owns are removed. */
-export async function listSessions(dirs: SessionDirs, clean = true): Promise<SessionEntry[]> {
+/**
+ * Every session socket in the dirs (Windows: this user's session pipes), checked and probed.
+ * A socket that fails the check (session_check.ts) is UNSAFE and never connected to; a DEAD
+ * socket (no process holds it) is removed when it is this user's and `clean` is on.
+ */
+export async function listSessions(
+  dirs: SessionDirs,
+  clean = true,
+  options: SocketCheckOptions = {},
+): Promise<SessionEntry[]> {
+  if (_os(dirs) === "windows") return await _listPipes(dirs);
   const found: SessionEntry[] = [];
   const groups: [readonly string[], "sockhop" | "xpra"][] = [
     [dirs.dirs, "sockhop"],
     [dirs.xpraDirs, "xpra"],
   ];
+  const me = Deno.uid();
   for (const [list, kind] of groups) {
     for (const dir of list) {
-      for (const file of _socketFiles(dir)) {
+      const dirRefusal = checkSessionDir(dir, me);
+      const entries = _socketFiles(dir).map(async (file): Promise<SessionEntry> => {
         const path = `${dir}/${file}`;
-        const state = await probeSocket(path);
-        const { host, name } = _splitFileName(file, dirs.hostname);
-        let cleaned = false;
-        if (state === "DEAD" && clean && _ownedByMe(path)) {
-          cleaned = _removeSocket(path);
+        const { host, name } = splitFileName(file, dirs.hostname);
+        const base = { name, host, path, dir, kind };
+        let refusal: Refusal | undefined;
+        try {
+          refusal = checkSessionSocket(path, me, dirRefusal);
+        } catch (err) {
+          if (err instanceof Deno.errors.NotFound) {
+            return { ...base, state: "DEAD", cleaned: false, reason: "gone meanwhile" };
+          }
+          throw err;
         }
-        found.push({ name, host, path, dir, kind, state, cleaned });
-      }
+        if (refusal) {
+          return { ...base, state: "UNSAFE", cleaned: false, reason: refusalBrief(refusal) };
+        }
+        const tooLong = unixPathProblem(path, _os(dirs));
+        if (tooLong) return { ...base, state: "INACCESSIBLE", cleaned: false, reason: tooLong };
+        const result = clean && _ownedByMe(path, me)
+          ? await removeDeadSocket(path, options)
+          : { ...await socketState(path, options), removed: false };
+        return {
+          ...base,
+          state: result.state,
+          cleaned: result.removed,
+          ...(result.reason ? { reason: result.reason } : {}),
+        };
+      });
+      found.push(...await Promise.all(entries));
     }
   }
   return found;
 }
 
+async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
+  const names: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(pipeDir(dirs))) names.push(entry.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+  const key = readSessionKey(dirs.dirs);
+  const pipes = sessionPipes(names, _user(dirs), dirs.hostname, pipeDir(dirs));
+  return await Promise.all(pipes.map(async ({ pipe, host, name }): Promise<SessionEntry> => {
+    const base = {
+      name,
+      host,
+      path: pipe,
+      dir: pipeDir(dirs),
+      kind: "sockhop" as const,
+      cleaned: false,
+    };
+    if (!key) {
+      return {
+        ...base,
+        state: "UNSAFE",
+        reason: "this user has no session key, so it is not this user's sockhop serve",
+      };
+    }
+    try {
+      await probePipe(pipe, key);
+      return { ...base, state: "LIVE" };
+    } catch (err) {
+      if (err instanceof SockhopError && err.code === "session-refused") {
+        return { ...base, state: "UNSAFE", reason: "not created by this user's sockhop serve" };
+      }
+      if (errorCode(err) === "ENOENT") return { ...base, state: "DEAD", reason: "gone meanwhile" };
+      return { ...base, state: "UNKNOWN", reason: errorText(err) };
+    }
+  }));
+}
+
+/** Names in `dir` that are sockets, or symlinks to sockets (reported, never followed). */
 function _socketFiles(dir: string): string[] {
   let entries: Deno.DirEntry[];
   try {
@@ -138,8 +218,12 @@ function _socketFiles(dir: string): string[] {
   }
   const files: string[] = [];
   for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
     try {
-      if (Deno.lstatSync(`${dir}/${entry.name}`).isSocket) files.push(entry.name);
+      const lstat = Deno.lstatSync(path);
+      if (lstat.isSocket || (lstat.isSymlink && Deno.statSync(path).isSocket)) {
+        files.push(entry.name);
+      }
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -147,39 +231,36 @@ function _socketFiles(dir: string): string[] {
   return files.sort();
 }
 
-function _splitFileName(file: string, hostname: string): { host: string; name: string } {
-  const prefix = `${hostname}-`;
-  if (file.startsWith(prefix)) return { host: hostname, name: file.slice(prefix.length) };
-  const dash = file.lastIndexOf("-");
-  return dash > 0
-    ? { host: file.slice(0, dash), name: file.slice(dash + 1) }
-    : { host: "", name: file };
-}
-
-function _ownedByMe(path: string): boolean {
-  const uid = Deno.uid();
+function _ownedByMe(path: string, uid: number | null): boolean {
   try {
     return uid !== null && Deno.lstatSync(path).uid === uid;
-  } catch {
-    return false;
-  }
-}
-
-function _removeSocket(path: string): boolean {
-  try {
-    Deno.removeSync(path);
-    return true;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return true;
-    return false;
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
   }
 }
 
-/** The candidate socket paths of a session name, in search order. */
+function _os(dirs: SessionDirs): Platform {
+  return dirs.os ?? Deno.build.os;
+}
+
+/** Where a Windows session's pipe is. */
+export function pipeDir(dirs: SessionDirs): string {
+  return dirs.pipeDir ?? PIPE_DIR;
+}
+
+function _user(dirs: SessionDirs): string {
+  return dirs.user ?? Deno.env.get("USERNAME") ?? Deno.env.get("USER") ?? "";
+}
+
+/** The candidate socket paths of a session name, in search order (Windows: its pipe). */
 export function sessionPaths(
   dirs: SessionDirs,
   name: string,
 ): { path: string; kind: "sockhop" | "xpra" }[] {
+  if (_os(dirs) === "windows") {
+    return [{ path: pipePath(_user(dirs), dirs.hostname, name, pipeDir(dirs)), kind: "sockhop" }];
+  }
   const file = socketFileName(dirs.hostname, name);
   const paths = dirs.dirs.map((d) => ({
     path: `${d}/${file}`,
@@ -193,19 +274,27 @@ export function sessionPaths(
   return paths;
 }
 
+/** How a session socket is opened: `connectSession`, or a stand-in. */
+export type SessionConnect<T> = (path: string, options: SessionSocketOptions) => Promise<T>;
+
 /**
  * Open the session `name` with `connect` (the connection is the probe: an exec session is not
- * started twice). With no name, the single LIVE session. Throws a SockhopError naming the
- * sessions that do exist.
+ * started twice). With no name, the single LIVE session. Every socket is checked first
+ * (session_check.ts) and one that fails is never connected to. Throws a SockhopError naming
+ * the sessions that do exist, or why a socket was refused and what to do.
  */
 export async function openSession<T>(
   dirs: SessionDirs,
   name: string,
-  connect: (path: string) => Promise<T>,
+  connect: SessionConnect<T>,
 ): Promise<{ path: string; conn: T }> {
+  const windows = _os(dirs) === "windows";
+  const options = { key: windows ? readSessionKey(dirs.dirs) : undefined };
   if (name === "") {
     const live = (await listSessions(dirs, false)).filter((s) => s.state === "LIVE");
-    if (live.length === 1) return { path: live[0]!.path, conn: await connect(live[0]!.path) };
+    if (live.length === 1) {
+      return { path: live[0]!.path, conn: await connect(live[0]!.path, options) };
+    }
     throw new SockhopError(
       live.length === 0
         ? "No session name given and no live session here: start one with sockhop serve NAME TARGET"
@@ -217,16 +306,23 @@ export async function openSession<T>(
   }
   let dead: string | undefined;
   for (const { path } of sessionPaths(dirs, name)) {
+    if (windows && !options.key) break;
+    if (!windows) {
+      if (!_refuseUnsafe(path, name)) continue;
+      const tooLong = unixPathProblem(path, _os(dirs));
+      if (tooLong) throw new SockhopError(tooLong, "path-too-long");
+    }
     try {
-      return { path, conn: await connect(path) };
+      return { path, conn: await connect(path, options) };
     } catch (err) {
+      if (err instanceof SockhopError) throw err;
       if (err instanceof Deno.errors.PermissionDenied || errorCode(err) === "EACCES") {
         throw new SockhopError(
           `Session ${JSON.stringify(name)} at ${path} is not accessible to this user`,
           "no-session",
         );
       }
-      if (_exists(path)) dead ??= path;
+      if (!windows) dead ??= path;
     }
   }
   const live = (await listSessions(dirs, false)).filter((s) => s.state === "LIVE");
@@ -237,15 +333,69 @@ export async function openSession<T>(
   throw new SockhopError(`${what}; ${others}`, "no-session");
 }
 
-function _names(entries: SessionEntry[]): string {
-  return entries.map((e) => e.kind === "xpra" ? `:${e.name}` : e.name).join(", ");
+/** False when there is nothing at `path`; throws when what is there fails the check. */
+function _refuseUnsafe(path: string, name: string): boolean {
+  let refusal: Refusal | undefined;
+  try {
+    refusal = checkSessionSocket(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  if (!refusal) return true;
+  throw new SockhopError(
+    `Refusing session ${JSON.stringify(name)} at ${path}: ${refusalText(refusal)}`,
+    "unsafe-session",
+  );
 }
 
-function _exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
+/**
+ * Open the socket a direct-streamlocal channel asks for: only a session socket straight in
+ * one of this user's session dirs (Windows: one of this user's session pipes), with `only`
+ * exactly that session, and only once it passed the checks `openSession` makes. Throws a
+ * SockhopError saying why not.
+ */
+export async function openSocketPath<T>(
+  dirs: SessionDirs,
+  socketPath: string,
+  only: string | undefined,
+  connect: SessionConnect<T>,
+): Promise<T> {
+  const windows = _os(dirs) === "windows";
+  const name = _sessionOfPath(dirs, socketPath);
+  if (name === undefined || (only !== undefined && name !== only)) {
+    throw new SockhopError("Not one of this user's session sockets", "no-session");
   }
+  if (windows) {
+    const key = readSessionKey(dirs.dirs);
+    if (!key) throw new SockhopError(`No session ${JSON.stringify(name)}`, "no-session");
+    return await connect(socketPath, { key });
+  }
+  if (!_refuseUnsafe(socketPath, name)) {
+    throw new SockhopError(`No session ${JSON.stringify(name)}`, "no-session");
+  }
+  return await connect(socketPath, {});
+}
+
+function _sessionOfPath(dirs: SessionDirs, socketPath: string): string | undefined {
+  if (_os(dirs) === "windows") {
+    const prefix = pipePath(_user(dirs), dirs.hostname, "", pipeDir(dirs)).toLowerCase();
+    return socketPath.toLowerCase().startsWith(prefix)
+      ? _validName(socketPath.slice(prefix.length))
+      : undefined;
+  }
+  const slash = socketPath.lastIndexOf("/");
+  const dir = socketPath.slice(0, slash);
+  const file = socketPath.slice(slash + 1);
+  const prefix = `${dirs.hostname}-`;
+  if (!dirs.dirs.includes(dir) || !file.startsWith(prefix)) return undefined;
+  return _validName(file.slice(prefix.length));
+}
+
+function _validName(name: string): string | undefined {
+  return NAME_RE.test(name) ? name : undefined;
+}
+
+function _names(entries: SessionEntry[]): string {
+  return entries.map((e) => e.kind === "xpra" ? `:${e.name}` : e.name).join(", ");
 }

@@ -1,11 +1,67 @@
-/** The directory session sockets are created in: private to the user (0700). */
+/**
+ * Where `serve` puts a session: a socket in the first usable socket dir, private to the user
+ * (0700), or on Windows a named pipe and the user's session key.
+ */
 
+import { resolve } from "node:path";
+import { removeDeadSocket, type SocketCheckOptions } from "./dead_socket.ts";
 import { SockhopError } from "./errors.ts";
+import { ensureSessionKey, KEY_FILE } from "./pipe_auth.ts";
+import { checkParents, checkSessionDir, refusalText } from "./session_check.ts";
+import { type Platform, unixPathExcess } from "./session_paths.ts";
+import { pipeDir, type SessionDirs, sessionPaths, socketFileName } from "./sessions.ts";
+import { probePipe } from "./session_socket.ts";
 
-/** Create (or check) the first usable dir of `dirs` and return it. */
-export function prepareSocketDir(dirs: readonly string[]): string {
+/** Where a new session listens: the socket path or pipe, and the key a pipe needs. */
+export interface SessionPlace {
+  readonly path: string;
+  readonly key?: Uint8Array;
+}
+
+/**
+ * Make the place for session `name`: the dir ready, an old DEAD socket of that name removed.
+ * Throws a SockhopError when a session of that name runs, or no dir can be used.
+ */
+export async function prepareSession(
+  dirs: SessionDirs,
+  name: string,
+  options: SocketCheckOptions = {},
+): Promise<SessionPlace> {
+  const os = dirs.os ?? Deno.build.os;
+  if (os === "windows") {
+    const key = ensureSessionKey(prepareSocketDir(dirs.dirs, KEY_FILE, os));
+    const path = sessionPaths(dirs, name)[0]!.path;
+    if (_pipeExists(pipeDir(dirs), path)) {
+      // Another instance of the pipe would share the name with whatever holds it now.
+      await probePipe(path, key);
+      throw _inUse(name, path);
+    }
+    return { path, key };
+  }
+  const file = socketFileName(dirs.hostname, name);
+  const path = `${prepareSocketDir(dirs.dirs, file, os)}/${file}`;
+  await _clearOldSocket(path, name, options);
+  return { path };
+}
+
+/**
+ * Create (or check) the first usable dir of `dirs` and return it. A dir where
+ * `<dir>/<fileName>` would be too long for a unix socket is passed over for the next one.
+ */
+export function prepareSocketDir(
+  dirs: readonly string[],
+  fileName: string,
+  os: Platform = Deno.build.os,
+): string {
   const problems: string[] = [];
+  let tooLong = false;
   for (const dir of dirs) {
+    const excess = os === "windows" ? undefined : unixPathExcess(`${dir}/${fileName}`, os);
+    if (excess) {
+      problems.push(excess);
+      tooLong = true;
+      continue;
+    }
     try {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
       _ensurePrivate(dir);
@@ -16,19 +72,84 @@ export function prepareSocketDir(dirs: readonly string[]): string {
     }
   }
   throw new SockhopError(
-    `No usable socket dir (${problems.join("; ")}): set --socket-dirs to a dir you can write`,
-    "socket-dir",
+    `No usable socket dir (${problems.join("; ")}): ${
+      tooLong ? "use a shorter --socket-dirs" : "set --socket-dirs to a dir you can write"
+    }`,
+    tooLong ? "path-too-long" : "socket-dir",
   );
 }
 
+/**
+ * The dir is a real dir of this user's (never a symlink: a chmod would go through it) in
+ * parents nobody else can write; then group and others lose their access to it.
+ */
 function _ensurePrivate(dir: string) {
-  if (Deno.build.os === "windows") return;
-  const stat = Deno.statSync(dir);
-  if (stat.uid !== Deno.uid()) {
+  const me = Deno.uid();
+  if (me === null) return;
+  const abs = resolve(dir);
+  const parents = checkParents(abs, me);
+  if (parents) throw _unusable(abs, refusalText(parents));
+  const stat = Deno.lstatSync(abs);
+  if (stat.isSymlink) {
+    throw _unusable(abs, `${abs} is a symlink: use --socket-dirs with a real dir of your own`);
+  }
+  if (!stat.isDirectory) throw _unusable(abs, `${abs} is not a directory: use --socket-dirs`);
+  if (stat.uid !== me) {
     throw new SockhopError(
       `Socket dir ${dir} belongs to another user: use --socket-dirs`,
       "socket-dir",
     );
   }
-  if (((stat.mode ?? 0) & 0o077) !== 0) Deno.chmodSync(dir, 0o700);
+  if (((stat.mode ?? 0) & 0o077) !== 0) Deno.chmodSync(abs, 0o700);
+  const left = checkSessionDir(abs, me);
+  if (left) throw _unusable(abs, refusalText(left));
+}
+
+function _unusable(dir: string, why: string): SockhopError {
+  return new SockhopError(`Socket dir ${dir} cannot be used: ${why}`, "socket-dir");
+}
+
+function _inUse(name: string, path: string): SockhopError {
+  return new SockhopError(
+    `A session named ${
+      JSON.stringify(name)
+    } is already running (${path}): pick another name or stop it`,
+    "name-in-use",
+  );
+}
+
+/** A LIVE session of that name is kept; a DEAD socket (no process holds it) removed. */
+async function _clearOldSocket(path: string, name: string, options: SocketCheckOptions) {
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (!stat.isSocket) {
+    throw new SockhopError(`${path} exists and is not a socket: move it away`, "listen");
+  }
+  const { state, reason } = await removeDeadSocket(path, options);
+  if (state === "LIVE") throw _inUse(name, path);
+  if (state !== "DEAD") {
+    throw new SockhopError(
+      `Session socket ${path} is ${state}${
+        reason ? ` (${reason})` : ""
+      }: if no session uses it, remove it and try again`,
+      "name-in-use",
+    );
+  }
+}
+
+/**
+ * Whether a pipe of that name exists. Listed, not opened: opening a pipe to look would take
+ * one of its instances, as a client does.
+ */
+function _pipeExists(dir: string, path: string): boolean {
+  const name = path.slice(dir.length).toLowerCase();
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.name.toLowerCase() === name) return true;
+  }
+  return false;
 }

@@ -1,34 +1,66 @@
 /**
- * The OpenSSH client configuration, as the native client uses it: `-o` options, then
- * `~/.ssh/config`, then `/etc/ssh/ssh_config` (or only `-F FILE`); first value wins; defaults
- * filled last (OpenSSH's readconf.c). `formatSshConfig` prints the result like `ssh -G`.
+ * The OpenSSH client configuration, as OpenSSH 9.2 reads it (readconf.c, ssh.c): the command
+ * line (-l, -p, then -o), then `~/.ssh/config`, then `/etc/ssh/ssh_config` (or only `-F FILE`),
+ * `Host`, `Match` and `Include`; the first value wins; a final pass when `Match final` or
+ * CanonicalizeHostname asks for one; defaults filled last. `formatSshConfig` prints the result
+ * as `ssh -G` does; tests/ssh_config_diff_test.ts holds it against the real `ssh -G`.
  */
 
-import { SockhopError } from "./errors.ts";
 import * as platform from "./platform_paths.ts";
-import { splitShellWords } from "./shell_words.ts";
-import { matchGlob, matchPatternList } from "./ssh_config_match.ts";
+import { UsageError } from "./errors.ts";
+import { type NamedFile, Options } from "./ssh_config_options.ts";
+import {
+  type ConfigFs,
+  functionFs,
+  passwdHome,
+  readTextFileOrUndefined,
+  REAL_FS,
+} from "./ssh_config_files.ts";
+import { clientTokens, expandTilde, expandTokens } from "./ssh_config_expand.ts";
+import { ALL, DEFAULTS } from "./ssh_config_algorithms.ts";
+import { LOG_INFO, STRICT_HOSTKEY, validHostname, validUser } from "./ssh_config_values.ts";
+import { type PrintedOption, printOptions } from "./ssh_config_print.ts";
+import { type NativeGap, nativeGaps } from "./ssh_config_native.ts";
+import {
+  type ConfigReader,
+  expandIn,
+  readConfigs,
+  readOption,
+  tildeIn,
+  type Unsupported,
+} from "./ssh_config_read.ts";
+import { assembleList, fillDefaults, fillForCanonicalization } from "./ssh_config_defaults.ts";
+import { canonicalizeName, connectName } from "./ssh_config_host.ts";
+
+export { readTextFileOrUndefined };
+export type { NativeGap, Unsupported };
 
 export type StrictHostKeyChecking = "yes" | "no" | "ask" | "accept-new";
 
 /** The effective settings for one destination. */
 export interface SshConfig {
+  /** The host as given. */
   readonly host: string;
+  /** The host connected to: HostName with %h expanded, lower-cased unless an address. */
   readonly hostName: string;
   readonly user: string;
   readonly port: number;
+  /** IdentityFile entries, ~ and tokens expanded; empty: the client's own defaults. */
   readonly identityFiles: readonly string[];
   readonly identitiesOnly: boolean;
+  /** `SSH_AUTH_SOCK` (the default), `none`, `$VAR`, or a socket path. */
   readonly identityAgent: string;
+  /** ProxyJump hops, first to last, as `[user@]host[:port]`. */
   readonly proxyJump: readonly string[];
   readonly proxyCommand: string;
   readonly userKnownHostsFiles: readonly string[];
   readonly globalKnownHostsFiles: readonly string[];
   readonly strictHostKeyChecking: StrictHostKeyChecking;
   readonly hashKnownHosts: boolean;
-  /** The name known_hosts records this host under instead of its own; "" for none. */
+  /** HostKeyAlias, lower-cased; "" when unset (then host keys are looked up by hostName). */
   readonly hostKeyAlias: string;
   readonly batchMode: boolean;
+  /** Seconds; 0: no limit. */
   readonly connectTimeout: number;
   readonly serverAliveInterval: number;
   readonly serverAliveCountMax: number;
@@ -37,6 +69,7 @@ export interface SshConfig {
   readonly kbdInteractiveAuthentication: boolean;
   readonly pubkeyAuthentication: boolean;
   readonly numberOfPasswordPrompts: number;
+  /** The algorithm specs as written (`+x`, `-y*`, a list), "" when unset. */
   readonly ciphers: string;
   readonly kexAlgorithms: string;
   readonly hostKeyAlgorithms: string;
@@ -47,515 +80,363 @@ export interface SshConfig {
   readonly pkcs11Provider: string;
   readonly certificateFiles: readonly string[];
   readonly forwardAgent: boolean;
+  /** Options only ssh can honour (see lib/ssh_config_native.ts). */
+  readonly nativeGaps: readonly NativeGap[];
+  /** Every option as `ssh -G` prints it. */
+  readonly printed: readonly PrintedOption[];
 }
 
-/** A keyword the native client does not act on, and where it was set. */
-export interface Unsupported {
-  readonly keyword: string;
-  readonly where: string;
+/** Who is asking: home, user and host names, and the environment for ${VAR}. */
+export interface ConfigEnv {
+  readonly home: string;
+  readonly localUser: string;
+  readonly localHost?: string;
+  /** For the owner check on config files and %i; default: this process's. */
+  readonly uid?: number;
+  /** The environment for ${VAR} and Match exec; default: this process's. */
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
 export interface ResolveInput {
   /** The host as the user typed it (an alias, maybe). */
   readonly host: string;
+  /** -l, or the user of the URL. */
   readonly user?: string;
+  /** -p, or the port of the URL. */
   readonly port?: number;
   /** `-o Key=value` options; they win over every file. */
   readonly options?: readonly string[];
   /** `-F FILE`: read only this file. `none` reads none. */
   readonly configFile?: string;
+  /** Read files through this (tests); default: the real files. */
   readonly readFile?: (path: string) => string | undefined;
-  readonly env?: { readonly home: string; readonly localUser: string; readonly localHost?: string };
+  readonly fs?: ConfigFs;
+  readonly env?: ConfigEnv;
+  /**
+   * `Match exec`: "run" the commands, as ssh does (for --print-config), or "refuse" to: a
+   * Match exec that would run is then a gap, and the config reads as if it had failed.
+   */
+  readonly matchExec?: "run" | "refuse";
 }
 
 export interface Resolved {
   readonly config: SshConfig;
+  /** Options the native client does not use (for --debug=ssh). */
   readonly unsupported: readonly Unsupported[];
   readonly filesRead: readonly string[];
 }
 
-type Raw = Map<string, { values: string[]; where: string }>;
-
-const ACCUMULATE = new Set([
-  "identityfile",
-  "certificatefile",
-  "localforward",
-  "remoteforward",
-  "sendenv",
-]);
-/** Keywords we read; any other is recorded as unsupported. */
-const KNOWN = new Set([
-  "hostname",
-  "user",
-  "port",
-  "identityfile",
-  "identitiesonly",
-  "identityagent",
-  "proxyjump",
-  "proxycommand",
-  "userknownhostsfile",
-  "globalknownhostsfile",
-  "stricthostkeychecking",
-  "hashknownhosts",
-  "hostkeyalias",
-  "batchmode",
-  "connecttimeout",
-  "serveraliveinterval",
-  "serveralivecountmax",
-  "preferredauthentications",
-  "passwordauthentication",
-  "kbdinteractiveauthentication",
-  "challengeresponseauthentication",
-  "pubkeyauthentication",
-  "numberofpasswordprompts",
-  "ciphers",
-  "kexalgorithms",
-  "hostkeyalgorithms",
-  "macs",
-  "controlmaster",
-  "controlpath",
-  "controlpersist",
-  "pkcs11provider",
-  "certificatefile",
-  "forwardagent",
-  "addkeystoagent",
-]);
-/** Keywords that change nothing for a stream to one session; read without a notice. */
-const HARMLESS = new Set([
-  "forwardx11",
-  "forwardx11trusted",
-  "compression",
-  "loglevel",
-  "visualhostkey",
-  "sendenv",
-  "setenv",
-  "requesttty",
-  "tcpkeepalive",
-  "addressfamily",
-  "checkhostip",
-  "updatehostkeys",
-  "gssapiauthentication",
-  "gssapidelegatecredentials",
-  "escapechar",
-  "usekeychain",
-  "ignoreunknown",
-  "exitonforwardfailure",
-  "localforward",
-  "remoteforward",
-  "dynamicforward",
-  "permitlocalcommand",
-  "localcommand",
-  "hashknownhosts",
-]);
+/** The config files read when no -F is given, user's first; kept here for other platforms. */
+export function defaultConfigFiles(home: string): { path: string; user: boolean }[] {
+  return [
+    { path: platform.joinPath([home, ".ssh", "config"]), user: true },
+    { path: platform.systemSshConfig(), user: false },
+  ];
+}
 
 /** Read and resolve the configuration for `input.host`. */
 export function resolveSshConfig(input: ResolveInput): Resolved {
-  const env = input.env ?? defaultEnv();
-  const readFile = input.readFile ?? readTextFileOrUndefined;
-  const raw: Raw = new Map();
-  const unsupported: Unsupported[] = [];
-  const filesRead: string[] = [];
-  const state: _State = {
-    raw,
-    unsupported,
-    filesRead,
-    host: input.host,
-    env,
-    readFile,
-    depth: 0,
-    active: true,
+  const base: ConfigEnv = input.env ?? defaultEnv();
+  const env = {
+    home: base.home,
+    localUser: base.localUser,
+    localHost: base.localHost ?? Deno.hostname(),
+    uid: base.uid ?? (Deno.build.os === "windows" ? 0 : Deno.uid() ?? 0),
   };
-  if (input.user) raw.set("user", { values: [input.user], where: "command line" });
+  const vars = base.vars;
+  const r: ConfigReader = {
+    o: new Options(),
+    env,
+    vars: (name) => (vars ? vars[name] : Deno.env.get(name)),
+    execEnv: vars,
+    fs: input.fs ?? (input.readFile ? functionFs(input.readFile) : REAL_FS),
+    hostArg: input.host,
+    host: input.host,
+    finalPass: false,
+    wantFinal: false,
+    matchExec: input.matchExec ?? "refuse",
+    gaps: [],
+    notes: [],
+    filesRead: [],
+  };
+  const o = r.o;
+  // ssh.c: what the command line names must hold no shell characters (Debian backports).
+  if (!validHostname(input.host)) {
+    throw new UsageError(
+      `Host name ${JSON.stringify(input.host)} contains invalid characters: check the destination`,
+    );
+  }
+  if (input.user !== undefined) {
+    o.user = input.user;
+    o.origin.set("user", "command line");
+  }
   if (input.port !== undefined) {
-    raw.set("port", { values: [String(input.port)], where: "command line" });
+    o.port = input.port;
+    o.origin.set("port", "command line");
   }
-  (input.options ?? []).forEach((line, i) => _line(state, line, `-o option ${i + 1}`, true));
-  if (input.configFile !== undefined) {
-    if (input.configFile !== "none") {
-      _file(state, _expandTilde(input.configFile, env.home), true, "user");
-    }
-  } else {
-    _file(state, `${env.home}/.ssh/config`, false, "user");
-    _file(state, platform.systemSshConfig(), false, "system");
+  for (const line of input.options ?? []) readOption(r, line);
+  if (o.user !== undefined && !validUser(o.user)) {
+    throw new UsageError(
+      `User name ${JSON.stringify(o.user)} contains invalid characters: check the user name`,
+    );
   }
-  return { config: _fill(raw, input.host, env), unsupported, filesRead };
-}
+  readConfigs(r, input.configFile, defaultConfigFiles(env.home));
 
-interface _State {
-  raw: Raw;
-  unsupported: Unsupported[];
-  filesRead: string[];
-  host: string;
-  env: { home: string; localUser: string; localHost?: string };
-  readFile: (path: string) => string | undefined;
-  depth: number;
-  active: boolean;
-}
-
-function _file(state: _State, path: string, required: boolean, kind: "user" | "system") {
-  const text = state.readFile(path);
-  if (text === undefined) {
-    if (required) {
-      throw new SockhopError(`Cannot read ssh config ${path}: check the -F path`, "usage-config");
-    }
-    return;
+  // ssh.c: the host name in use from now on, then a final pass if one was asked for.
+  const host = _hostName(r);
+  if (r.wantFinal) {
+    o.hostname = host;
+    r.host = host;
+    r.finalPass = true;
+    readConfigs(r, input.configFile, defaultConfigFiles(env.home));
   }
-  state.filesRead.push(path);
-  const saved = state.active;
-  state.active = true;
-  text.split(/\r?\n/).forEach((line, i) =>
-    _line(state, line, `${path} line ${i + 1}`, false, kind)
+  const raw = {
+    ciphers: o.ciphers ?? "",
+    kexAlgorithms: o.kexAlgorithms ?? "",
+    hostKeyAlgorithms: o.hostKeyAlgorithms ?? "",
+    macs: o.macs ?? "",
+    identityFiles: [...o.identityFiles],
+  };
+  fillDefaults(o);
+  o.user ??= env.localUser;
+  _checkJump(o, host);
+  if (o.port === 0) o.port = 22;
+  if (o.hostKeyAlias !== undefined) o.hostKeyAlias = o.hostKeyAlias.toLowerCase();
+  _tidy(r, host);
+  // ssh -G assembles HostKeyAlgorithms only when it prints them.
+  o.hostKeyAlgorithms = assembleList(
+    o,
+    "HostKeyAlgorithms",
+    o.hostKeyAlgorithms,
+    DEFAULTS.key,
+    ALL.key,
   );
-  state.active = saved;
+  const printed = printOptions(o, input.host, host);
+  const { gaps, notes } = nativeGaps(o);
+  return {
+    config: Object.freeze(_typed(r, host, raw, printed, [...r.gaps, ...gaps])),
+    unsupported: [...r.notes, ...notes],
+    filesRead: r.filesRead,
+  };
 }
 
-function _line(
-  state: _State,
-  text: string,
-  where: string,
-  option: boolean,
-  kind: "user" | "system" = "user",
-) {
-  const line = text.trim();
-  if (!line || line.startsWith("#")) return;
-  const m = /^(\S+?)(?:\s*=\s*|\s+)(.*)$/.exec(line);
-  if (!m) {
-    throw new SockhopError(
-      `Bad line in ${where}: ${JSON.stringify(line)}: write Keyword value`,
-      "usage-config",
+/** HostName with %h expanded, as ssh connects to it; whether canonicalisation asks for a final pass. */
+function _hostName(r: ConfigReader): string {
+  const o = r.o;
+  fillForCanonicalization(o);
+  let host = r.hostArg;
+  if (o.hostname !== undefined) {
+    host = expandIn(r, "HostName", o.hostname, { h: r.hostArg });
+    o.hostname = host;
+  }
+  const { name, address } = connectName(host);
+  if (!address && o.canonicalizeHostname !== 0) canonicalizeName(o, name);
+  if (o.canonicalizeHostname !== 0) r.wantFinal = true;
+  return name;
+}
+
+function _checkJump(o: Options, host: string) {
+  if (o.jumpHost === undefined) return;
+  const port = o.port <= 0 ? 22 : o.port;
+  const jumpPort = o.jumpPort <= 0 ? 22 : o.jumpPort;
+  if (o.jumpHost === host && port === jumpPort && (o.jumpUser ?? o.user) === o.user) {
+    throw new UsageError(
+      `ProxyJump ${o.jumpHost} loops back to ${host} (${
+        o.origin.get("proxyjump") ?? "-J"
+      }): jump through another host`,
     );
   }
-  const keyword = m[1]!.toLowerCase();
-  const rest = m[2]!.trim();
-  if (keyword === "host") {
-    if (option) throw new SockhopError(`Host is not allowed in ${where}`, "usage-config");
-    state.active = matchPatternList(_words(rest, where), state.host);
-    return;
-  }
-  if (keyword === "match") {
-    if (option) throw new SockhopError(`Match is not allowed in ${where}`, "usage-config");
-    state.active = _match(state, _words(rest, where), where);
-    return;
-  }
-  if (keyword === "include") {
-    if (!state.active) return;
-    if (state.depth >= 16) {
-      throw new SockhopError(`Include nested too deeply at ${where}`, "usage-config");
-    }
-    for (const pattern of _words(rest, where)) {
-      const base = kind === "user" ? `${state.env.home}/.ssh` : platform.systemSshDir();
-      const path = _expandTilde(pattern, state.env.home);
-      for (const file of _glob(platform.isAbsolutePath(path) ? path : `${base}/${path}`)) {
-        state.depth++;
-        _file(state, file, false, kind);
-        state.depth--;
-      }
-    }
-    return;
-  }
-  if (!state.active) return;
-  if (!KNOWN.has(keyword)) {
-    if (!HARMLESS.has(keyword)) state.unsupported.push({ keyword: m[1]!, where });
-    return;
-  }
-  const values = keyword === "proxycommand" ? [rest] : _words(rest, where);
-  if (!values.length) throw new SockhopError(`${m[1]} needs a value in ${where}`, "usage-config");
-  const name = keyword === "challengeresponseauthentication"
-    ? "kbdinteractiveauthentication"
-    : keyword;
-  _validate(name, values, where);
-  const had = state.raw.get(name);
-  if (ACCUMULATE.has(name)) {
-    if (had) had.values.push(...values);
-    else state.raw.set(name, { values: [...values], where });
-  } else if (!had) {
-    state.raw.set(name, { values, where });
-  }
+  o.proxyUseFdpass = 0;
 }
 
-function _words(text: string, where: string): string[] {
-  try {
-    return splitShellWords(text);
-  } catch (err) {
-    throw new SockhopError(`Bad quoting in ${where}: ${(err as Error).message}`, "usage-config");
+/** ssh.c between fill_default_options and the -G dump: checks and token expansion. */
+function _tidy(r: ConfigReader, host: string) {
+  const o = r.o;
+  if (o.proxyCommand === "-" && o.proxyUseFdpass) {
+    throw new UsageError("ProxyCommand=- and ProxyUseFdpass are incompatible: drop one");
   }
-}
-
-function _match(state: _State, words: string[], where: string): boolean {
-  let result = true;
-  for (let i = 0; i < words.length; i++) {
-    let criterion = words[i]!.toLowerCase();
-    const negate = criterion.startsWith("!");
-    if (negate) criterion = criterion.slice(1);
-    if (criterion === "all") continue;
-    if (criterion === "canonical" || criterion === "final") {
-      state.unsupported.push({ keyword: `Match ${criterion}`, where });
-      return false;
-    }
-    const arg = words[++i];
-    if (arg === undefined) {
-      throw new SockhopError(`Match ${criterion} needs an argument in ${where}`, "usage-config");
-    }
-    const patterns = arg.split(",");
-    let ok: boolean;
-    switch (criterion) {
-      case "host":
-        ok = matchPatternList(patterns, state.raw.get("hostname")?.values[0] ?? state.host);
-        break;
-      case "originalhost":
-        ok = matchPatternList(patterns, state.host);
-        break;
-      case "user":
-        ok = matchPatternList(patterns, state.raw.get("user")?.values[0] ?? state.env.localUser);
-        break;
-      case "localuser":
-        ok = matchPatternList(patterns, state.env.localUser);
-        break;
-      case "exec":
-        state.unsupported.push({ keyword: "Match exec", where });
-        return false;
-      default:
-        throw new SockhopError(
-          `Unknown Match criterion ${JSON.stringify(criterion)} in ${where}`,
-          "usage-config",
-        );
-    }
-    if (ok === negate) result = false;
+  if (o.updateHostkeys === 2) {
+    if (o.controlPersist && o.controlPath !== undefined) o.updateHostkeys = 0;
+    else if (o.remoteCommand !== undefined || o.requestTty === 1) o.updateHostkeys = 0;
+    else if (o.logLevel < LOG_INFO) o.updateHostkeys = 0;
   }
-  return result;
-}
-
-const YES_NO = new Set([
-  "identitiesonly",
-  "hashknownhosts",
-  "batchmode",
-  "passwordauthentication",
-  "kbdinteractiveauthentication",
-  "pubkeyauthentication",
-  "forwardagent",
-]);
-
-function _validate(keyword: string, values: string[], where: string) {
-  const v = values[0]!.toLowerCase();
-  const bad = (allowed: string) =>
-    new SockhopError(
-      `Bad value ${JSON.stringify(values[0])} for ${keyword} in ${where}: use ${allowed}`,
-      "usage-config",
+  if (o.connectionAttempts <= 0) {
+    throw new UsageError(
+      `ConnectionAttempts ${o.connectionAttempts} (${
+        o.origin.get("connectionattempts")
+      }): use 1 or more`,
     );
-  if (YES_NO.has(keyword) && v !== "yes" && v !== "no") {
-    if (!(keyword === "forwardagent" && (v.startsWith("/") || v.startsWith("$")))) {
-      throw bad("yes or no");
-    }
   }
-  if (
-    keyword === "stricthostkeychecking" && !["yes", "no", "ask", "accept-new", "off"].includes(v)
-  ) {
-    throw bad("yes, no, ask or accept-new");
+  if (o.forkAfterAuthentication === 1 && o.remoteCommand === undefined && o.sessionType !== 0) {
+    throw new UsageError(
+      `ForkAfterAuthentication (${
+        o.origin.get("forkafterauthentication")
+      }) needs a command: drop it`,
+    );
   }
-  if (
-    keyword === "port" && !/^\d+$/.test(v) ||
-    keyword === "port" && (Number(v) < 1 || Number(v) > 65535)
-  ) {
-    throw bad("a port number 1-65535");
-  }
-  if (
-    ["connecttimeout", "serveraliveinterval", "serveralivecountmax", "numberofpasswordprompts"]
-      .includes(keyword) &&
-    !/^\d+$/.test(v)
-  ) throw bad("a whole number");
-}
-
-function _fill(
-  raw: Raw,
-  host: string,
-  env: { home: string; localUser: string; localHost?: string },
-): SshConfig {
-  const get = (k: string) => raw.get(k)?.values;
-  const one = (k: string) => get(k)?.[0];
-  const yes = (k: string, d: boolean) => (one(k) ? one(k)!.toLowerCase() === "yes" : d);
-  const num = (k: string, d: number) => (one(k) !== undefined ? Number(one(k)) : d);
-  const port = num("port", 22);
-  const user = one("user") ?? env.localUser;
-  const hostName = (one("hostname") ?? host).replaceAll("%h", host).replaceAll("%%", "%");
-  const tokens = (s: string) =>
-    _expandTilde(s, env.home).replace(/%([%dhpru nlC])/g, (all, t: string) => {
-      switch (t) {
-        case "%":
-          return "%";
-        case "d":
-          return env.home;
-        case "h":
-          return hostName;
-        case "p":
-          return String(port);
-        case "r":
-          return user;
-        case "u":
-          return env.localUser;
-        case "n":
-          return host;
-        case "l":
-          return env.localHost ?? "";
-        default:
-          return all;
-      }
-    });
-  const none = (v: string[] | undefined) => (v && v[0]?.toLowerCase() === "none" ? [] : v);
-  const strict = (one("stricthostkeychecking") ?? "ask").toLowerCase();
-  const identityAgent = one("identityagent") ?? "SSH_AUTH_SOCK";
-  return Object.freeze({
+  const tokens = clientTokens({
+    localHost: r.env.localHost,
+    uid: r.env.uid,
+    keyAlias: o.hostKeyAlias ?? r.hostArg,
+    originalHost: r.hostArg,
+    port: o.port,
+    home: r.env.home,
     host,
-    hostName,
-    user,
-    port,
-    identityFiles: Object.freeze((get("identityfile") ?? []).map(tokens)),
-    identitiesOnly: yes("identitiesonly", false),
-    identityAgent:
-      identityAgent === "SSH_AUTH_SOCK" || identityAgent === "none" || identityAgent.startsWith("$")
-        ? identityAgent
-        : tokens(identityAgent),
-    proxyJump: Object.freeze(
-      (none(get("proxyjump")) ?? []).flatMap((v) => v.split(",")).filter(Boolean),
-    ),
-    proxyCommand: one("proxycommand") && one("proxycommand")!.toLowerCase() !== "none"
-      ? one("proxycommand")!
-      : "",
-    userKnownHostsFiles: Object.freeze(
-      (none(get("userknownhostsfile")) ?? ["~/.ssh/known_hosts", "~/.ssh/known_hosts2"]).map(
-        tokens,
-      ),
-    ),
-    globalKnownHostsFiles: Object.freeze(
-      (none(get("globalknownhostsfile")) ??
-        platform.systemKnownHostsFiles()).map(tokens),
-    ),
-    strictHostKeyChecking: (strict === "off" ? "no" : strict) as StrictHostKeyChecking,
-    hashKnownHosts: yes("hashknownhosts", false),
-    hostKeyAlias: one("hostkeyalias") ?? "",
-    batchMode: yes("batchmode", false),
-    connectTimeout: num("connecttimeout", 0),
-    serverAliveInterval: num("serveraliveinterval", 0),
-    serverAliveCountMax: num("serveralivecountmax", 3),
-    preferredAuthentications: Object.freeze(
-      (one("preferredauthentications") ?? "publickey,keyboard-interactive,password").split(",")
-        .filter(Boolean),
-    ),
-    passwordAuthentication: yes("passwordauthentication", true),
-    kbdInteractiveAuthentication: yes("kbdinteractiveauthentication", true),
-    pubkeyAuthentication: yes("pubkeyauthentication", true),
-    numberOfPasswordPrompts: num("numberofpasswordprompts", 3),
-    ciphers: one("ciphers") ?? "",
-    kexAlgorithms: one("kexalgorithms") ?? "",
-    hostKeyAlgorithms: one("hostkeyalgorithms") ?? "",
-    macs: one("macs") ?? "",
-    controlMaster: (one("controlmaster") ?? "no").toLowerCase(),
-    controlPath: one("controlpath") && one("controlpath")!.toLowerCase() !== "none"
-      ? tokens(one("controlpath")!)
-      : "",
-    controlPersist: one("controlpersist") ?? "",
-    pkcs11Provider: one("pkcs11provider") && one("pkcs11provider")!.toLowerCase() !== "none"
-      ? one("pkcs11provider")!
-      : "",
-    certificateFiles: Object.freeze((get("certificatefile") ?? []).map(tokens)),
-    forwardAgent: yes("forwardagent", false),
+    user: o.user!,
+    localUser: r.env.localUser,
   });
+  if (o.remoteCommand !== undefined) {
+    o.remoteCommand = expandIn(r, "RemoteCommand", o.remoteCommand, tokens);
+  }
+  const path = (keyword: string, p: string) => expandIn(r, keyword, tildeIn(r, p), tokens, true);
+  if (o.controlPath !== undefined) o.controlPath = path("ControlPath", o.controlPath);
+  if (o.identityAgent !== undefined) o.identityAgent = path("IdentityAgent", o.identityAgent);
+  if (o.forwardAgentSockPath !== undefined) {
+    o.forwardAgentSockPath = path("ForwardAgent", o.forwardAgentSockPath);
+    if (o.exitOnForwardFailure === 1 && r.fs.stat(o.forwardAgentSockPath) === undefined) {
+      throw new UsageError(
+        `Cannot forward agent socket path "${o.forwardAgentSockPath}" and ExitOnForwardFailure is set: fix the path`,
+      );
+    }
+  }
+  for (
+    const [name, list] of [["GlobalKnownHostsFile", o.systemHostfiles], [
+      "UserKnownHostsFile",
+      o.userHostfiles,
+    ]] as const
+  ) {
+    if (list.length && list[0]!.toLowerCase() === "none") {
+      if (list.length > 1) {
+        throw new UsageError(`Invalid ${name}: "none" appears with other entries`);
+      }
+      list.length = 0;
+    }
+  }
+  o.userHostfiles = o.userHostfiles.map((f) => path("UserKnownHostsFile", f));
+  const expandPaths = (f: { listenPath?: string; connectPath?: string }, keyword: string) => ({
+    ...f,
+    ...(f.listenPath !== undefined
+      ? { listenPath: expandIn(r, keyword, f.listenPath, tokens) }
+      : {}),
+    ...(f.connectPath !== undefined
+      ? { connectPath: expandIn(r, keyword, f.connectPath, tokens) }
+      : {}),
+  });
+  o.localForwards = o.localForwards.map((f) => ({ ...f, ...expandPaths(f, "LocalForward") }));
+  o.remoteForwards = o.remoteForwards.map((f) => ({ ...f, ...expandPaths(f, "RemoteForward") }));
+}
+
+interface _Raw {
+  readonly ciphers: string;
+  readonly kexAlgorithms: string;
+  readonly hostKeyAlgorithms: string;
+  readonly macs: string;
+  readonly identityFiles: readonly NamedFile[];
+}
+
+function _typed(
+  r: ConfigReader,
+  host: string,
+  raw: _Raw,
+  printed: PrintedOption[],
+  gaps: NativeGap[],
+): SshConfig {
+  const o = r.o;
+  const tokens = clientTokens({
+    localHost: r.env.localHost,
+    uid: r.env.uid,
+    keyAlias: o.hostKeyAlias ?? r.hostArg,
+    originalHost: r.hostArg,
+    port: o.port,
+    home: r.env.home,
+    host,
+    user: o.user!,
+    localUser: r.env.localUser,
+  });
+  // Key files are expanded when ssh loads them; one that does not expand stays as written.
+  const keyPath = (f: NamedFile) => {
+    try {
+      return expandTokens(expandTilde(f.path, r.env.home, passwdHome), tokens, r.vars);
+    } catch {
+      return f.path;
+    }
+  };
+  const strict = o.strictHostKeyChecking;
+  return {
+    host: r.hostArg,
+    hostName: host,
+    user: o.user!,
+    port: o.port,
+    identityFiles: raw.identityFiles.map(keyPath),
+    identitiesOnly: o.identitiesOnly === 1,
+    identityAgent: o.identityAgent ?? "SSH_AUTH_SOCK",
+    proxyJump: o.jumpHost === undefined ? [] : [
+      ...(o.jumpExtra ? o.jumpExtra.split(",") : []),
+      `${o.jumpUser !== undefined ? `${o.jumpUser}@` : ""}${
+        o.jumpHost.includes(":") ? `[${o.jumpHost}]` : o.jumpHost
+      }${o.jumpPort > 0 ? `:${o.jumpPort}` : ""}`,
+    ],
+    proxyCommand: o.proxyCommand ?? "",
+    userKnownHostsFiles: o.userHostfiles,
+    globalKnownHostsFiles: o.systemHostfiles.map((f) => tildeIn(r, f)),
+    strictHostKeyChecking: strict === STRICT_HOSTKEY.YES
+      ? "yes"
+      : strict === STRICT_HOSTKEY.OFF
+      ? "no"
+      : strict === STRICT_HOSTKEY.NEW
+      ? "accept-new"
+      : "ask",
+    hashKnownHosts: o.hashKnownHosts === 1,
+    hostKeyAlias: o.hostKeyAlias ?? "",
+    batchMode: o.batchMode === 1,
+    connectTimeout: Math.max(o.connectionTimeout, 0),
+    serverAliveInterval: o.serverAliveInterval,
+    serverAliveCountMax: o.serverAliveCountMax,
+    preferredAuthentications:
+      (o.preferredAuthentications ?? "publickey,keyboard-interactive,password")
+        .split(",").filter(Boolean),
+    passwordAuthentication: o.passwordAuthentication === 1,
+    kbdInteractiveAuthentication: o.kbdInteractiveAuthentication === 1,
+    pubkeyAuthentication: o.pubkeyAuthentication !== 0,
+    numberOfPasswordPrompts: o.numberOfPasswordPrompts,
+    ciphers: raw.ciphers,
+    kexAlgorithms: raw.kexAlgorithms,
+    hostKeyAlgorithms: raw.hostKeyAlgorithms,
+    macs: raw.macs,
+    controlMaster: ["no", "yes", "auto", "ask", "autoask"][o.controlMaster] ?? "no",
+    controlPath: o.controlPath ?? "",
+    controlPersist: o.controlPersist === 0
+      ? ""
+      : o.controlPersistTimeout
+      ? String(o.controlPersistTimeout)
+      : "yes",
+    pkcs11Provider: o.pkcs11Provider ?? "",
+    certificateFiles: o.certificateFiles.map(keyPath),
+    forwardAgent: o.forwardAgent === 1,
+    nativeGaps: gaps,
+    printed,
+  };
 }
 
 /** Why the native client cannot honour this config (so auto picks openssh), if it cannot. */
 export function nativeUnsupportedReason(config: SshConfig): string | undefined {
-  if (config.proxyCommand) {
-    return `ProxyCommand ${config.proxyCommand} (the native client cannot run it)`;
-  }
-  if (config.controlMaster !== "no") {
-    return `ControlMaster ${config.controlMaster} (connection sharing)`;
-  }
-  if (config.pkcs11Provider) return `PKCS11Provider ${config.pkcs11Provider}`;
-  if (config.certificateFiles.length) {
-    return `CertificateFile ${config.certificateFiles[0]} (certificates)`;
-  }
-  return undefined;
+  const g = config.nativeGaps[0];
+  return g ? `${g.option} (${g.where}; ${g.why})` : undefined;
 }
 
-const PRINT_ORDER: [keyof SshConfig, string][] = [
-  ["hostName", "hostname"],
-  ["user", "user"],
-  ["port", "port"],
-  ["identityFiles", "identityfile"],
-  ["identitiesOnly", "identitiesonly"],
-  ["identityAgent", "identityagent"],
-  ["proxyJump", "proxyjump"],
-  ["proxyCommand", "proxycommand"],
-  ["userKnownHostsFiles", "userknownhostsfile"],
-  ["globalKnownHostsFiles", "globalknownhostsfile"],
-  ["strictHostKeyChecking", "stricthostkeychecking"],
-  ["hashKnownHosts", "hashknownhosts"],
-  ["hostKeyAlias", "hostkeyalias"],
-  ["batchMode", "batchmode"],
-  ["connectTimeout", "connecttimeout"],
-  ["serverAliveInterval", "serveraliveinterval"],
-  ["serverAliveCountMax", "serveralivecountmax"],
-  ["preferredAuthentications", "preferredauthentications"],
-  ["passwordAuthentication", "passwordauthentication"],
-  ["kbdInteractiveAuthentication", "kbdinteractiveauthentication"],
-  ["pubkeyAuthentication", "pubkeyauthentication"],
-  ["numberOfPasswordPrompts", "numberofpasswordprompts"],
-  ["ciphers", "ciphers"],
-  ["kexAlgorithms", "kexalgorithms"],
-  ["hostKeyAlgorithms", "hostkeyalgorithms"],
-  ["macs", "macs"],
-  ["controlMaster", "controlmaster"],
-  ["controlPath", "controlpath"],
-  ["controlPersist", "controlpersist"],
-  ["pkcs11Provider", "pkcs11provider"],
-  ["certificateFiles", "certificatefile"],
-  ["forwardAgent", "forwardagent"],
-];
-
-/** The effective settings, one `keyword value` per line, like `ssh -G`. */
+/** The effective settings, one `keyword value` per line, as `ssh -G` prints them. */
 export function formatSshConfig(config: SshConfig): string {
-  const lines: string[] = [];
-  const q = (
-    s: string,
-  ) => (s === "" || /[\s"'\\#]/.test(s) ? `"${s.replace(/(["\\])/g, "\\$1")}"` : s);
-  for (const [key, keyword] of PRINT_ORDER) {
-    const value = config[key];
-    if (Array.isArray(value)) {
-      if (keyword === "identityfile" || keyword === "certificatefile") {
-        for (const v of value) lines.push(`${keyword} ${q(v)}`);
-      } else if (keyword === "userknownhostsfile" || keyword === "globalknownhostsfile") {
-        lines.push(`${keyword} ${value.length ? value.map(q).join(" ") : "none"}`);
-      } else {
-        lines.push(`${keyword} ${value.length ? value.join(",") : "none"}`);
-      }
-    } else if (typeof value === "boolean") {
-      lines.push(`${keyword} ${value ? "yes" : "no"}`);
-    } else if (value === "") {
-      continue; // unset: the built-in default applies
-    } else {
-      lines.push(`${keyword} ${keyword === "proxycommand" ? value : q(String(value))}`);
-    }
-  }
-  return lines.join("\n") + "\n";
+  return config.printed.map(([k, v]) => `${k} ${v}\n`).join("");
 }
 
 /** Resolve a config from `formatSshConfig`'s text alone (for the round-trip check). */
-export function parseSshConfigText(text: string, host: string, env = defaultEnv()): SshConfig {
-  return resolveSshConfig({ host, configFile: "/printed", readFile: () => text, env }).config;
-}
-
-function _expandTilde(path: string, home: string): string {
-  return path === "~" ? home : path.startsWith("~/") ? home + path.slice(1) : path;
-}
-
-function _glob(path: string): string[] {
-  const [dir, name] = [platform.parentDir(path), platform.baseName(path)];
-  if (!/[*?]/.test(name)) return [path];
-  try {
-    return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => matchGlob(name, n)).sort()
-      .map((n) => platform.joinPath([dir, n]));
-  } catch {
-    return [];
-  }
+export function parseSshConfigText(
+  text: string,
+  host: string,
+  env: ConfigEnv = defaultEnv(),
+): SshConfig {
+  const body = text.split("\n").filter((l) => !l.startsWith("host ")).join("\n");
+  return resolveSshConfig({ host, configFile: "/printed", readFile: () => body, env }).config;
 }
 
 /** This user's home and name, from the environment. */
@@ -564,18 +445,4 @@ export function defaultEnv(): { home: string; localUser: string; localHost: stri
   const localUser = Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? Deno.env.get("LOGNAME") ??
     (Deno.uid() === 0 ? "root" : "");
   return { home, localUser, localHost: Deno.hostname() };
-}
-
-/** Read a text file; undefined when it does not exist. */
-export function readTextFileOrUndefined(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    throw new SockhopError(`Cannot read ${path}: ${(err as Error).message}`, "usage-config", {
-      cause: err,
-    });
-  }
 }

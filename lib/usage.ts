@@ -99,8 +99,10 @@ command line. Stored as a salted scrypt hash, file mode 0600.
 ${COMMON}`,
   list: `Usage: sockhop list [OPTIONS]
 
-Show every session in sockhop's and xpra's socket dirs as LIVE, DEAD, UNKNOWN or
-INACCESSIBLE. DEAD sockets that belong to you are removed, and the output says so.
+Show every session in sockhop's and xpra's socket dirs as LIVE, DEAD, UNKNOWN,
+INACCESSIBLE or UNSAFE (a symlink, another user's socket, a dir others can write: never
+opened). DEAD sockets (no process holds them) that belong to you are removed, and the
+output says so.
 
   --json                one JSON array for scripts (default: off)
   --no-clean            keep DEAD sockets (default: off, they are removed)
@@ -120,7 +122,8 @@ once. On a terminal a status line shows the tunnels open and the bytes each way.
 closes the listener and the tunnels.
 
   --listen=ADDR         tcp:[HOST:]PORT (host default 127.0.0.1; another address such as
-                        0.0.0.0 is allowed with a warning) or unix:PATH (mode 0600)
+                        0.0.0.0 is allowed with a warning), unix:PATH (mode 0600), or
+                        on Windows pipe:NAME
                         (required)
 ${ROUTE}
 ${COMMON}`,

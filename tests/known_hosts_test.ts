@@ -138,6 +138,10 @@ Deno.test("known_hosts: append keeps every other line; hashed lines are found by
   const found = await sshKeygen(["-F", "hashed", "-f", f]);
   assert.equal(found.code, 0);
   assert.match(found.stdout, /Host hashed found: line 4/);
+  // An existing file keeps its mode, as with ssh (UserKnownHostsFile=/dev/null is common).
+  await Deno.chmod(f, 0o644);
+  appendKnownHost({ file: f, name: hostKeyName("third", 22), keyBlob: a.blob, hash: false });
+  assert.equal(Deno.statSync(f).mode! & 0o777, 0o644);
 });
 
 Deno.test("known_hosts: the StrictHostKeyChecking policy", () => {

@@ -34,10 +34,10 @@ Deno.test("list: LIVE, DEAD (cleaned up), --json, xpra sessions", async () => {
   await live.stop();
 });
 
-Deno.test("list: a DEAD socket of another user is reported, not removed", {
+Deno.test("list: another user's socket is UNSAFE: reported, not removed", {
   ignore: Deno.uid() !== 0,
 }, async () => {
-  // As root, a socket owned by another user and refusing connections is DEAD but not ours.
+  // As root, a socket owned by another user and refusing connections: not ours to open.
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`);
   const path = `${dir}/s/${host}-other`;
@@ -45,6 +45,27 @@ Deno.test("list: a DEAD socket of another user is reported, not removed", {
   await s.stop("SIGKILL");
   Deno.chownSync(path, 65534, 65534);
   const r = await runSockhop(["list"], { env });
-  assert.match(new TextDecoder().decode(r.stdout), /DEAD\s+other$/m);
+  assert.match(
+    new TextDecoder().decode(r.stdout),
+    /UNSAFE\s+other \(socket belongs to another user \(uid 65534\)\)$/m,
+  );
   assert.ok(Deno.lstatSync(path).isSocket, "a socket of another user is left alone");
+});
+
+Deno.test("list: names from the socket dir reach the terminal without control characters", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  await Deno.mkdir(`${dir}/s`, { mode: 0o700 });
+  // Anyone who can put a file in a socket dir picks its name, escape sequences and all.
+  const evil = `${host}-a\x1b]0;pwned\x07b\x1b[2Jc\rd`;
+  const listener = Deno.listen({ transport: "unix", path: `${dir}/s/${evil}` });
+  const text = new TextDecoder().decode((await runSockhop(["list"], { env })).stdout);
+  assert.match(text, /LIVE\s+abcd\n/);
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(text, /[\x00-\x08\x0b-\x1f\x7f]/);
+  // --json keeps the name as it is, escaped as JSON escapes it.
+  const json = new TextDecoder().decode((await runSockhop(["list", "--json"], { env })).stdout);
+  assert.equal(JSON.parse(json)[0].name, "a\x1b]0;pwned\x07b\x1b[2Jc\rd");
+  assert.ok(!json.includes("\x1b"), "JSON escapes ESC");
+  listener.close();
 });

@@ -1,0 +1,198 @@
+/**
+ * Defaults filled last, as OpenSSH 9.2 fills them (readconf.c fill_default_options), with
+ * Debian's: ForwardX11Trusted, the older IPQoS values, ServerAliveInterval 300 under BatchMode.
+ */
+
+import { systemKnownHostsFiles } from "./platform_paths.ts";
+import { UsageError } from "./errors.ts";
+import type { Options } from "./ssh_config_options.ts";
+import { ALL, assembleNames, DEFAULTS } from "./ssh_config_algorithms.ts";
+import {
+  DIGEST_SHA256,
+  LOG_INFO,
+  LOG_USER,
+  STRICT_HOSTKEY,
+  TUNID_ANY,
+} from "./ssh_config_values.ts";
+
+/** The few defaults canonicalisation needs before the final pass (fill_default_options_for_canonicalization). */
+export function fillForCanonicalization(o: Options) {
+  if (o.canonicalizeMaxDots === -1) o.canonicalizeMaxDots = 1;
+  if (o.canonicalizeFallbackLocal === -1) o.canonicalizeFallbackLocal = 1;
+  if (o.canonicalizeHostname === -1) o.canonicalizeHostname = 0;
+}
+
+/** readconf.c fill_default_options, with Debian's defaults. */
+export function fillDefaults(o: Options) {
+  const d = (f: keyof Options & string, v: number) => {
+    if ((o[f] as unknown) === -1) (o[f] as unknown as number) = v;
+  };
+  d("forwardAgent", 0);
+  d("forwardX11", 0);
+  d("forwardX11Trusted", 1); // Debian: trusted X11 forwarding by default
+  d("forwardX11Timeout", 1200);
+  d("exitOnForwardFailure", 0);
+  d("clearForwardings", 0);
+  if (o.clearForwardings === 1) {
+    o.localForwards = [];
+    o.remoteForwards = [];
+    o.tunOpen = 0;
+  }
+  o.xauthLocation ??= "/usr/bin/xauth";
+  d("gatewayPorts", 0);
+  d("streamlocalBindMask", 0o177);
+  d("streamlocalBindUnlink", 0);
+  d("pubkeyAuthentication", 3);
+  d("gssAuthentication", 0);
+  d("gssKeyex", 0);
+  d("gssDelegCreds", 0);
+  d("gssTrustDns", 0);
+  d("gssRenewalRekey", 0);
+  o.gssKexAlgorithms ??= DEFAULTS.gssKex.join(",");
+  d("passwordAuthentication", 1);
+  d("kbdInteractiveAuthentication", 1);
+  d("hostbasedAuthentication", 0);
+  d("batchMode", 0);
+  d("checkHostIp", 0);
+  d("strictHostKeyChecking", STRICT_HOSTKEY.ASK);
+  d("compression", 0);
+  d("tcpKeepAlive", 1);
+  d("port", 0);
+  d("addressFamily", 0);
+  d("connectionAttempts", 1);
+  d("numberOfPasswordPrompts", 3);
+  if (o.addKeysToAgent === -1) {
+    o.addKeysToAgent = 0;
+    o.addKeysToAgentLifespan = 0;
+  }
+  if (o.identityFiles.length === 0) {
+    for (
+      const k of [
+        "id_rsa",
+        "id_ecdsa",
+        "id_ecdsa_sk",
+        "id_ed25519",
+        "id_ed25519_sk",
+        "id_xmss",
+        "id_dsa",
+      ]
+    ) {
+      o.identityFiles.push({ path: `~/.ssh/${k}`, userProvided: false });
+    }
+  }
+  d("escapeChar", "~".charCodeAt(0));
+  if (o.systemHostfiles.length === 0) {
+    o.systemHostfiles.push(...systemKnownHostsFiles());
+  }
+  if (o.updateHostkeys === -1) {
+    const onlyDefault = o.userHostfiles.length === 0 ||
+      (o.userHostfiles.length === 1 && o.userHostfiles[0] === "~/.ssh/known_hosts");
+    o.updateHostkeys = o.verifyHostKeyDns <= 0 && onlyDefault ? 1 : 0;
+  }
+  if (o.userHostfiles.length === 0) {
+    o.userHostfiles.push("~/.ssh/known_hosts", "~/.ssh/known_hosts2");
+  }
+  d("logLevel", LOG_INFO);
+  d("logFacility", LOG_USER);
+  d("noHostAuthenticationForLocalhost", 0);
+  d("identitiesOnly", 0);
+  d("enableSshKeysign", 0);
+  if (o.rekeyLimit === -1n) o.rekeyLimit = 0n;
+  d("rekeyInterval", 0);
+  d("verifyHostKeyDns", 0);
+  // Debian: under BatchMode, keepalives every 300 s unless set otherwise.
+  d("serverAliveInterval", o.batchMode === 1 ? 300 : 0);
+  d("serverAliveCountMax", 3);
+  d("controlMaster", 0);
+  if (o.controlPersist === -1) {
+    o.controlPersist = 0;
+    o.controlPersistTimeout = 0;
+  }
+  d("hashKnownHosts", 0);
+  d("tunOpen", 0);
+  d("tunLocal", TUNID_ANY);
+  d("tunRemote", TUNID_ANY);
+  d("permitLocalCommand", 0);
+  d("visualHostKey", 0);
+  // Debian keeps the older IPQoS defaults.
+  d("ipQosInteractive", 0x10);
+  d("ipQosBulk", 0x08);
+  d("requestTty", 0);
+  d("sessionType", 2);
+  d("stdinNull", 0);
+  d("forkAfterAuthentication", 0);
+  d("proxyUseFdpass", 0);
+  d("canonicalizeMaxDots", 1);
+  d("canonicalizeFallbackLocal", 1);
+  d("canonicalizeHostname", 0);
+  d("fingerprintHash", DIGEST_SHA256);
+  o.skProvider ??= "internal";
+  d("requiredRsaSize", 1024);
+  d("enableEscapeCommandline", 0);
+
+  const assemble = (
+    k: string,
+    spec: string | undefined,
+    def: readonly string[],
+    all: readonly string[],
+  ) => assembleList(o, k, spec, def, all);
+  o.ciphers = assemble("Ciphers", o.ciphers, DEFAULTS.cipher, ALL.cipher);
+  o.macs = assemble("MACs", o.macs, DEFAULTS.mac, ALL.mac);
+  o.kexAlgorithms = assemble("KexAlgorithms", o.kexAlgorithms, DEFAULTS.kex, ALL.kex);
+  const defKey = DEFAULTS.key;
+  o.hostbasedAcceptedAlgos = assemble(
+    "HostbasedAcceptedAlgorithms",
+    o.hostbasedAcceptedAlgos,
+    defKey,
+    ALL.key,
+  );
+  o.pubkeyAcceptedAlgos = assemble(
+    "PubkeyAcceptedAlgorithms",
+    o.pubkeyAcceptedAlgos,
+    defKey,
+    ALL.key,
+  );
+  o.caSignAlgorithms = assemble(
+    "CASignatureAlgorithms",
+    o.caSignAlgorithms,
+    DEFAULTS.caSig,
+    ALL.sig,
+  );
+
+  const none = (
+    v: string | undefined,
+  ) => (v === undefined || v.toLowerCase() === "none" ? undefined : v);
+  o.localCommand = none(o.localCommand);
+  o.remoteCommand = none(o.remoteCommand);
+  o.proxyCommand = none(o.proxyCommand);
+  o.controlPath = none(o.controlPath);
+  o.revokedHostKeys = none(o.revokedHostKeys);
+  o.pkcs11Provider = none(o.pkcs11Provider);
+  o.skProvider = none(o.skProvider);
+  o.knownHostsCommand = none(o.knownHostsCommand);
+  if (o.jumpHost === "none" && o.jumpPort === 0 && o.jumpUser === undefined) o.jumpHost = undefined;
+  if (
+    o.permittedCnames.length === 1 && o.permittedCnames[0]!.source.toLowerCase() === "none" &&
+    o.permittedCnames[0]!.target === ""
+  ) o.permittedCnames = [];
+}
+
+/** An algorithm list from its spec, or a usage error naming where it was set. */
+export function assembleList(
+  o: Options,
+  keyword: string,
+  spec: string | undefined,
+  def: readonly string[],
+  all: readonly string[],
+): string {
+  const list = assembleNames(spec, def, all);
+  if (list === undefined) {
+    const where = o.origin.get(keyword.toLowerCase());
+    throw new UsageError(
+      `${keyword} ${spec} leaves no algorithm or negates one${
+        where ? ` (${where})` : ""
+      }: name at least one that ssh -Q lists`,
+    );
+  }
+  return list.join(",");
+}
