@@ -3,7 +3,7 @@
  * jump host, a `-J` entry, a `ProxyJump` entry and a connection file's hosts are all hops.
  */
 
-import { SockhopError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
 
 export interface Hop {
   /** The host as the user named it: a name, an address, or an alias of ~/.ssh/config. */
@@ -19,10 +19,7 @@ export interface Hop {
 export function parseHop(text: string): Hop {
   const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.replace(/^ssh:\/\//, ""));
   if (!m) {
-    throw new SockhopError(
-      `Bad jump host ${JSON.stringify(text)}: write [user@]host[:port]`,
-      "usage-jump",
-    );
+    throw new UsageError(`Bad jump host ${JSON.stringify(text)}: write [user@]host[:port]`);
   }
   return {
     host: m[2]!.replace(/^\[|\]$/g, ""),
