@@ -9,6 +9,7 @@
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
+import { tailLines } from "./lines.ts";
 import { readMarker } from "./marker.ts";
 import type { NativeConnection } from "./native_connect.ts";
 import { connectionPool } from "./native_pool.ts";
@@ -44,14 +45,8 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
       );
       const host = conn.config.hostName;
       logger.debug("ssh", `channel ${id}: exec opened`);
-      const tail: string[] = [];
-      channel.stderr.setEncoding("utf8");
-      channel.stderr.on("data", (text: string) => {
-        for (const line of text.split("\n").filter((l) => l.trim())) {
-          logger.debug("ssh", `remote stderr: ${line}`);
-          tail.push(line);
-          if (tail.length > 20) tail.shift();
-        }
+      const tail = tailLines(channel.stderr, (line) => {
+        if (line.trim()) logger.debug("ssh", `remote stderr: ${line}`);
       });
       let status = -1;
       channel.on("exit", (code: number | null) => status = code ?? 255);
@@ -65,7 +60,7 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
       if (marker.kind !== "ok") {
         channel.end();
         await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
-        throw remoteFailure(marker, status, tail.at(-1), host);
+        throw remoteFailure(marker, status, tail().at(-1), host);
       }
       const base = fromNodeStreams(channel, channel, () => channel.close());
       return _session(

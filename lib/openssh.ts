@@ -12,6 +12,7 @@ import { type MarkerResult, readMarker } from "./marker.ts";
 import { buildSshInvocation, programNotFound, type SshInvocation } from "./openssh_argv.ts";
 import { remoteFailure } from "./remote_failure.ts";
 import type { ProgramRoute } from "./route.ts";
+import { tailLines } from "./lines.ts";
 import { quoteShellWord } from "./shell_words.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
@@ -158,18 +159,7 @@ export function startSsh(
     detached: detachedSpawn(keep),
     env: { ...Deno.env.toObject(), ...inv.env },
   });
-  const tail: string[] = [];
-  let partial = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (text: string) => {
-    const lines = (partial + text).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      logger.debug("ssh", `stderr: ${line}`);
-      if (line.trim()) tail.push(line.replace(/\r$/, ""));
-      if (tail.length > 20) tail.shift();
-    }
-  });
+  const stderrTail = tailLines(child.stderr!, (line) => logger.debug("ssh", `stderr: ${line}`));
   const cleanup = () => {
     for (const f of inv.tempFiles) {
       try {
@@ -181,8 +171,6 @@ export function startSsh(
   };
   const exited = new Promise<number>((resolve) => {
     child.once("exit", (code, signal) => {
-      if (partial.trim()) tail.push(partial);
-      partial = "";
       cleanup();
       resolve(code ?? 128 + _signalNumber(signal));
     });
@@ -204,7 +192,7 @@ export function startSsh(
       resolve({
         child: child as SshProcess["child"],
         exited,
-        stderrTail: () => [...tail, ...(partial.trim() ? [partial] : [])],
+        stderrTail,
         kill() {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
         },

@@ -2,6 +2,7 @@
 
 import { spawn } from "node:child_process";
 import { SockhopError, UsageError } from "./errors.ts";
+import { eachLine } from "./lines.ts";
 import type { Logger } from "./logger.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
@@ -175,16 +176,7 @@ function _spawnTarget(
     child.once("spawn", () => {
       child.off("error", reject);
       child.on("error", (err) => logger.warn(`session ${name} #${id}: ${err.message}`));
-      let partial = "";
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (text: string) => {
-        const lines = (partial + text).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) logger.info(`${name} #${id} [${argv[0]}] ${line}`);
-      });
-      child.stderr.on("end", () => {
-        if (partial) logger.info(`${name} #${id} [${argv[0]}] ${partial}`);
-      });
+      eachLine(child.stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
       const exited = new Promise<void>((r) => {
         if (child.exitCode !== null || child.signalCode !== null) r();
         else child.once("exit", () => r());
