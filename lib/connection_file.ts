@@ -15,6 +15,7 @@ import { errorText, SockhopError, UsageError } from "./errors.ts";
 import { quote } from "./safe_text.ts";
 import type { Hop } from "./hop.ts";
 import { parsePort, parseTarget, type SshTarget } from "./url.ts";
+import { compact } from "./compact.ts";
 
 /** What a connection file says, beyond the destination. */
 export interface FileOptions {
@@ -182,15 +183,15 @@ function _parseSockhop(text: string, path: string): ConnectionFile {
     const user = get("username") ?? get("user");
     const password = get("password");
     const key = get("key");
-    target = {
-      kind: "ssh",
+    target = compact({
+      kind: "ssh" as const,
       host,
       name: get("session") ?? "",
-      ...(sshPort !== undefined ? { port: sshPort } : {}),
-      ...(user ? { user } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(key ? { key } : {}),
-    };
+      port: sshPort,
+      user: user || undefined,
+      password,
+      key: key || undefined,
+    });
   }
   const jumpHost = get("proxy_host");
   if (jumpHost) target = { ...target, jump: _jump(jumpHost, get, portOf) };
@@ -276,15 +277,15 @@ function _parseXpra(text: string, path: string): ConnectionFile {
   const portOf = (k: string) => _port(values.get(k), k, where);
   const sshPort = portOf("ssh_port");
   const key = get("key");
-  let target: SshTarget = {
-    kind: "ssh",
+  let target: SshTarget = compact({
+    kind: "ssh" as const,
     host,
     name: _xpraDisplay(values.get("port"), where),
-    ...(sshPort !== undefined ? { port: sshPort } : {}),
-    ...(user ? { user } : {}),
-    ...(password ? { password } : {}),
-    ...(key ? { key } : {}),
-  };
+    port: sshPort,
+    user: user || undefined,
+    password: password || undefined,
+    key: key || undefined,
+  });
   const proxyKeys = [...values.keys()].filter((k) => k.startsWith("proxy_"));
   if (mode.value === "ssh -> ssh") {
     const jumpHost = get("proxy_host");
@@ -343,13 +344,13 @@ function _jump(
   const user = get("proxy_username");
   const password = get("proxy_password");
   const key = get("proxy_key");
-  return {
+  return compact({
     host,
-    ...(port !== undefined ? { port } : {}),
-    ...(user ? { user } : {}),
-    ...(password ? { password } : {}),
-    ...(key ? { key } : {}),
-  };
+    port,
+    user: user || undefined,
+    password: password || undefined,
+    key: key || undefined,
+  });
 }
 
 function _options(get: (k: string) => string | undefined): FileOptions {

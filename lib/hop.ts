@@ -4,6 +4,7 @@
  */
 
 import { UsageError } from "./errors.ts";
+import { compact } from "./compact.ts";
 
 export interface Hop {
   /** The host as the user named it: a name, an address, or an alias of ~/.ssh/config. */
@@ -21,9 +22,9 @@ export function parseHop(text: string): Hop {
   if (!m) {
     throw new UsageError(`Bad jump host ${JSON.stringify(text)}: write [user@]host[:port]`);
   }
-  return {
+  return compact({
     host: m[2]!.replace(/^\[|\]$/g, ""),
-    ...(m[1] ? { user: m[1] } : {}),
-    ...(m[3] ? { port: Number(m[3]) } : {}),
-  };
+    user: m[1] || undefined,
+    port: m[3] ? Number(m[3]) : undefined,
+  });
 }

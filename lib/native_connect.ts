@@ -17,6 +17,7 @@ import { nativeAuth } from "./native_auth.ts";
 import { makePrompter } from "./prompt.ts";
 import { readKnownHosts } from "./known_hosts.ts";
 import { VERSION } from "./usage.ts";
+import { compact } from "./compact.ts";
 
 export interface NativeConnection {
   /** The connection to the final host. */
@@ -169,7 +170,7 @@ async function _connectOne(
   const auth = nativeAuth({
     config: cfg,
     extraKeys: [...route.identityFiles, ...(hop.key ? [hop.key] : [])],
-    ...(hop.password !== undefined ? { password: hop.password } : {}),
+    ...compact({ password: hop.password }),
     prompter,
     logger,
     env: Deno.env,

@@ -31,6 +31,7 @@ import {
 } from "./ssh_config_read.ts";
 import { assembleList, fillDefaults, fillForCanonicalization } from "./ssh_config_defaults.ts";
 import { canonicalizeName, connectName } from "./ssh_config_host.ts";
+import { compact } from "./compact.ts";
 
 export { readTextFileOrUndefined };
 export type { NativeGap, Unsupported };
@@ -313,14 +314,14 @@ function _tidy(r: ConfigReader, host: string) {
     }
   }
   o.userHostfiles = o.userHostfiles.map((f) => path("UserKnownHostsFile", f));
+  const expand = (keyword: string, path: string | undefined) =>
+    path === undefined ? undefined : expandIn(r, keyword, path, tokens);
   const expandPaths = (f: { listenPath?: string; connectPath?: string }, keyword: string) => ({
     ...f,
-    ...(f.listenPath !== undefined
-      ? { listenPath: expandIn(r, keyword, f.listenPath, tokens) }
-      : {}),
-    ...(f.connectPath !== undefined
-      ? { connectPath: expandIn(r, keyword, f.connectPath, tokens) }
-      : {}),
+    ...compact({
+      listenPath: expand(keyword, f.listenPath),
+      connectPath: expand(keyword, f.connectPath),
+    }),
   });
   o.localForwards = o.localForwards.map((f) => ({ ...f, ...expandPaths(f, "LocalForward") }));
   o.remoteForwards = o.remoteForwards.map((f) => ({ ...f, ...expandPaths(f, "RemoteForward") }));
