@@ -3,7 +3,7 @@
 import { UsageError } from "../lib/errors.ts";
 import { validateSessionName } from "../lib/sessions.ts";
 import { parseServeTarget, serve, type Serving } from "../lib/serve.ts";
-import { defaultEnv } from "../lib/ssh_config.ts";
+import { localEnv } from "../lib/env.ts";
 import { yesNo } from "../lib/yes_no.ts";
 import { help, onSignals, parseCommand, setup } from "./common.ts";
 
@@ -62,7 +62,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       serving = await serve({ dirs, name, target, logger });
       logger.info(`session ${name} at ${serving.path}`);
     }
-    const env = defaultEnv();
+    const env = localEnv();
     const ssh = sshWanted
       ? await (await import("../lib/ssh_listeners.ts")).startSshListeners({
         bindSsh: values["bind-ssh"] ?? [],

@@ -14,7 +14,8 @@ import {
 import { errorText, SockhopError, UsageError } from "./errors.ts";
 import { quote } from "./safe_text.ts";
 import type { Hop } from "./hop.ts";
-import { parsePort, parseTarget, type SshTarget } from "./url.ts";
+import { parsePort } from "./address.ts";
+import { parseTarget, type SshTarget } from "./url.ts";
 import { compact } from "./compact.ts";
 
 /** What a connection file says, beyond the destination. */

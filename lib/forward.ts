@@ -6,7 +6,7 @@ import { type Duplex, relay } from "./relay.ts";
 import { fromDenoConn } from "./streams.ts";
 import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
-import { parseHostPort, parsePort } from "./url.ts";
+import { isLoopback, parseHostPort, parsePort } from "./address.ts";
 import { removeDeadSocket } from "./dead_socket.ts";
 import { PIPE_DIR, type Platform, unixPathProblem } from "./session_paths.ts";
 import { listenOpenPipe, type SessionListener } from "./session_socket.ts";
@@ -60,7 +60,7 @@ export function parseListen(text: string, os: Platform = Deno.build.os): ListenA
 
 /** Whether listening there exposes the session beyond this host. */
 export function isExposed(addr: ListenAddress): boolean {
-  return addr.kind === "tcp" && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(addr.host);
+  return addr.kind === "tcp" && !isLoopback(addr.host);
 }
 
 export interface ForwardStats {

@@ -3,22 +3,13 @@
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
-import { fingerprint, keyTypeLabel } from "./known_hosts.ts";
+import { fingerprint, keyTypeLabel } from "./ssh_keys.ts";
 
 export interface HostKey {
   readonly path: string;
   readonly pem: string;
   readonly type: string;
   readonly fingerprint: string;
-}
-
-/** `$XDG_CONFIG_HOME/sockhop`, `~/.config/sockhop`, or `%APPDATA%\sockhop`. */
-export function configDir(env: { get(key: string): string | undefined }): string {
-  if (Deno.build.os === "windows") {
-    return `${env.get("APPDATA") ?? env.get("USERPROFILE") ?? "."}\\sockhop`;
-  }
-  const xdg = env.get("XDG_CONFIG_HOME");
-  return `${xdg || `${env.get("HOME") ?? ""}/.config`}/sockhop`;
 }
 
 /**

@@ -6,10 +6,11 @@
  * OpenSSH 9.2's reading, checked against real `ssh` logins by tests/known_hosts_diff_test.ts.
  */
 
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
 import { parentDir } from "./platform_paths.ts";
-import { matchPatternList } from "./ssh_config_match.ts";
+import { fingerprint, keyTypeLabel, keyTypeOf } from "./ssh_keys.ts";
+import { matchPatternList } from "./ssh_patterns.ts";
 
 export type HostKeyResult =
   | { readonly status: "known"; readonly file: string; readonly line: number }
@@ -39,27 +40,6 @@ export function hostEntryName(host: string, port: number): string {
  */
 export function hostKeyName(host: string, port: number, alias = ""): string {
   return (alias ? alias : hostEntryName(host, port)).toLowerCase();
-}
-
-/** The key type (first SSH string) of a wire-format public key. */
-export function keyTypeOf(blob: Uint8Array): string {
-  if (blob.length < 4) return "";
-  const len = new DataView(blob.buffer, blob.byteOffset).getUint32(0);
-  if (len > blob.length - 4) return "";
-  return new TextDecoder().decode(blob.subarray(4, 4 + len));
-}
-
-/** `SHA256:...` as ssh-keygen -l prints it. */
-export function fingerprint(blob: Uint8Array): string {
-  return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
-}
-
-/** ED25519, RSA, ECDSA: the names OpenSSH shows. */
-export function keyTypeLabel(keyType: string): string {
-  if (keyType === "ssh-ed25519") return "ED25519";
-  if (keyType === "ssh-rsa") return "RSA";
-  if (keyType.startsWith("ecdsa-")) return "ECDSA";
-  return keyType.toUpperCase();
 }
 
 function _parse(file: string, text: string): Entry[] {

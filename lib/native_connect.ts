@@ -9,14 +9,15 @@ import { Duplex as NodeDuplex } from "node:stream";
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { defaultEnv, type SshConfig } from "./ssh_config.ts";
+import { localEnv } from "./env.ts";
+import type { SshConfig } from "./ssh_config.ts";
 import type { NativeHop, NativeRoute } from "./route.ts";
 import { resolveAlgorithms } from "./ssh_algorithms.ts";
 import { hostKeyCallback, hostVerifier } from "./native_host_key.ts";
 import { nativeAuth } from "./native_auth.ts";
 import { makePrompter } from "./prompt.ts";
 import { readKnownHosts } from "./known_hosts.ts";
-import { VERSION } from "./usage.ts";
+import { VERSION } from "./version.ts";
 import { compact } from "./compact.ts";
 
 export interface NativeConnection {
@@ -156,7 +157,7 @@ async function _connectOne(
   logger: Logger,
 ): Promise<ssh2.Client> {
   const cfg = hop.config;
-  const env = defaultEnv();
+  const env = localEnv();
   // Algorithms first: a list that leaves nothing is the user's to fix, before any connection.
   const kex = resolveAlgorithms("kex", cfg.kexAlgorithms, "KexAlgorithms");
   const cipher = resolveAlgorithms("cipher", cfg.ciphers, "Ciphers");

@@ -10,14 +10,12 @@ import {
   acceptsAnswer,
   appendKnownHost,
   decideHostKey,
-  fingerprint,
   HostKeyError,
   hostKeyName,
-  keyTypeLabel,
-  keyTypeOf,
   type KnownHosts,
   unknownHostQuestion,
 } from "./known_hosts.ts";
+import { fingerprint, keyTypeLabel, keyTypeOf } from "./ssh_keys.ts";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Prompter } from "./prompt.ts";

@@ -8,7 +8,7 @@ import { type Duplex, relay } from "./relay.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
-import { parseHostPort } from "./url.ts";
+import { parseHostPort } from "./address.ts";
 import { prepareSession } from "./socket_dir.ts";
 import { findProgram } from "./which.ts";
 

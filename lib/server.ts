@@ -19,7 +19,7 @@ import { authenticate, type AuthState, type ServerAuthConfig } from "./server_au
 import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./server_exec.ts";
 import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import type { HostKey } from "./host_keys.ts";
-import { VERSION } from "./usage.ts";
+import { VERSION } from "./version.ts";
 
 export const SERVER_ALGORITHMS = Object.freeze({
   kex: [

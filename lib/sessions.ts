@@ -3,7 +3,7 @@
 import { errorCode, errorText, SockhopError, UsageError } from "./errors.ts";
 import { removeDeadSocket, type SocketCheckOptions, socketState } from "./dead_socket.ts";
 import { readSessionKey } from "./pipe_auth.ts";
-import { splitPathList } from "./platform_paths.ts";
+import { homeDir, splitPathList } from "./platform_paths.ts";
 import {
   checkSessionDir,
   checkSessionSocket,
@@ -62,7 +62,7 @@ export function resolveSessionDirs(
   hostname: string = Deno.hostname(),
   os: Platform = Deno.build.os,
 ): SessionDirs {
-  const home = env.get("HOME") ?? env.get("USERPROFILE") ?? "";
+  const home = homeDir(env, os);
   const runtime = env.get("XDG_RUNTIME_DIR");
   const listed = socketDirsFlag ?? env.get("SOCKHOP_SOCKET_DIRS");
   const dirs = listed

@@ -5,7 +5,7 @@
 
 import { createECDH } from "node:crypto";
 import { UsageError } from "./errors.ts";
-import { matchGlob } from "./ssh_config_match.ts";
+import { matchGlob } from "./ssh_patterns.ts";
 
 export interface AlgorithmLists {
   readonly kex: readonly string[];

@@ -6,6 +6,7 @@
  * as `ssh -G` does; tests/ssh_config_diff_test.ts holds it against the real `ssh -G`.
  */
 
+import { localEnv } from "./env.ts";
 import * as platform from "./platform_paths.ts";
 import { UsageError } from "./errors.ts";
 import { type NamedFile, Options } from "./ssh_config_options.ts";
@@ -137,7 +138,7 @@ export function defaultConfigFiles(home: string): { path: string; user: boolean 
 
 /** Read and resolve the configuration for `input.host`. */
 export function resolveSshConfig(input: ResolveInput): Resolved {
-  const base: ConfigEnv = input.env ?? defaultEnv();
+  const base: ConfigEnv = input.env ?? localEnv();
   const env = {
     home: base.home,
     localUser: base.localUser,
@@ -434,16 +435,8 @@ export function formatSshConfig(config: SshConfig): string {
 export function parseSshConfigText(
   text: string,
   host: string,
-  env: ConfigEnv = defaultEnv(),
+  env: ConfigEnv = localEnv(),
 ): SshConfig {
   const body = text.split("\n").filter((l) => !l.startsWith("host ")).join("\n");
   return resolveSshConfig({ host, configFile: "/printed", readFile: () => body, env }).config;
-}
-
-/** This user's home and name, from the environment. */
-export function defaultEnv(): { home: string; localUser: string; localHost: string } {
-  const home = platform.homeDir(Deno.env);
-  const localUser = Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? Deno.env.get("LOGNAME") ??
-    (Deno.uid() === 0 ? "root" : "");
-  return { home, localUser, localHost: Deno.hostname() };
 }

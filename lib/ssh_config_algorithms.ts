@@ -5,7 +5,7 @@
  * what the built-in client negotiates is lib/ssh_algorithms.ts.
  */
 
-import { patternListMatch } from "./ssh_config_match.ts";
+import { patternListMatch } from "./ssh_patterns.ts";
 
 /** Every name ssh accepts, in the order `ssh -Q` lists them. */
 export const ALL = {

@@ -4,12 +4,13 @@ import type net from "node:net";
 import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SessionDirs } from "./sessions.ts";
-import { configDir, loadHostKeys } from "./host_keys.ts";
+import { configDir } from "./env.ts";
+import { loadHostKeys } from "./host_keys.ts";
 import { checkAuthorizedKeys } from "./server_auth.ts";
 import { readPasswordEntries } from "./password_file.ts";
 import { createSshServer, listenSsh } from "./server.ts";
 import { listenTcp } from "./tcp_upgrade.ts";
-import { parseHostPort } from "./url.ts";
+import { isLoopback, parseHostPort } from "./address.ts";
 
 export interface SshListenOptions {
   readonly bindSsh: readonly string[];
@@ -67,10 +68,6 @@ function _refuseWritableByOthers(path: string) {
       "auth-file-perms",
     );
   }
-}
-
-export function isLoopback(host: string): boolean {
-  return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
 }
 
 export async function startSshListeners(o: SshListenOptions): Promise<SshListeners> {

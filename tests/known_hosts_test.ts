@@ -4,13 +4,13 @@ import {
   appendKnownHost,
   checkHostKey,
   decideHostKey,
-  fingerprint,
   hashHostName,
   HostKeyError,
   hostKeyName,
   knownKeyTypes,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
+import { fingerprint } from "../lib/ssh_keys.ts";
 import { tempDir } from "./_cli.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
 

@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { fingerprint, HostKeyError, readKnownHosts } from "../lib/known_hosts.ts";
+import { HostKeyError, readKnownHosts } from "../lib/known_hosts.ts";
+import { fingerprint } from "../lib/ssh_keys.ts";
 import type { Logger } from "../lib/logger.ts";
 import {
   hostKeyCallback,
