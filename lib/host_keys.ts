@@ -3,11 +3,13 @@
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
-import { fingerprint, keyTypeLabel } from "./ssh_keys.ts";
+import { fingerprint, keyTypeLabel } from "./public_keys.ts";
+import { parsePrivateKey, prepareToSign, UnreadableKeyError } from "./ssh_keys.ts";
 
 export interface HostKey {
   readonly path: string;
-  readonly pem: string;
+  /** Parsed, and made to sign on this runtime (lib/ssh_keys.ts). */
+  readonly key: ssh2.ParsedKey;
   readonly type: string;
   readonly fingerprint: string;
 }
@@ -61,7 +63,7 @@ export function generateHostKeyPair(
 }
 
 function _load(path: string): HostKey {
-  let pem: string;
+  let data: Uint8Array;
   try {
     if (Deno.build.os !== "windows") {
       const mode = Deno.statSync(path).mode ?? 0;
@@ -74,14 +76,20 @@ function _load(path: string): HostKey {
         );
       }
     }
-    pem = Deno.readTextFileSync(path);
+    data = Deno.readFileSync(path);
   } catch (err) {
     if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot read host key ${path}: ${(err as Error).message}`, "host-key", {
       cause: err,
     });
   }
-  const parsed = ssh2.utils.parseKey(pem);
+  const parsed = parsePrivateKey(data);
+  if (parsed instanceof UnreadableKeyError) {
+    throw new SockhopError(
+      `Host key ${path}: ${parsed.message}; rewrite it in the OpenSSH format: ssh-keygen -p -f ${path}`,
+      "host-key",
+    );
+  }
   if (parsed instanceof Error || (Array.isArray(parsed) ? !parsed[0] : !parsed.isPrivateKey())) {
     throw new SockhopError(
       `${path} is not an unencrypted private key: give an OpenSSH host key file`,
@@ -89,6 +97,28 @@ function _load(path: string): HostKey {
     );
   }
   const key = Array.isArray(parsed) ? parsed[0]! : parsed;
+  // Refused now rather than at the first handshake, where the client sees only the end.
+  const fix = "make an ed25519 one with ssh-keygen -t ed25519 -f FILE and give --ssh-host-key=FILE";
+  if (!_SIGNS_WITH.includes(key.type)) {
+    const name = key.type === "ssh-dss" ? "DSA" : key.type;
+    throw new SockhopError(
+      `Host key ${path} is a ${name} key, which the server does not sign with: ${fix}`,
+      "host-key",
+    );
+  }
+  const reason = prepareToSign(key);
+  if (reason) {
+    throw new SockhopError(`Host key ${path} cannot be used (${reason}): ${fix}`, "host-key");
+  }
   const blob = new Uint8Array(key.getPublicSSH());
-  return { path, pem, type: keyTypeLabel(key.type), fingerprint: fingerprint(blob) };
+  return { path, key, type: keyTypeLabel(key.type), fingerprint: fingerprint(blob) };
 }
+
+/** The key types of SERVER_ALGORITHMS.serverHostKey; not DSA, which signs with SHA-1 only. */
+const _SIGNS_WITH = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "ssh-rsa",
+];

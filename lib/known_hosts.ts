@@ -9,7 +9,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
 import { parentDir } from "./platform_paths.ts";
-import { fingerprint, keyTypeLabel, keyTypeOf } from "./ssh_keys.ts";
+import { fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
 import { matchPatternList } from "./ssh_patterns.ts";
 
 export type HostKeyResult =
@@ -113,6 +113,13 @@ export interface KnownHosts {
    * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
    */
   keyTypes(host: string, port: number, alias: string): string[];
+  /**
+   * Why the built-in client cannot check this host's key as ssh would, or undefined: the host
+   * is known only through a `@cert-authority` line (no plain key under its lookup name, nor
+   * under the bare host for another port), and the built-in client checks no host
+   * certificates. `--ssh=auto` then uses ssh.
+   */
+  certificateGap(host: string, port: number, alias: string): string | undefined;
 }
 
 /** Read and parse the files once; a missing or unreadable file has no entries. */
@@ -132,6 +139,18 @@ export function readKnownHosts(
       if (result.status !== "unknown" || alias || port === 22) return result;
       const fallback = _lookup(key, _entriesFor(host.toLowerCase(), entries));
       return fallback.status === "known" || fallback.status === "revoked" ? fallback : result;
+    },
+    certificateGap(host, port, alias) {
+      const name = hostKeyName(host, port, alias);
+      const named = _entriesFor(name, entries);
+      const plain = (list: Entry[]) => list.some((e) => e.marker === "");
+      if (plain(named)) return undefined;
+      if (!alias && port !== 22 && plain(_entriesFor(host.toLowerCase(), entries))) {
+        return undefined;
+      }
+      const ca = named.find((e) => e.marker === "@cert-authority");
+      return ca &&
+        `@cert-authority ${ca.hosts} (${ca.file} line ${ca.line}; ${name} is known only through a @cert-authority line, and the built-in client checks no host certificates)`;
     },
     keyTypes(host, port, alias) {
       const types: string[] = [];
@@ -157,6 +176,28 @@ export function checkHostKey(input: {
     input.port,
     input.alias ?? "",
     input.keyBlob,
+  );
+}
+
+/**
+ * Why the built-in client cannot check this host's key as ssh would, in the form of
+ * nativeUnsupportedReason, or undefined (KnownHosts.certificateGap, for a single question).
+ */
+export function nativeHostKeyGap(
+  config: {
+    readonly hostName: string;
+    readonly port: number;
+    readonly hostKeyAlias: string;
+    readonly userKnownHostsFiles: readonly string[];
+    readonly globalKnownHostsFiles: readonly string[];
+  },
+  readFile: (path: string) => string | undefined = _readOrUndefined,
+): string | undefined {
+  const files = [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles];
+  return readKnownHosts(files, readFile).certificateGap(
+    config.hostName,
+    config.port,
+    config.hostKeyAlias,
   );
 }
 

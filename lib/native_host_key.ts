@@ -15,7 +15,7 @@ import {
   type KnownHosts,
   unknownHostQuestion,
 } from "./known_hosts.ts";
-import { fingerprint, keyTypeLabel, keyTypeOf } from "./ssh_keys.ts";
+import { fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Prompter } from "./prompt.ts";

@@ -4,12 +4,11 @@
  * aside with the reason before the server is ever asked about them.
  */
 
-import { Buffer } from "node:buffer";
-import { createPrivateKey, type KeyObject, sign } from "node:crypto";
 // @ts-types="@types/ssh2"
-import ssh2 from "ssh2";
+import type ssh2 from "ssh2";
 import type { Logger } from "./logger.ts";
 import type { Prompter } from "./prompt.ts";
+import { parsePrivateKey, prepareToSign, UnreadableKeyError } from "./ssh_keys.ts";
 
 export type LoadedKey =
   | { readonly kind: "key"; readonly key: ssh2.ParsedKey }
@@ -32,17 +31,17 @@ export async function loadIdentity(
     if (explicit) logger.warn(`identity file ${file} not readable: ${(err as Error).message}`);
     return { kind: "none" };
   }
-  let parsed = _parse(data);
+  let parsed = parsePrivateKey(data);
   for (
     let attempt = 0;
     parsed instanceof Error && /passphrase/i.test(parsed.message) && attempt < 3;
     attempt++
   ) {
     const passphrase = await prompter.ask(`Enter passphrase for key '${file}': `, { secret: true });
-    parsed = _parse(data, passphrase);
+    parsed = parsePrivateKey(data, passphrase);
     if (parsed instanceof Error) logger.debug("ssh", `auth: ${file}: ${parsed.message}`);
   }
-  if (parsed instanceof _Thrown) {
+  if (parsed instanceof UnreadableKeyError) {
     return {
       kind: "unusable",
       reason: `${parsed.message}; rewrite it in the OpenSSH format: ssh-keygen -p -f ${file}`,
@@ -53,122 +52,8 @@ export async function loadIdentity(
     return { kind: "none" };
   }
   const key = Array.isArray(parsed) ? parsed[0] as ssh2.ParsedKey : parsed;
-  if (key.type.startsWith("ecdsa-sha2-")) {
-    const fixed = _fixEcdsa(key);
-    if (typeof fixed === "string") return { kind: "unusable", reason: fixed };
-  }
   // A key that cannot sign is better left out than offered: the server would accept it and
   // ssh2 would then fail to answer (docs/upstream/client-sign-error-is-not-fatal.md).
-  const test = key.sign(Buffer.from("sockhop: can this key sign?"));
-  if (test instanceof Error) return { kind: "unusable", reason: `it cannot sign: ${test.message}` };
-  return { kind: "key", key };
-}
-
-/** An error ssh2's parseKey threw instead of returning it. */
-class _Thrown extends Error {}
-
-/**
- * ssh2's parseKey returns its errors, but throws one: for a P-521 key in the PEM format it
- * derives the public key with P-521 ECDH, which Deno lacks ("invalid curve",
- * docs/upstream/client-ecdh-nistp521-on-deno.md). The OpenSSH format holds the public key, so
- * the same key rewritten in it loads.
- */
-function _parse(data: Uint8Array, passphrase?: string): ReturnType<typeof ssh2.utils.parseKey> {
-  try {
-    return ssh2.utils.parseKey(Buffer.from(data), passphrase);
-  } catch (err) {
-    return new _Thrown(`ssh2 cannot read it on this runtime (${(err as Error).message})`);
-  }
-}
-
-const _CURVES: Record<string, { crv: string; size: number; hash: string }> = {
-  "ecdsa-sha2-nistp256": { crv: "P-256", size: 32, hash: "sha256" },
-  "ecdsa-sha2-nistp384": { crv: "P-384", size: 48, hash: "sha384" },
-  "ecdsa-sha2-nistp521": { crv: "P-521", size: 66, hash: "sha512" },
-};
-
-/**
- * ssh2 copies an OpenSSH ECDSA private scalar into SEC1 as stored, an mpint: with a leading
- * zero when its top bit is set (half of all P-256 and P-384 keys), or shorter than the curve
- * when its top byte is zero. OpenSSL accepts that; Deno wants exactly the curve's size
- * ("invalid SEC1 private key"). So the key is rebuilt here from its scalar and public point,
- * and signs through that (docs/upstream/client-ecdsa-private-key-sign-byte.md). Returns the
- * reason when the key cannot be rebuilt.
- */
-function _fixEcdsa(key: ssh2.ParsedKey): string | undefined {
-  const curve = _CURVES[key.type];
-  const pem = key.getPrivatePEM();
-  if (!curve || !pem) return undefined;
-  const scalar = _sec1Scalar(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64"));
-  const point = _lastString(key.getPublicSSH());
-  if (!scalar || !point || point.length !== 1 + 2 * curve.size || point[0] !== 4) {
-    return "malformed ECDSA key";
-  }
-  let start = 0;
-  while (start < scalar.length && scalar[start] === 0) start++;
-  if (scalar.length - start > curve.size) return "malformed ECDSA key: scalar too long";
-  const d = Buffer.alloc(curve.size);
-  d.set(scalar.subarray(start), curve.size - (scalar.length - start));
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({
-      key: {
-        kty: "EC",
-        crv: curve.crv,
-        x: Buffer.from(point.subarray(1, 1 + curve.size)).toString("base64url"),
-        y: Buffer.from(point.subarray(1 + curve.size)).toString("base64url"),
-        d: d.toString("base64url"),
-      },
-      format: "jwk",
-    });
-  } catch (err) {
-    return `not a valid ${curve.crv} key: ${(err as Error).message}`;
-  }
-  // An own property shadows ssh2's shared sign(); ssh2 still sees its own parsed key.
-  Object.defineProperty(key, "sign", {
-    value: (data: Buffer, algo?: string) => {
-      try {
-        return sign(algo || curve.hash, data, privateKey);
-      } catch (err) {
-        return err as Error;
-      }
-    },
-  });
-  return undefined;
-}
-
-/** The privateKey OCTET STRING of a SEC1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING }. */
-function _sec1Scalar(der: Uint8Array): Uint8Array | undefined {
-  let pos = 0;
-  const header = (tag: number): number | undefined => {
-    if (der[pos++] !== tag) return undefined;
-    let len = der[pos++] ?? 0;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + (der[pos++] ?? 0);
-    }
-    return len;
-  };
-  if (header(0x30) === undefined) return undefined;
-  const versionLength = header(0x02);
-  if (versionLength === undefined) return undefined;
-  pos += versionLength;
-  const length = header(0x04);
-  if (length === undefined || pos + length > der.length) return undefined;
-  return der.subarray(pos, pos + length);
-}
-
-/** The last string of an SSH wire blob (the public point of an ECDSA public key). */
-function _lastString(blob: Uint8Array): Uint8Array | undefined {
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  let pos = 0;
-  let last: Uint8Array | undefined;
-  while (pos + 4 <= blob.length) {
-    const n = view.getUint32(pos);
-    if (pos + 4 + n > blob.length) return undefined;
-    last = blob.subarray(pos + 4, pos + 4 + n);
-    pos += 4 + n;
-  }
-  return pos === blob.length ? last : undefined;
+  const reason = prepareToSign(key);
+  return reason ? { kind: "unusable", reason } : { kind: "key", key };
 }

@@ -10,6 +10,7 @@
 import { UsageError } from "./errors.ts";
 import { compact } from "./compact.ts";
 import { type Hop, parseHop } from "./hop.ts";
+import { nativeHostKeyGap } from "./known_hosts.ts";
 import type { Logger } from "./logger.ts";
 import { hasControllingTerminal } from "./prompt.ts";
 import { parsePort } from "./address.ts";
@@ -121,7 +122,7 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
     ? undefined
     : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v);
   const native = configs !== undefined &&
-    _nativeFits(choice.backend === "native", configs, logger);
+    _nativeFits(choice.backend === "native", configs, _keyCheck(v), logger);
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
@@ -288,8 +289,13 @@ function _printedConfig(dest: SshTarget, v: RouteFlags): string {
  * of the host or of a jump host needs what only ssh can do; --ssh=native then refuses, naming
  * the option and where it was set.
  */
-function _nativeFits(required: boolean, configs: _Configs, logger: Logger): boolean {
-  const reason = _nativeGap(configs);
+function _nativeFits(
+  required: boolean,
+  configs: _Configs,
+  keys: _KeyCheck,
+  logger: Logger,
+): boolean {
+  const reason = _nativeGap(configs, keys);
   if (required) {
     if (reason) {
       throw new UsageError(
@@ -306,12 +312,25 @@ function _nativeFits(required: boolean, configs: _Configs, logger: Logger): bool
   return true;
 }
 
-/** The first option only ssh can honour, in the host's config or a jump host's. */
-function _nativeGap(configs: _Configs): string | undefined {
-  const reason = nativeUnsupportedReason(configs.dest.config);
+/** Whose host keys are checked against known_hosts: none (accept-any), or all but a pinned one. */
+type _KeyCheck = { readonly dest: boolean; readonly jumps: boolean };
+
+function _keyCheck(v: RouteFlags): _KeyCheck {
+  const any = v["insecure-accept-any-host-key"] ?? false;
+  return { dest: !any && v["host-key"] === undefined, jumps: !any };
+}
+
+/**
+ * The first option only ssh can honour, in the host's config or a jump host's, or a host key
+ * only ssh can check (unless known_hosts is set aside: a pinned key, or any key accepted).
+ */
+function _nativeGap(configs: _Configs, keys: _KeyCheck): string | undefined {
+  const gap = (config: SshConfig, known: boolean) =>
+    nativeUnsupportedReason(config) ?? (known ? nativeHostKeyGap(config) : undefined);
+  const reason = gap(configs.dest.config, keys.dest);
   if (reason) return reason;
   for (const { hop, config } of configs.jumps) {
-    const r = nativeUnsupportedReason(config);
+    const r = gap(config, keys.jumps);
     if (r) return `${r}, for jump host ${hop.host}`;
   }
   return undefined;

@@ -5,6 +5,7 @@ import { SockhopError, UsageError } from "./errors.ts";
 import { eachLine } from "./lines.ts";
 import type { Logger } from "./logger.ts";
 import { type Duplex, relay } from "./relay.ts";
+import { type Platform, unixPathProblem } from "./session_paths.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
@@ -19,8 +20,11 @@ export type ServeTarget =
 
 const TARGET_HINT = "use exec:COMMAND [ARGS...], tcp:HOST:PORT or unix:PATH";
 
-/** Parse TARGET (and, for exec:, the words after it). */
-export function parseServeTarget(words: readonly string[]): ServeTarget {
+/** Parse TARGET (and, for exec:, the words after it); `os` decides how long a unix: path may be. */
+export function parseServeTarget(
+  words: readonly string[],
+  os: Platform = Deno.build.os,
+): ServeTarget {
   const [first, ...rest] = words;
   if (first === undefined) throw new UsageError(`Missing TARGET: ${TARGET_HINT}`, "serve");
   if (first.startsWith("exec:")) {
@@ -41,6 +45,13 @@ export function parseServeTarget(words: readonly string[]): ServeTarget {
   if (first.startsWith("unix:")) {
     const path = first.slice(5);
     if (!path) throw new UsageError(`unix: needs a path: write unix:/run/app.sock`, "serve");
+    // Said now, not at the first client's connect.
+    const tooLong = unixPathProblem(
+      path,
+      os,
+      "give a shorter path (a symlink to its directory will do)",
+    );
+    if (tooLong) throw new UsageError(tooLong, "serve");
     return { kind: "unix", path };
   }
   throw new UsageError(`Unknown TARGET ${JSON.stringify(first)}: ${TARGET_HINT}`, "serve");

@@ -28,7 +28,14 @@ export const SERVER_ALGORITHMS = Object.freeze({
     "diffie-hellman-group16-sha512",
     "diffie-hellman-group18-sha512",
   ],
-  serverHostKey: ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"],
+  serverHostKey: [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+  ],
   cipher: [
     "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",
@@ -62,7 +69,7 @@ export interface SshServer {
 export function createSshServer(options: SshServerOptions): SshServer {
   const { logger } = options;
   const server = new ssh2.Server({
-    hostKeys: options.hostKeys.map((k) => k.pem),
+    hostKeys: options.hostKeys.map((k) => ({ key: k.key })),
     ident: `sockhop_${VERSION}`,
     algorithms: SERVER_ALGORITHMS as unknown as ssh2.Algorithms,
   });

@@ -303,12 +303,14 @@ const DEVIATIONS: Record<string, { ssh: string; sockhop: string; why: string }> 
   "@cert-authority [host]:port": {
     ssh: "accept",
     sockhop: "unknown",
-    why: "the built-in client has no host certificates: a host known only by its CA is unknown",
+    why:
+      "the built-in client has no host certificates: --ssh=native refuses a host known only by its CA (--ssh=auto uses ssh)",
   },
   "@cert-authority *": {
     ssh: "accept",
     sockhop: "unknown",
-    why: "the built-in client has no host certificates: a host known only by its CA is unknown",
+    why:
+      "the built-in client has no host certificates: --ssh=native refuses a host known only by its CA (--ssh=auto uses ssh)",
   },
   "@cert-authority and a changed plain key": {
     ssh: "accept",

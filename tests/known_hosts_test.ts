@@ -8,11 +8,13 @@ import {
   HostKeyError,
   hostKeyName,
   knownKeyTypes,
+  nativeHostKeyGap,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
-import { fingerprint } from "../lib/ssh_keys.ts";
-import { tempDir } from "./_cli.ts";
-import { keygen, requirePeer } from "./_sshd.ts";
+import { fingerprint } from "../lib/public_keys.ts";
+import { runSockhop, tempDir, testEnv } from "./_cli.ts";
+import { markerWrapper } from "./_remote.ts";
+import { keygen, requirePeer, startSshd } from "./_sshd.ts";
 
 const dec = new TextDecoder();
 
@@ -176,3 +178,200 @@ Deno.test("known_hosts: OpenSSH 9.2's lookups: bare host for other ports, case, 
   assert.equal(check("h", 22, a.blob), "changed", "the mismatched ssh-rsa line is no entry");
   assert.equal(knownKeyTypes("H", 22, [f]).join(), "ssh-ed25519");
 });
+
+Deno.test("known_hosts: HostKeyAlias from the config file: looked up and written under it, native as ssh", async () => {
+  if (
+    !requirePeer("sshd", "/usr/sbin/sshd", "openssh-server") ||
+    !requirePeer("ssh", "ssh", "openssh-client")
+  ) return;
+  await using dir = await tempDir();
+  // A second host key: with only it on record under the alias, the client must ask for that
+  // type first (knownKeyTypes), or the server's ed25519 key would be a changed key.
+  const ecdsa = `${dir}/host_ecdsa`;
+  const made = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-t", "ecdsa", "-N", "", "-f", ecdsa],
+  }).output();
+  assert.equal(made.code, 0);
+  const ecdsaLine = (await Deno.readTextFile(`${ecdsa}.pub`)).split(" ").slice(0, 2).join(" ");
+  await using sshd = await startSshd({ extraConfig: [`HostKey ${ecdsa}`] });
+  const env = testEnv(`${dir}/s`);
+  const remote = await markerWrapper(`${dir}`, "cat");
+  const kh = `${dir}/known_hosts`;
+  const config = `${dir}/config`;
+  // Only the config names the alias: no -o, so the value must come through the config record.
+  const writeConfig = (strict: string) =>
+    Deno.writeTextFile(
+      config,
+      [
+        "Host target",
+        "  HostName 127.0.0.1",
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        "  HostKeyAlias Foo",
+        `  IdentityFile ${sshd.clientKey}`,
+        "  IdentitiesOnly yes",
+        `  UserKnownHostsFile ${kh}`,
+        "  GlobalKnownHostsFile /dev/null",
+        "  BatchMode yes",
+        `  StrictHostKeyChecking ${strict}`,
+        "",
+      ].join("\n"),
+    );
+  const login = async (client: "ssh" | "native") => {
+    if (client === "ssh") {
+      const out = await new Deno.Command("ssh", {
+        args: ["-F", config, "target", "true"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      return { code: out.code, stderr: dec.decode(out.stderr) };
+    }
+    const r = await runSockhop([
+      "connect",
+      "ssh://target/x",
+      "--ssh=native",
+      "-F",
+      config,
+      `--remote-sockhop=${remote}`,
+    ], { env, stdin: new Uint8Array() });
+    return { code: r.code, stderr: r.stderr };
+  };
+  for (const client of ["ssh", "native"] as const) {
+    // Known only under the alias: accepted, nothing written.
+    await writeConfig("yes");
+    await Deno.writeTextFile(kh, `foo ${sshd.hostKeyLine}\n`);
+    const known = await login(client);
+    assert.equal(known.code, 0, `${client}: ${known.stderr}`);
+    assert.equal(await Deno.readTextFile(kh), `foo ${sshd.hostKeyLine}\n`, client);
+    await Deno.writeTextFile(kh, `foo ${ecdsaLine}\n`);
+    const ecdsaOnly = await login(client);
+    assert.equal(ecdsaOnly.code, 0, `${client}, ECDSA key only: ${ecdsaOnly.stderr}`);
+    // Under the real name only: not the alias's key, so unknown.
+    await Deno.writeTextFile(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
+    const other = await login(client);
+    assert.notEqual(other.code, 0, client);
+    // A new key is recorded under the alias, lowercased.
+    await writeConfig("accept-new");
+    await Deno.writeTextFile(kh, "");
+    const added = await login(client);
+    assert.equal(added.code, 0, `${client}: ${added.stderr}`);
+    assert.equal(await Deno.readTextFile(kh), `foo ${sshd.hostKeyLine}\n`, client);
+  }
+});
+
+Deno.test("known_hosts: a host known only through @cert-authority is for ssh", async () => {
+  await using dir = await tempDir();
+  const [a, b] = [await key(`${dir}`, "a"), await key(`${dir}`, "b")];
+  const files: Record<string, string> = {
+    "/u": `@cert-authority *.corp,[*.corp]:* ${a.line}\n@revoked x.corp ${b.line}\n`,
+    "/g": `plain.corp ${b.line}\n`,
+  };
+  const gap = (hostName: string, port = 22, hostKeyAlias = "") =>
+    nativeHostKeyGap(
+      { hostName, port, hostKeyAlias, userKnownHostsFiles: ["/u"], globalKnownHostsFiles: ["/g"] },
+      (p) => files[p],
+    );
+  const only = (name: string) =>
+    `@cert-authority *.corp,[*.corp]:* (/u line 1; ${name} is known only through a @cert-authority line, ` +
+    "and the built-in client checks no host certificates)";
+  assert.equal(gap("X.corp"), only("x.corp"));
+  assert.equal(gap("x.corp", 2222), only("[x.corp]:2222"));
+  assert.equal(gap("elsewhere", 22, "a.corp"), only("a.corp"));
+  assert.equal(
+    gap("plain.corp"),
+    undefined,
+    "a plain key on record: the built-in client checks it",
+  );
+  assert.equal(gap("unknown.example"), undefined, "unknown, not a certificate case");
+  files["/g"] += `x.corp ${b.line}\n`;
+  assert.equal(gap("x.corp", 2222), undefined, "nor with one under the bare host");
+  assert.equal(gap("x.corp", 2222, "a.corp"), only("a.corp"), "which an alias does not look at");
+});
+
+Deno.test("known_hosts: a host known only through @cert-authority: auto uses ssh, native says where", async () => {
+  if (
+    !requirePeer("sshd", "/usr/sbin/sshd", "openssh-server") ||
+    !requirePeer("ssh", "ssh", "openssh-client")
+  ) return;
+  await using dir = await tempDir();
+  // As tests/known_hosts_diff_test.ts's server B: an ECDSA host key with a certificate.
+  for (const [name, type] of [["host_ecdsa", "ecdsa"], ["ca", "ed25519"]]) {
+    const made = await new Deno.Command("ssh-keygen", {
+      args: ["-q", "-t", type!, "-N", "", "-C", "", "-f", `${dir}/${name}`],
+    }).output();
+    assert.equal(made.code, 0);
+  }
+  const signed = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-s", `${dir}/ca`, "-I", "b", "-h", "-n", "127.0.0.1", `${dir}/host_ecdsa.pub`],
+    stderr: "piped",
+  }).output();
+  assert.equal(signed.code, 0, dec.decode(signed.stderr));
+  await using sshd = await startSshd({
+    extraConfig: [
+      `HostKey ${dir}/host_ecdsa`,
+      `HostCertificate ${dir}/host_ecdsa-cert.pub`,
+      "HostKeyAlgorithms ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp256",
+    ],
+  });
+  const kh = `${dir}/known_hosts`;
+  const ca = (await Deno.readTextFile(`${dir}/ca.pub`)).trim();
+  await Deno.writeTextFile(kh, `# the CA\n@cert-authority * ${ca}\n`);
+  const env = testEnv(`${dir}/s`);
+  const remote = await markerWrapper(`${dir}`, "cat");
+  const connect = (ssh: string) =>
+    runSockhop([
+      "connect",
+      `ssh://${sshd.user}@127.0.0.1:${sshd.port}/x`,
+      `--ssh=${ssh}`,
+      "--debug=ssh",
+      "-F",
+      "/dev/null",
+      "-i",
+      sshd.clientKey,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      `UserKnownHostsFile=${kh}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      `--remote-sockhop=${remote}`,
+    ], { env, stdin: new Uint8Array() });
+  const why = `@cert-authority * (${kh} line 2; [127.0.0.1]:${sshd.port} is known only through ` +
+    "a @cert-authority line, and the built-in client checks no host certificates)";
+  const auto = await connect("auto");
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.ok(auto.stderr.includes(`--ssh=auto: using openssh, because of ${why}`), auto.stderr);
+  const native = await connect("native");
+  assert.equal(native.code, 2, native.stderr);
+  assert.ok(
+    native.stderr.includes(
+      `sockhop: The built-in client cannot honour ${why}: use --ssh=auto or --ssh=openssh, ` +
+        "or change the config\n",
+    ),
+    native.stderr,
+  );
+  // A pinned key sets known_hosts aside: the built-in client, which checks the pin.
+  const pinned = await runSockhop([
+    "connect",
+    `ssh://${sshd.user}@127.0.0.1:${sshd.port}/x`,
+    "--ssh=auto",
+    "-F",
+    "/dev/null",
+    "-i",
+    sshd.clientKey,
+    "-o",
+    `UserKnownHostsFile=${kh}`,
+    `--host-key=${await fingerprintOf(`${dir}/host_ecdsa.pub`)}`,
+    `--remote-sockhop=${remote}`,
+  ], { env, stdin: new Uint8Array() });
+  assert.equal(pinned.code, 0, pinned.stderr);
+});
+
+async function fingerprintOf(pub: string): Promise<string> {
+  return (await sshKeygen(["-lf", pub])).stdout.split(" ")[1]!;
+}

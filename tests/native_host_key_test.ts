@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { HostKeyError, readKnownHosts } from "../lib/known_hosts.ts";
-import { fingerprint } from "../lib/ssh_keys.ts";
+import { fingerprint } from "../lib/public_keys.ts";
 import type { Logger } from "../lib/logger.ts";
 import {
   hostKeyCallback,

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { parseServeTarget } from "../lib/serve.ts";
+import { UsageError } from "../lib/errors.ts";
 import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 
 const host = Deno.hostname();
@@ -42,6 +44,7 @@ Deno.test("serve: bad names and targets are usage errors (exit 2), nothing left 
     [["serve", "db"], /Missing TARGET/, 2],
     [["serve", "db", "ftp:x"], /Unknown TARGET.*exec:COMMAND/, 2],
     [["serve", "db", "tcp:host"], /no port/, 2],
+    [["serve", "db", `unix:/run/${"x".repeat(200)}`], /is 205 bytes, .*: give a shorter path/, 2],
     [["serve", "db", "exec:no-such-program-xyz"], /not found in PATH/, 1],
   ];
   for (const [args, re, code] of cases) {
@@ -51,6 +54,19 @@ Deno.test("serve: bad names and targets are usage errors (exit 2), nothing left 
     assert.equal(r.stderr.trim().split("\n")[0]!.startsWith("sockhop: "), true);
   }
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== "s"), []);
+});
+
+Deno.test("serve: a unix: target too long for a socket path is a usage error at start", () => {
+  const path = `/run/${"x".repeat(102)}`; // 107 bytes: Linux takes it, macOS does not
+  assert.deepEqual(parseServeTarget([`unix:${path}`], "linux"), { kind: "unix", path });
+  assert.throws(
+    () => parseServeTarget([`unix:${path}`], "darwin"),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.message === `Socket path ${path} is 107 bytes, 4 more than the 103 macOS allows: ` +
+          "give a shorter path (a symlink to its directory will do)",
+  );
+  assert.throws(() => parseServeTarget([`unix:${path}x`], "linux"), /108 bytes, 1 more/);
 });
 
 Deno.test("serve: exec, tcp and unix targets; many clients at once; stderr to the log", async () => {
