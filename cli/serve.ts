@@ -1,7 +1,7 @@
 /** `sockhop serve`: a session, and/or the built-in SSH server in front of the user's sessions. */
 
 import { UsageError } from "../lib/errors.ts";
-import { validateSessionName } from "../lib/sessions.ts";
+import { validateSessionName } from "../lib/session_name.ts";
 import { parseServeTarget, serve, type Serving } from "../lib/serve.ts";
 import { localEnv } from "../lib/env.ts";
 import { yesNo } from "../lib/yes_no.ts";

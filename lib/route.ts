@@ -25,12 +25,8 @@ import {
   resolveSshConfig,
   type SshConfig,
 } from "./ssh_config.ts";
-import {
-  DEFAULT_REMOTE_SOCKHOP,
-  parseRemoteSockhop,
-  remoteCommand,
-  validateRemoteName,
-} from "./remote_command.ts";
+import { DEFAULT_REMOTE_SOCKHOP, parseRemoteSockhop, remoteCommand } from "./remote_command.ts";
+import { validateRemoteName } from "./session_name.ts";
 
 /**
  * The options connect and forward share, as the command line spells them (a connection file
