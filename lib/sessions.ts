@@ -1,6 +1,6 @@
 /** Session sockets on disk: where they live, what they are called, whether they are alive. */
 
-import { errorCode, errorText, SockhopError, UsageError } from "./errors.ts";
+import { errorCode, errorText, SockhopError } from "./errors.ts";
 import { removeDeadSocket, type SocketCheckOptions, socketState } from "./dead_socket.ts";
 import { readSessionKey } from "./pipe_auth.ts";
 import { homeDir, splitPathList } from "./platform_paths.ts";
