@@ -34,6 +34,8 @@ export interface ConnectionFile {
   readonly warnings: readonly string[];
 }
 
+/** A jump host's keys, the same in both kinds of file. */
+const JUMP_KEYS = ["proxy_host", "proxy_port", "proxy_username", "proxy_password", "proxy_key"];
 const SOCKHOP_KEYS = new Set([
   "url",
   "host",
@@ -43,11 +45,7 @@ const SOCKHOP_KEYS = new Set([
   "password",
   "session",
   "key",
-  "proxy_host",
-  "proxy_port",
-  "proxy_username",
-  "proxy_password",
-  "proxy_key",
+  ...JUMP_KEYS,
   "ssh",
   "exit_ssh",
   "remote_sockhop",
@@ -62,11 +60,7 @@ const XPRA_KEYS = new Set([
   "ssh_port",
   "username",
   "password",
-  "proxy_host",
-  "proxy_port",
-  "proxy_username",
-  "proxy_password",
-  "proxy_key",
+  ...JUMP_KEYS,
   "ssh",
   "exit-ssh",
   "exit_ssh",

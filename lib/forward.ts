@@ -7,7 +7,7 @@ import { fromDenoConn } from "./streams.ts";
 import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
 import { isLoopback, parseHostPort, parsePort } from "./address.ts";
-import { removeDeadSocket } from "./dead_socket.ts";
+import { removeDeadSocket, socketAt } from "./dead_socket.ts";
 import { PIPE_DIR, type Platform, unixPathProblem } from "./session_paths.ts";
 import { listenOpenPipe, type SessionListener } from "./session_socket.ts";
 
@@ -211,16 +211,7 @@ async function _listen(addr: ListenAddress): Promise<LocalListener> {
 }
 
 async function _clearStaleSocket(path: string) {
-  let stat: Deno.FileInfo;
-  try {
-    stat = Deno.lstatSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (!stat.isSocket) {
-    throw new SockhopError(`${path} exists and is not a socket: pick another path`, "listen");
-  }
+  if (!socketAt(path, "pick another path")) return;
   if ((await removeDeadSocket(path)).state !== "DEAD") {
     throw new SockhopError(`${path} is in use by another program: pick another path`, "listen");
   }

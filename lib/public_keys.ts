@@ -22,3 +22,16 @@ export function keyTypeLabel(keyType: string): string {
   if (keyType.startsWith("ecdsa-")) return "ECDSA";
   return keyType.toUpperCase();
 }
+
+/**
+ * The signature algorithms sockhop offers and accepts, client and server alike: no SHA-1
+ * (ssh-rsa, ssh-dss), strongest first as OpenSSH orders them.
+ */
+export const KEY_ALGORITHMS: readonly string[] = Object.freeze([
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+]);

@@ -19,6 +19,7 @@ import { authenticate, type AuthState, type ServerAuthConfig } from "./server_au
 import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./server_exec.ts";
 import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import type { HostKey } from "./host_keys.ts";
+import { KEY_ALGORITHMS } from "./public_keys.ts";
 import { VERSION } from "./version.ts";
 
 export const SERVER_ALGORITHMS = Object.freeze({
@@ -28,14 +29,7 @@ export const SERVER_ALGORITHMS = Object.freeze({
     "diffie-hellman-group16-sha512",
     "diffie-hellman-group18-sha512",
   ],
-  serverHostKey: [
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "rsa-sha2-512",
-    "rsa-sha2-256",
-  ],
+  serverHostKey: KEY_ALGORITHMS,
   cipher: [
     "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",

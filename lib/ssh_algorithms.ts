@@ -5,6 +5,7 @@
 
 import { createECDH } from "node:crypto";
 import { UsageError } from "./errors.ts";
+import { KEY_ALGORITHMS } from "./public_keys.ts";
 import { matchGlob } from "./ssh_patterns.ts";
 
 export interface AlgorithmLists {
@@ -31,14 +32,7 @@ export const DEFAULT_ALGORITHMS: AlgorithmLists = Object.freeze({
     "diffie-hellman-group18-sha512",
     "diffie-hellman-group14-sha256",
   ],
-  serverHostKey: [
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "rsa-sha2-512",
-    "rsa-sha2-256",
-  ],
+  serverHostKey: KEY_ALGORITHMS,
   cipher: [
     "chacha20-poly1305@openssh.com",
     "aes128-ctr",
