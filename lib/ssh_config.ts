@@ -276,17 +276,7 @@ function _tidy(r: ConfigReader, host: string) {
       }) needs a command: drop it`,
     );
   }
-  const tokens = clientTokens({
-    localHost: r.env.localHost,
-    uid: r.env.uid,
-    keyAlias: o.hostKeyAlias ?? r.hostArg,
-    originalHost: r.hostArg,
-    port: o.port,
-    home: r.env.home,
-    host,
-    user: o.user!,
-    localUser: r.env.localUser,
-  });
+  const tokens = _tokens(r, host);
   if (o.remoteCommand !== undefined) {
     o.remoteCommand = expandIn(r, "RemoteCommand", o.remoteCommand, tokens);
   }
@@ -344,17 +334,7 @@ function _typed(
   gaps: NativeGap[],
 ): SshConfig {
   const o = r.o;
-  const tokens = clientTokens({
-    localHost: r.env.localHost,
-    uid: r.env.uid,
-    keyAlias: o.hostKeyAlias ?? r.hostArg,
-    originalHost: r.hostArg,
-    port: o.port,
-    home: r.env.home,
-    host,
-    user: o.user!,
-    localUser: r.env.localUser,
-  });
+  const tokens = _tokens(r, host);
   // Key files are expanded when ssh loads them; one that does not expand stays as written.
   const keyPath = (f: NamedFile) => {
     try {
@@ -439,4 +419,20 @@ export function parseSshConfigText(
 ): SshConfig {
   const body = text.split("\n").filter((l) => !l.startsWith("host ")).join("\n");
   return resolveSshConfig({ host, configFile: "/printed", readFile: () => body, env }).config;
+}
+
+/** The % tokens of this destination (ssh.c: after the host name is final). */
+function _tokens(r: ConfigReader, host: string) {
+  const o = r.o;
+  return clientTokens({
+    localHost: r.env.localHost,
+    uid: r.env.uid,
+    keyAlias: o.hostKeyAlias ?? r.hostArg,
+    originalHost: r.hostArg,
+    port: o.port,
+    home: r.env.home,
+    host,
+    user: o.user!,
+    localUser: r.env.localUser,
+  });
 }
