@@ -36,8 +36,12 @@ export function setup(values: Common): { logger: Logger; dirs: SessionDirs } {
   return { logger: stderrLogger(debug), dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]) };
 }
 
-/** Stop on SIGINT/SIGTERM: aborts the signal and remembers which one came. */
-export function onSignals(): {
+/**
+ * Stop on SIGINT/SIGTERM: aborts the signal and remembers which one came. What the abort
+ * starts (closing streams, ending ssh) gets `graceMs`; a process still running then, or a
+ * second signal, exits at once with 130/143: a signal always ends sockhop, whatever is stuck.
+ */
+export function onSignals(graceMs = 3000): {
   signal: AbortSignal;
   received: () => number | undefined;
   dispose: () => void;
@@ -46,8 +50,10 @@ export function onSignals(): {
   let status: number | undefined;
   const handlers: [Deno.Signal, () => void][] = [["SIGINT", 130], ["SIGTERM", 143]].map(
     ([sig, code]) => [sig as Deno.Signal, () => {
-      status ??= code as number;
+      if (status !== undefined) Deno.exit(status);
+      status = code as number;
       controller.abort();
+      Deno.unrefTimer(setTimeout(() => Deno.exit(status), graceMs) as unknown as number);
     }],
   );
   if (Deno.build.os !== "windows") {

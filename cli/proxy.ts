@@ -2,6 +2,7 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { runProxy } from "../lib/proxy.ts";
+import { endExitCode, endMessage } from "../lib/session_frames.ts";
 import { help, parseCommand, setup } from "./common.ts";
 
 export async function cmdProxy(args: string[]): Promise<number> {
@@ -11,6 +12,10 @@ export async function cmdProxy(args: string[]): Promise<number> {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "_proxy");
   }
   const { logger, dirs } = setup(values);
-  await runProxy(dirs, positionals[0] ?? "", logger);
-  return 0;
+  const end = await runProxy(dirs, positionals[0] ?? "", logger);
+  // The session's own status, as ssh carries a command's: the line on stderr says what it
+  // was, for the client to show.
+  const message = endMessage(end);
+  if (message) logger.info(message);
+  return endExitCode(end);
 }

@@ -2,7 +2,7 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { validateSessionName } from "../lib/session_name.ts";
-import { parseServeTarget, serve, type Serving } from "../lib/serve.ts";
+import { MAX_CHILDREN, parseServeTarget, serve, type Serving } from "../lib/serve.ts";
 import { localEnv } from "../lib/env.ts";
 import { yesNo } from "../lib/yes_no.ts";
 import { help, onSignals, parseCommand, setup } from "./common.ts";
@@ -18,6 +18,7 @@ const SERVE_OPTIONS = {
   "password-file": { type: "string" },
   auth: { type: "string" },
   "login-grace-time": { type: "string" },
+  "max-children": { type: "string" },
 } as const;
 
 export async function cmdServe(args: string[]): Promise<number> {
@@ -54,12 +55,17 @@ export async function cmdServe(args: string[]): Promise<number> {
   if (!(grace > 0)) {
     throw new UsageError("--login-grace-time must be a number of seconds above 0", "serve");
   }
+  const maxChildren = Number(values["max-children"] ?? MAX_CHILDREN);
+  if (!Number.isInteger(maxChildren) || maxChildren < 1 || maxChildren > 1_000_000) {
+    throw new UsageError("--max-children must be a whole number from 1 to 1000000", "serve");
+  }
   const { logger, dirs } = setup(values);
-  const signals = onSignals();
+  // Time to end the commands (SIGTERM, SIGKILL 5 s later) and tell their clients why.
+  const signals = onSignals(10_000);
   let serving: Serving | undefined;
   try {
     if (name !== undefined && target) {
-      serving = await serve({ dirs, name, target, logger });
+      serving = await serve({ dirs, name, target, logger, maxChildren });
       logger.info(`session ${name} at ${serving.path}`);
     }
     const env = localEnv();

@@ -44,7 +44,16 @@ export async function connectTransport(
       "ssh",
       `${result.aToB} bytes sent, ${result.bToA} bytes received in ${seconds.toFixed(2)} s`,
     );
-    const status = await finish(signal?.aborted ?? false);
+    if (result.failed === "a") {
+      // stdout is a closed pipe (its reader ended): as ssh does, the session ends with it.
+      await finish(true);
+      throw new SockhopError(
+        `Output closed (${result.error?.message}): the program reading sockhop's output ended, the session was ended with it`,
+        "output-closed",
+        { cause: result.error },
+      );
+    }
+    const status = await finish((signal?.aborted ?? false) || result.error !== undefined);
     if (!result.error && status !== 0) {
       throw new SockhopError(`The remote side ended with status ${status}`, "remote-failed");
     }

@@ -1,16 +1,27 @@
 /** A session on this host as a Transport: no SSH, a direct socket connection. */
 
+import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { connectSession } from "./session_socket.ts";
+import { connectSessionFramed, endMessage } from "./session_frames.ts";
 import { openSession, type SessionDirs } from "./sessions.ts";
 import type { Transport } from "./transport.ts";
 
 export function localTransport(dirs: SessionDirs, name: string, logger: Logger): Transport {
   return {
     async open() {
-      const { path, conn } = await openSession(dirs, name, connectSession);
-      logger.debug("connect", `session ${name} at ${path}`);
-      return { stream: conn, finish: () => Promise.resolve(0) };
+      const { path, conn } = await openSession(dirs, name, connectSessionFramed);
+      logger.debug("connect", `session ${name} at ${path}${conn.status ? " (with status)" : ""}`);
+      return {
+        stream: conn,
+        async finish(aborted) {
+          if (aborted || !conn.status) return 0;
+          const end = await conn.status;
+          logger.debug("connect", `session ${name} ended: ${JSON.stringify(end)}`);
+          const message = endMessage(end);
+          if (message) throw new SockhopError(message, "session-ended");
+          return 0;
+        },
+      };
     },
     close: () => Promise.resolve(),
   };

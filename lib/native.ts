@@ -48,8 +48,14 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
       const tail = tailLines(channel.stderr, (line) => {
         if (line.trim()) logger.debug("ssh", `remote stderr: ${line}`);
       });
+      // -1 until the server sends an exit status (or signal): a channel closed without one
+      // did not end well (OpenSSH's ssh says 255).
       let status = -1;
-      channel.on("exit", (code: number | null) => status = code ?? 255);
+      let signal: string | undefined;
+      channel.on("exit", (code: number | null, sig?: string) => {
+        status = code ?? 255;
+        if (code === null && sig) signal = sig.startsWith("SIG") ? sig : `SIG${sig}`;
+      });
       const closed = new Promise<void>((r) => channel.once("close", () => r()));
       const chunks = nodeChunks(channel);
       const marker = await readMarker(chunks);
@@ -69,7 +75,23 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
         id,
         logger,
         conn,
-        () => status,
+        () => {
+          if (signal) {
+            throw new SockhopError(`The remote command was killed by ${signal}`, "remote-failed");
+          }
+          if (status < 0) {
+            throw new SockhopError(
+              `${host} closed the channel without an exit status: the session's output may be incomplete`,
+              "remote-failed",
+            );
+          }
+          const last = tail().at(-1);
+          // The remote _proxy's last word: how the session ended there.
+          if (status !== 0 && last?.startsWith("sockhop: ")) {
+            throw new SockhopError(`Remote: ${last.slice("sockhop: ".length)}`, "remote-failed");
+          }
+          return status;
+        },
       );
     },
     close: () => pool.close(),
@@ -92,13 +114,18 @@ function _session(
     // A closed channel is over, as in ssh, however long stdin stays open.
     stream: { ...stream, ended: closed },
     async finish(aborted) {
-      if (aborted) channel.close();
+      if (aborted) {
+        // Not waited for: the server confirms a close only once its command has ended.
+        channel.close();
+        return 0;
+      }
       // A dead connection ends the channel too; its reason is the better message.
       const dead = await Promise.race([closed.then(() => undefined), conn.closed]);
       await closed;
-      logger.debug("ssh", `channel ${id} closed, status ${status()}`);
       if (dead) throw dead;
-      return status() < 0 ? 0 : status();
+      const code = status();
+      logger.debug("ssh", `channel ${id} closed, status ${code}`);
+      return code;
     },
   };
 }

@@ -78,15 +78,47 @@ export async function openProgramStream(
         return 0;
       }
       const { status, killed } = await _exitWithin(ssh, aborted ? 0 : 3000);
-      if (killed && !aborted) {
+      if (killed || aborted) {
         // The session itself ended well; what kept ssh was something else (a ControlMaster
         // serving other sessions): --exit-ssh=yes ends it, and that is no remote failure.
-        logger.debug("ssh", "ssh was still running 3 s after the session ended: ended it");
-        return 0;
+        if (!aborted) {
+          logger.debug("ssh", "ssh was still running 3 s after the session ended: ended it");
+        }
+        return aborted ? status : 0;
       }
-      return status;
+      if (status !== 0) throw _endedBadly(route, ssh, status);
+      return 0;
     },
   };
+}
+
+/** ssh ended with a non-zero status after the marker: say what ended, as well as it is known. */
+function _endedBadly(route: ProgramRoute, ssh: SshProcess, status: number): SockhopError {
+  const program = route.words[0] ?? "ssh";
+  const signal = ssh.signal();
+  if (signal) {
+    return new SockhopError(
+      `${program} was killed by ${signal}: the session's output may be incomplete`,
+      "ssh-killed",
+    );
+  }
+  const last = ssh.stderrTail().at(-1);
+  // The remote _proxy's last word: how the session ended there.
+  if (last?.startsWith("sockhop: ")) {
+    return new SockhopError(`Remote: ${last.slice("sockhop: ".length)}`, "remote-failed");
+  }
+  if (route.flavor === "openssh" && status === 255) {
+    return new SockhopError(
+      `${program} failed (exit 255)${
+        last ? `: ${last}` : ""
+      }: the session's output may be incomplete; run with --debug=ssh to see all it said`,
+      "ssh-failed",
+    );
+  }
+  return new SockhopError(
+    `The remote side ended with status ${status}${last ? `: ${last}` : ""}`,
+    "remote-failed",
+  );
 }
 
 /** The exit status, killing ssh if it has not ended within `ms`. */
@@ -135,6 +167,8 @@ export interface SshProcess {
   };
   /** Resolves with the exit status (or 128+signal). */
   readonly exited: Promise<number>;
+  /** The signal that ended it, unless sockhop sent it (kill). */
+  signal(): string | undefined;
   /** The last lines ssh (and the remote command) wrote to stderr. */
   stderrTail(): string[];
   /** End the process (SIGTERM) and remove temp files. */
@@ -169,6 +203,7 @@ export function startSsh(
       }
     }
   };
+  let killing = false;
   const exited = new Promise<number>((resolve) => {
     child.once("exit", (code, signal) => {
       cleanup();
@@ -193,8 +228,12 @@ export function startSsh(
         child: child as SshProcess["child"],
         exited,
         stderrTail,
+        signal: () => killing ? undefined : child.signalCode ?? undefined,
         kill() {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+          if (child.exitCode === null && child.signalCode === null) {
+            killing = true;
+            child.kill("SIGTERM");
+          }
         },
         release() {
           // Let go, not ended: its password file goes now all the same.

@@ -4,19 +4,24 @@ import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { relay } from "./relay.ts";
-import { connectSession } from "./session_socket.ts";
+import { connectSessionFramed, type SessionDuplex, type SessionEnd } from "./session_frames.ts";
 import { openSession, type SessionDirs } from "./sessions.ts";
 import { fromStdio } from "./streams.ts";
 
 /**
- * Reach the session, print the marker line, relay stdin/stdout. On failure the ERR marker is
- * printed and the error thrown, so the exit code is non-zero.
+ * Reach the session, print the marker line, relay stdin/stdout, and return how the session
+ * ended (the caller exits with its status, so ssh carries it). On failure to reach it, the
+ * ERR marker is printed and the error thrown, so the exit code is non-zero.
  */
-export async function runProxy(dirs: SessionDirs, name: string, logger: Logger): Promise<void> {
+export async function runProxy(
+  dirs: SessionDirs,
+  name: string,
+  logger: Logger,
+): Promise<SessionEnd> {
   const out = new TextEncoder();
-  let session;
+  let session: SessionDuplex;
   try {
-    const opened = await openSession(dirs, name, connectSession);
+    const opened = await openSession(dirs, name, connectSessionFramed);
     logger.debug("proxy", `session ${name} at ${opened.path}`);
     session = opened.conn;
   } catch (err) {
@@ -29,5 +34,13 @@ export async function runProxy(dirs: SessionDirs, name: string, logger: Logger):
   await Deno.stdout.write(out.encode(MARKER_OK));
   const result = await relay(fromStdio(), session);
   logger.debug("proxy", `relay ended: ${result.aToB} bytes in, ${result.bToA} bytes out`);
-  if (result.error) throw new SockhopError(`Relay failed: ${result.error.message}`, "relay");
+  if (result.error) {
+    throw new SockhopError(
+      result.failed === "a"
+        ? `The client went away: ${result.error.message}`
+        : `Relay failed: ${result.error.message}`,
+      "relay",
+    );
+  }
+  return session.status ? await session.status : { exit: 0 };
 }

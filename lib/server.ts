@@ -13,6 +13,12 @@ import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { quote } from "./safe_text.ts";
 import { connectSession } from "./session_socket.ts";
+import {
+  connectSessionFramed,
+  endExitCode,
+  endMessage,
+  type SessionDuplex,
+} from "./session_frames.ts";
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
@@ -222,7 +228,11 @@ function _serveClient(
   const { logger } = options;
   const t0 = performance.now();
   const state: AuthState = { method: "-", user: "-", failures: 0 };
-  const stats = { up: 0, down: 0, sessions: new Set<string>() };
+  // Every relay of the connection ends with it: a channel whose client is gone may never
+  // say so itself (ssh2 emits its 'close' only once its data has been read, and a relay
+  // backed up both ways reads nothing).
+  const gone = new AbortController();
+  const stats = { up: 0, down: 0, sessions: new Set<string>(), gone: gone.signal };
   let why = "client closed";
   let authenticated = false;
   client.on("authentication", (ctx) => {
@@ -301,6 +311,7 @@ function _serveClient(
     why = err.message;
   });
   client.on("close", () => {
+    gone.abort();
     // A reason the server gave wins over the socket error that followed it.
     why = entry.why ?? why;
     onClose();
@@ -317,13 +328,15 @@ async function _proxy(
   channel: ssh2.ServerChannel,
   request: ProxyRequest,
   options: SshServerOptions,
-  stats: { up: number; down: number; sessions: Set<string> },
+  stats: { up: number; down: number; sessions: Set<string>; gone: AbortSignal },
   logger: Logger,
   source: string,
 ) {
   const name = request.name || options.only || "";
+  // Writes to a channel the client has closed fail as 'error' events: taken here.
+  channel.stderr.on("error", () => {});
   try {
-    const { conn } = await openSession(options.dirs, name, connectSession);
+    const { conn } = await openSession(options.dirs, name, connectSessionFramed);
     stats.sessions.add(name);
     if (request.kind === "sockhop") channel.write(MARKER_OK);
     await _relayChannel(channel, conn, stats, true);
@@ -338,20 +351,37 @@ async function _proxy(
 
 async function _relayChannel(
   channel: ssh2.ServerChannel,
-  session: Duplex,
-  stats: { up: number; down: number },
+  session: SessionDuplex,
+  stats: { up: number; down: number; gone: AbortSignal },
   withStatus: boolean,
 ) {
   const base = fromNodeStreams(channel, channel, () => channel.close());
+  const closed = new Promise<void>((r) => {
+    if (channel.destroyed) r();
+    else channel.once("close", () => r());
+  });
   const end: Duplex = {
     ...base,
-    closeWrite() {
-      // The session is done: exit status first, then EOF, as a process would.
-      if (withStatus) channel.exit(0);
-      return base.closeWrite();
+    // The client is gone with its channel (its connection dropped): the session is ended.
+    ended: closed,
+    async closeWrite() {
+      // As `sockhop _proxy` under sshd: the session's status becomes the exit status, its
+      // message a line on stderr. ssh2 sends no exit status after EOF, and its end() is EOF
+      // and close together: so both wait for the status.
+      if (withStatus) {
+        const status = session.status ? await session.status : { exit: 0 };
+        // ssh2 sends an exit status at once, but data only as the window allows, and drops
+        // what is still queued at close: the output first, then the message, then the status.
+        await new Promise((r) => channel.write(new Uint8Array(0), r));
+        const message = endMessage(status);
+        if (message) await new Promise((r) => channel.stderr.write(`sockhop: ${message}\n`, r));
+        channel.exit(endExitCode(status));
+      }
+      return await base.closeWrite();
     },
   };
   await relay(end, session, {
+    signal: stats.gone,
     onBytes: (dir, n) => {
       if (dir === "aToB") stats.up += n;
       else stats.down += n;

@@ -23,7 +23,11 @@ interface DenoConnLike {
 /** How often a unix socket that has given EOF is checked for having closed altogether. */
 const CLOSED_PROBE_MS = 200;
 
-async function* _readLoop(
+/**
+ * Chunks of `read` until EOF, each in room of its own. A failed read after `isClosed()` is
+ * the end, not an error.
+ */
+export async function* readLoop(
   read: (p: Uint8Array) => Promise<number | null>,
   isClosed: () => boolean,
   onEof: () => void = () => {},
@@ -71,7 +75,7 @@ export function fromDenoConn(conn: DenoConnLike): Duplex {
   let eof = () => {};
   const sawEof = new Promise<void>((r) => eof = r);
   return {
-    readable: _readLoop((p) => conn.read(p), () => closed, eof),
+    readable: readLoop((p) => conn.read(p), () => closed, eof),
     ...(conn.remoteAddr?.transport === "unix"
       ? { ended: sawEof.then(() => _peerClosed(conn, () => closed)) }
       : {}),
@@ -116,7 +120,7 @@ export function fromStdio(): Duplex {
   let outClosed = false;
   let inClosed = false;
   return {
-    readable: _readLoop((p) => Deno.stdin.read(p), () => inClosed),
+    readable: readLoop((p) => Deno.stdin.read(p), () => inClosed),
     write: (chunk) => _writeAll((p) => Deno.stdout.write(p), chunk),
     closeWrite() {
       if (!outClosed) {
@@ -138,7 +142,12 @@ export function fromStdio(): Duplex {
   };
 }
 
-/** A node readable and writable pair: a net.Socket, an ssh2 channel, a child's stdout and stdin. */
+/**
+ * A node readable and writable pair: a net.Socket, an ssh2 channel, a child's stdout and stdin.
+ * Every 'error' they emit is taken here (an 'error' with no listener would end the process:
+ * a child that exits before reading its stdin gives EPIPE) and comes back from the next write,
+ * or ends the reading.
+ */
 export function fromNodeStreams(
   readable: Readable,
   writable: Writable,
@@ -148,9 +157,14 @@ export function fromNodeStreams(
   },
 ): Duplex {
   let closed = false;
+  let failure: Error | undefined;
+  const onError = (err: Error) => failure ??= err;
+  readable.on("error", onError);
+  if ((writable as unknown) !== readable) writable.on("error", onError);
   return {
     readable: _nodeChunks(readable, () => closed),
     write(chunk) {
+      if (failure) return Promise.reject(failure);
       if (writable.destroyed || writable.writableEnded) {
         return Promise.reject(new Error("Write after the stream closed"));
       }
@@ -159,7 +173,18 @@ export function fromNodeStreams(
     },
     closeWrite() {
       if (writable.writableEnded || writable.destroyed) return Promise.resolve();
-      return new Promise<void>((resolve) => writable.end(resolve));
+      // Also settled by 'close' and 'error': a stream that goes away with writes pending (an
+      // ssh2 channel closed while waiting for window) never calls end's callback.
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          writable.off("close", done);
+          writable.off("error", done);
+          resolve();
+        };
+        writable.once("close", done);
+        writable.once("error", done);
+        writable.end(done);
+      });
     },
     close() {
       if (closed) return;

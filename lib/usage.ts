@@ -66,6 +66,8 @@ TARGET:
                           its stderr goes to this log. Everything after it is its arguments
   tcp:HOST:PORT           a TCP service
   unix:PATH               a unix socket service
+  --max-children=N        the most exec: commands running at once; a connection over it
+                          is refused, its client told why (default: 100)
 
 The built-in SSH server (for hosts with no sshd); with NAME it serves that session only,
 without NAME every session of this user, xpra's included:
@@ -128,7 +130,8 @@ ${COMMON}`,
 
 Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra display
 :N also looks in xpra's dirs), after a first line "SOCKHOP/1 OK" (or "SOCKHOP/1 ERR ...").
-With no NAME, the single LIVE session.
+With no NAME, the single LIVE session. Exits with the session's status: its command's own,
+128+N when a signal N ended it, 1 when its serve ended without a status (then says why).
 
 ${COMMON}`,
 };

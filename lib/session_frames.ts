@@ -1,0 +1,377 @@
+/**
+ * How a session ended, told to sockhop's own clients (`connect NAME`, `_proxy`, the built-in
+ * server). A unix stream socket cannot say it: a service killed mid-stream and one that
+ * finished both look like EOF, then close. So next to each session socket `DIR/HOST-NAME`,
+ * `serve` listens on a companion, `DIR/.framed/HOST-NAME`, where the service-to-client
+ * direction is framed:
+ *
+ *     frame = type (1 byte), length (4 bytes, big-endian), payload (length bytes)
+ *     "D"  data: the service's bytes
+ *     "E"  end of the service's output (EOF); the client may go on sending
+ *     "S"  the status, always last, then the connection closes: JSON, one of
+ *          {"exit":N}  {"signal":"SIGKILL"}  {"error":"message"}
+ *
+ * The client-to-service direction is the raw bytes, half-close is EOF, as on the session
+ * socket. A connection that ends without an "S" frame ended abnormally (serve was killed).
+ * The session socket itself is unchanged, so socat, `ssh -L`, direct-streamlocal and xpra see
+ * exactly the service's bytes; a client that finds no companion (an xpra socket, an older
+ * serve) uses the session socket and learns no status. This is version 1: another format
+ * would take another directory name.
+ */
+
+import type { Duplex } from "./relay.ts";
+import { connectSession, type SessionSocketOptions } from "./session_socket.ts";
+import { fromDenoConn, readLoop } from "./streams.ts";
+
+/** The directory of the companion sockets, inside a session dir. */
+export const FRAMED_DIR = ".framed";
+
+/** How a session's service ended, as `serve` tells it. */
+export type EndStatus =
+  | { readonly exit: number }
+  | { readonly signal: string }
+  | { readonly error: string };
+
+/** What a client learns: the status, or that none came and why. */
+export type SessionEnd = EndStatus | { readonly lost: string };
+
+/** A session connection; `status` is there when it came through the companion socket. */
+export interface SessionDuplex extends Duplex {
+  readonly status?: Promise<SessionEnd>;
+}
+
+const DATA = 0x44;
+const EOF = 0x45;
+const STATUS = 0x53;
+const HEADER = 5;
+/** A status is a short JSON object; anything longer is not this protocol. */
+const STATUS_MAX = 64 * 1024;
+/** How long `finish` waits for a client that does not read before closing without a status. */
+const FINISH_WAIT_MS = 10_000;
+/** A data frame is put together in a buffer of this size, kept for it (see write). */
+const SCRATCH_SIZE = 256 * 1024 + HEADER;
+
+/** The companion socket of a session socket path. */
+export function framedPath(sessionPath: string): string {
+  const slash = sessionPath.lastIndexOf("/");
+  return `${sessionPath.slice(0, slash)}/${FRAMED_DIR}/${sessionPath.slice(slash + 1)}`;
+}
+
+/** The exit status a status stands for: the command's own, 128+N for a signal, 1 otherwise. */
+export function endExitCode(end: SessionEnd): number {
+  if ("exit" in end) return end.exit;
+  if ("signal" in end) return 128 + (_SIGNALS[end.signal] ?? 0);
+  return 1;
+}
+
+/** One line saying how the session ended; undefined for a clean end (exit 0). */
+export function endMessage(end: SessionEnd): string | undefined {
+  if ("exit" in end) {
+    return end.exit === 0 ? undefined : `The session's command exited with status ${end.exit}`;
+  }
+  if ("signal" in end) return `The session's command was killed by ${end.signal}`;
+  if ("error" in end) return end.error;
+  return `The session ended without a status (${end.lost}): its sockhop serve was stopped or killed, the output may be incomplete`;
+}
+
+const _SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+/**
+ * Connect to a session: through its companion when there is one that is this user's (a
+ * socket, not a link, in a directory only this user can write), else the session socket.
+ */
+export async function connectSessionFramed(
+  path: string,
+  options: SessionSocketOptions = {},
+): Promise<SessionDuplex> {
+  if (!options.key && Deno.build.os !== "windows" && _trustedCompanion(framedPath(path))) {
+    let conn: Deno.UnixConn | undefined;
+    try {
+      conn = await Deno.connect({ transport: "unix", path: framedPath(path) });
+    } catch (err) {
+      // A companion left by a killed serve: the session socket says what is going on.
+      if (
+        !(err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound)
+      ) throw err;
+    }
+    if (conn) return framedClient(conn);
+  }
+  // Windows (a pipe and its key), or no companion: the session itself, without a status.
+  return await connectSession(path, options);
+}
+
+function _trustedCompanion(path: string): boolean {
+  const uid = Deno.uid();
+  const mine = (info: Deno.FileInfo) =>
+    (info.uid === uid || info.uid === 0) && ((info.mode ?? 0) & 0o022) === 0;
+  try {
+    const dir = Deno.lstatSync(path.slice(0, path.lastIndexOf("/")));
+    const sock = Deno.lstatSync(path);
+    return dir.isDirectory && mine(dir) && sock.isSocket === true && mine(sock);
+  } catch {
+    return false;
+  }
+}
+
+type Frame =
+  | { readonly kind: "data"; readonly bytes: Uint8Array }
+  | { readonly kind: "eof" }
+  | { readonly kind: "status"; readonly end: SessionEnd };
+
+/**
+ * The frames of a byte stream. Data is passed on as it arrives, in pieces of the chunks read;
+ * the data of several frames in one chunk is moved together over their headers (a read of
+ * 200 KiB stays one piece, one write, not four). A header or a status split across reads is
+ * put together. A read error or a close before the status frame ends it with a "lost" status.
+ */
+export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
+  const header = new Uint8Array(HEADER);
+  let have = 0;
+  let type = 0;
+  let left = 0;
+  let status: Uint8Array | undefined;
+  let got = 0;
+  try {
+    for await (const chunk of chunks) {
+      // The data of this chunk so far is chunk[outStart, outEnd).
+      let outStart = 0;
+      let outEnd = 0;
+      let at = 0;
+      while (at < chunk.length) {
+        if (have < HEADER) {
+          const n = Math.min(HEADER - have, chunk.length - at);
+          header.set(chunk.subarray(at, at + n), have);
+          have += n;
+          at += n;
+          if (have < HEADER) break;
+          type = header[0]!;
+          left = new DataView(header.buffer).getUint32(1);
+          if (type === DATA) continue;
+          if (outEnd > outStart) yield { kind: "data", bytes: chunk.subarray(outStart, outEnd) };
+          outStart = outEnd = at;
+          if (type === EOF && left === 0) {
+            have = 0;
+            yield { kind: "eof" };
+            continue;
+          }
+          if (type !== STATUS || left > STATUS_MAX) {
+            yield { kind: "status", end: { lost: "not sockhop's framing" } };
+            return;
+          }
+          status = new Uint8Array(left);
+          got = 0;
+        }
+        const n = Math.min(left, chunk.length - at);
+        if (type === DATA) {
+          if (outEnd === outStart) outStart = outEnd = at;
+          if (at !== outEnd) chunk.copyWithin(outEnd, at, at + n);
+          outEnd += n;
+        } else {
+          status!.set(chunk.subarray(at, at + n), got);
+          got += n;
+        }
+        left -= n;
+        at += n;
+        if (left === 0) {
+          have = 0;
+          if (type === STATUS) {
+            if (outEnd > outStart) yield { kind: "data", bytes: chunk.subarray(outStart, outEnd) };
+            yield { kind: "status", end: _parseStatus(status!) };
+            return;
+          }
+        }
+      }
+      if (outEnd > outStart) yield { kind: "data", bytes: chunk.subarray(outStart, outEnd) };
+    }
+    yield { kind: "status", end: { lost: "the connection closed" } };
+  } catch (err) {
+    yield { kind: "status", end: { lost: (err as Error).message } };
+  }
+}
+
+function _parseStatus(bytes: Uint8Array): SessionEnd {
+  try {
+    const v = JSON.parse(new TextDecoder().decode(bytes));
+    if (Number.isInteger(v?.exit) && v.exit >= 0 && v.exit < 256) return { exit: v.exit };
+    if (typeof v?.signal === "string") return { signal: v.signal.slice(0, 32) };
+    if (typeof v?.error === "string") return { error: v.error };
+  } catch {
+    // not JSON: as unknown as any other
+  }
+  return { lost: "a status sockhop does not know" };
+}
+
+/** The client's end of a companion connection. */
+export function framedClient(conn: Deno.UnixConn): SessionDuplex {
+  const raw = fromDenoConn(conn);
+  let closed = false;
+  let settle!: (end: SessionEnd) => void;
+  const status = new Promise<SessionEnd>((r) => settle = r);
+  const frames = readFrames(
+    readLoop((p) => conn.read(p), () => closed),
+  )[Symbol.asyncIterator]();
+  // After the service's EOF the status is still to come: read on for it while the client
+  // goes on sending.
+  const readStatus = async () => {
+    for (;;) {
+      const r = await frames.next();
+      if (r.done) return settle({ lost: "the connection closed" });
+      if (r.value.kind === "status") return settle(r.value.end);
+      if (r.value.kind === "data") return settle({ lost: "data after the end of output" });
+    }
+  };
+  async function* chunks() {
+    for (;;) {
+      const r = await frames.next();
+      if (r.done) return settle({ lost: "the connection closed" });
+      const frame = r.value;
+      if (frame.kind === "data") yield frame.bytes;
+      else if (frame.kind === "status") return settle(frame.end);
+      else {
+        readStatus();
+        return;
+      }
+    }
+  }
+  return {
+    readable: chunks(),
+    write: raw.write,
+    closeWrite: raw.closeWrite,
+    close() {
+      if (closed) return;
+      closed = true;
+      settle({ lost: "closed before the session ended" });
+      raw.close();
+    },
+    // The session is over when its status has come, stdin open or not; and not before,
+    // even when both directions are done (the command may still be running).
+    ended: status.then(() => {}),
+    settled: status.then(() => {}),
+    status,
+  };
+}
+
+/**
+ * serve's end of a companion connection: the client's bytes raw, the service's framed.
+ * close() (as the relay calls it) only stops the relay's use of it; `finish` then sends the
+ * status and closes the connection, `abort` closes it at once.
+ */
+export interface FramedServerEnd extends Duplex {
+  /** Write the status frame (after what is still being written) and close. */
+  finish(end: EndStatus): Promise<void>;
+  abort(): void;
+  /** Whether the client has closed the connection altogether. */
+  gone(): boolean;
+}
+
+export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
+  const raw = fromDenoConn(conn);
+  let released = false;
+  let aborted = false;
+  let gone = false;
+  const release = () => wake?.({ done: true, value: undefined });
+  let writing: Promise<unknown> = Promise.resolve();
+  const scratch = new Uint8Array(SCRATCH_SIZE);
+  let scratchBusy = false;
+  const send = (frame: Uint8Array) => {
+    const p = writing.then(() => _writeAll(conn, frame));
+    writing = p.catch(() => {});
+    return p;
+  };
+  const input = raw.readable[Symbol.asyncIterator]();
+  // A read cannot be taken back; once released, the pending one is not waited for.
+  let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
+  async function* chunks() {
+    while (!released) {
+      const r = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+        wake = resolve;
+        input.next().then(resolve, reject);
+      });
+      wake = undefined;
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const ended = raw.ended?.then(() => {
+    gone = true;
+  });
+  return {
+    readable: chunks(),
+    ...(ended ? { ended } : {}),
+    write(chunk) {
+      if (released) return Promise.reject(new Error("Write after the stream closed"));
+      // Header and data in one write, through one buffer kept for it (the relay has one
+      // write in flight at most): a new buffer for each chunk costs more than the copy.
+      let frame: Uint8Array;
+      if (scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) frame = _frame(DATA, chunk);
+      else {
+        scratchBusy = true;
+        frame = _frame(DATA, chunk, scratch);
+      }
+      const p = send(frame);
+      if (frame.buffer === scratch.buffer) p.finally(() => scratchBusy = false).catch(() => {});
+      return p;
+    },
+    closeWrite() {
+      if (released) return Promise.resolve();
+      return send(_frame(EOF, new Uint8Array(0))).then(() => {}, () => {});
+    },
+    close() {
+      released = true;
+      release();
+    },
+    async finish(end) {
+      released = true;
+      release();
+      if (aborted) return;
+      const payload = new TextEncoder().encode(JSON.stringify(end));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((r) => timer = setTimeout(r, FINISH_WAIT_MS));
+      try {
+        // A client that reads nothing more gets no status: it is not waiting for one.
+        await Promise.race([send(_frame(STATUS, payload)).catch(() => {}), late]);
+      } finally {
+        clearTimeout(timer);
+        raw.close();
+      }
+    },
+    abort() {
+      aborted = true;
+      released = true;
+      release();
+      raw.close();
+    },
+    gone: () => gone,
+  };
+}
+
+function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Array {
+  const frame = into
+    ? into.subarray(0, HEADER + payload.length)
+    : new Uint8Array(HEADER + payload.length);
+  frame[0] = type;
+  new DataView(frame.buffer, frame.byteOffset).setUint32(1, payload.length);
+  frame.set(payload, HEADER);
+  return frame;
+}
+
+async function _writeAll(conn: Deno.UnixConn, bytes: Uint8Array) {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
