@@ -244,7 +244,10 @@ export class HostKeyError extends SockhopError {
     blob: Uint8Array,
     firstFile: string,
   ) {
-    super(_message(result, name, blob, firstFile), `host-key-${result.status}`);
+    super(
+      _message(result, name, blob, firstFile),
+      result.status === "known" ? "host-key" : `host-key-${result.status}`,
+    );
   }
 }
 

@@ -100,6 +100,7 @@ Deno.test("known_hosts: known accepted, changed refused, unknown as StrictHostKe
   const changed = await check(configFor(file))(keyBlob()).catch((e) => e);
   assert.ok(changed instanceof HostKeyError);
   assert.equal(changed.result.status, "changed");
+  assert.equal(changed.code, "host-key-changed");
   // Another port: unknown; refused under yes and under ask with BatchMode, never asked.
   for (const options of [["StrictHostKeyChecking=yes"], ["BatchMode=yes"]]) {
     const unknown = await check(configFor(file, options, 2222))(keyBlob()).catch((e) => e);
