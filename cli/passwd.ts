@@ -5,6 +5,7 @@ import { writePasswordEntry } from "../lib/password_file.ts";
 import { configDir, localEnv } from "../lib/env.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import { joinPath, parentDir } from "../lib/platform_paths.ts";
+import { stderrLogger } from "../lib/logger.ts";
 import { help, out, parseCommand } from "./common.ts";
 
 export async function cmdPasswd(args: string[]): Promise<number> {
@@ -32,7 +33,10 @@ export async function cmdPasswd(args: string[]): Promise<number> {
     throw new UsageError("A password needs at least 8 characters: nothing was changed", "passwd");
   }
   Deno.mkdirSync(parentDir(file), { recursive: true, mode: 0o700 });
-  writePasswordEntry(file, user, password);
+  const problems = await writePasswordEntry(file, user, password);
   out(`Password for ${user} written to ${file}\n`);
+  for (const p of problems) {
+    stderrLogger([]).warn(`${p} (serve refuses this file until then)`);
+  }
   return 0;
 }

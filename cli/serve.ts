@@ -19,7 +19,29 @@ const SERVE_OPTIONS = {
   auth: { type: "string" },
   "login-grace-time": { type: "string" },
   "max-children": { type: "string" },
+  "max-sessions": { type: "string" },
+  "max-password-checks": { type: "string" },
 } as const;
+
+/**
+ * A whole number option within bounds. Every number is bounded: --login-grace-time=3000000
+ * once overflowed the timer (over 2^31 ms) and dropped every connection at once.
+ */
+export function boundedInt(
+  value: string | undefined,
+  flag: string,
+  range: { min: number; max: number; fallback: number },
+): number {
+  if (value === undefined) return range.fallback;
+  const n = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= range.min && n <= range.max)) {
+    throw new UsageError(
+      `${flag}=${value.slice(0, 40)}: give a whole number from ${range.min} to ${range.max}`,
+      "serve",
+    );
+  }
+  return n;
+}
 
 export async function cmdServe(args: string[]): Promise<number> {
   const execAt = args.findIndex((a) => a.startsWith("exec:"));
@@ -51,14 +73,26 @@ export async function cmdServe(args: string[]): Promise<number> {
       "serve",
     );
   }
-  const grace = Number(values["login-grace-time"] ?? "30");
-  if (!(grace > 0)) {
-    throw new UsageError("--login-grace-time must be a number of seconds above 0", "serve");
-  }
-  const maxChildren = Number(values["max-children"] ?? MAX_CHILDREN);
-  if (!Number.isInteger(maxChildren) || maxChildren < 1 || maxChildren > 1_000_000) {
-    throw new UsageError("--max-children must be a whole number from 1 to 1000000", "serve");
-  }
+  const maxChildren = boundedInt(values["max-children"], "--max-children", {
+    min: 1,
+    max: 100_000,
+    fallback: MAX_CHILDREN,
+  });
+  const grace = boundedInt(values["login-grace-time"], "--login-grace-time", {
+    min: 1,
+    max: 3600,
+    fallback: 30,
+  });
+  const maxSessions = boundedInt(values["max-sessions"], "--max-sessions", {
+    min: 1,
+    max: 1000,
+    fallback: 10,
+  });
+  const maxPasswordChecks = boundedInt(values["max-password-checks"], "--max-password-checks", {
+    min: 1,
+    max: 64,
+    fallback: 2,
+  });
   const { logger, dirs } = setup(values);
   // Time to end the commands (SIGTERM, SIGKILL 5 s later) and tell their clients why.
   const signals = onSignals(10_000);
@@ -70,7 +104,7 @@ export async function cmdServe(args: string[]): Promise<number> {
     }
     const env = localEnv();
     const ssh = sshWanted
-      ? await (await import("../lib/ssh_listeners.ts")).startSshListeners({
+      ? (await import("../lib/ssh_listeners.ts")).startSshListeners({
         bindSsh: values["bind-ssh"] ?? [],
         bindTcp: values["bind-tcp"] ?? [],
         sshUpgrade: yesNo(values["ssh-upgrade"], "--ssh-upgrade", true),
@@ -81,6 +115,8 @@ export async function cmdServe(args: string[]): Promise<number> {
         ...(values["password-file"] ? { passwordFile: values["password-file"] } : {}),
         authNone: values.auth === "none",
         loginGraceSeconds: grace,
+        maxSessions,
+        maxPasswordChecks,
         ...(name !== undefined ? { session: name } : {}),
         dirs,
         user: env.localUser,

@@ -3,15 +3,12 @@
  * destination and options such as `ssh=`. Command-line options override the file.
  */
 
-import {
-  closeSync,
-  constants as fsConstants,
-  fstatSync,
-  openSync,
-  readFileSync,
-  type Stats,
-} from "node:fs";
 import { errorText, SockhopError, UsageError } from "./errors.ts";
+import {
+  FileTooLargeError,
+  NotRegularFileError,
+  readRegularFile as readRegularText,
+} from "./regular_file.ts";
 import { quote } from "./safe_text.ts";
 import type { Hop } from "./hop.ts";
 import { parsePort } from "./address.ts";
@@ -93,40 +90,31 @@ export function isConnectionFile(arg: string): boolean {
  * non-blocking and checked on the open descriptor, so a swap after the check changes nothing.
  */
 export function readRegularFile(path: string, what: string, max = MAX_FILE_BYTES): string {
-  let fd: number;
   try {
-    fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    return readRegularText(path, max);
   } catch (err) {
-    throw new SockhopError(`Cannot read ${what} ${quote(path)}: ${errorText(err)}`, "usage-file", {
-      cause: err,
-    });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
+    if (err instanceof NotRegularFileError) {
       throw new SockhopError(
-        `${what} ${quote(path)} is not a regular file (${_kind(st)}): give the path of a file`,
+        `${what} ${quote(path)} is not a regular file (${err.kind}): give the path of a file`,
         "usage-file",
       );
     }
-    if (st.size > max) {
+    if (err instanceof FileTooLargeError) {
       throw new SockhopError(
-        `${what} ${quote(path)} is ${st.size} bytes, more than ${max}: is it the right file?`,
+        `${what} ${quote(path)} is ${err.size} bytes, more than ${max}: is it the right file?`,
         "usage-file",
       );
     }
-    return new TextDecoder().decode(readFileSync(fd));
-  } finally {
-    closeSync(fd);
+    // What the system said when opening it (a missing file, a directory it cannot enter).
+    const cause = err instanceof Deno.errors.NotFound ? err.cause ?? err : err;
+    throw new SockhopError(
+      `Cannot read ${what} ${quote(path)}: ${errorText(cause)}`,
+      "usage-file",
+      {
+        cause,
+      },
+    );
   }
-}
-
-function _kind(st: Stats): string {
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isDirectory()) return "a directory";
-  if (st.isSocket()) return "a socket";
-  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
-  return "not a file";
 }
 
 /** Read and parse a connection file. */

@@ -4,6 +4,7 @@
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import { fingerprint, keyTypeLabel } from "./public_keys.ts";
+import { readRegularFile } from "./regular_file.ts";
 import { parsePrivateKey, prepareToSign, UnreadableKeyError } from "./ssh_keys.ts";
 
 export interface HostKey {
@@ -76,7 +77,8 @@ function _load(path: string): HostKey {
         );
       }
     }
-    data = Deno.readFileSync(path);
+    // Not Deno.readFileSync: a FIFO given as a key would block the server for ever.
+    data = new TextEncoder().encode(readRegularFile(path));
   } catch (err) {
     if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot read host key ${path}: ${(err as Error).message}`, "host-key", {

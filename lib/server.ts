@@ -2,12 +2,13 @@
  * The built-in SSH server (`serve --bind-ssh`): ssh2's Server, restricted to what sockhop
  * needs. Session channels whose exec is a `_proxy` command, and direct-streamlocal to this
  * user's session sockets, each relayed in-process; everything else refused. Caps on
- * unauthenticated connections, a login grace time, one log line per connection.
+ * unauthenticated connections, a login grace time, a cap on channels per connection, one log
+ * line per connection.
  */
 
-import net from "node:net";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
+import type net from "node:net";
 import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
@@ -26,6 +27,7 @@ import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./server_e
 import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
+import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
 import { VERSION } from "./version.ts";
 
 export const SERVER_ALGORITHMS = Object.freeze({
@@ -57,12 +59,14 @@ export interface SshServerOptions {
   readonly loginGraceSeconds: number;
   readonly maxUnauthenticated: number;
   readonly maxUnauthenticatedPerSource: number;
+  /** Channels (sessions, direct-streamlocal) open at once on one connection: sshd's MaxSessions. */
+  readonly maxSessions: number;
   readonly logger: Logger;
 }
 
 export interface SshServer {
   /** Serve a connected socket (from a listener or the TCP upgrade sniffer). */
-  handle(socket: net.Socket): void;
+  handle(socket: TcpSocket): void;
   close(): void;
 }
 
@@ -85,6 +89,7 @@ export function createSshServer(options: SshServerOptions): SshServer {
     entry.identified = true;
     fixServerConnection(client, SERVER_ALGORITHMS.serverHostKey);
     _refuseEarlyConnectionMessages(client, entry, logger, source);
+    _limitChannels(client, options.maxSessions, logger, source);
     open.add(client);
     _serveClient(client, source, info.ip, options, entry, () => {
       entry.release();
@@ -147,7 +152,7 @@ export function createSshServer(options: SshServerOptions): SshServer {
       // As sshd does: without it, Nagle holds a window adjust behind the previous one until
       // the client's delayed ACK, and an upload crawls (256 MiB from ssh: 4.6 s, with it 2.0 s).
       socket.setNoDelay(true);
-      server.injectSocket(socket);
+      server.injectSocket(socket as unknown as net.Socket);
     },
     close() {
       for (const c of open) c.end();
@@ -207,6 +212,54 @@ function _refuseEarlyConnectionMessages(
   }
 }
 
+/** RFC 4254's reason code for a channel refused for want of resources. */
+const OPEN_RESOURCE_SHORTAGE = 4;
+
+/**
+ * At most `max` channels open at once on a logged-in connection, as sshd's MaxSessions: one
+ * connection opening 1000 exec channels held 1000 processes. Over it a channel open is refused
+ * with a reason the client shows ("resource shortage: ..."), before ssh2 allocates anything;
+ * a channel's slot is free again once both ends have closed it. ssh2 has no hook for this and
+ * its `reject()` sends no reason text: its CHANNEL_OPEN handler is wrapped (as above), and the
+ * count is its channel table's, which frees a session the client closes before any exec
+ * (ssh2 emits no event for that one).
+ */
+function _limitChannels(client: ssh2.Connection, max: number, logger: Logger, source: string) {
+  type Internals = {
+    authenticated: boolean;
+    _chanMgr?: { _count?: number };
+    _protocol?: {
+      _handlers?: Record<string, (...args: unknown[]) => unknown>;
+      channelOpenFail?(recipient: number, reason: number, description: string): void;
+    };
+  };
+  const c = client as unknown as Internals;
+  const proto = c._protocol;
+  const original = proto?._handlers?.CHANNEL_OPEN;
+  if (!proto?.channelOpenFail || !original || typeof c._chanMgr?._count !== "number") {
+    throw new Error("ssh2's channel table is not where it was: check ssh2");
+  }
+  let refused = 0;
+  proto._handlers!.CHANNEL_OPEN = (packet: unknown, info: unknown) => {
+    const open = info as { sender: number; type: string };
+    if (c.authenticated && c._chanMgr!._count! >= max) {
+      // One line per burst of refusals, not one per refused channel.
+      if (refused++ % 100 === 0) {
+        logger.info(
+          `ssh ${source}: refused a ${open.type} channel: ${max} channels open already (--max-sessions)`,
+        );
+      }
+      proto.channelOpenFail!(
+        open.sender,
+        OPEN_RESOURCE_SHORTAGE,
+        `too many channels open on this connection (at most ${max})`,
+      );
+      return undefined;
+    }
+    return original(packet, info);
+  };
+}
+
 /** A connection that has not logged in: it holds a slot until `release`. */
 interface Unauthenticated {
   release(): void;
@@ -228,18 +281,24 @@ function _serveClient(
   const { logger } = options;
   const t0 = performance.now();
   const state: AuthState = { method: "-", user: "-", failures: 0 };
-  // Every relay of the connection ends with it: a channel whose client is gone may never
-  // say so itself (ssh2 emits its 'close' only once its data has been read, and a relay
-  // backed up both ways reads nothing).
+  // Aborted when the connection closes. Every relay of the connection ends with it: a channel
+  // whose client is gone may never say so itself (ssh2 emits its 'close' only once its data
+  // has been read, and a relay backed up both ways reads nothing). A password check still
+  // waiting its turn is dropped.
   const gone = new AbortController();
   const stats = { up: 0, down: 0, sessions: new Set<string>(), gone: gone.signal };
   let why = "client closed";
   let authenticated = false;
   client.on("authentication", (ctx) => {
-    if (authenticate(ctx, options.auth, state, ip, logger)) {
-      client.end();
-      entry.drop("too many authentication failures");
-    }
+    authenticate(ctx, options.auth, state, ip, logger, gone.signal).then((drop) => {
+      if (drop && !gone.signal.aborted) {
+        client.end();
+        entry.drop(drop);
+      }
+    }, (err: Error) => {
+      logger.warn(`ssh ${source}: authentication failed: ${err.message}`);
+      entry.drop(`authentication failed: ${err.message}`);
+    });
   });
   client.on("ready", () => {
     authenticated = true;
@@ -390,13 +449,11 @@ async function _relayChannel(
 }
 
 /** Listen for SSH on host:port. */
-export function listenSsh(server: SshServer, host: string, port: number): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const listener = net.createServer({ allowHalfOpen: true }, (sock) => server.handle(sock));
-    listener.once("error", reject);
-    listener.listen(port, host, () => {
-      listener.off("error", reject);
-      resolve(listener);
-    });
-  });
+export function listenSsh(
+  server: SshServer,
+  host: string,
+  port: number,
+  logger: Logger,
+): TcpSocketListener {
+  return listenTcpSockets(host, port, (sock) => server.handle(sock), logger);
 }

@@ -1,14 +1,23 @@
 /**
  * Authentication for the built-in server, holding the line OpenSSH's sshd holds: only the
  * server's own user; a public key only with a signature that verifies (a key offered without
- * one gets "PK_OK" and nothing more); scrypt-hashed passwords; at most 6 attempts.
+ * one gets "PK_OK" and nothing more); scrypt-hashed passwords, checked off the event loop a
+ * few at a time, with the same work for a user who has no password; at most 6 attempts.
  */
 
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { findAuthorizedKey, parseAuthorizedKeys } from "./authorized_keys.ts";
 import type { Logger } from "./logger.ts";
-import { readPasswordEntries, verifyPassword } from "./password_file.ts";
+import {
+  dummyHash,
+  type PasswordChecker,
+  PasswordQueueFullError,
+  readPasswordEntries,
+  SCRYPT_DEFAULTS,
+  type ScryptHash,
+} from "./password_file.ts";
+import { NotRegularFileError, readRegularFile } from "./regular_file.ts";
 
 export const MAX_AUTH_TRIES = 6;
 
@@ -16,7 +25,9 @@ export interface ServerAuthConfig {
   readonly user: string;
   /** authorized_keys file, read at each attempt so edits apply at once. */
   readonly authorizedKeys?: string;
+  /** Read at each attempt too; `passwords` runs the checks. */
   readonly passwordFile?: string;
+  readonly passwords?: PasswordChecker;
   /** Accept anyone as `user` (loopback binds only, checked by the caller). */
   readonly none: boolean;
 }
@@ -28,18 +39,23 @@ export interface AuthState {
   failures: number;
 }
 
-/** Handle one authentication request. Returns true when the client should be disconnected. */
-export function authenticate(
+/**
+ * Handle one authentication request (ssh2 holds the connection's next request until this one
+ * is answered). Resolves to the reason to disconnect the client, if it should be. `signal`
+ * aborts when the connection has gone: a password check still waiting is dropped.
+ */
+export async function authenticate(
   ctx: ssh2.AuthContext,
   cfg: ServerAuthConfig,
   state: AuthState,
   source: string,
   logger: Logger,
-): boolean {
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   if (state.failures >= MAX_AUTH_TRIES) {
     // Already over the limit; requests the client sent before the disconnect are ignored.
     ctx.reject([], false);
-    return true;
+    return "too many authentication failures";
   }
   state.user = ctx.username;
   const methods: ssh2.AuthenticationType[] = [
@@ -58,21 +74,24 @@ export function authenticate(
         `ssh ${source}: too many authentication failures for ${JSON.stringify(ctx.username)}`,
       );
       ctx.reject([], false);
-      return true;
+      return "too many authentication failures";
     }
     ctx.reject(methods, false);
-    return false;
+    return undefined;
   };
+  if (ctx.method === "password" && cfg.passwordFile && !cfg.none) {
+    return await _password(ctx, cfg, cfg.passwordFile, state, source, logger, fail, signal);
+  }
   if (ctx.username !== cfg.user) return fail(`not the server's user (${cfg.user})`);
   if (cfg.none) {
     state.method = "none";
     ctx.accept();
-    return false;
+    return undefined;
   }
   switch (ctx.method) {
     case "publickey": {
       if (!cfg.authorizedKeys) return fail("public keys are not accepted here");
-      const { keys } = parseAuthorizedKeys(_read(cfg.authorizedKeys));
+      const { keys } = parseAuthorizedKeys(_read(cfg.authorizedKeys, logger));
       const blob = new Uint8Array(ctx.key.data);
       const found = findAuthorizedKey(
         keys,
@@ -88,40 +107,91 @@ export function authenticate(
       if (!ctx.signature || !ctx.blob) {
         // A query: "would this key do?" Yes, but nothing is granted until it signs.
         ctx.accept();
-        return false;
+        return undefined;
       }
       if (found.key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
         return fail("bad signature");
       }
       state.method = "publickey";
       ctx.accept();
-      return false;
-    }
-    case "password": {
-      const hash = cfg.passwordFile
-        ? readPasswordEntries(cfg.passwordFile).get(ctx.username)
-        : undefined;
-      if (!hash || !verifyPassword(hash, ctx.password)) return fail("wrong password");
-      state.method = "password";
-      ctx.accept();
-      return false;
+      return undefined;
     }
     default:
       return fail("method not offered");
   }
 }
 
+/**
+ * A password attempt. The hash runs whoever the user is: for a user with no entry (another
+ * user, or the server's user with none) against a dummy costing what the server user's real
+ * hash costs, so the time to refuse does not tell them apart (without it: 1 ms against 60).
+ */
+async function _password(
+  ctx: ssh2.PasswordAuthContext,
+  cfg: ServerAuthConfig,
+  passwordFile: string,
+  state: AuthState,
+  source: string,
+  logger: Logger,
+  fail: (why: string) => string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  let entries: Map<string, ScryptHash> | undefined;
+  try {
+    // Re-read at each attempt, checked as at start: edits apply at once, and a file that has
+    // gone bad refuses every password rather than half-reading it.
+    entries = readPasswordEntries(passwordFile);
+  } catch (err) {
+    logger.warn(`${(err as Error).message} (password logins refused until then)`);
+  }
+  const own = entries?.get(cfg.user);
+  const entry = ctx.username === cfg.user ? own : undefined;
+  let match: boolean;
+  try {
+    if (!cfg.passwords) throw new Error("No password checker configured");
+    match = await cfg.passwords.verify(
+      entry ?? dummyHash(own ?? SCRYPT_DEFAULTS),
+      ctx.password,
+      signal,
+    );
+  } catch (err) {
+    if (signal?.aborted) return undefined; // gone while waiting: nobody to answer
+    if (err instanceof PasswordQueueFullError) {
+      logger.info(`ssh ${source}: ${err.message}`);
+      ctx.reject([], false);
+      return "too many password checks waiting";
+    }
+    throw err;
+  }
+  if (ctx.username !== cfg.user) return fail(`not the server's user (${cfg.user})`);
+  if (!entries) return fail("the password file is unusable");
+  if (!entry) return fail(`no password set in ${passwordFile}`);
+  if (!match) return fail("wrong password");
+  state.method = "password";
+  ctx.accept();
+  return undefined;
+}
+
 /** Log unusable authorized_keys lines once, at start. */
 export function checkAuthorizedKeys(path: string, logger: Logger): number {
-  const { keys, unusable } = parseAuthorizedKeys(_read(path));
+  const { keys, unusable } = parseAuthorizedKeys(_read(path, logger));
   for (const u of unusable) logger.warn(`${path} line ${u.line}: key not usable: ${u.reason}`);
   return keys.length;
 }
 
-function _read(path: string): string {
+/** An authorized_keys file's text; none (no key) when it is missing or cannot be read. */
+function _read(path: string, logger: Logger): string {
   try {
-    return Deno.readTextFileSync(path);
-  } catch {
+    return readRegularFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "";
+    logger.warn(
+      `${
+        err instanceof NotRegularFileError
+          ? err.message
+          : `Cannot read ${path}: ${(err as Error).message}`
+      } (no key accepted from it)`,
+    );
     return "";
   }
 }

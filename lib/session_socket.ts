@@ -5,7 +5,7 @@
  */
 
 import net from "node:net";
-import { SockhopError } from "./errors.ts";
+import { errorCode, SockhopError } from "./errors.ts";
 import { clientHandshake, HANDSHAKE_MS, serverHandshake } from "./pipe_auth.ts";
 import type { Duplex } from "./relay.ts";
 import { unixPathProblem } from "./session_paths.ts";
@@ -98,6 +98,14 @@ export interface SessionListener {
 }
 
 /**
+ * Accept errors that pass: out of descriptors or memory, a connection aborted before it was
+ * taken. The connection waits in the backlog meanwhile; serve used to exit on the first one.
+ */
+const _TRANSIENT = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM", "ECONNABORTED", "EINTR"]);
+/** The first pause after such an error, doubled each time up to the last. */
+const _RETRY_MS = [10, 1000] as const;
+
+/**
  * Listen on `path` (which must not exist); with a key (always on Windows), on a session pipe
  * that lets in only the clients that prove they hold it.
  */
@@ -112,15 +120,27 @@ export function listenSession(path: string, options: SessionSocketOptions = {}):
     throw err;
   }
   let closed = false;
+  let wake = () => {};
   async function* accept() {
+    let delay: number = _RETRY_MS[0];
     for (;;) {
       let conn: Deno.UnixConn;
       try {
         conn = await listener.accept();
       } catch (err) {
         if (closed) return;
-        throw err;
+        if (!_TRANSIENT.has(errorCode(err) ?? "")) throw err;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        delay = Math.min(delay * 2, _RETRY_MS[1]);
+        continue;
       }
+      delay = _RETRY_MS[0];
       yield fromDenoConn(conn);
     }
   }
@@ -129,6 +149,7 @@ export function listenSession(path: string, options: SessionSocketOptions = {}):
     close() {
       if (closed) return;
       closed = true;
+      wake();
       listener.close();
     },
   };

@@ -1,16 +1,19 @@
 /** Starting the built-in SSH server's listeners for `serve`: --bind-ssh and --bind-tcp. */
 
-import type net from "node:net";
 import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { configDir } from "./env.ts";
 import { loadHostKeys } from "./host_keys.ts";
 import { checkAuthorizedKeys } from "./server_auth.ts";
-import { readPasswordEntries } from "./password_file.ts";
+import { createPasswordChecker, readPasswordEntries } from "./password_file.ts";
 import { createSshServer, listenSsh } from "./server.ts";
+import type { TcpSocketListener } from "./tcp_sockets.ts";
 import { listenTcp } from "./tcp_upgrade.ts";
 import { isLoopback, parseHostPort } from "./address.ts";
+
+/** Connections not logged in yet, in all (sshd's MaxStartups). */
+const MAX_UNAUTHENTICATED = 100;
 
 export interface SshListenOptions {
   readonly bindSsh: readonly string[];
@@ -23,6 +26,10 @@ export interface SshListenOptions {
   readonly passwordFile?: string;
   readonly authNone: boolean;
   readonly loginGraceSeconds: number;
+  /** Channels open at once per connection (sshd's MaxSessions). */
+  readonly maxSessions: number;
+  /** Password hashes computed at once; more wait their turn. */
+  readonly maxPasswordChecks: number;
   readonly session?: string;
   readonly dirs: SessionDirs;
   readonly user: string;
@@ -70,7 +77,34 @@ function _refuseWritableByOthers(path: string) {
   }
 }
 
-export async function startSshListeners(o: SshListenOptions): Promise<SshListeners> {
+/**
+ * A file given to the server must be a regular file: reading a FIFO blocks for ever (and the
+ * server with it). Checked with stat, which never blocks; the reads open it non-blocking too.
+ */
+function _refuseNotRegular(path: string, what: string) {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (!info.isFile) {
+    const kind = info.isFifo
+      ? "a FIFO"
+      : info.isDirectory
+      ? "a directory"
+      : info.isSocket
+      ? "a socket"
+      : "not a regular file";
+    throw new SockhopError(
+      `${what} ${path} is ${kind}: give a regular file`,
+      "auth-file-type",
+    );
+  }
+}
+
+export function startSshListeners(o: SshListenOptions): SshListeners {
   const binds = o.bindSsh.map((b) => parseBind(b, "--bind-ssh"));
   const tcps = o.bindTcp.map((b) => parseBind(b, "--bind-tcp"));
   const exposed = [...binds, ...tcps].filter((b) => !isLoopback(b.host));
@@ -81,10 +115,11 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
     );
   }
   const wantSsh = binds.length > 0 || (tcps.length > 0 && o.sshUpgrade);
-  const listeners: net.Server[] = [];
+  const listeners: TcpSocketListener[] = [];
   const addresses: string[] = [];
   let server: ReturnType<typeof createSshServer> | undefined;
   if (wantSsh) {
+    for (const f of o.hostKeyFiles) _refuseNotRegular(f, "--ssh-host-key");
     const hostKeys = loadHostKeys(o.hostKeyFiles, configDir(Deno.env), o.rsaHostKey);
     for (const k of hostKeys) o.logger.info(`host key ${k.type} ${k.fingerprint} (${k.path})`);
     if (exposed.length) {
@@ -95,10 +130,13 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
       );
     }
     const authorizedKeys = o.authorizedKeys ?? `${o.home}/.ssh/authorized_keys`;
+    _refuseNotRegular(authorizedKeys, "--authorized-keys");
     _refuseWritableByOthers(authorizedKeys);
     if (o.passwordFile) {
+      _refuseNotRegular(o.passwordFile, "--password-file");
       _refuseWritableByOthers(o.passwordFile);
-      readPasswordEntries(o.passwordFile); // a bad line is named now, not at the first login
+      // Missing, or a bad line: said now, not at the first login.
+      readPasswordEntries(o.passwordFile);
     }
     const usable = checkAuthorizedKeys(authorizedKeys, o.logger);
     if (!o.authNone && !usable && !o.passwordFile) {
@@ -112,26 +150,37 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
       auth: {
         user: o.user,
         authorizedKeys,
-        ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),
+        ...(o.passwordFile
+          ? {
+            passwordFile: o.passwordFile,
+            // As many may wait as there can be connections not logged in: each has at most
+            // one attempt out at a time (ssh2 holds the next until it is answered).
+            passwords: createPasswordChecker({
+              maxConcurrent: o.maxPasswordChecks,
+              maxQueued: MAX_UNAUTHENTICATED,
+            }),
+          }
+          : {}),
         none: o.authNone,
       },
       dirs: o.dirs,
       ...(o.session !== undefined ? { only: o.session } : {}),
       loginGraceSeconds: o.loginGraceSeconds,
-      maxUnauthenticated: 100,
+      maxUnauthenticated: MAX_UNAUTHENTICATED,
       maxUnauthenticatedPerSource: 10,
+      maxSessions: o.maxSessions,
       logger: o.logger,
     });
   }
   try {
     for (const b of binds) {
-      const l = await listenSsh(server!, b.host, b.port);
+      const l = listenSsh(server!, b.host, b.port, o.logger);
       listeners.push(l);
-      addresses.push(`ssh:${_addr(l)}`);
+      addresses.push(`ssh:${l.address}`);
     }
     for (const t of tcps) {
       const raw = o.bindTcpRaw || isLoopback(t.host);
-      const l = await listenTcp(
+      const l = listenTcp(
         {
           ssh: o.sshUpgrade ? server : undefined,
           session: o.session,
@@ -143,7 +192,7 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
         t.port,
       );
       listeners.push(l);
-      addresses.push(`tcp:${_addr(l)}`);
+      addresses.push(`tcp:${l.address}`);
     }
   } catch (err) {
     for (const l of listeners) l.close();
@@ -157,12 +206,4 @@ export async function startSshListeners(o: SshListenOptions): Promise<SshListene
       server?.close();
     },
   };
-}
-
-function _addr(l: net.Server): string {
-  const a = l.address();
-  if (a && typeof a === "object") {
-    return `${a.address.includes(":") ? `[${a.address}]` : a.address}:${a.port}`;
-  }
-  return String(a);
 }

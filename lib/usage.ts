@@ -66,8 +66,8 @@ TARGET:
                           its stderr goes to this log. Everything after it is its arguments
   tcp:HOST:PORT           a TCP service
   unix:PATH               a unix socket service
-  --max-children=N        the most exec: commands running at once; a connection over it
-                          is refused, its client told why (default: 100)
+  --max-children=N        the most exec: commands running at once, 1 to 100000; a
+                          connection over it is refused, its client told why (default: 100)
 
 The built-in SSH server (for hosts with no sshd); with NAME it serves that session only,
 without NAME every session of this user, xpra's included:
@@ -82,10 +82,17 @@ without NAME every session of this user, xpra's included:
   --rsa-host-key=yes|no   also generate and offer an RSA key, for clients too old for
                           ed25519 (default: no)
   --authorized-keys=FILE  public keys that may log in (default: ~/.ssh/authorized_keys)
-  --password-file=FILE    scrypt password hashes written by sockhop passwd (default: none)
+  --password-file=FILE    scrypt password hashes written by sockhop passwd; must exist
+                          (default: none)
   --auth=default|none     none: no authentication, loopback only (default: default)
-  --login-grace-time=SEC  time to log in before the connection is closed (default: 30)
-Only this user may log in; 6 authentication attempts per connection.
+  --login-grace-time=SEC  time to log in before the connection is closed, 1 to 3600
+                          (default: 30)
+  --max-sessions=N        channels open at once on one SSH connection, 1 to 1000; more
+                          are refused (default: 10, as sshd's MaxSessions)
+  --max-password-checks=N password hashes computed at once, 1 to 64; other attempts wait
+                          their turn (default: 2)
+Only this user may log in; 6 authentication attempts per connection; at most 100
+connections not logged in yet, 10 from one address.
 
 ${COMMON}`,
   passwd: `Usage: sockhop passwd [--password-file=FILE] [USER]

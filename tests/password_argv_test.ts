@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { MAIN, runSockhop, tempDir, testEnv } from "./_cli.ts";
+import { runSockhop, SOCKHOP, tempDir, testEnv } from "./_cli.ts";
 import { requirePeer, startSshd, withTestUser } from "./_sshd.ts";
 import { allCommandLines, markerWrapper, sshOption } from "./_remote.ts";
 
@@ -166,7 +166,7 @@ Deno.test("passwords: no form puts a password in any process's command line", as
         .finally(() => done = true);
       while (!done) {
         for (const line of allCommandLines()) {
-          const own = line.includes(MAIN);
+          const own = line.includes(SOCKHOP);
           if (line.includes(pw) && !(own && form.inOwnArgv)) leak = line;
           if (/^(sshpass|plink|ssh) /.test(line) || (own && line.includes(" connect "))) {
             sawLogin = true;

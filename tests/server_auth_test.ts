@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import ssh2 from "ssh2";
 import { authenticate, type AuthState, MAX_AUTH_TRIES } from "../lib/server_auth.ts";
 import { silentLogger } from "../lib/logger.ts";
+import { randomBytes, scryptSync } from "node:crypto";
+import { createPasswordChecker, hashPassword, type ScryptHash } from "../lib/password_file.ts";
 import { generateHostKeyPair } from "../lib/host_keys.ts";
 import { tempDir } from "./_cli.ts";
 
@@ -34,22 +36,22 @@ Deno.test("server auth: a key without a signature only gets PK_OK; a bad signatu
 
   const state: AuthState = { method: "-", user: "-", failures: 0 };
   const query = ctx({ key, signature: undefined, blob: undefined });
-  authenticate(query.c, cfg, state, "127.0.0.1", silentLogger);
+  await authenticate(query.c, cfg, state, "127.0.0.1", silentLogger);
   assert.deepEqual(query.answers, ["accept"], "the query is answered (ssh2 sends PK_OK)");
   assert.equal(state.method, "-", "but nothing is granted");
 
   const forged = ctx({ key, signature: otherPriv.sign(blob), blob, hashAlgo: undefined });
-  authenticate(forged.c, cfg, state, "127.0.0.1", silentLogger);
+  await authenticate(forged.c, cfg, state, "127.0.0.1", silentLogger);
   assert.match(forged.answers[0]!, /^reject/);
   assert.equal(state.failures, 1);
 
   const real = ctx({ key, signature: priv.sign(blob), blob, hashAlgo: undefined });
-  authenticate(real.c, cfg, state, "127.0.0.1", silentLogger);
+  await authenticate(real.c, cfg, state, "127.0.0.1", silentLogger);
   assert.deepEqual(real.answers, ["accept"]);
   assert.equal(state.method, "publickey");
 
   const wrongUser = ctx({ username: "root", key, signature: priv.sign(blob), blob });
-  authenticate(
+  await authenticate(
     wrongUser.c,
     cfg,
     { method: "-", user: "-", failures: 0 },
@@ -76,7 +78,7 @@ Deno.test("server auth: from= is honoured, options we cannot honour make a key u
       signature: p.sign(blob),
       blob,
     });
-    authenticate(t.c, cfg, { method: "-", user: "-", failures: 0 }, ip, silentLogger);
+    await authenticate(t.c, cfg, { method: "-", user: "-", failures: 0 }, ip, silentLogger);
     assert.match(t.answers[0]!, /^reject/);
   }
   const p = ssh2.utils.parseKey(a.private) as ssh2.ParsedKey;
@@ -86,20 +88,108 @@ Deno.test("server auth: from= is honoured, options we cannot honour make a key u
     signature: p.sign(blob),
     blob,
   });
-  authenticate(fromOk.c, cfg, { method: "-", user: "-", failures: 0 }, "10.0.0.7", silentLogger);
+  await authenticate(
+    fromOk.c,
+    cfg,
+    { method: "-", user: "-", failures: 0 },
+    "10.0.0.7",
+    silentLogger,
+  );
   assert.deepEqual(fromOk.answers, ["accept"]);
 
   const state: AuthState = { method: "-", user: "-", failures: 0 };
-  let disconnect = false;
+  let disconnect: string | undefined;
+  const passwords = createPasswordChecker({ maxConcurrent: 2, maxQueued: 10 });
   for (let i = 0; i < MAX_AUTH_TRIES; i++) {
     const t = ctx({ method: "password", password: "nope" });
-    disconnect = authenticate(
+    disconnect = await authenticate(
       t.c,
-      { ...cfg, passwordFile: `${dir}/none` },
+      { ...cfg, passwordFile: `${dir}/none`, passwords },
       state,
       "127.0.0.1",
       silentLogger,
     );
   }
-  assert.equal(disconnect, true, "the sixth failure ends the connection");
+  assert.equal(disconnect, "too many authentication failures", "the sixth ends the connection");
+});
+
+/** A logger that keeps what it is told. */
+function recordingLogger() {
+  const lines: string[] = [];
+  return {
+    lines,
+    logger: {
+      debug() {},
+      info: (m: string) => lines.push(m),
+      warn: (m: string) => lines.push(`warning: ${m}`),
+      debugOn: () => false,
+    },
+  };
+}
+
+Deno.test("server auth: an unknown user, or one without a password, costs the same hash as a wrong password", async () => {
+  await using dir = await tempDir();
+  // alice's hash with other parameters than the default: the dummy must copy them.
+  const salt = randomBytes(16);
+  const digest = scryptSync("alice's password", salt, 32, {
+    N: 32768,
+    r: 8,
+    p: 1,
+    maxmem: 2 ** 26,
+  });
+  const line = `alice:scrypt$32768$8$1$${salt.toString("base64")}$${digest.toString("base64")}`;
+  await Deno.writeTextFile(`${dir}/pw`, `${line}\nbob:${await hashPassword("bob's password")}\n`);
+  const real = createPasswordChecker({ maxConcurrent: 2, maxQueued: 10 });
+  const hashed: string[] = [];
+  const passwords = {
+    load: real.load,
+    verify(hash: ScryptHash, password: string, signal?: AbortSignal) {
+      hashed.push(`N=${hash.N} r=${hash.r} p=${hash.p}`);
+      return real.verify(hash, password, signal);
+    },
+  };
+  const cfg = { user: "alice", passwordFile: `${dir}/pw`, passwords, none: false };
+  const attempt = async (username: string, password: string, c = cfg) => {
+    const t = ctx({ username, method: "password", password });
+    const state: AuthState = { method: "-", user: "-", failures: 0 };
+    await authenticate(t.c, c, state, "127.0.0.1", silentLogger);
+    return t.answers[0]!.split(" ")[0];
+  };
+  assert.equal(await attempt("mallory", "guess"), "reject");
+  assert.equal(await attempt("bob", "bob's password"), "reject", "only the server's user");
+  assert.equal(await attempt("alice", "guess"), "reject");
+  assert.equal(await attempt("alice", "alice's password"), "accept");
+  assert.deepEqual(hashed, Array(4).fill("N=32768 r=8 p=1"), "one hash each, alike");
+
+  // The server's user with no line: a hash all the same, with the default parameters.
+  hashed.length = 0;
+  await Deno.writeTextFile(`${dir}/pw2`, `bob:${await hashPassword("bob's password")}\n`);
+  assert.equal(await attempt("alice", "guess", { ...cfg, passwordFile: `${dir}/pw2` }), "reject");
+  assert.deepEqual(hashed, ["N=16384 r=8 p=1"]);
+});
+
+Deno.test("server auth: a password file gone bad after start refuses every password, and says so", async () => {
+  await using dir = await tempDir();
+  const path = `${dir}/pw`;
+  await Deno.writeTextFile(path, `alice:${await hashPassword("the password")}\n`);
+  const passwords = createPasswordChecker({ maxConcurrent: 2, maxQueued: 10 });
+  const cfg = { user: "alice", passwordFile: path, passwords, none: false };
+  const { lines, logger } = recordingLogger();
+  const attempt = async (password: string) => {
+    const t = ctx({ method: "password", password });
+    await authenticate(t.c, cfg, { method: "-", user: "-", failures: 0 }, "127.0.0.1", logger);
+    return t.answers[0]!.split(" ")[0];
+  };
+  assert.equal(await attempt("the password"), "accept");
+  // The hash that let anyone in: an empty digest.
+  await Deno.writeTextFile(path, "alice:scrypt$16384$8$1$c2FsdHNhbHQ=$=\n");
+  assert.equal(await attempt("the password"), "reject");
+  assert.equal(await attempt(""), "reject");
+  assert.match(
+    lines.join("\n"),
+    /warning: \S+pw line 1: the salt is not 16 bytes.*password logins refused/,
+  );
+  await Deno.remove(path);
+  assert.equal(await attempt("the password"), "reject");
+  assert.match(lines.join("\n"), /does not exist: create it with sockhop passwd/);
 });
