@@ -5,6 +5,7 @@
  */
 
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
+import { SockhopError } from "./errors.ts";
 
 /** The path exists but is not a regular file (a FIFO, a device, a directory...). */
 export class NotRegularFileError extends Error {
@@ -54,4 +55,29 @@ function _kind(st: Stats): string {
   if (st.isSocket()) return "a socket";
   if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
   return "not a file";
+}
+
+/**
+ * At start, a file given to the server must be a regular file (`what` names its flag): a FIFO
+ * would block for ever (and the server with it). Checked with stat, which never blocks; a
+ * missing file passes (the reader says what it does without it).
+ */
+export function refuseNotRegular(path: string, what: string) {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (!info.isFile) {
+    const kind = info.isFifo
+      ? "a FIFO"
+      : info.isDirectory
+      ? "a directory"
+      : info.isSocket
+      ? "a socket"
+      : "not a regular file";
+    throw new SockhopError(`${what} ${path} is ${kind}: give a regular file`, "auth-file-type");
+  }
 }
