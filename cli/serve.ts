@@ -104,7 +104,7 @@ export async function cmdServe(args: string[]): Promise<number> {
     }
     const env = localEnv();
     const ssh = sshWanted
-      ? (await import("../lib/ssh_listeners.ts")).startSshListeners({
+      ? (await import("../lib/ssh_server_listeners.ts")).startSshListeners({
         bindSsh: values["bind-ssh"] ?? [],
         bindTcp: values["bind-tcp"] ?? [],
         sshUpgrade: yesNo(values["ssh-upgrade"], "--ssh-upgrade", true),

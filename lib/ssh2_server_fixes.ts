@@ -11,7 +11,7 @@ import type ssh2 from "ssh2";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
 
 /**
- * The signature algorithms the server accepts for a user's key (server_auth.ts refuses SHA-1:
+ * The signature algorithms the server accepts for a user's key (ssh_server_auth.ts refuses SHA-1:
  * ssh-rsa and ssh-dss), announced in the server-sig-algs extension (RFC 8308 §3.1).
  */
 export const SERVER_SIG_ALGS = KEY_ALGORITHMS;

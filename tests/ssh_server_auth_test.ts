@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
-import { authenticate, type AuthState, MAX_AUTH_TRIES } from "../lib/server_auth.ts";
+import { authenticate, type AuthState, MAX_AUTH_TRIES } from "../lib/ssh_server_auth.ts";
 import { silentLogger } from "../lib/logger.ts";
 import { randomBytes, scryptSync } from "node:crypto";
 import { createPasswordChecker, hashPassword, type ScryptHash } from "../lib/password_file.ts";

@@ -22,8 +22,8 @@ import {
 } from "./session_frames.ts";
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
-import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
-import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./server_exec.ts";
+import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
+import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
 import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
