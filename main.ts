@@ -4,7 +4,8 @@
  */
 
 import { SockhopError, UsageError } from "./lib/errors.ts";
-import { HELP, VERSION } from "./lib/usage.ts";
+import { HELP } from "./lib/usage.ts";
+import { VERSION } from "./lib/version.ts";
 import { safeText } from "./lib/safe_text.ts";
 import { help, out } from "./cli/common.ts";
 /**

@@ -36,13 +36,6 @@ export function setup(values: Common): { logger: Logger; dirs: SessionDirs } {
   return { logger: stderrLogger(debug), dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]) };
 }
 
-export function yesNo(value: string | undefined, flag: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (value === "yes") return true;
-  if (value === "no") return false;
-  throw new UsageError(`${flag}=${value}: use yes or no`);
-}
-
 /**
  * Stop on SIGINT/SIGTERM: aborts the signal and remembers which one came. What the abort
  * starts (closing streams, ending ssh) gets `graceMs`; a process still running then, or a

@@ -1,9 +1,10 @@
 /** `sockhop connect`. */
 
 import { UsageError } from "../lib/errors.ts";
-import { connectTransport } from "../lib/connect.ts";
+import { connectTransport, transportFor } from "../lib/connect.ts";
+import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
-import { buildRoute, ROUTE_OPTIONS } from "./route.ts";
+import { ROUTE_OPTIONS } from "./route.ts";
 
 export async function cmdConnect(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("connect", args, { ...ROUTE_OPTIONS });
@@ -14,12 +15,12 @@ export async function cmdConnect(args: string[]): Promise<number> {
   }
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "connect");
   const { logger, dirs } = setup(values);
-  const route = await buildRoute(where, values, dirs, logger);
-  if (route.kind === "print") {
-    out(route.text);
+  const resolved = resolveRoute(where, values, logger);
+  if ("print" in resolved) {
+    out(resolved.print);
     return 0;
   }
-  const transport = route.transport;
+  const transport = await transportFor(resolved.route, dirs, logger);
   const signals = onSignals();
   try {
     await connectTransport(transport, logger, signals.signal);

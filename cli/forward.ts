@@ -1,9 +1,11 @@
 /** `sockhop forward URL --listen=ADDR`. */
 
 import { UsageError } from "../lib/errors.ts";
+import { transportFor } from "../lib/connect.ts";
 import { type ForwardStats, isExposed, parseListen, runForward } from "../lib/forward.ts";
+import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
-import { buildRoute, ROUTE_OPTIONS } from "./route.ts";
+import { ROUTE_OPTIONS } from "./route.ts";
 
 export async function cmdForward(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("forward", args, {
@@ -32,12 +34,12 @@ export async function cmdForward(args: string[]): Promise<number> {
       `listening on ${values.listen}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
     );
   }
-  const route = await buildRoute(where, values, dirs, logger);
-  if (route.kind === "print") {
-    out(route.text);
+  const resolved = resolveRoute(where, values, logger);
+  if ("print" in resolved) {
+    out(resolved.print);
     return 0;
   }
-  const transport = route.transport;
+  const transport = await transportFor(resolved.route, dirs, logger);
   const stats: ForwardStats = { open: 0, total: 0, failed: 0, up: 0, down: 0 };
   const signals = onSignals();
   const status = Deno.stderr.isTerminal() ? _statusLine(stats) : undefined;

@@ -2,8 +2,7 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { writePasswordEntry } from "../lib/password_file.ts";
-import { configDir } from "../lib/host_keys.ts";
-import { defaultEnv } from "../lib/ssh_config.ts";
+import { configDir, localEnv } from "../lib/env.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import { joinPath, parentDir } from "../lib/platform_paths.ts";
 import { stderrLogger } from "../lib/logger.ts";
@@ -17,7 +16,7 @@ export async function cmdPasswd(args: string[]): Promise<number> {
   if (positionals.length > 1) {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "passwd");
   }
-  const user = positionals[0] ?? defaultEnv().localUser;
+  const user = positionals[0] ?? localEnv().localUser;
   const file = values["password-file"] ?? joinPath([configDir(Deno.env), "passwords"]);
   let password: string;
   if (Deno.stdin.isTerminal()) {

@@ -1,10 +1,11 @@
 /** `sockhop serve`: a session, and/or the built-in SSH server in front of the user's sessions. */
 
 import { UsageError } from "../lib/errors.ts";
-import { validateSessionName } from "../lib/sessions.ts";
+import { validateSessionName } from "../lib/session_name.ts";
 import { MAX_CHILDREN, parseServeTarget, serve, type Serving } from "../lib/serve.ts";
-import { defaultEnv } from "../lib/ssh_config.ts";
-import { help, onSignals, parseCommand, setup, yesNo } from "./common.ts";
+import { localEnv } from "../lib/env.ts";
+import { yesNo } from "../lib/yes_no.ts";
+import { help, onSignals, parseCommand, setup } from "./common.ts";
 
 const SERVE_OPTIONS = {
   "bind-ssh": { type: "string", multiple: true },
@@ -101,9 +102,9 @@ export async function cmdServe(args: string[]): Promise<number> {
       serving = await serve({ dirs, name, target, logger, maxChildren });
       logger.info(`session ${name} at ${serving.path}`);
     }
-    const env = defaultEnv();
+    const env = localEnv();
     const ssh = sshWanted
-      ? (await import("../lib/ssh_listeners.ts")).startSshListeners({
+      ? (await import("../lib/ssh_server_listeners.ts")).startSshListeners({
         bindSsh: values["bind-ssh"] ?? [],
         bindTcp: values["bind-tcp"] ?? [],
         sshUpgrade: yesNo(values["ssh-upgrade"], "--ssh-upgrade", true),

@@ -6,7 +6,7 @@
 
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
-import { matchPatternList } from "./ssh_config_match.ts";
+import { matchPatternList } from "./ssh_patterns.ts";
 
 export interface AuthorizedKey {
   readonly blob: Uint8Array;

@@ -3,17 +3,17 @@
  * destination and options such as `ssh=`. Command-line options override the file.
  */
 
-import {
-  closeSync,
-  constants as fsConstants,
-  fstatSync,
-  openSync,
-  readFileSync,
-  type Stats,
-} from "node:fs";
 import { errorText, SockhopError, UsageError } from "./errors.ts";
+import {
+  FileTooLargeError,
+  NotRegularFileError,
+  readRegularFile as readRegularText,
+} from "./regular_file.ts";
 import { quote } from "./safe_text.ts";
-import { type JumpHost, parsePort, parseTarget, type SshTarget } from "./url.ts";
+import type { Hop } from "./hop.ts";
+import { parsePort } from "./address.ts";
+import { parseTarget, type SshTarget } from "./url.ts";
+import { compact } from "./compact.ts";
 
 /** What a connection file says, beyond the destination. */
 export interface FileOptions {
@@ -31,6 +31,8 @@ export interface ConnectionFile {
   readonly warnings: readonly string[];
 }
 
+/** A jump host's keys, the same in both kinds of file. */
+const JUMP_KEYS = ["proxy_host", "proxy_port", "proxy_username", "proxy_password", "proxy_key"];
 const SOCKHOP_KEYS = new Set([
   "url",
   "host",
@@ -40,11 +42,7 @@ const SOCKHOP_KEYS = new Set([
   "password",
   "session",
   "key",
-  "proxy_host",
-  "proxy_port",
-  "proxy_username",
-  "proxy_password",
-  "proxy_key",
+  ...JUMP_KEYS,
   "ssh",
   "exit_ssh",
   "remote_sockhop",
@@ -59,11 +57,7 @@ const XPRA_KEYS = new Set([
   "ssh_port",
   "username",
   "password",
-  "proxy_host",
-  "proxy_port",
-  "proxy_username",
-  "proxy_password",
-  "proxy_key",
+  ...JUMP_KEYS,
   "ssh",
   "exit-ssh",
   "exit_ssh",
@@ -96,40 +90,31 @@ export function isConnectionFile(arg: string): boolean {
  * non-blocking and checked on the open descriptor, so a swap after the check changes nothing.
  */
 export function readRegularFile(path: string, what: string, max = MAX_FILE_BYTES): string {
-  let fd: number;
   try {
-    fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    return readRegularText(path, max);
   } catch (err) {
-    throw new SockhopError(`Cannot read ${what} ${quote(path)}: ${errorText(err)}`, "usage-file", {
-      cause: err,
-    });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
+    if (err instanceof NotRegularFileError) {
       throw new SockhopError(
-        `${what} ${quote(path)} is not a regular file (${_kind(st)}): give the path of a file`,
+        `${what} ${quote(path)} is not a regular file (${err.kind}): give the path of a file`,
         "usage-file",
       );
     }
-    if (st.size > max) {
+    if (err instanceof FileTooLargeError) {
       throw new SockhopError(
-        `${what} ${quote(path)} is ${st.size} bytes, more than ${max}: is it the right file?`,
+        `${what} ${quote(path)} is ${err.size} bytes, more than ${max}: is it the right file?`,
         "usage-file",
       );
     }
-    return new TextDecoder().decode(readFileSync(fd));
-  } finally {
-    closeSync(fd);
+    // What the system said when opening it (a missing file, a directory it cannot enter).
+    const cause = err instanceof Deno.errors.NotFound ? err.cause ?? err : err;
+    throw new SockhopError(
+      `Cannot read ${what} ${quote(path)}: ${errorText(cause)}`,
+      "usage-file",
+      {
+        cause,
+      },
+    );
   }
-}
-
-function _kind(st: Stats): string {
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isDirectory()) return "a directory";
-  if (st.isSocket()) return "a socket";
-  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
-  return "not a file";
 }
 
 /** Read and parse a connection file. */
@@ -181,15 +166,15 @@ function _parseSockhop(text: string, path: string): ConnectionFile {
     const user = get("username") ?? get("user");
     const password = get("password");
     const key = get("key");
-    target = {
-      kind: "ssh",
+    target = compact({
+      kind: "ssh" as const,
       host,
       name: get("session") ?? "",
-      ...(sshPort !== undefined ? { port: sshPort } : {}),
-      ...(user ? { user } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(key ? { key } : {}),
-    };
+      port: sshPort,
+      user: user || undefined,
+      password,
+      key: key || undefined,
+    });
   }
   const jumpHost = get("proxy_host");
   if (jumpHost) target = { ...target, jump: _jump(jumpHost, get, portOf) };
@@ -275,15 +260,15 @@ function _parseXpra(text: string, path: string): ConnectionFile {
   const portOf = (k: string) => _port(values.get(k), k, where);
   const sshPort = portOf("ssh_port");
   const key = get("key");
-  let target: SshTarget = {
-    kind: "ssh",
+  let target: SshTarget = compact({
+    kind: "ssh" as const,
     host,
     name: _xpraDisplay(values.get("port"), where),
-    ...(sshPort !== undefined ? { port: sshPort } : {}),
-    ...(user ? { user } : {}),
-    ...(password ? { password } : {}),
-    ...(key ? { key } : {}),
-  };
+    port: sshPort,
+    user: user || undefined,
+    password: password || undefined,
+    key: key || undefined,
+  });
   const proxyKeys = [...values.keys()].filter((k) => k.startsWith("proxy_"));
   if (mode.value === "ssh -> ssh") {
     const jumpHost = get("proxy_host");
@@ -337,18 +322,18 @@ function _jump(
   host: string,
   get: (k: string) => string | undefined,
   portOf: (k: string) => number | undefined,
-): JumpHost {
+): Hop {
   const port = portOf("proxy_port");
   const user = get("proxy_username");
   const password = get("proxy_password");
   const key = get("proxy_key");
-  return {
+  return compact({
     host,
-    ...(port !== undefined ? { port } : {}),
-    ...(user ? { user } : {}),
-    ...(password ? { password } : {}),
-    ...(key ? { key } : {}),
-  };
+    port,
+    user: user || undefined,
+    password: password || undefined,
+    key: key || undefined,
+  });
 }
 
 function _options(get: (k: string) => string | undefined): FileOptions {

@@ -5,7 +5,7 @@
  * second) refuses too, and removing its socket would leave it unreachable for good.
  */
 
-import { errorCode } from "./errors.ts";
+import { errorCode, SockhopError } from "./errors.ts";
 import { boundSocketPaths, isBound, type SessionState } from "./session_paths.ts";
 
 /** Probe a socket: LIVE when it accepts a connection, DEAD when refused or gone. */
@@ -110,4 +110,22 @@ function _readProcNetUnix(): string | undefined {
     }
     throw err;
   }
+}
+
+/**
+ * Whether a socket is at `path`, to be kept or cleared: false when nothing is there; anything
+ * that is not a socket is refused with `fix` as the next action, never removed.
+ */
+export function socketAt(path: string, fix: string): boolean {
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  if (!stat.isSocket) {
+    throw new SockhopError(`${path} exists and is not a socket: ${fix}`, "listen");
+  }
+  return true;
 }

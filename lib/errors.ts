@@ -8,12 +8,55 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * What kind of failure a SockhopError is, for code that acts on it (a session that refused
+ * its client is tried no further; tests tell a path too long from another socket dir problem).
+ * A closed list, so that a code is never a typo nobody notices; the message is for people.
+ */
+export type ErrorCode =
+  | "failed"
+  | "auth-failed"
+  | "auth-file-perms"
+  | "auth-file-type"
+  | "host-key"
+  | "host-key-perms"
+  | "host-key-unknown"
+  | "host-key-changed"
+  | "host-key-revoked"
+  | "interrupted"
+  | "listen"
+  | "name-in-use"
+  | "no-marker"
+  | "no-prompt"
+  | "no-session"
+  | "no-sshpass"
+  | "output-closed"
+  | "password-file"
+  | "path-too-long"
+  | "relay"
+  | "remote-failed"
+  | "remote-missing"
+  | "session-ended"
+  | "session-key"
+  | "session-refused"
+  | "socket-dir"
+  | "ssh-dead"
+  | "ssh-failed"
+  | "ssh-killed"
+  | "ssh-missing"
+  | "unsafe-session"
+  | "usage"
+  | "usage-auth"
+  | "usage-file"
+  | "usage-jump"
+  | "usage-target";
+
 /** A failure to do what was asked: exit code 1. `code` lets tests and scripts tell kinds apart. */
 export class SockhopError extends Error {
   override name = "SockhopError";
   constructor(
     message: string,
-    readonly code: string = "failed",
+    readonly code: ErrorCode = "failed",
     options?: ErrorOptions,
   ) {
     super(message, options);

@@ -6,8 +6,8 @@ import { type Duplex, relay } from "./relay.ts";
 import { fromDenoConn } from "./streams.ts";
 import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
-import { parseHostPort, parsePort } from "./url.ts";
-import { removeDeadSocket } from "./dead_socket.ts";
+import { isLoopback, parseHostPort, parsePort } from "./address.ts";
+import { removeDeadSocket, socketAt } from "./dead_socket.ts";
 import { PIPE_DIR, type Platform, unixPathProblem } from "./session_paths.ts";
 import { listenOpenPipe, type SessionListener } from "./session_socket.ts";
 
@@ -60,7 +60,7 @@ export function parseListen(text: string, os: Platform = Deno.build.os): ListenA
 
 /** Whether listening there exposes the session beyond this host. */
 export function isExposed(addr: ListenAddress): boolean {
-  return addr.kind === "tcp" && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(addr.host);
+  return addr.kind === "tcp" && !isLoopback(addr.host);
 }
 
 export interface ForwardStats {
@@ -211,16 +211,7 @@ async function _listen(addr: ListenAddress): Promise<LocalListener> {
 }
 
 async function _clearStaleSocket(path: string) {
-  let stat: Deno.FileInfo;
-  try {
-    stat = Deno.lstatSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (!stat.isSocket) {
-    throw new SockhopError(`${path} exists and is not a socket: pick another path`, "listen");
-  }
+  if (!socketAt(path, "pick another path")) return;
   if ((await removeDeadSocket(path)).state !== "DEAD") {
     throw new SockhopError(`${path} is in use by another program: pick another path`, "listen");
   }

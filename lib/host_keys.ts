@@ -3,8 +3,8 @@
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
-import { fingerprint, keyTypeLabel } from "./known_hosts.ts";
-import { homeDir, joinPath, type Os } from "./platform_paths.ts";
+import { joinPath } from "./platform_paths.ts";
+import { fingerprint, keyTypeLabel } from "./public_keys.ts";
 import { readRegularFile } from "./regular_file.ts";
 import { parsePrivateKey, prepareToSign, UnreadableKeyError } from "./ssh_keys.ts";
 
@@ -14,18 +14,6 @@ export interface HostKey {
   readonly key: ssh2.ParsedKey;
   readonly type: string;
   readonly fingerprint: string;
-}
-
-/** `$XDG_CONFIG_HOME/sockhop`, `~/.config/sockhop`, or `%APPDATA%\sockhop`. */
-export function configDir(
-  env: { get(key: string): string | undefined },
-  os: Os = Deno.build.os,
-): string {
-  if (os === "windows") {
-    return joinPath([env.get("APPDATA") ?? homeDir(env, os), "sockhop"], os);
-  }
-  const xdg = env.get("XDG_CONFIG_HOME");
-  return joinPath([xdg || joinPath([homeDir(env, os), ".config"], os), "sockhop"], os);
 }
 
 /**

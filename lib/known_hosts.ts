@@ -6,10 +6,11 @@
  * OpenSSH 9.2's reading, checked against real `ssh` logins by tests/known_hosts_diff_test.ts.
  */
 
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
 import { parentDir } from "./platform_paths.ts";
-import { matchPatternList } from "./ssh_config_match.ts";
+import { fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
+import { matchPatternList } from "./ssh_patterns.ts";
 
 export type HostKeyResult =
   | { readonly status: "known"; readonly file: string; readonly line: number }
@@ -39,27 +40,6 @@ export function hostEntryName(host: string, port: number): string {
  */
 export function hostKeyName(host: string, port: number, alias = ""): string {
   return (alias ? alias : hostEntryName(host, port)).toLowerCase();
-}
-
-/** The key type (first SSH string) of a wire-format public key. */
-export function keyTypeOf(blob: Uint8Array): string {
-  if (blob.length < 4) return "";
-  const len = new DataView(blob.buffer, blob.byteOffset).getUint32(0);
-  if (len > blob.length - 4) return "";
-  return new TextDecoder().decode(blob.subarray(4, 4 + len));
-}
-
-/** `SHA256:...` as ssh-keygen -l prints it. */
-export function fingerprint(blob: Uint8Array): string {
-  return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
-}
-
-/** ED25519, RSA, ECDSA: the names OpenSSH shows. */
-export function keyTypeLabel(keyType: string): string {
-  if (keyType === "ssh-ed25519") return "ED25519";
-  if (keyType === "ssh-rsa") return "RSA";
-  if (keyType.startsWith("ecdsa-")) return "ECDSA";
-  return keyType.toUpperCase();
 }
 
 function _parse(file: string, text: string): Entry[] {
@@ -94,18 +74,8 @@ function _hostMatches(hosts: string, name: string): boolean {
   return matchPatternList(hosts.split(","), name);
 }
 
-function _entriesFor(
-  name: string,
-  files: readonly string[],
-  readFile: (path: string) => string | undefined,
-): Entry[] {
-  const matching: Entry[] = [];
-  for (const file of files) {
-    const text = readFile(file);
-    if (text === undefined) continue;
-    for (const e of _parse(file, text)) if (_hostMatches(e.hosts, name)) matching.push(e);
-  }
-  return matching;
+function _entriesFor(name: string, entries: readonly Entry[]): Entry[] {
+  return entries.filter((e) => _hostMatches(e.hosts, name));
 }
 
 /**
@@ -129,12 +99,70 @@ function _lookup(key: string, entries: Entry[]): HostKeyResult {
   };
 }
 
-/**
- * Check a server's key against the files, in order (user files first, then global ones). For
- * a port other than 22 and no alias, a host unknown as `[host]:port` is looked up again as the
- * bare `host`, and accepted if its key is on record there (OpenSSH: "checking without port
- * identifier"); a key revoked there is refused (OpenSSH only warns, see the README).
- */
+/** known_hosts files as read once, for every question a connection asks of them. */
+export interface KnownHosts {
+  /**
+   * Check a server's key against the files, in order (user files first, then global ones).
+   * For a port other than 22 and no alias, a host unknown as `[host]:port` is looked up again
+   * as the bare `host`, and accepted if its key is on record there (OpenSSH: "checking without
+   * port identifier"); a key revoked there is refused (OpenSSH only warns, see the README).
+   */
+  check(host: string, port: number, alias: string, keyBlob: Uint8Array): HostKeyResult;
+  /**
+   * The key types on record for a host, so the client can prefer them (as OpenSSH's
+   * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
+   */
+  keyTypes(host: string, port: number, alias: string): string[];
+  /**
+   * Why the built-in client cannot check this host's key as ssh would, or undefined: the host
+   * is known only through a `@cert-authority` line (no plain key under its lookup name, nor
+   * under the bare host for another port), and the built-in client checks no host
+   * certificates. `--ssh=auto` then uses ssh.
+   */
+  certificateGap(host: string, port: number, alias: string): string | undefined;
+}
+
+/** Read and parse the files once; a missing or unreadable file has no entries. */
+export function readKnownHosts(
+  files: readonly string[],
+  readFile: (path: string) => string | undefined = _readOrUndefined,
+): KnownHosts {
+  const entries: Entry[] = [];
+  for (const file of files) {
+    const text = readFile(file);
+    if (text !== undefined) entries.push(..._parse(file, text));
+  }
+  return {
+    check(host, port, alias, keyBlob) {
+      const key = Buffer.from(keyBlob).toString("base64");
+      const result = _lookup(key, _entriesFor(hostKeyName(host, port, alias), entries));
+      if (result.status !== "unknown" || alias || port === 22) return result;
+      const fallback = _lookup(key, _entriesFor(host.toLowerCase(), entries));
+      return fallback.status === "known" || fallback.status === "revoked" ? fallback : result;
+    },
+    certificateGap(host, port, alias) {
+      const name = hostKeyName(host, port, alias);
+      const named = _entriesFor(name, entries);
+      const plain = (list: Entry[]) => list.some((e) => e.marker === "");
+      if (plain(named)) return undefined;
+      if (!alias && port !== 22 && plain(_entriesFor(host.toLowerCase(), entries))) {
+        return undefined;
+      }
+      const ca = named.find((e) => e.marker === "@cert-authority");
+      return ca &&
+        `@cert-authority ${ca.hosts} (${ca.file} line ${ca.line}; ${name} is known only through a @cert-authority line, and the built-in client checks no host certificates)`;
+    },
+    keyTypes(host, port, alias) {
+      const types: string[] = [];
+      for (const e of _entriesFor(hostKeyName(host, port, alias), entries)) {
+        if (e.marker === "" && !types.includes(e.keyType)) types.push(e.keyType);
+      }
+      return types;
+    },
+  };
+}
+
+/** One check against the files (KnownHosts.check, for a single question). */
 export function checkHostKey(input: {
   host: string;
   port: number;
@@ -143,21 +171,17 @@ export function checkHostKey(input: {
   files: readonly string[];
   readFile?: (path: string) => string | undefined;
 }): HostKeyResult {
-  const readFile = input.readFile ?? _readOrUndefined;
-  const key = Buffer.from(input.keyBlob).toString("base64");
-  const name = hostKeyName(input.host, input.port, input.alias);
-  const result = _lookup(key, _entriesFor(name, input.files, readFile));
-  if (result.status !== "unknown" || input.alias || input.port === 22) return result;
-  const bare = input.host.toLowerCase();
-  const fallback = _lookup(key, _entriesFor(bare, input.files, readFile));
-  return fallback.status === "known" || fallback.status === "revoked" ? fallback : result;
+  return readKnownHosts(input.files, input.readFile).check(
+    input.host,
+    input.port,
+    input.alias ?? "",
+    input.keyBlob,
+  );
 }
 
 /**
  * Why the built-in client cannot check this host's key as ssh would, in the form of
- * nativeUnsupportedReason, or undefined: the host is known only through a `@cert-authority`
- * line (no plain key under its lookup name, nor under the bare host for another port), and the
- * built-in client checks no host certificates. `--ssh=auto` then uses ssh.
+ * nativeUnsupportedReason, or undefined (KnownHosts.certificateGap, for a single question).
  */
 export function nativeHostKeyGap(
   config: {
@@ -169,35 +193,22 @@ export function nativeHostKeyGap(
   },
   readFile: (path: string) => string | undefined = _readOrUndefined,
 ): string | undefined {
-  const { hostName: host, port, hostKeyAlias: alias } = config;
   const files = [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles];
-  const name = hostKeyName(host, port, alias);
-  const entries = _entriesFor(name, files, readFile);
-  const plain = (list: Entry[]) => list.some((e) => e.marker === "");
-  if (plain(entries)) return undefined;
-  if (!alias && port !== 22 && plain(_entriesFor(host.toLowerCase(), files, readFile))) {
-    return undefined;
-  }
-  const ca = entries.find((e) => e.marker === "@cert-authority");
-  return ca &&
-    `@cert-authority ${ca.hosts} (${ca.file} line ${ca.line}; ${name} is known only through a @cert-authority line, and the built-in client checks no host certificates)`;
+  return readKnownHosts(files, readFile).certificateGap(
+    config.hostName,
+    config.port,
+    config.hostKeyAlias,
+  );
 }
 
-/**
- * The key types on record for a host, so the client can prefer them (as OpenSSH's
- * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
- */
+/** The key types on record for a host (KnownHosts.keyTypes, for a single question). */
 export function knownKeyTypes(
   host: string,
   port: number,
   files: readonly string[],
   alias = "",
 ): string[] {
-  const types: string[] = [];
-  for (const e of _entriesFor(hostKeyName(host, port, alias), files, _readOrUndefined)) {
-    if (e.marker === "" && !types.includes(e.keyType)) types.push(e.keyType);
-  }
-  return types;
+  return readKnownHosts(files).keyTypes(host, port, alias);
 }
 
 export type Decision = "accept" | "ask" | "append-and-accept" | "refuse";
@@ -233,7 +244,10 @@ export class HostKeyError extends SockhopError {
     blob: Uint8Array,
     firstFile: string,
   ) {
-    super(_message(result, name, blob, firstFile), `host-key-${result.status}`);
+    super(
+      _message(result, name, blob, firstFile),
+      result.status === "known" ? "host-key" : `host-key-${result.status}`,
+    );
   }
 }
 

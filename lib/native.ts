@@ -9,35 +9,29 @@
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
+import { tailLines } from "./lines.ts";
 import { readMarker } from "./marker.ts";
 import type { NativeConnection } from "./native_connect.ts";
 import { connectionPool } from "./native_pool.ts";
-import type { NativeRoute } from "./native_route.ts";
+import type { Logger } from "./logger.ts";
+import type { NativeRoute } from "./route.ts";
 import { remoteFailure } from "./remote_failure.ts";
 import { QUOTE_MAX, safeText } from "./safe_text.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
 
-export interface NativeTransportOptions extends NativeRoute {
-  /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
-  readonly remoteCommand: string;
-  /** A socket path on the remote host, reached with direct-streamlocal. */
-  readonly remoteSocket?: string;
-}
-
-export function nativeTransport(options: NativeTransportOptions): Transport {
-  const { logger } = options;
-  const pool = connectionPool(options, logger);
+export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
+  const pool = connectionPool(route, logger);
   let channels = 0;
   return {
     async open(): Promise<SessionStream> {
       const id = ++channels;
-      if (options.remoteSocket) {
-        const path = options.remoteSocket;
+      if (route.remoteSocket) {
+        const path = route.remoteSocket;
         const { conn, channel } = await pool.open((c) =>
           _streamLocal(c.client, path, c.config.hostName)
         );
-        logger.debug("ssh", `channel ${id}: direct-streamlocal to ${options.remoteSocket}`);
+        logger.debug("ssh", `channel ${id}: direct-streamlocal to ${route.remoteSocket}`);
         return _session(
           channel,
           fromNodeStreams(channel, channel, () => channel.close()),
@@ -47,18 +41,12 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
         );
       }
       const { conn, channel } = await pool.open((c) =>
-        _exec(c.client, options.remoteCommand, c.config.hostName)
+        _exec(c.client, route.remoteCommand, c.config.hostName)
       );
       const host = conn.config.hostName;
       logger.debug("ssh", `channel ${id}: exec opened`);
-      const tail: string[] = [];
-      channel.stderr.setEncoding("utf8");
-      channel.stderr.on("data", (text: string) => {
-        for (const line of text.split("\n").filter((l) => l.trim())) {
-          logger.debug("ssh", `remote stderr: ${line}`);
-          tail.push(line);
-          if (tail.length > 20) tail.shift();
-        }
+      const tail = tailLines(channel.stderr, (line) => {
+        if (line.trim()) logger.debug("ssh", `remote stderr: ${line}`);
       });
       // -1 until the server sends an exit status (or signal): a channel closed without one
       // did not end well (OpenSSH's ssh says 255).
@@ -78,7 +66,7 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
       if (marker.kind !== "ok") {
         channel.end();
         await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
-        throw remoteFailure(marker, status, tail.at(-1), host);
+        throw remoteFailure(marker, status, tail().at(-1), host);
       }
       const base = fromNodeStreams(channel, channel, () => channel.close());
       return _session(
@@ -97,7 +85,7 @@ export function nativeTransport(options: NativeTransportOptions): Transport {
               "remote-failed",
             );
           }
-          const last = tail.at(-1);
+          const last = tail().at(-1);
           // The remote _proxy's last word: how the session ended there.
           if (status !== 0 && last?.startsWith("sockhop: ")) {
             throw new SockhopError(`Remote: ${last.slice("sockhop: ".length)}`, "remote-failed");
@@ -114,7 +102,7 @@ function _session(
   channel: ssh2.Channel,
   stream: SessionStream["stream"],
   id: number,
-  logger: NativeTransportOptions["logger"],
+  logger: Logger,
   conn: NativeConnection,
   status: () => number = () => 0,
 ): SessionStream {

@@ -8,14 +8,17 @@ import { Duplex as NodeDuplex } from "node:stream";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
-import { defaultEnv, type SshConfig } from "./ssh_config.ts";
-import { hopConfig, type HopSpec, type NativeRoute, parseHop } from "./native_route.ts";
+import type { Logger } from "./logger.ts";
+import { localEnv } from "./env.ts";
+import type { SshConfig } from "./ssh_config.ts";
+import type { NativeHop, NativeRoute } from "./route.ts";
 import { resolveAlgorithms } from "./ssh_algorithms.ts";
-import { hostKeyCheck } from "./native_host_key.ts";
+import { hostKeyCallback, hostVerifier } from "./native_host_key.ts";
 import { nativeAuth } from "./native_auth.ts";
 import { makePrompter } from "./prompt.ts";
-import { knownKeyTypes } from "./known_hosts.ts";
-import { VERSION } from "./usage.ts";
+import { readKnownHosts } from "./known_hosts.ts";
+import { VERSION } from "./version.ts";
+import { compact } from "./compact.ts";
 
 export interface NativeConnection {
   /** The connection to the final host. */
@@ -28,14 +31,9 @@ export interface NativeConnection {
 }
 
 /** Connect through every hop to the final host. */
-export async function connectNative(route: NativeRoute): Promise<NativeConnection> {
-  const { logger } = route;
-  const final = hopConfig(route, route.target);
-  for (const path of final.filesRead) logger.debug("ssh", `config: read ${path}`);
-  for (const u of final.unsupported) {
-    logger.debug("ssh", `config: ${u.keyword} (${u.where}) is not supported by the native client`);
-  }
-  const jumps = route.jumps ?? final.config.proxyJump.map(parseHop);
+export async function connectNative(route: NativeRoute, logger: Logger): Promise<NativeConnection> {
+  const jumps = route.hops.slice(0, -1);
+  const final = route.hops.at(-1)!;
   const clients: ssh2.Client[] = [];
   const closeAll = () => {
     for (const c of clients.reverse()) c.end();
@@ -43,16 +41,15 @@ export async function connectNative(route: NativeRoute): Promise<NativeConnectio
   try {
     // Each hop forwards to the next hop, the last one to the target.
     let sock: NodeDuplex | undefined;
-    const configs = jumps.map((spec) => hopConfig(route, spec).config);
     for (let i = 0; i < jumps.length; i++) {
-      const cfg = configs[i]!;
+      const cfg = jumps[i]!.config;
       logger.debug("ssh", `jump host ${i + 1}: ${cfg.user}@${cfg.hostName}:${cfg.port}`);
-      const client = await _connectOne(route, cfg, jumps[i]!, sock);
+      const client = await _connectOne(route, jumps[i]!, sock, logger);
       clients.push(client);
-      const next = configs[i + 1] ?? final.config;
+      const next = route.hops[i + 1]!.config;
       sock = await _forward(client, next.hostName, next.port, cfg);
     }
-    const client = await _connectOne(route, final.config, route.target, sock);
+    const client = await _connectOne(route, final, sock, logger);
     clients.push(client);
     const closed = new Promise<Error | undefined>((resolve) => {
       let error: Error | undefined;
@@ -155,39 +152,32 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
 
 async function _connectOne(
   route: NativeRoute,
-  cfg: SshConfig,
-  spec: HopSpec,
+  hop: NativeHop,
   sock: NodeDuplex | undefined,
+  logger: Logger,
 ): Promise<ssh2.Client> {
-  const { logger } = route;
-  const env = defaultEnv();
+  const cfg = hop.config;
+  const env = localEnv();
   // Algorithms first: a list that leaves nothing is the user's to fix, before any connection.
   const kex = resolveAlgorithms("kex", cfg.kexAlgorithms, "KexAlgorithms");
   const cipher = resolveAlgorithms("cipher", cfg.ciphers, "Ciphers");
   const hmac = resolveAlgorithms("hmac", cfg.macs, "MACs");
   const hostKeys = resolveAlgorithms("serverHostKey", cfg.hostKeyAlgorithms, "HostKeyAlgorithms");
-  // BatchMode from any config file, not only -o: no question is asked for this hop.
-  const prompter = cfg.batchMode
-    ? makePrompter({ batchMode: true, env: Deno.env })
-    : route.prompter;
-  const check = hostKeyCheck(
-    cfg,
-    prompter,
-    logger,
-    route.insecureAcceptAnyHostKey,
-    spec.hostKey,
-  );
+  // BatchMode from any config file or -o: no question is asked for this hop.
+  const prompter = makePrompter({ batchMode: cfg.batchMode, env: Deno.env });
+  // Read once: for the key types to prefer, then for the check.
+  const knownHosts = readKnownHosts([...cfg.userKnownHostsFiles, ...cfg.globalKnownHostsFiles]);
+  const check = hostVerifier(hostKeyCallback(hop.hostKey, cfg, knownHosts, prompter, logger));
   const auth = nativeAuth({
     config: cfg,
-    extraKeys: [...route.identityFiles, ...(spec.key ? [spec.key] : [])],
-    ...(spec.password !== undefined ? { password: spec.password } : {}),
+    extraKeys: [...route.identityFiles, ...(hop.key ? [hop.key] : [])],
+    ...compact({ password: hop.password }),
     prompter,
     logger,
     env: Deno.env,
     home: env.home,
   });
-  const files = [...cfg.userKnownHostsFiles, ...cfg.globalKnownHostsFiles];
-  const known = knownKeyTypes(cfg.hostName, cfg.port, files, cfg.hostKeyAlias);
+  const known = knownHosts.keyTypes(cfg.hostName, cfg.port, cfg.hostKeyAlias);
   // Prefer the key types already on record, as OpenSSH does, so a known host is not "unknown".
   const preferred = [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
   const socket = sock ?? await _tcpConnect(cfg);

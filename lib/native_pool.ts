@@ -10,7 +10,7 @@
 import type ssh2 from "ssh2";
 import type { Logger } from "./logger.ts";
 import { connectNative, type NativeConnection } from "./native_connect.ts";
-import type { NativeRoute } from "./native_route.ts";
+import type { NativeRoute } from "./route.ts";
 
 export interface ConnectionPool {
   /**
@@ -41,7 +41,12 @@ export function connectionPool(route: NativeRoute, logger: Logger): ConnectionPo
     if (i >= 0) entries.splice(i, 1);
   };
   const add = (): _Entry => {
-    const entry: _Entry = { n: ++serial, ready: connectNative(route), busy: 0, limit: Infinity };
+    const entry: _Entry = {
+      n: ++serial,
+      ready: connectNative(route, logger),
+      busy: 0,
+      limit: Infinity,
+    };
     entries.push(entry);
     entry.ready.then((c) => {
       c.closed.then((err) => {

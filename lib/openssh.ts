@@ -1,145 +1,162 @@
 /**
- * The openssh backend: run the system `ssh` (or PuTTY's `plink`) with the user's words first,
- * then what sockhop needs appended. Passwords go through `sshpass -e` (openssh) or a 0600
- * `-pwfile` (plink), never on a command line.
+ * The openssh backend as a Transport: one system `ssh` (or PuTTY's `plink`) process per
+ * stream, started with the argv of openssh_argv.ts; the marker read, the noise discarded, and
+ * when it fails, a message from its exit status and the last line it wrote.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { SockhopError, UsageError } from "./errors.ts";
+import { SockhopError } from "./errors.ts";
+import type { Os } from "./platform_paths.ts";
 import type { Logger } from "./logger.ts";
-import type { JumpHost } from "./url.ts";
+import { type MarkerResult, readMarker } from "./marker.ts";
+import { buildSshInvocation, programNotFound, type SshInvocation } from "./openssh_argv.ts";
+import { remoteFailure } from "./remote_failure.ts";
+import type { ProgramRoute } from "./route.ts";
+import { tailLines } from "./lines.ts";
 import { quoteShellWord } from "./shell_words.ts";
-import { findProgram } from "./which.ts";
+import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
+import type { SessionStream, Transport } from "./transport.ts";
 
-/** Where and how to log in. */
-export interface SshDestination {
-  readonly host: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
-  readonly key?: string;
-  readonly jump?: JumpHost;
-  /** plink's -hostkey: a fingerprint the user pinned. */
-  readonly hostKey?: string;
+/** A stream to the session through an ssh/plink process, after the marker line. */
+export interface ProgramStream extends SessionStream {
+  readonly ssh: SshProcess;
 }
 
-/** The program to run and how. */
-export interface SshInvocation {
-  readonly argv: readonly string[];
-  /** Extra environment (SSHPASS) that must not appear on a command line. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Temp files to remove when the process is done (plink's -pwfile). */
-  readonly tempFiles: readonly string[];
+/** The program backend as a Transport: one ssh/plink process per stream. */
+export function programTransport(route: ProgramRoute, logger: Logger): Transport {
+  const started = new Set<SshProcess>();
+  return {
+    async open() {
+      return await openProgramStream(route, logger, (ssh) => {
+        started.add(ssh);
+        ssh.exited.then(() => started.delete(ssh));
+      });
+    },
+    close() {
+      // Interrupted while connecting: no ssh is left behind (unless --exit-ssh=no).
+      for (const ssh of started) {
+        if (route.exitSsh) ssh.kill();
+        else ssh.release();
+      }
+      return Promise.resolve();
+    },
+  };
 }
 
-export interface BuildOptions {
-  readonly flavor: "openssh" | "plink";
-  readonly words: readonly string[];
-  readonly dest: SshDestination;
-  readonly remoteCommand: string;
-  /** Whether a terminal can answer questions (plink gets -batch when not). */
-  readonly interactive: boolean;
-  /** Finds a program on PATH; injected for tests. */
-  readonly which?: (program: string) => string | undefined;
+/** Start ssh, wait for the marker, and return the session stream. */
+export async function openProgramStream(
+  route: ProgramRoute,
+  logger: Logger,
+  onStarted: (ssh: SshProcess) => void = () => {},
+): Promise<ProgramStream> {
+  const inv = buildSshInvocation(route);
+  const ssh = await startSsh(inv, !route.exitSsh, logger);
+  onStarted(ssh);
+  const chunks = nodeChunks(ssh.child.stdout);
+  const marker = await readMarker(chunks);
+  if (marker.noise.length) {
+    logger.debug("ssh", `discarded ${marker.noise.length} bytes before the marker:`);
+    logger.debug("ssh", new TextDecoder().decode(marker.noise).trimEnd());
+  }
+  if (marker.kind !== "ok") {
+    ssh.child.stdin.destroy();
+    const { status } = await _exitWithin(ssh, 5000);
+    throw _failure(route, ssh, status, marker);
+  }
+  logger.debug("ssh", "marker received, relaying");
+  const base = fromNodeStreams(ssh.child.stdout, ssh.child.stdin, () => {
+    ssh.child.stdin.destroy();
+    ssh.child.stdout.destroy();
+  });
+  return {
+    // ssh ends when the remote command does: so does the stream, stdin open or not.
+    stream: { ...withPrefix(base, marker.rest, chunks), ended: ssh.exited.then(() => {}) },
+    ssh,
+    async finish(aborted) {
+      if (!route.exitSsh) {
+        ssh.release();
+        return 0;
+      }
+      const { status, killed } = await _exitWithin(ssh, aborted ? 0 : 3000);
+      if (killed || aborted) {
+        // The session itself ended well; what kept ssh was something else (a ControlMaster
+        // serving other sessions): --exit-ssh=yes ends it, and that is no remote failure.
+        if (!aborted) {
+          logger.debug("ssh", "ssh was still running 3 s after the session ended: ended it");
+        }
+        return aborted ? status : 0;
+      }
+      if (status !== 0) throw _endedBadly(route, ssh, status);
+      return 0;
+    },
+  };
 }
 
-/** Build the argv (and env) of the ssh process. */
-export function buildSshInvocation(options: BuildOptions): SshInvocation {
-  // A host or user from a URL or someone's connection file must never become an option.
-  const { dest } = options;
-  for (
-    const [what, value] of [
-      ["host", dest.host],
-      ["user", dest.user],
-      ["jump host", dest.jump?.host],
-      ["jump user", dest.jump?.user],
-    ] as const
-  ) {
-    if (value?.startsWith("-")) {
-      throw new UsageError(
-        `The ${what} ${JSON.stringify(value)} starts with "-": fix the URL or file`,
-      );
-    }
+/** ssh ended with a non-zero status after the marker: say what ended, as well as it is known. */
+function _endedBadly(route: ProgramRoute, ssh: SshProcess, status: number): SockhopError {
+  const program = route.words[0] ?? "ssh";
+  const signal = ssh.signal();
+  if (signal) {
+    return new SockhopError(
+      `${program} was killed by ${signal}: the session's output may be incomplete`,
+      "ssh-killed",
+    );
   }
-  return options.flavor === "plink" ? _plink(options) : _openssh(options);
+  const last = ssh.stderrTail().at(-1);
+  // The remote _proxy's last word: how the session ended there.
+  if (last?.startsWith("sockhop: ")) {
+    return new SockhopError(`Remote: ${last.slice("sockhop: ".length)}`, "remote-failed");
+  }
+  if (route.flavor === "openssh" && status === 255) {
+    return new SockhopError(
+      `${program} failed (exit 255)${
+        last ? `: ${last}` : ""
+      }: the session's output may be incomplete; run with --debug=ssh to see all it said`,
+      "ssh-failed",
+    );
+  }
+  return new SockhopError(
+    `The remote side ended with status ${status}${last ? `: ${last}` : ""}`,
+    "remote-failed",
+  );
 }
 
-function _openssh(
-  { words, dest, remoteCommand, which = findProgram }: BuildOptions,
-): SshInvocation {
-  const argv = [...words, "-T"];
-  if (dest.port !== undefined) argv.push("-p", String(dest.port));
-  if (dest.user) argv.push("-l", dest.user);
-  if (dest.key) argv.push("-i", dest.key);
-  if (dest.jump) {
-    const j = dest.jump;
-    if (j.password !== undefined) {
-      throw new SockhopError(
-        "A jump host password cannot be given to ssh safely: use a key or an agent for the jump host, or --ssh=native",
-        "usage-jump",
-      );
-    }
-    // The hop runs with the user's own words too (their -F, -i, -o options apply to it).
-    // ssh expands % tokens in a ProxyCommand: the user's own (ControlPath=~/.ssh/cm-%C) are
-    // meant for the hop's ssh, so they are escaped once here.
-    const hop = [
-      ..._escapePercent(words),
-      "-W",
-      "%h:%p",
-      ...(j.port !== undefined ? ["-p", String(j.port)] : []),
-    ];
-    if (j.user) hop.push("-l", j.user);
-    if (j.key) hop.push("-i", j.key);
-    hop.push(j.host);
-    argv.push("-o", `ProxyCommand=${hop.map(quoteShellWord).join(" ")}`);
-  }
-  argv.push(dest.host, remoteCommand);
-  if (dest.password === undefined) return { argv, env: {}, tempFiles: [] };
-  const program = words[0] ?? "ssh";
-  if (!which(program)) {
-    // Under sshpass a missing ssh would only show as "sshpass: runtime error".
-    throw new SockhopError(_notFound(program), "ssh-missing");
-  }
-  if (!which("sshpass")) throw new SockhopError(sshpassMissing(), "no-sshpass");
-  return { argv: ["sshpass", "-e", ...argv], env: { SSHPASS: dest.password }, tempFiles: [] };
+/** The exit status, killing ssh if it has not ended within `ms`. */
+async function _exitWithin(
+  ssh: SshProcess,
+  ms: number,
+): Promise<{ status: number; killed: boolean }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), ms));
+  const first = await Promise.race([ssh.exited, timeout]);
+  clearTimeout(timer);
+  if (first === "timeout") ssh.kill();
+  return { status: await ssh.exited, killed: first === "timeout" };
 }
 
-function _plink({ words, dest, remoteCommand, interactive }: BuildOptions): SshInvocation {
-  const argv = [...words];
-  if (!interactive && !argv.includes("-batch")) argv.push("-batch");
-  argv.push("-T");
-  if (dest.port !== undefined) argv.push("-P", String(dest.port));
-  if (dest.user) argv.push("-l", dest.user);
-  if (dest.key) argv.push("-i", dest.key);
-  if (dest.hostKey) argv.push("-hostkey", dest.hostKey);
-  if (dest.jump) {
-    const j = dest.jump;
-    const hop = [
-      ..._escapePercent(words),
-      ...(interactive || words.includes("-batch") ? [] : ["-batch"]),
-    ];
-    if (j.port !== undefined) hop.push("-P", String(j.port));
-    if (j.user) hop.push("-l", j.user);
-    if (j.key) hop.push("-i", j.key);
-    if (j.password !== undefined) {
-      throw new SockhopError(
-        "A jump host password cannot be given to plink safely: use a key or Pageant for the jump host",
-        "usage-jump",
-      );
-    }
-    hop.push("-nc", "%host:%port", j.host);
-    argv.push("-proxycmd", hop.map(quoteShellWord).join(" "));
+function _tailText(ssh: SshProcess): string {
+  const last = ssh.stderrTail().at(-1);
+  return last ? `: ${last}` : "";
+}
+
+function _failure(
+  route: ProgramRoute,
+  ssh: SshProcess,
+  status: number,
+  marker: Exclude<MarkerResult, { kind: "ok" }>,
+): SockhopError {
+  const program = route.words[0] ?? "ssh";
+  const sshpass = ssh.child.spawnargs[0] === "sshpass" ? sshpassMessage(status) : undefined;
+  if (marker.kind !== "err" && sshpass) return new SockhopError(sshpass, "ssh-failed");
+  if (marker.kind !== "err" && (status === 255 || (route.flavor === "plink" && status === 1))) {
+    return new SockhopError(
+      `${program} failed (exit ${status})${
+        _tailText(ssh)
+      }; run with --debug=ssh to see all it said`,
+      "ssh-failed",
+    );
   }
-  const tempFiles: string[] = [];
-  if (dest.password !== undefined) {
-    const file = Deno.makeTempFileSync({ prefix: "sockhop-pw-" });
-    Deno.chmodSync(file, 0o600);
-    Deno.writeTextFileSync(file, dest.password);
-    tempFiles.push(file);
-    argv.push("-pwfile", file);
-  }
-  argv.push(dest.host, remoteCommand);
-  return { argv, env: {}, tempFiles };
+  return remoteFailure(marker, status, ssh.stderrTail().at(-1), route.dest.host);
 }
 
 /** A started ssh process with its stderr kept for error messages. */
@@ -176,18 +193,7 @@ export function startSsh(
     detached: detachedSpawn(keep),
     env: { ...Deno.env.toObject(), ...inv.env },
   });
-  const tail: string[] = [];
-  let partial = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (text: string) => {
-    const lines = (partial + text).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      logger.debug("ssh", `stderr: ${line}`);
-      if (line.trim()) tail.push(line.replace(/\r$/, ""));
-      if (tail.length > 20) tail.shift();
-    }
-  });
+  const stderrTail = tailLines(child.stderr!, (line) => logger.debug("ssh", `stderr: ${line}`));
   const cleanup = () => {
     for (const f of inv.tempFiles) {
       try {
@@ -200,8 +206,6 @@ export function startSsh(
   let killing = false;
   const exited = new Promise<number>((resolve) => {
     child.once("exit", (code, signal) => {
-      if (partial.trim()) tail.push(partial);
-      partial = "";
       cleanup();
       resolve(code ?? 128 + _signalNumber(signal));
     });
@@ -212,7 +216,7 @@ export function startSsh(
       const code = (err as { code?: string }).code;
       reject(
         new SockhopError(
-          code === "ENOENT" ? _notFound(program!) : `Cannot start ${program}: ${err.message}`,
+          code === "ENOENT" ? programNotFound(program!) : `Cannot start ${program}: ${err.message}`,
           "ssh-missing",
           { cause: err },
         ),
@@ -223,7 +227,7 @@ export function startSsh(
       resolve({
         child: child as SshProcess["child"],
         exited,
-        stderrTail: () => [...tail, ...(partial.trim() ? [partial] : [])],
+        stderrTail,
         signal: () => killing ? undefined : child.signalCode ?? undefined,
         kill() {
           if (child.exitCode === null && child.signalCode === null) {
@@ -252,56 +256,6 @@ export function startSsh(
  */
 export function detachedSpawn(keep: boolean, os: Os = Deno.build.os): boolean {
   return keep && os !== "windows";
-}
-
-type Os = typeof Deno.build.os;
-
-/** How to get each program, by platform: the package to install, or why there is none. */
-const _INSTALL: Record<
-  "linux" | "darwin" | "windows",
-  Record<"ssh" | "plink" | "sshpass", string>
-> = {
-  linux: {
-    ssh: "install it (OpenSSH: apt-get install openssh-client)",
-    plink: "install it (PuTTY: apt-get install putty-tools)",
-    sshpass: "install it (apt-get install sshpass)",
-  },
-  darwin: {
-    ssh: "macOS has it as /usr/bin/ssh: put /usr/bin on PATH",
-    plink: "install it (PuTTY: brew install putty)",
-    sshpass: "Homebrew does not package it: build it from source",
-  },
-  windows: {
-    ssh: "add it (Settings, Optional features, OpenSSH Client)",
-    plink: "install it (PuTTY: winget install PuTTY.PuTTY)",
-    sshpass: "there is none for Windows: use --ssh=plink, which takes the password from a file",
-  },
-};
-
-/** What to do about a missing ssh, plink or sshpass, on this platform's terms. */
-export function installHint(program: string, os: Os = Deno.build.os): string {
-  const kind = /plink(\.exe)?$/i.test(program)
-    ? "plink"
-    : /sshpass(\.exe)?$/i.test(program)
-    ? "sshpass"
-    : "ssh";
-  return _INSTALL[os === "windows" ? "windows" : os === "darwin" ? "darwin" : "linux"][kind];
-}
-
-/** The error for a password given to ssh where no sshpass is installed. */
-export function sshpassMissing(os: Os = Deno.build.os): string {
-  return `A password was given but sshpass is not installed: ${
-    installHint("sshpass", os)
-  }, or use a key, or --ssh=native`;
-}
-
-function _notFound(program: string, os: Os = Deno.build.os): string {
-  return `${program} not found: ${installHint(program, os)}, or choose another --ssh`;
-}
-
-/** Words for a proxy command, where ssh and plink expand % tokens: a literal % is %%. */
-function _escapePercent(words: readonly string[]): string[] {
-  return words.map((w) => w.replaceAll("%", "%%"));
 }
 
 function _signalNumber(signal: NodeJS.Signals | null): number {

@@ -9,7 +9,8 @@ import { posix, win32 } from "node:path";
 
 export type Os = typeof Deno.build.os;
 
-type Env = { get(key: string): string | undefined };
+/** Environment variables, as Deno.env or a test's map gives them. */
+export type Env = { get(key: string): string | undefined };
 
 function _path(os: Os) {
   return os === "windows" ? win32 : posix;

@@ -119,6 +119,13 @@ export function openControllingTerminal(
   }
 }
 
+/** Whether a terminal can answer questions (ssh's, plink's and ours). */
+export function hasControllingTerminal(): boolean {
+  const tty = openControllingTerminal();
+  tty?.close();
+  return tty !== undefined;
+}
+
 /**
  * Ask on a terminal. A secret is read with echo off, byte by byte: the answer ends at the
  * first CR or LF. Otherwise the line is read as the terminal cooks it, up to LF (a Windows

@@ -1,9 +1,11 @@
 /**
- * Reading a file the server trusts (password file, authorized_keys, host key) only when it is a
- * regular file: a FIFO would block the read, and with it the whole process, for ever.
+ * Reading a file only when it is a regular file (the server's password file, authorized_keys and
+ * host keys; the client's connection and password files): a FIFO would block the read, and with
+ * it the whole process, for ever.
  */
 
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
+import { SockhopError } from "./errors.ts";
 
 /** The path exists but is not a regular file (a FIFO, a device, a directory...). */
 export class NotRegularFileError extends Error {
@@ -13,13 +15,21 @@ export class NotRegularFileError extends Error {
   }
 }
 
+/** The file is larger than the reader takes: not the file it means, most likely. */
+export class FileTooLargeError extends Error {
+  override name = "FileTooLargeError";
+  constructor(readonly path: string, readonly size: number, readonly max: number) {
+    super(`${path} is ${size} bytes, more than ${max}`);
+  }
+}
+
 /**
  * The text of `path`. Opened without blocking (O_NONBLOCK: opening a FIFO for reading waits
  * for a writer otherwise) and checked on the open descriptor, so a file swapped in between
  * cannot slip through. Throws Deno.errors.NotFound as reading would, NotRegularFileError for
- * anything but a regular file.
+ * anything but a regular file, FileTooLargeError for one over `max` bytes.
  */
-export function readRegularFile(path: string): string {
+export function readRegularFile(path: string, max = Infinity): string {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -32,15 +42,42 @@ export function readRegularFile(path: string): string {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new NotRegularFileError(path, _kind(st));
+    if (st.size > max) throw new FileTooLargeError(path, st.size, max);
     return readFileSync(fd, "utf8");
   } finally {
     closeSync(fd);
   }
 }
 
-function _kind(st: { isFIFO(): boolean; isDirectory(): boolean; isSocket(): boolean }): string {
+function _kind(st: Stats): string {
   if (st.isFIFO()) return "a FIFO";
   if (st.isDirectory()) return "a directory";
   if (st.isSocket()) return "a socket";
-  return "a device";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a file";
+}
+
+/**
+ * At start, a file given to the server must be a regular file (`what` names its flag): a FIFO
+ * would block for ever (and the server with it). Checked with stat, which never blocks; a
+ * missing file passes (the reader says what it does without it).
+ */
+export function refuseNotRegular(path: string, what: string) {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (!info.isFile) {
+    const kind = info.isFifo
+      ? "a FIFO"
+      : info.isDirectory
+      ? "a directory"
+      : info.isSocket
+      ? "a socket"
+      : "not a regular file";
+    throw new SockhopError(`${what} ${path} is ${kind}: give a regular file`, "auth-file-type");
+  }
 }

@@ -7,7 +7,7 @@
 import { UsageError } from "./errors.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { quoteShellWord, splitShellWords } from "./shell_words.ts";
-import { xpraDisplay } from "./sessions.ts";
+import { validateRemoteName, xpraDisplay } from "./session_name.ts";
 
 /**
  * Candidates may name `$SOCKHOP_PLATFORM`: the snippet sets it from the remote `uname -sm` to
@@ -43,16 +43,6 @@ export function parseRemoteSockhop(value: string): string[] {
     throw new UsageError("--remote-sockhop is empty: give one or more paths, comma-separated");
   }
   return list;
-}
-
-/** A remote session name may also be an xpra display (`:100`). */
-export function validateRemoteName(name: string): string {
-  if (name !== "" && !/^:?[A-Za-z0-9_][A-Za-z0-9._+@-]{0,63}$/.test(name)) {
-    throw new UsageError(
-      `Invalid session name ${JSON.stringify(name)}: use letters, digits, ".", "_", "+", "@", "-"`,
-    );
-  }
-  return name;
 }
 
 /** The POSIX shell snippet (not yet quoted for `sh -c`). */

@@ -2,6 +2,7 @@
 
 import { spawn } from "node:child_process";
 import { errorCode, SockhopError, UsageError } from "./errors.ts";
+import { eachLine } from "./lines.ts";
 import type { Logger } from "./logger.ts";
 import { parentDir } from "./platform_paths.ts";
 import { type Duplex, relay, type RelayResult } from "./relay.ts";
@@ -15,7 +16,7 @@ import {
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
-import { parseHostPort } from "./url.ts";
+import { parseHostPort } from "./address.ts";
 import { prepareSession } from "./socket_dir.ts";
 import { findProgram } from "./which.ts";
 
@@ -368,16 +369,7 @@ function _spawnTarget(
       // A pipe's error (EPIPE on a stdin the command never read) is the relay's to see;
       // stderr's is only logged.
       child.stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
-      let partial = "";
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (text: string) => {
-        const lines = (partial + text).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) logger.info(`${name} #${id} [${argv[0]}] ${line}`);
-      });
-      child.stderr.on("end", () => {
-        if (partial) logger.info(`${name} #${id} [${argv[0]}] ${partial}`);
-      });
+      eachLine(child.stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
       const running = () => child.exitCode === null && child.signalCode === null;
       let killTimer: ReturnType<typeof setTimeout> | undefined;
       const exited = new Promise<EndStatus>((r) => {

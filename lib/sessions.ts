@@ -1,9 +1,10 @@
 /** Session sockets on disk: where they live, what they are called, whether they are alive. */
 
-import { errorCode, errorText, SockhopError, UsageError } from "./errors.ts";
+import { errorCode, errorText, SockhopError } from "./errors.ts";
 import { removeDeadSocket, type SocketCheckOptions, socketState } from "./dead_socket.ts";
 import { readSessionKey } from "./pipe_auth.ts";
 import { baseName, expandHome, homeDir, joinPath, splitPathList } from "./platform_paths.ts";
+import { isSessionName, xpraDisplay } from "./session_name.ts";
 import {
   checkSessionDir,
   checkSessionSocket,
@@ -52,9 +53,6 @@ export interface SessionEntry {
   readonly reason?: string;
 }
 
-const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._+@-]{0,63}$/;
-const DISPLAY_RE = /^:?(\d{1,6})$/;
-
 /** Resolve the session dirs from `--socket-dirs`, `SOCKHOP_SOCKET_DIRS` and the defaults. */
 export function resolveSessionDirs(
   env: { get(key: string): string | undefined },
@@ -90,23 +88,6 @@ export function resolveSessionDirs(
     // xpra's Windows sessions are pipes of its own naming: not looked for there.
     xpraDirs: Object.freeze(os === "windows" ? [] : xpraDirs),
   });
-}
-
-/** Throw a usage error unless `name` is a valid session name. */
-export function validateSessionName(name: string): string {
-  if (!NAME_RE.test(name)) {
-    throw new UsageError(
-      `Invalid session name ${
-        JSON.stringify(name)
-      }: use 1-64 letters, digits, ".", "_", "+", "@" or "-", not starting with "." or "-"`,
-    );
-  }
-  return name;
-}
-
-/** The display number of an xpra display name (`:100`, `100`), if it is one. */
-export function xpraDisplay(name: string): string | undefined {
-  return DISPLAY_RE.exec(name)?.[1];
 }
 
 /** The socket file name of a session: `<hostname>-<NAME>`, as xpra names its own. */
@@ -397,7 +378,7 @@ function _sessionOfPath(dirs: SessionDirs, socketPath: string): string | undefin
 }
 
 function _validName(name: string): string | undefined {
-  return NAME_RE.test(name) ? name : undefined;
+  return isSessionName(name) ? name : undefined;
 }
 
 function _names(entries: SessionEntry[]): string {

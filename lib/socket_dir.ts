@@ -4,7 +4,7 @@
  */
 
 import { resolve } from "node:path";
-import { removeDeadSocket, type SocketCheckOptions } from "./dead_socket.ts";
+import { removeDeadSocket, socketAt, type SocketCheckOptions } from "./dead_socket.ts";
 import { SockhopError } from "./errors.ts";
 import { ensureSessionKey, KEY_FILE } from "./pipe_auth.ts";
 import { joinPath } from "./platform_paths.ts";
@@ -121,16 +121,7 @@ function _inUse(name: string, path: string): SockhopError {
 
 /** A LIVE session of that name is kept; a DEAD socket (no process holds it) removed. */
 async function _clearOldSocket(path: string, name: string, options: SocketCheckOptions) {
-  let stat: Deno.FileInfo;
-  try {
-    stat = Deno.lstatSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (!stat.isSocket) {
-    throw new SockhopError(`${path} exists and is not a socket: move it away`, "listen");
-  }
+  if (!socketAt(path, "move it away")) return;
   const { state, reason } = await removeDeadSocket(path, options);
   if (state === "LIVE") throw _inUse(name, path);
   if (state !== "DEAD") {

@@ -8,19 +8,13 @@
 import { Buffer } from "node:buffer";
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
+import { KEY_ALGORITHMS } from "./public_keys.ts";
 
 /**
- * The signature algorithms the server accepts for a user's key (server_auth.ts refuses SHA-1:
+ * The signature algorithms the server accepts for a user's key (ssh_server_auth.ts refuses SHA-1:
  * ssh-rsa and ssh-dss), announced in the server-sig-algs extension (RFC 8308 §3.1).
  */
-export const SERVER_SIG_ALGS = Object.freeze([
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "rsa-sha2-512",
-  "rsa-sha2-256",
-]);
+export const SERVER_SIG_ALGS = KEY_ALGORITHMS;
 
 /** What of ssh2's protocol object the fixes use. */
 interface Protocol {

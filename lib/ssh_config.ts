@@ -6,6 +6,7 @@
  * as `ssh -G` does; tests/ssh_config_diff_test.ts holds it against the real `ssh -G`.
  */
 
+import { localEnv } from "./env.ts";
 import * as platform from "./platform_paths.ts";
 import { UsageError } from "./errors.ts";
 import { type NamedFile, Options } from "./ssh_config_options.ts";
@@ -31,6 +32,7 @@ import {
 } from "./ssh_config_read.ts";
 import { assembleList, fillDefaults, fillForCanonicalization } from "./ssh_config_defaults.ts";
 import { canonicalizeName, connectName } from "./ssh_config_host.ts";
+import { compact } from "./compact.ts";
 
 export { readTextFileOrUndefined };
 export type { NativeGap, Unsupported };
@@ -136,7 +138,7 @@ export function defaultConfigFiles(home: string): { path: string; user: boolean 
 
 /** Read and resolve the configuration for `input.host`. */
 export function resolveSshConfig(input: ResolveInput): Resolved {
-  const base: ConfigEnv = input.env ?? defaultEnv();
+  const base: ConfigEnv = input.env ?? localEnv();
   const env = {
     home: base.home,
     localUser: base.localUser,
@@ -274,17 +276,7 @@ function _tidy(r: ConfigReader, host: string) {
       }) needs a command: drop it`,
     );
   }
-  const tokens = clientTokens({
-    localHost: r.env.localHost,
-    uid: r.env.uid,
-    keyAlias: o.hostKeyAlias ?? r.hostArg,
-    originalHost: r.hostArg,
-    port: o.port,
-    home: r.env.home,
-    host,
-    user: o.user!,
-    localUser: r.env.localUser,
-  });
+  const tokens = _tokens(r, host);
   if (o.remoteCommand !== undefined) {
     o.remoteCommand = expandIn(r, "RemoteCommand", o.remoteCommand, tokens);
   }
@@ -313,14 +305,14 @@ function _tidy(r: ConfigReader, host: string) {
     }
   }
   o.userHostfiles = o.userHostfiles.map((f) => path("UserKnownHostsFile", f));
+  const expand = (keyword: string, path: string | undefined) =>
+    path === undefined ? undefined : expandIn(r, keyword, path, tokens);
   const expandPaths = (f: { listenPath?: string; connectPath?: string }, keyword: string) => ({
     ...f,
-    ...(f.listenPath !== undefined
-      ? { listenPath: expandIn(r, keyword, f.listenPath, tokens) }
-      : {}),
-    ...(f.connectPath !== undefined
-      ? { connectPath: expandIn(r, keyword, f.connectPath, tokens) }
-      : {}),
+    ...compact({
+      listenPath: expand(keyword, f.listenPath),
+      connectPath: expand(keyword, f.connectPath),
+    }),
   });
   o.localForwards = o.localForwards.map((f) => ({ ...f, ...expandPaths(f, "LocalForward") }));
   o.remoteForwards = o.remoteForwards.map((f) => ({ ...f, ...expandPaths(f, "RemoteForward") }));
@@ -342,17 +334,7 @@ function _typed(
   gaps: NativeGap[],
 ): SshConfig {
   const o = r.o;
-  const tokens = clientTokens({
-    localHost: r.env.localHost,
-    uid: r.env.uid,
-    keyAlias: o.hostKeyAlias ?? r.hostArg,
-    originalHost: r.hostArg,
-    port: o.port,
-    home: r.env.home,
-    host,
-    user: o.user!,
-    localUser: r.env.localUser,
-  });
+  const tokens = _tokens(r, host);
   // Key files are expanded when ssh loads them; one that does not expand stays as written.
   const keyPath = (f: NamedFile) => {
     try {
@@ -433,16 +415,24 @@ export function formatSshConfig(config: SshConfig): string {
 export function parseSshConfigText(
   text: string,
   host: string,
-  env: ConfigEnv = defaultEnv(),
+  env: ConfigEnv = localEnv(),
 ): SshConfig {
   const body = text.split("\n").filter((l) => !l.startsWith("host ")).join("\n");
   return resolveSshConfig({ host, configFile: "/printed", readFile: () => body, env }).config;
 }
 
-/** This user's home and name, from the environment. */
-export function defaultEnv(): { home: string; localUser: string; localHost: string } {
-  const home = platform.homeDir(Deno.env);
-  const localUser = Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? Deno.env.get("LOGNAME") ??
-    (Deno.uid() === 0 ? "root" : "");
-  return { home, localUser, localHost: Deno.hostname() };
+/** The % tokens of this destination (ssh.c: after the host name is final). */
+function _tokens(r: ConfigReader, host: string) {
+  const o = r.o;
+  return clientTokens({
+    localHost: r.env.localHost,
+    uid: r.env.uid,
+    keyAlias: o.hostKeyAlias ?? r.hostArg,
+    originalHost: r.hostArg,
+    port: o.port,
+    home: r.env.home,
+    host,
+    user: o.user!,
+    localUser: r.env.localUser,
+  });
 }

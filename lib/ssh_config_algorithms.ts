@@ -5,7 +5,7 @@
  * what the built-in client negotiates is lib/ssh_algorithms.ts.
  */
 
-import { patternListMatch } from "./ssh_config_match.ts";
+import { patternListMatch } from "./ssh_patterns.ts";
 
 /** Every name ssh accepts, in the order `ssh -Q` lists them. */
 export const ALL = {
@@ -105,6 +105,18 @@ export const ALL = {
   ],
 } as const;
 
+/** The plain key types of the defaults, after their certificates (and alone for CAs). */
+const _PLAIN_KEYS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "sk-ssh-ed25519@openssh.com",
+  "sk-ecdsa-sha2-nistp256@openssh.com",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+] as const;
+
 /**
  * The defaults (myproposal.h). Debian's security updates to 9.2p1 added
  * sntrup761x25519-sha512, the name later OpenSSH releases use, before the @openssh.com one.
@@ -152,25 +164,9 @@ export const DEFAULTS = {
     "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
     "rsa-sha2-512-cert-v01@openssh.com",
     "rsa-sha2-256-cert-v01@openssh.com",
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-    "rsa-sha2-512",
-    "rsa-sha2-256",
+    ..._PLAIN_KEYS,
   ],
-  caSig: [
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-    "rsa-sha2-512",
-    "rsa-sha2-256",
-  ],
+  caSig: _PLAIN_KEYS,
   gssKex: [
     "gss-group14-sha256-",
     "gss-group16-sha512-",

@@ -38,7 +38,7 @@ import {
   YES_NO_ASK_CONFIRM,
 } from "./ssh_config_values.ts";
 import { gssNamesValid, keyNamesValid, namesValid } from "./ssh_config_algorithms.ts";
-import { matchPattern, patternListMatch } from "./ssh_config_match.ts";
+import { matchPattern, patternListMatch } from "./ssh_patterns.ts";
 import { ExpandError, expandVars } from "./ssh_config_expand.ts";
 
 /** A file the options name, and whether a user file (not the system one) named it. */

@@ -6,6 +6,7 @@
  */
 
 import { readTextFileOrUndefined } from "./ssh_config_files.ts";
+import { compact } from "./compact.ts";
 
 /** OpenSSH's strtonum: a decimal integer in [min, max], or why not. */
 export function strtonum(
@@ -517,7 +518,7 @@ export function parseUserHostPort(s: string): Hop | undefined {
     port = a2port(hp.rest);
     if (port <= 0) return undefined;
   }
-  return { ...(user !== undefined ? { user } : {}), host: _cleanHost(hp.host), port };
+  return compact({ user, host: _cleanHost(hp.host), port });
 }
 
 /** misc.c parse_uri("ssh", ...): "not a URI", "invalid", or the parts (no path allowed). */
@@ -551,7 +552,7 @@ export function parseSshUri(s: string): "not-uri" | "invalid" | Hop {
     }
     if (rest !== null && rest !== "") return "invalid"; // a path
   }
-  return { ...(user !== undefined ? { user } : {}), host, port };
+  return compact({ user, host, port });
 }
 
 function _urldecode(s: string): string | undefined {

@@ -9,7 +9,7 @@ import { relay } from "./relay.ts";
 import { connectSession } from "./session_socket.ts";
 import { openSession, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
-import type { SshServer } from "./server.ts";
+import type { SshServer } from "./ssh_server.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
 
 export interface TcpUpgradeOptions {

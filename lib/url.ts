@@ -6,28 +6,17 @@
  */
 
 import { UsageError } from "./errors.ts";
+import type { Hop } from "./hop.ts";
+import { parsePort, percentDecode, splitHostPort } from "./address.ts";
 import { quote } from "./safe_text.ts";
 
-/** A jump host, from the URL's proxy_* keys or proxy=, or a connection file. */
-export interface JumpHost {
-  readonly host: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
-  readonly key?: string;
-}
-
 /** An SSH destination and the session to reach there. */
-export interface SshTarget {
+export interface SshTarget extends Hop {
   readonly kind: "ssh";
-  readonly host: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
   /** Session name or xpra display; empty when the URL names none. */
   readonly name: string;
-  readonly key?: string;
-  readonly jump?: JumpHost;
+  /** A jump host, from the URL's proxy_* keys or proxy=, or a connection file. */
+  readonly jump?: Hop;
 }
 
 /** A session on this host. */
@@ -94,7 +83,7 @@ function _parseXpraName(text: string): SshTarget {
 }
 
 /** The `?proxy=[user[:password]@]host[:port]` of xpra 3.x, cut out of a display name. */
-function _takeProxy(text: string): { rest: string; jump?: JumpHost } {
+function _takeProxy(text: string): { rest: string; jump?: Hop } {
   const at = text.indexOf("?proxy=");
   if (at < 0) return { rest: text };
   const start = at + "?proxy=".length;
@@ -107,7 +96,7 @@ function _takeProxy(text: string): { rest: string; jump?: JumpHost } {
 }
 
 /** `[user[:password]@]host[:port]`, the value of `proxy=`. */
-function _proxyValue(value: string, original: string): JumpHost {
+function _proxyValue(value: string, original: string): Hop {
   const at = value.lastIndexOf("@");
   const userinfo = at >= 0 ? value.slice(0, at) : undefined;
   const m = /^([^:]+)(?::(\d+))?$/.exec(at >= 0 ? value.slice(at + 1) : value);
@@ -116,7 +105,7 @@ function _proxyValue(value: string, original: string): JumpHost {
       `Bad proxy=${quote(value)} in ${quote(original)}: write proxy=[user[:password]@]host[:port]`,
     );
   }
-  const jump: Mutable<JumpHost> = { host: m[1]! };
+  const jump: Mutable<Hop> = { host: m[1]! };
   if (m[2] !== undefined) jump.port = parsePort(m[2], original);
   if (userinfo !== undefined) {
     const colon = userinfo.indexOf(":");
@@ -151,7 +140,7 @@ function _parseSshUrl(rest: string, original: string): SshTarget {
   // xpra's `/DISPLAY,k=v` options are for xpra's client; the session is what comes first.
   const comma = path.indexOf(",");
   if (comma >= 0) path = path.slice(0, comma);
-  const name = _sessionName(_decode(path.replace(/\/+$/, ""), original));
+  const name = _sessionName(percentDecode(path.replace(/\/+$/, ""), original));
   const params = _parseQuery(query, original);
   const target: Mutable<SshTarget> = {
     kind: "ssh",
@@ -170,7 +159,7 @@ function _parseSshUrl(rest: string, original: string): SshTarget {
     const jk = params.get("proxy_key");
     if (jk) target.jump = { ...target.jump, key: jk };
   } else if (jumpHost) {
-    const jump: Mutable<JumpHost> = { host: jumpHost };
+    const jump: Mutable<Hop> = { host: jumpHost };
     const jp = params.get("proxy_port");
     if (jp) jump.port = parsePort(jp, original);
     const ju = params.get("proxy_username");
@@ -195,7 +184,7 @@ function _userAndHost(
   original: string,
   decode: boolean,
 ): { host: string; port?: number; user?: string; password?: string } {
-  const dec = (s: string) => (decode ? _decode(s, original) : s);
+  const dec = (s: string) => (decode ? percentDecode(s, original) : s);
   const at = text.lastIndexOf("@");
   const out: { host: string; port?: number; user?: string; password?: string } = {
     ..._urlHostPort(at >= 0 ? text.slice(at + 1) : text, original, decode),
@@ -236,8 +225,8 @@ function _urlHostPort(
     }
     return portText ? { host, port: parsePort(portText, original) } : { host };
   }
-  const split = _splitHostPort(text, original);
-  const host = decode ? _decode(split.host, original) : split.host;
+  const split = splitHostPort(text, original);
+  const host = decode ? percentDecode(split.host, original) : split.host;
   if (!host) {
     // xpra would take 127.0.0.1; an empty host is more likely a slip than a wish.
     throw new UsageError(`No host in ${quote(original)}: write ssh://host/NAME`);
@@ -254,53 +243,14 @@ function _sessionName(text: string): string {
   return display ? display[1]! : text;
 }
 
-/** Split `host[:port]` or `[v6]:port`. */
-export function parseHostPort(
-  text: string,
-  context = text,
-  allowZero = false,
-): { host: string; port?: number } {
-  const { host: raw, portText } = _splitHostPort(text, context);
-  const host = _decode(raw, context);
-  if (!host) throw new UsageError(`No host in ${quote(context)}: write ssh://host/NAME`);
-  if (portText === undefined || portText === "") return { host };
-  return { host, port: parsePort(portText, context, allowZero) };
-}
-
-function _splitHostPort(text: string, context: string): { host: string; portText?: string } {
-  if (text.startsWith("[")) {
-    const end = text.indexOf("]");
-    if (end < 0) throw new UsageError(`Missing ] in ${quote(context)}: write [::1]:22`);
-    const after = text.slice(end + 1);
-    if (after !== "" && !after.startsWith(":")) {
-      throw new UsageError(`Unexpected ${quote(after)} after ] in ${quote(context)}`);
-    }
-    return { host: text.slice(1, end), ...(after ? { portText: after.slice(1) } : {}) };
-  }
-  const colon = text.lastIndexOf(":");
-  if (colon >= 0 && text.indexOf(":") === colon) {
-    return { host: text.slice(0, colon), portText: text.slice(colon + 1) };
-  }
-  return { host: text }; // a bare IPv6 address without brackets has no port
-}
-
-/** A TCP port number, 1-65535 (0 too when a listener may pick one). */
-export function parsePort(text: string, context = text, allowZero = false): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= (allowZero ? 0 : 1) && port <= 65535)) {
-    throw new UsageError(`Bad port ${quote(text)} in ${quote(context)}: use 1-65535`);
-  }
-  return port;
-}
-
 function _parseQuery(query: string, original: string): Map<string, string> {
   const params = new Map<string, string>();
   if (!query) return params;
   for (const part of query.split("&")) {
     if (!part) continue;
     const eq = part.indexOf("=");
-    const key = _decode(eq >= 0 ? part.slice(0, eq) : part, original);
-    const value = _decode(eq >= 0 ? part.slice(eq + 1).replaceAll("+", " ") : "", original);
+    const key = percentDecode(eq >= 0 ? part.slice(0, eq) : part, original);
+    const value = percentDecode(eq >= 0 ? part.slice(eq + 1).replaceAll("+", " ") : "", original);
     if (!QUERY_KEYS.has(key)) {
       throw new UsageError(
         `Unknown URL option ${quote(key)} in ${quote(original)}: use ${[...QUERY_KEYS].join(", ")}`,
@@ -312,12 +262,4 @@ function _parseQuery(query: string, original: string): Map<string, string> {
     params.set(key, value);
   }
   return params;
-}
-
-function _decode(text: string, original: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw new UsageError(`Bad percent-encoding in ${quote(original)}: write %XX with hex digits`);
-  }
 }

@@ -1,9 +1,6 @@
 /** Help texts: every option of every subcommand, with its default. */
 
-import denoConfig from "../deno.json" with { type: "json" };
-
-/** deno.json's version: the one place it is written (the release workflow checks the tag). */
-export const VERSION: string = denoConfig.version;
+import { VERSION } from "./version.ts";
 
 const COMMON = `Common options:
   --socket-dirs=DIRS    session socket dirs, separated as in PATH (":", ";" on Windows)

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
-import { configDir, generateHostKeyPair, loadHostKeys } from "../lib/host_keys.ts";
+import { generateHostKeyPair, loadHostKeys } from "../lib/host_keys.ts";
+import { configDir } from "../lib/env.ts";
 import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
 import { ecdsaScalar } from "./_client_peers.ts";
 import { keygen, requirePeer } from "./_sshd.ts";

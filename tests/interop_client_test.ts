@@ -30,7 +30,7 @@ import {
 import { nativeTransport } from "../lib/native.ts";
 import { loadIdentity } from "../lib/native_identity.ts";
 import type { Logger } from "../lib/logger.ts";
-import { makePrompter } from "../lib/prompt.ts";
+import { resolveRoute } from "../lib/route.ts";
 import {
   type AlgorithmLists,
   knownAlgorithms,
@@ -80,23 +80,23 @@ function clientTransport(
   options: readonly string[] = [],
   remoteSocket?: string,
 ): Transport {
-  return nativeTransport({
-    target: { host: "127.0.0.1", port: target.port, user: target.user },
-    configFile: "none",
-    options: [
+  const resolved = resolveRoute(`ssh://${target.user}@127.0.0.1:${target.port}/x`, {
+    ssh: "native",
+    "config-file": "none",
+    option: [
       `UserKnownHostsFile=${target.knownHosts}`,
       "GlobalKnownHostsFile=/dev/null",
       "BatchMode=yes",
       "IdentitiesOnly=yes",
       ...options,
     ],
-    identityFiles: [...keys],
-    insecureAcceptAnyHostKey: false,
-    prompter: makePrompter({ batchMode: true, env: Deno.env }),
-    logger,
-    remoteCommand: ECHO,
-    ...(remoteSocket ? { remoteSocket } : {}),
-  });
+    identity: [...keys],
+    ...(remoteSocket ? { "remote-socket": remoteSocket } : {}),
+  }, logger);
+  if (!("route" in resolved) || resolved.route.backend !== "native") {
+    throw new Error("--ssh=native resolved to another backend");
+  }
+  return nativeTransport({ ...resolved.route, remoteCommand: ECHO }, logger);
 }
 
 /** Send `size` random bytes through an echo and check what comes back, by SHA-256. */

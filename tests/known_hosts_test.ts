@@ -4,7 +4,6 @@ import {
   appendKnownHost,
   checkHostKey,
   decideHostKey,
-  fingerprint,
   hashHostName,
   HostKeyError,
   hostKeyName,
@@ -12,6 +11,7 @@ import {
   nativeHostKeyGap,
   unknownHostQuestion,
 } from "../lib/known_hosts.ts";
+import { fingerprint } from "../lib/public_keys.ts";
 import { runSockhop, tempDir, testEnv } from "./_cli.ts";
 import { markerWrapper } from "./_remote.ts";
 import { keygen, requirePeer, startSshd } from "./_sshd.ts";

@@ -1,4 +1,7 @@
-/** The native backend against a real sshd: transfers, agent, keys, passwords, host keys, hops. */
+/**
+ * The native backend against a real sshd: agent, keys, passwords, host keys, hops, keepalive.
+ * The scenarios every backend shares are in backend_contract_test.ts.
+ */
 
 import assert from "node:assert/strict";
 import {
@@ -60,46 +63,9 @@ async function world() {
   };
 }
 
-Deno.test("native: 64 MiB each way, equal by SHA-256", async () => {
+Deno.test("native: direct-streamlocal with no remote sockhop", async () => {
   if (!haveSshd()) return;
   await using w = await world();
-  await using up = await startServe(["sum", "exec:sha256sum"], w.env);
-  const data = randomBytes(64 * 1024 * 1024);
-  await Deno.writeFile(`${w.dir}/down.bin`, data);
-  await using down = await startServe(["down", "exec:cat", `${w.dir}/down.bin`], w.env);
-  const r1 = await runSockhop(w.args("sum"), { env: w.env, stdin: data });
-  assert.equal(r1.code, 0, r1.stderr);
-  assert.equal(dec.decode(r1.stdout), `${await sha256(data)}  -\n`);
-  const r2 = await runSockhop(w.args("down"), { env: w.env });
-  assert.equal(r2.code, 0, r2.stderr);
-  assert.equal(await sha256(r2.stdout), await sha256(data));
-  await up.stop();
-  await down.stop();
-});
-
-Deno.test("native: half-close, noise-free errors, direct-streamlocal with no remote sockhop", async () => {
-  if (!haveSshd()) return;
-  await using w = await world();
-  await using late = await startServe([
-    "late",
-    "exec:sh",
-    "-c",
-    "cat >/dev/null; sleep 0.3; echo reply",
-  ], w.env);
-  const r = await runSockhop(w.args("late"), { env: w.env, stdin: randomBytes(100000) });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(dec.decode(r.stdout), "reply\n");
-
-  const missing = await runSockhop(w.args("nope"), { env: w.env });
-  assert.equal(missing.code, 1);
-  assert.equal(missing.stderr.trim(), 'sockhop: Remote: No session "nope"; sessions here: late');
-  const noBinary = await runSockhop(
-    ["connect", w.url("late"), ...nativeArgs(w.sshd), "--remote-sockhop=/nonexistent/sockhop"],
-    { env: w.env },
-  );
-  assert.equal(noBinary.code, 1);
-  assert.match(noBinary.stderr, /sockhop was not found on the remote host.*--remote-sockhop/);
-
   const data = randomBytes(8 * 1024 * 1024);
   await using echo = await startServe(["echo", "exec:cat"], w.env);
   const socketPath = `${w.dir}/s/${Deno.hostname()}-echo`;
@@ -115,7 +81,6 @@ Deno.test("native: half-close, noise-free errors, direct-streamlocal with no rem
   );
   assert.equal(direct.code, 0, direct.stderr);
   assert.equal(await sha256(direct.stdout), await sha256(data));
-  await late.stop();
   await echo.stop();
 });
 

@@ -1,10 +1,13 @@
-/** connect over the openssh backend, against a real sshd started by the test. */
+/**
+ * connect over the openssh backend, against a real sshd started by the test: what only ssh does
+ * (login noise, its exit statuses, --exit-ssh). The scenarios every backend shares are in
+ * backend_contract_test.ts.
+ */
 
 import assert from "node:assert/strict";
 import {
   randomBytes,
   runSockhop,
-  runWithOpenStdin,
   sha256,
   sockhopArgv,
   startServe,
@@ -14,7 +17,6 @@ import {
 import { requirePeer, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
 
-const dec = new TextDecoder();
 const havePeers = () =>
   requirePeer("sshd", "/usr/sbin/sshd", "openssh-server") &&
   requirePeer("ssh", "ssh", "openssh-client");
@@ -45,60 +47,6 @@ async function world(extraConfig: string[] = []) {
   };
 }
 
-Deno.test("openssh: 64 MiB each way, equal by SHA-256", async () => {
-  if (!havePeers()) return;
-  await using w = await world();
-  await using up = await startServe(["sum", "exec:sha256sum"], w.env);
-  const data = randomBytes(64 * 1024 * 1024);
-  await Deno.writeFile(`${w.dir}/down.bin`, data);
-  await using down = await startServe(["down", "exec:cat", `${w.dir}/down.bin`], w.env);
-
-  const t0 = performance.now();
-  const r1 = await runSockhop(w.args("sum"), { env: w.env, stdin: data });
-  const upSeconds = (performance.now() - t0) / 1000;
-  assert.equal(r1.code, 0, r1.stderr);
-  assert.equal(dec.decode(r1.stdout), `${await sha256(data)}  -\n`);
-
-  const t1 = performance.now();
-  const r2 = await runSockhop(w.args("down"), { env: w.env });
-  const downSeconds = (performance.now() - t1) / 1000;
-  assert.equal(r2.code, 0, r2.stderr);
-  assert.equal(await sha256(r2.stdout), await sha256(data));
-  console.log(
-    `  64 MiB up ${(67.1 / upSeconds).toFixed(0)} MB/s, down ${
-      (67.1 / downSeconds).toFixed(0)
-    } MB/s`,
-  );
-  await up.stop();
-  await down.stop();
-});
-
-Deno.test("openssh: half-close: stdin's EOF does not cut the reply", async () => {
-  if (!havePeers()) return;
-  await using w = await world();
-  await using s = await startServe([
-    "late",
-    "exec:sh",
-    "-c",
-    "cat >/dev/null; sleep 0.5; echo reply",
-  ], w.env);
-  const r = await runSockhop(w.args("late"), { env: w.env, stdin: randomBytes(100000) });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(dec.decode(r.stdout), "reply\n");
-  await s.stop();
-});
-
-Deno.test("openssh: ends when the session's command does, stdin still open", async () => {
-  if (!havePeers()) return;
-  await using w = await world();
-  await using s = await startServe(["bye", "exec:echo", "bye"], w.env);
-  const r = await runWithOpenStdin(w.args("bye"), w.env);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(dec.decode(r.stdout), "bye\n");
-  assert.ok(r.ms < 5000, `ended after ${r.ms} ms`);
-  await s.stop();
-});
-
 Deno.test("openssh: login noise before the command is discarded, bytes exact", async () => {
   if (!havePeers()) return;
   await using dir = await tempDir();
@@ -120,30 +68,6 @@ Deno.test("openssh: login noise before the command is discarded, bytes exact", a
     stdin: new Uint8Array(0),
   });
   assert.match(dbg.stderr, /Welcome to the test host/);
-  await s.stop();
-});
-
-Deno.test("openssh: unknown session and missing remote sockhop: messages and exit codes", async () => {
-  if (!havePeers()) return;
-  await using w = await world();
-  await using s = await startServe(["alpha", "exec:cat"], w.env);
-  const t0 = performance.now();
-  const r = await runSockhop(w.args("beta"), { env: w.env });
-  assert.equal(r.code, 1);
-  assert.equal(r.stderr.trim(), 'sockhop: Remote: No session "beta"; sessions here: alpha');
-  const missing = await runSockhop(
-    [
-      ...w.args("alpha").filter((a) => !a.startsWith("--remote-sockhop")),
-      "--remote-sockhop=/nonexistent/sockhop",
-    ],
-    { env: w.env },
-  );
-  assert.equal(missing.code, 1);
-  assert.match(
-    missing.stderr,
-    /sockhop was not found on the remote host \(tried \/nonexistent\/sockhop\).*--remote-sockhop/,
-  );
-  assert.ok(performance.now() - t0 < 20000, "errors come within seconds");
   await s.stop();
 });
 

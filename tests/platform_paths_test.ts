@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { appendKnownHost } from "../lib/known_hosts.ts";
-import { detachedSpawn, installHint, sshpassMissing } from "../lib/openssh.ts";
+import { detachedSpawn } from "../lib/openssh.ts";
+import { installHint, sshpassMissing } from "../lib/openssh_argv.ts";
 import {
   baseName,
   expandHome,

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { VERSION } from "../lib/usage.ts";
+import { VERSION } from "../lib/version.ts";
 import { SOCKHOP, sockhopArgv, tempDir } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 

@@ -6,7 +6,7 @@ import {
   resolveSshConfig,
 } from "../lib/ssh_config.ts";
 import { UsageError } from "../lib/errors.ts";
-import { matchPattern, matchPatternList } from "../lib/ssh_config_match.ts";
+import { matchPattern, matchPatternList } from "../lib/ssh_patterns.ts";
 import { argvSplit, splitConfigLine } from "../lib/ssh_config_words.ts";
 import { a2port, convtime, parseForward, parseJump, scanScaled } from "../lib/ssh_config_values.ts";
 import { assembleNames } from "../lib/ssh_config_algorithms.ts";

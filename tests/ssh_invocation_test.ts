@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { parseSshOption } from "../lib/ssh_option.ts";
-import { type BuildOptions, buildSshInvocation } from "../lib/openssh.ts";
+import { type BuildOptions, buildSshInvocation } from "../lib/openssh_argv.ts";
 
 const all = (p: string) => `/usr/bin/${p}`;
 const base: BuildOptions = {
@@ -72,7 +72,7 @@ Deno.test("jump hosts: the user's % tokens are escaped for the ProxyCommand", ()
   const inv = buildSshInvocation({
     ...base,
     words,
-    dest: { ...base.dest, jump: { host: "gw", user: "bob" } },
+    jump: { host: "gw", user: "bob" },
   });
   const proxy = inv.argv.find((a) => a.startsWith("ProxyCommand="))!;
   assert.match(proxy, /ControlPath=~\/\.ssh\/cm-%%C/);
@@ -83,7 +83,7 @@ Deno.test("jump hosts: the user's % tokens are escaped for the ProxyCommand", ()
     ...base,
     flavor: "plink",
     words: ["plink", "-ssh"],
-    dest: { ...base.dest, jump: { host: "gw", port: 22 } },
+    jump: { host: "gw", port: 22 },
   });
   const cmd = plink.argv[plink.argv.indexOf("-proxycmd") + 1]!;
   assert.match(cmd, /^plink -ssh -batch -P 22 -nc '?%host:%port'? gw$/);
@@ -95,7 +95,7 @@ Deno.test("a host or user that starts with - never becomes an option", () => {
     assert.throws(() => buildSshInvocation({ ...base, dest }), /starts with "-": fix the URL/);
   }
   assert.throws(
-    () => buildSshInvocation({ ...base, dest: { host: "db", jump: { host: "-x" } } }),
+    () => buildSshInvocation({ ...base, dest: { host: "db" }, jump: { host: "-x" } }),
     /jump host "-x"/,
   );
 });

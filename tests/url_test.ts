@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseHostPort, parseTarget } from "../lib/url.ts";
+import { parseHostPort } from "../lib/address.ts";
+import { parseTarget } from "../lib/url.ts";
 import { UsageError } from "../lib/errors.ts";
 
 const TABLE: [string, unknown][] = [

@@ -17,7 +17,7 @@
 
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { VERSION } from "../lib/usage.ts";
+import { VERSION } from "../lib/version.ts";
 
 /** Modules the bundle may leave to a `require` at run time: ssh2's optional native addons. */
 export const OPTIONAL_EXTERNALS: readonly string[] = Object.freeze([

@@ -3,14 +3,16 @@
 import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SessionDirs } from "./sessions.ts";
-import { configDir, loadHostKeys } from "./host_keys.ts";
-import { checkAuthorizedKeys } from "./server_auth.ts";
-import { createPasswordChecker, readPasswordEntries } from "./password_file.ts";
+import { configDir } from "./env.ts";
+import { loadHostKeys } from "./host_keys.ts";
+import { checkAuthNone, checkLoginFiles } from "./ssh_server_auth.ts";
+import { createPasswordChecker } from "./password_file.ts";
 import { joinPath } from "./platform_paths.ts";
-import { createSshServer, listenSsh } from "./server.ts";
+import { refuseNotRegular } from "./regular_file.ts";
+import { createSshServer, listenSsh } from "./ssh_server.ts";
 import type { TcpSocketListener } from "./tcp_sockets.ts";
 import { listenTcp } from "./tcp_upgrade.ts";
-import { parseHostPort } from "./url.ts";
+import { isLoopback, parseHostPort } from "./address.ts";
 
 /** Connections not logged in yet, in all (sshd's MaxStartups). */
 const MAX_UNAUTHENTICATED = 100;
@@ -56,74 +58,17 @@ export function parseBind(text: string, flag: string): { host: string; port: num
   return { host, port };
 }
 
-/**
- * As sshd's StrictModes: a file that says who may log in is not used when someone else could
- * have written it.
- */
-function _refuseWritableByOthers(path: string) {
-  if (Deno.build.os === "windows") return;
-  let mode: number;
-  try {
-    mode = Deno.statSync(path).mode ?? 0;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (mode & 0o022) {
-    throw new SockhopError(
-      `${path} is writable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`,
-      "auth-file-perms",
-    );
-  }
-}
-
-/**
- * A file given to the server must be a regular file: reading a FIFO blocks for ever (and the
- * server with it). Checked with stat, which never blocks; the reads open it non-blocking too.
- */
-function _refuseNotRegular(path: string, what: string) {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (!info.isFile) {
-    const kind = info.isFifo
-      ? "a FIFO"
-      : info.isDirectory
-      ? "a directory"
-      : info.isSocket
-      ? "a socket"
-      : "not a regular file";
-    throw new SockhopError(
-      `${what} ${path} is ${kind}: give a regular file`,
-      "auth-file-type",
-    );
-  }
-}
-
-export function isLoopback(host: string): boolean {
-  return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
-}
-
 export function startSshListeners(o: SshListenOptions): SshListeners {
   const binds = o.bindSsh.map((b) => parseBind(b, "--bind-ssh"));
   const tcps = o.bindTcp.map((b) => parseBind(b, "--bind-tcp"));
   const exposed = [...binds, ...tcps].filter((b) => !isLoopback(b.host));
-  if (o.authNone && exposed.length) {
-    throw new UsageError(
-      "--auth=none is refused on a non-loopback address: use keys or a password file",
-      "serve",
-    );
-  }
+  checkAuthNone(o.authNone, exposed.length > 0);
   const wantSsh = binds.length > 0 || (tcps.length > 0 && o.sshUpgrade);
   const listeners: TcpSocketListener[] = [];
   const addresses: string[] = [];
   let server: ReturnType<typeof createSshServer> | undefined;
   if (wantSsh) {
-    for (const f of o.hostKeyFiles) _refuseNotRegular(f, "--ssh-host-key");
+    for (const f of o.hostKeyFiles) refuseNotRegular(f, "--ssh-host-key");
     const hostKeys = loadHostKeys(o.hostKeyFiles, configDir(Deno.env), o.rsaHostKey);
     for (const k of hostKeys) o.logger.info(`host key ${k.type} ${k.fingerprint} (${k.path})`);
     if (exposed.length) {
@@ -134,21 +79,7 @@ export function startSshListeners(o: SshListenOptions): SshListeners {
       );
     }
     const authorizedKeys = o.authorizedKeys ?? joinPath([o.home, ".ssh", "authorized_keys"]);
-    _refuseNotRegular(authorizedKeys, "--authorized-keys");
-    _refuseWritableByOthers(authorizedKeys);
-    if (o.passwordFile) {
-      _refuseNotRegular(o.passwordFile, "--password-file");
-      _refuseWritableByOthers(o.passwordFile);
-      // Missing, or a bad line: said now, not at the first login.
-      readPasswordEntries(o.passwordFile);
-    }
-    const usable = checkAuthorizedKeys(authorizedKeys, o.logger);
-    if (!o.authNone && !usable && !o.passwordFile) {
-      throw new SockhopError(
-        `No way to log in: ${authorizedKeys} has no usable key and no --password-file was given; add a key or a password file`,
-        "usage-auth",
-      );
-    }
+    checkLoginFiles({ authorizedKeys, passwordFile: o.passwordFile, none: o.authNone }, o.logger);
     server = createSshServer({
       hostKeys,
       auth: {

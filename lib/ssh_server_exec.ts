@@ -4,6 +4,7 @@
  * and the `which` probes xpra's paramiko client sends first. Anything else is refused.
  */
 
+import { REMOTE_NAME } from "./session_name.ts";
 import { splitShellWords } from "./shell_words.ts";
 
 export interface ProxyRequest {
@@ -13,20 +14,18 @@ export interface ProxyRequest {
   readonly kind: "sockhop" | "xpra";
 }
 
-const NAME = String.raw`[A-Za-z0-9_:][A-Za-z0-9._:+@-]*`;
-
 /** What an exec request asks for, or undefined if it is not one of ours. */
 export function parseExecCommand(command: string): ProxyRequest | undefined {
   const cmd = command.trim();
   if (cmd.length > 8192) return undefined;
   // Our own snippet: sh -c '... exec CANDIDATE _proxy NAME ...' with the marker in its else.
   if (/^sh -c /.test(cmd) && cmd.includes("SOCKHOP/1 ERR")) {
-    const m = new RegExp(String.raw`exec \S+(?: [^;]*?)? _proxy(?: (${NAME}))?;`).exec(cmd);
+    const m = new RegExp(String.raw`exec \S+(?: [^;]*?)? _proxy(?: (${REMOTE_NAME}))?;`).exec(cmd);
     return m ? { name: m[1] ?? "", kind: "sockhop" } : undefined;
   }
   // xpra's snippets: sh -c '... xpra _proxy ":100" ...' (6.x and 3.1.3 forms).
   if (/^sh -c /.test(cmd) && /run-xpra|command -v "?xpra"?|which "?xpra"?/.test(cmd)) {
-    const m = new RegExp(String.raw`xpra _proxy(?:\s+"?(${NAME})"?)?`).exec(cmd);
+    const m = new RegExp(String.raw`xpra _proxy(?:\s+"?(${REMOTE_NAME})"?)?`).exec(cmd);
     return m ? { name: _display(m[1] ?? ""), kind: "xpra" } : undefined;
   }
   let words: string[];
@@ -39,7 +38,7 @@ export function parseExecCommand(command: string): ProxyRequest | undefined {
   if (at !== 1) return undefined;
   const program = _program(words[0]!);
   const name = words[2] ?? "";
-  if (name && !new RegExp(`^${NAME}$`).test(name)) return undefined;
+  if (name && !new RegExp(`^${REMOTE_NAME}$`).test(name)) return undefined;
   const rest = words.slice(name ? 3 : 2);
   if (rest.some((w) => !w.startsWith("--"))) return undefined;
   if (/^(sockhop|sockhop\.exe|remote-sockhop)$/.test(program)) return { name, kind: "sockhop" };

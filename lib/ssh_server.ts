@@ -23,12 +23,13 @@ import {
 } from "./session_frames.ts";
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
-import { authenticate, type AuthState, type ServerAuthConfig } from "./server_auth.ts";
-import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./server_exec.ts";
+import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
+import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
 import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import type { HostKey } from "./host_keys.ts";
+import { KEY_ALGORITHMS } from "./public_keys.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
-import { VERSION } from "./usage.ts";
+import { VERSION } from "./version.ts";
 
 export const SERVER_ALGORITHMS = Object.freeze({
   kex: [
@@ -37,14 +38,7 @@ export const SERVER_ALGORITHMS = Object.freeze({
     "diffie-hellman-group16-sha512",
     "diffie-hellman-group18-sha512",
   ],
-  serverHostKey: [
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "rsa-sha2-512",
-    "rsa-sha2-256",
-  ],
+  serverHostKey: KEY_ALGORITHMS,
   cipher: [
     "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",

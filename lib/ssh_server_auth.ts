@@ -1,6 +1,8 @@
 /**
- * Authentication for the built-in server, holding the line OpenSSH's sshd holds: only the
- * server's own user; a public key only with a signature that verifies (a key offered without
+ * Who may log in to the built-in server, decided here and only here: at start (the files that
+ * say so are usable, or the server does not start) and at each attempt, holding the line
+ * OpenSSH's sshd holds: the files re-read and re-checked every time (StrictModes included, so a
+ * chmod after start counts at once); only the server's own user; a public key only with a signature that verifies (a key offered without
  * one gets "PK_OK" and nothing more); scrypt-hashed passwords, checked off the event loop a
  * few at a time, with the same work for a user who has no password; at most 6 attempts.
  */
@@ -17,7 +19,8 @@ import {
   SCRYPT_DEFAULTS,
   type ScryptHash,
 } from "./password_file.ts";
-import { NotRegularFileError, readRegularFile } from "./regular_file.ts";
+import { SockhopError, UsageError } from "./errors.ts";
+import { NotRegularFileError, readRegularFile, refuseNotRegular } from "./regular_file.ts";
 
 export const MAX_AUTH_TRIES = 6;
 
@@ -140,6 +143,7 @@ async function _password(
   try {
     // Re-read at each attempt, checked as at start: edits apply at once, and a file that has
     // gone bad refuses every password rather than half-reading it.
+    _refuseWritableByOthers(passwordFile);
     entries = readPasswordEntries(passwordFile);
   } catch (err) {
     logger.warn(`${(err as Error).message} (password logins refused until then)`);
@@ -172,22 +176,77 @@ async function _password(
   return undefined;
 }
 
-/** Log unusable authorized_keys lines once, at start. */
-export function checkAuthorizedKeys(path: string, logger: Logger): number {
-  const { keys, unusable } = parseAuthorizedKeys(_read(path, logger));
-  for (const u of unusable) logger.warn(`${path} line ${u.line}: key not usable: ${u.reason}`);
-  return keys.length;
+/** --auth=none: anyone in as the server's user, so on loopback addresses only. */
+export function checkAuthNone(none: boolean, exposed: boolean) {
+  if (none && exposed) {
+    throw new UsageError(
+      "--auth=none is refused on a non-loopback address: use keys or a password file",
+      "serve",
+    );
+  }
 }
 
-/** An authorized_keys file's text; none (no key) when it is missing or cannot be read. */
+/**
+ * At start: the files that say who may log in, checked as at each attempt but refused loudly
+ * (the server does not start): regular files, not writable by others, every password line
+ * valid; unusable authorized_keys lines named once; and some way to log in at all.
+ */
+export function checkLoginFiles(
+  files: { authorizedKeys: string; passwordFile: string | undefined; none: boolean },
+  logger: Logger,
+) {
+  const { authorizedKeys, passwordFile } = files;
+  refuseNotRegular(authorizedKeys, "--authorized-keys");
+  _refuseWritableByOthers(authorizedKeys);
+  if (passwordFile) {
+    refuseNotRegular(passwordFile, "--password-file");
+    _refuseWritableByOthers(passwordFile);
+    // Missing, or a bad line: said now, not at the first login.
+    readPasswordEntries(passwordFile);
+  }
+  const { keys, unusable } = parseAuthorizedKeys(_read(authorizedKeys, logger));
+  for (const u of unusable) {
+    logger.warn(`${authorizedKeys} line ${u.line}: key not usable: ${u.reason}`);
+  }
+  if (!files.none && !keys.length && !passwordFile) {
+    throw new SockhopError(
+      `No way to log in: ${authorizedKeys} has no usable key and no --password-file was given; add a key or a password file`,
+      "usage-auth",
+    );
+  }
+}
+
+/**
+ * As sshd's StrictModes: a file that says who may log in is not used when someone else could
+ * have written it.
+ */
+function _refuseWritableByOthers(path: string) {
+  if (Deno.build.os === "windows") return;
+  let mode: number;
+  try {
+    mode = Deno.statSync(path).mode ?? 0;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (mode & 0o022) {
+    throw new SockhopError(
+      `${path} is writable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`,
+      "auth-file-perms",
+    );
+  }
+}
+
+/** An authorized_keys file's text; none (no key) when it is missing or cannot be read or trusted. */
 function _read(path: string, logger: Logger): string {
   try {
+    _refuseWritableByOthers(path);
     return readRegularFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return "";
     logger.warn(
       `${
-        err instanceof NotRegularFileError
+        err instanceof NotRegularFileError || err instanceof SockhopError
           ? err.message
           : `Cannot read ${path}: ${(err as Error).message}`
       } (no key accepted from it)`,

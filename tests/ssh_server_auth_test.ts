@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
-import { authenticate, type AuthState, MAX_AUTH_TRIES } from "../lib/server_auth.ts";
+import { authenticate, type AuthState, MAX_AUTH_TRIES } from "../lib/ssh_server_auth.ts";
 import { silentLogger } from "../lib/logger.ts";
 import { randomBytes, scryptSync } from "node:crypto";
 import { createPasswordChecker, hashPassword, type ScryptHash } from "../lib/password_file.ts";
@@ -192,4 +192,59 @@ Deno.test("server auth: a password file gone bad after start refuses every passw
   await Deno.remove(path);
   assert.equal(await attempt("the password"), "reject");
   assert.match(lines.join("\n"), /does not exist: create it with sockhop passwd/);
+});
+
+Deno.test("server auth: authorized_keys and the password file made writable by others after start are refused at the next attempt", async () => {
+  if (Deno.build.os === "windows") return;
+  await using dir = await tempDir();
+  const pair = generateHostKeyPair("ed25519");
+  await Deno.writeTextFile(`${dir}/ak`, pair.public + "\n", { mode: 0o600 });
+  await Deno.chmod(`${dir}/ak`, 0o600);
+  const priv = ssh2.utils.parseKey(pair.private) as ssh2.ParsedKey;
+  const cfg = { user: "alice", authorizedKeys: `${dir}/ak`, none: false };
+  const blob = Buffer.from("x");
+  const attempt = async () => {
+    const t = ctx({
+      key: { algo: "ssh-ed25519", data: priv.getPublicSSH() },
+      signature: priv.sign(blob),
+      blob,
+    });
+    await authenticate(
+      t.c,
+      cfg,
+      { method: "-", user: "-", failures: 0 },
+      "127.0.0.1",
+      silentLogger,
+    );
+    return t.answers[0];
+  };
+  assert.equal(await attempt(), "accept");
+  await Deno.chmod(`${dir}/ak`, 0o666);
+  assert.match((await attempt())!, /^reject/, "a key file others may write grants nothing");
+  await Deno.chmod(`${dir}/ak`, 0o600);
+  assert.equal(await attempt(), "accept");
+
+  const hash = await hashPassword("correct horse");
+  await Deno.writeTextFile(`${dir}/pw`, `alice:${hash}\n`, { mode: 0o600 });
+  await Deno.chmod(`${dir}/pw`, 0o600);
+  const pwCfg = {
+    user: "alice",
+    passwordFile: `${dir}/pw`,
+    passwords: createPasswordChecker({ maxConcurrent: 1, maxQueued: 4 }),
+    none: false,
+  };
+  const login = async () => {
+    const t = ctx({ method: "password", password: "correct horse" });
+    await authenticate(
+      t.c,
+      pwCfg,
+      { method: "-", user: "-", failures: 0 },
+      "127.0.0.1",
+      silentLogger,
+    );
+    return t.answers[0];
+  };
+  assert.equal(await login(), "accept");
+  await Deno.chmod(`${dir}/pw`, 0o620);
+  assert.match((await login())!, /^reject/, "a password file others may write grants nothing");
 });

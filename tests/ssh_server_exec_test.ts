@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseExecCommand, parseWhichProbe } from "../lib/server_exec.ts";
+import { parseExecCommand, parseWhichProbe } from "../lib/ssh_server_exec.ts";
 import { DEFAULT_REMOTE_SOCKHOP, remoteCommand } from "../lib/remote_command.ts";
 
 Deno.test("server exec: our commands and xpra's are recognised, anything else refused", () => {

@@ -1,0 +1,370 @@
+/**
+ * The way to a session, decided once: from what the user named (a URL, a session on this host,
+ * or a connection file) and the options of `connect` and `forward`, one frozen Route that the
+ * backends consume as it is. Precedence: command line, then connection file, then
+ * ~/.ssh/config, then defaults. Here and only here: which backend (`--ssh=auto` reads the
+ * config), each hop's config, the password, the host key policy, the remote command, and
+ * which option fits which backend. Nothing here loads ssh2.
+ */
+
+import { UsageError } from "./errors.ts";
+import { compact } from "./compact.ts";
+import { type Hop, parseHop } from "./hop.ts";
+import { nativeHostKeyGap } from "./known_hosts.ts";
+import type { Logger } from "./logger.ts";
+import { hasControllingTerminal } from "./prompt.ts";
+import { parsePort } from "./address.ts";
+import { parseTarget, type SshTarget, type Target } from "./url.ts";
+import { parseSshOption } from "./ssh_option.ts";
+import { yesNo } from "./yes_no.ts";
+import { isConnectionFile, readConnectionFile, readRegularFile } from "./connection_file.ts";
+import {
+  formatSshConfig,
+  nativeUnsupportedReason,
+  type Resolved,
+  resolveSshConfig,
+  type SshConfig,
+} from "./ssh_config.ts";
+import { DEFAULT_REMOTE_SOCKHOP, parseRemoteSockhop, remoteCommand } from "./remote_command.ts";
+import { validateRemoteName } from "./session_name.ts";
+
+/**
+ * The options connect and forward share, as the command line spells them (a connection file
+ * fills the same ones). -F -i -o -J -p -l mean what they mean to ssh.
+ */
+export interface RouteFlags {
+  readonly ssh?: string;
+  readonly "exit-ssh"?: string;
+  readonly "remote-sockhop"?: string;
+  readonly "remote-socket"?: string;
+  readonly "password-file"?: string;
+  readonly "host-key"?: string;
+  readonly "insecure-accept-any-host-key"?: boolean;
+  readonly "print-config"?: boolean;
+  readonly "config-file"?: string;
+  readonly identity?: readonly string[];
+  readonly option?: readonly string[];
+  readonly jump?: string;
+  readonly port?: string;
+  readonly login?: string;
+}
+
+/** How the built-in client checks a hop's host key. */
+export type HostKeyPolicy =
+  | { readonly kind: "known-hosts" }
+  | { readonly kind: "pinned"; readonly fingerprint: string }
+  | { readonly kind: "insecure-accept-any" };
+
+/** A hop as the built-in client goes through it: its config resolved, its key policy set. */
+export interface NativeHop extends Hop {
+  readonly config: SshConfig;
+  readonly hostKey: HostKeyPolicy;
+}
+
+/** A session on this host: no SSH. */
+export interface LocalRoute {
+  readonly backend: "local";
+  readonly session: string;
+}
+
+/** The built-in client: one SSH connection through every hop. */
+export interface NativeRoute {
+  readonly backend: "native";
+  /** Jump hosts first to last, then the destination. */
+  readonly hops: readonly NativeHop[];
+  /** `-i` keys, offered on every hop. */
+  readonly identityFiles: readonly string[];
+  /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
+  readonly remoteCommand: string;
+  /** A socket path on the remote host, reached with direct-streamlocal. */
+  readonly remoteSocket?: string;
+}
+
+/** The system's ssh or plink: the program resolves its own config. */
+export interface ProgramRoute {
+  readonly backend: "program";
+  readonly flavor: "openssh" | "plink";
+  /** The user's words, then -F -i -o -J passed through. */
+  readonly words: readonly string[];
+  readonly dest: Hop;
+  /** A jump host from the URL or connection file (-J is among the words). */
+  readonly jump?: Hop;
+  /** plink's -hostkey: a fingerprint the user pinned. */
+  readonly hostKey?: string;
+  readonly remoteCommand: string;
+  /** --exit-ssh: end ssh with the session (no: let it run on, a ControlMaster say). */
+  readonly exitSsh: boolean;
+  /** Whether a terminal can answer the program's questions (plink gets -batch when not). */
+  readonly interactive: boolean;
+}
+
+export type Route = LocalRoute | NativeRoute | ProgramRoute;
+
+/** A route, or with --print-config the settings to print instead. */
+export type Resolution = { readonly route: Route } | { readonly print: string };
+
+/** Resolve the destination and options into a frozen Route. */
+export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): Resolution {
+  const { target, flags: v } = _targetAndFlags(where, flags, logger);
+  if (target.kind === "local") {
+    return _frozen({ backend: "local", session: validateRemoteName(target.name) });
+  }
+  const dest = _applyFlags(target, v);
+  const choice = parseSshOption(v.ssh ?? "auto");
+  const jumps = v.jump ? v.jump.split(",").map(parseHop) : undefined;
+  if (v["print-config"]) return { print: _printedConfig(dest, v) };
+  // The program reads its own config; the built-in client (and auto, to choose) reads it here.
+  const configs = choice.backend === "program"
+    ? undefined
+    : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v);
+  const native = configs !== undefined &&
+    _nativeFits(choice.backend === "native", configs, _keyCheck(v), logger);
+  const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
+  const candidates = v["remote-sockhop"]
+    ? parseRemoteSockhop(v["remote-sockhop"])
+    : [...DEFAULT_REMOTE_SOCKHOP];
+  const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  const hostKey = v["host-key"];
+  const destHop: Hop = compact({
+    host: dest.host,
+    port: dest.port,
+    user: dest.user || undefined,
+    password,
+    key: dest.key || undefined,
+  });
+  if (native) {
+    if (hostKey !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) {
+      throw new UsageError(
+        `--host-key=${hostKey}: the built-in client pins a SHA256:... fingerprint, as ssh-keygen -lf prints it`,
+      );
+    }
+    const resolved = configs!.dest;
+    for (const path of resolved.filesRead) logger.debug("ssh", `config: read ${path}`);
+    for (const u of resolved.unsupported) {
+      logger.debug(
+        "ssh",
+        `config: ${u.keyword} (${u.where}) is not supported by the native client`,
+      );
+    }
+    const insecure = v["insecure-accept-any-host-key"] ?? false;
+    const anyKey: HostKeyPolicy = insecure
+      ? { kind: "insecure-accept-any" }
+      : { kind: "known-hosts" };
+    const jumpHops = configs!.jumps.map(({ hop, config }): NativeHop => ({
+      ...hop,
+      config,
+      hostKey: anyKey,
+    }));
+    return _frozen({
+      backend: "native",
+      hops: [...jumpHops, {
+        ...destHop,
+        config: resolved.config,
+        // An insecure choice wins over a pinned key, as it is asked for by name.
+        hostKey: !insecure && hostKey !== undefined
+          ? { kind: "pinned", fingerprint: hostKey }
+          : anyKey,
+      }],
+      identityFiles: v.identity ?? [],
+      remoteCommand: command,
+      ...compact({ remoteSocket: v["remote-socket"] || undefined }),
+    });
+  }
+  if (v["remote-socket"]) {
+    throw new UsageError("--remote-socket needs the native backend: use --ssh=native");
+  }
+  const program = choice.backend === "program" ? choice : parseSshOption("openssh");
+  if (program.backend !== "program") throw new Error("unreachable");
+  if (v["insecure-accept-any-host-key"]) {
+    throw new UsageError(
+      "--insecure-accept-any-host-key is for the built-in client (--ssh=native); ssh and plink check host keys their own way",
+    );
+  }
+  if (hostKey && program.flavor !== "plink") {
+    throw new UsageError(
+      "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
+    );
+  }
+  return _frozen({
+    backend: "program",
+    flavor: program.flavor,
+    words: [...program.words, ..._passThrough(program.flavor, v)],
+    dest: destHop,
+    ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
+    remoteCommand: command,
+    exitSsh: yesNo(v["exit-ssh"], "--exit-ssh", true),
+    interactive: hasControllingTerminal(),
+  });
+}
+
+function _targetAndFlags(
+  where: string,
+  flags: RouteFlags,
+  logger: Logger,
+): { target: Target; flags: RouteFlags } {
+  if (!isConnectionFile(where)) {
+    const target = parseTarget(where);
+    if (target.kind === "ssh" && (target.password || target.jump?.password)) {
+      // Deno cannot rewrite its own argv: the URL stays readable in /proc/PID/cmdline.
+      logger.warn(
+        "The password in the URL can be read by other users of this host in sockhop's command line (ps) for as long as it runs: use --password-file or a connection file instead",
+      );
+    }
+    return { target, flags };
+  }
+  const file = readConnectionFile(where);
+  for (const w of file.warnings) logger.warn(w);
+  const fromFile: RouteFlags = compact({
+    ssh: file.options.ssh || undefined,
+    "exit-ssh": file.options.exitSsh || undefined,
+    "remote-sockhop": file.options.remoteSockhop || undefined,
+    "password-file": file.options.passwordFile || undefined,
+    "host-key": file.options.hostKey || undefined,
+  });
+  return { target: file.target, flags: { ...fromFile, ...compact(flags) } };
+}
+
+/** -p and -l override the URL, as ssh's own flags override its config. */
+function _applyFlags(target: SshTarget, v: RouteFlags): SshTarget {
+  return {
+    ...target,
+    ...compact({
+      port: v.port !== undefined ? parsePort(v.port, "-p") : undefined,
+      user: v.login || undefined,
+    }),
+  };
+}
+
+interface _Configs {
+  readonly dest: Resolved;
+  readonly jumps: readonly { readonly hop: Hop; readonly config: SshConfig }[];
+}
+
+/**
+ * The destination's config, then each jump host's: those named (-J, the URL's), else the
+ * destination's ProxyJump.
+ */
+function _configs(dest: Hop, jumps: readonly Hop[] | undefined, v: RouteFlags): _Configs {
+  const resolved = _hopConfig(dest, v);
+  return {
+    dest: resolved,
+    jumps: (jumps ?? resolved.config.proxyJump.map(parseHop)).map((hop) => ({
+      hop,
+      config: _hopConfig(hop, v).config,
+    })),
+  };
+}
+
+/** One hop's config, with the route's -o and -F; `Match exec` runs only for --print-config. */
+function _hopConfig(hop: Hop, v: RouteFlags, matchExec: "run" | "refuse" = "refuse") {
+  return resolveSshConfig(compact({
+    host: hop.host,
+    user: hop.user || undefined,
+    port: hop.port,
+    options: v.option ?? [],
+    configFile: v["config-file"],
+    matchExec,
+  }));
+}
+
+/** As ssh -G: -i and -J are command-line settings too, and Match exec commands run. */
+function _printedConfig(dest: SshTarget, v: RouteFlags): string {
+  const shown: RouteFlags = {
+    ...v,
+    option: [
+      ...(v.option ?? []),
+      ...(v.jump ? [`ProxyJump=${v.jump}`] : []),
+      ...(v.identity ?? []).map((i) => `IdentityFile=${i}`),
+    ],
+  };
+  return formatSshConfig(_hopConfig(dest, shown, "run").config);
+}
+
+/**
+ * Whether the built-in client takes this route: --ssh=native, or --ssh=auto unless the config
+ * of the host or of a jump host needs what only ssh can do; --ssh=native then refuses, naming
+ * the option and where it was set.
+ */
+function _nativeFits(
+  required: boolean,
+  configs: _Configs,
+  keys: _KeyCheck,
+  logger: Logger,
+): boolean {
+  const reason = _nativeGap(configs, keys);
+  if (required) {
+    if (reason) {
+      throw new UsageError(
+        `The built-in client cannot honour ${reason}: use --ssh=auto or --ssh=openssh, or change the config`,
+      );
+    }
+    return true;
+  }
+  if (reason) {
+    logger.debug("ssh", `--ssh=auto: using openssh, because of ${reason}`);
+    return false;
+  }
+  logger.debug("ssh", "--ssh=auto: using the native client");
+  return true;
+}
+
+/** Whose host keys are checked against known_hosts: none (accept-any), or all but a pinned one. */
+type _KeyCheck = { readonly dest: boolean; readonly jumps: boolean };
+
+function _keyCheck(v: RouteFlags): _KeyCheck {
+  const any = v["insecure-accept-any-host-key"] ?? false;
+  return { dest: !any && v["host-key"] === undefined, jumps: !any };
+}
+
+/**
+ * The first option only ssh can honour, in the host's config or a jump host's, or a host key
+ * only ssh can check (unless known_hosts is set aside: a pinned key, or any key accepted).
+ */
+function _nativeGap(configs: _Configs, keys: _KeyCheck): string | undefined {
+  const gap = (config: SshConfig, known: boolean) =>
+    nativeUnsupportedReason(config) ?? (known ? nativeHostKeyGap(config) : undefined);
+  const reason = gap(configs.dest.config, keys.dest);
+  if (reason) return reason;
+  for (const { hop, config } of configs.jumps) {
+    const r = gap(config, keys.jumps);
+    if (r) return `${r}, for jump host ${hop.host}`;
+  }
+  return undefined;
+}
+
+/** ssh's own flags, passed on to the program. */
+function _passThrough(flavor: "openssh" | "plink", v: RouteFlags): string[] {
+  const words: string[] = [];
+  if (flavor === "plink") {
+    if (v["config-file"] || v.option?.length || v.jump) {
+      throw new UsageError(
+        "-F, -o and -J are OpenSSH options: plink has none of them; use --ssh=openssh or native",
+      );
+    }
+    for (const i of v.identity ?? []) words.push("-i", i);
+    return words;
+  }
+  if (v["config-file"]) words.push("-F", v["config-file"]);
+  for (const i of v.identity ?? []) words.push("-i", i);
+  for (const o of v.option ?? []) words.push("-o", o);
+  if (v.jump) words.push("-J", v.jump);
+  return words;
+}
+
+/** The first line of a password file; a FIFO or any other non-regular file is refused. */
+export function readPasswordFile(path: string): string {
+  return readRegularFile(path, "--password-file").split(/\r?\n/)[0] ?? "";
+}
+
+/** The route, frozen to the last hop: what is decided here is not changed downstream. */
+function _frozen(route: Route): Resolution {
+  return Object.freeze({ route: _deepFreeze(route) });
+}
+
+function _deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) _deepFreeze(v);
+  }
+  return value;
+}
