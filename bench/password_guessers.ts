@@ -83,7 +83,7 @@ export async function passwordGuessers(): Promise<string[]> {
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
   const key = `${dir}/client`;
   await Deno.writeTextFile(`${dir}/ak`, (await keygen(key)) + "\n");
-  const pw = await runSockhop(["passwd", `--password-file=${dir}/passwords`], {
+  const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
     env,
     stdin: new TextEncoder().encode("the-right-password\n"),
   });
@@ -91,7 +91,7 @@ export async function passwordGuessers(): Promise<string[]> {
   await using server = await startServe([
     "--bind-ssh=127.0.0.1:0",
     `--authorized-keys=${dir}/ak`,
-    `--password-file=${dir}/passwords`,
+    `--password-hashes=${dir}/passwords`,
     ...(Deno.env.get("BENCH_MAX_CHECKS")
       ? [`--max-password-checks=${Deno.env.get("BENCH_MAX_CHECKS")}`]
       : []),

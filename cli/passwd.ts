@@ -1,23 +1,26 @@
 /** `sockhop passwd`: add or replace a user's entry in the built-in server's password file. */
 
 import { UsageError } from "../lib/errors.ts";
-import { writePasswordEntry } from "../lib/password_file.ts";
+import { writePasswordEntry } from "../lib/password_hashes.ts";
 import { configDir, localEnv } from "../lib/env.ts";
 import { makePrompter } from "../lib/prompt.ts";
 import { joinPath, parentDir } from "../lib/platform_paths.ts";
 import { stderrLogger } from "../lib/logger.ts";
 import { help, out, parseCommand } from "./common.ts";
+import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
 
 export async function cmdPasswd(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("passwd", args, {
-    "password-file": { type: "string" },
+    ...PASSWORD_HASHES_OPTIONS,
   });
   if (values.help) return help("passwd");
   if (positionals.length > 1) {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "passwd");
   }
   const user = positionals[0] ?? localEnv().localUser;
-  const file = values["password-file"] ?? joinPath([configDir(Deno.env), "passwords"]);
+  const logger = stderrLogger([]);
+  const file = passwordHashesFile(values, "passwd", logger) ??
+    joinPath([configDir(Deno.env), "passwords"]);
   let password: string;
   if (Deno.stdin.isTerminal()) {
     const prompter = makePrompter({ batchMode: false, env: Deno.env });
@@ -36,7 +39,7 @@ export async function cmdPasswd(args: string[]): Promise<number> {
   const problems = await writePasswordEntry(file, user, password);
   out(`Password for ${user} written to ${file}\n`);
   for (const p of problems) {
-    stderrLogger([]).warn(`${p} (serve refuses this file until then)`);
+    logger.warn(`${p} (serve refuses this file until then)`);
   }
   return 0;
 }

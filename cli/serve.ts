@@ -6,6 +6,7 @@ import { MAX_CHILDREN, parseServeTarget, serve, type Serving } from "../lib/serv
 import { localEnv } from "../lib/env.ts";
 import { yesNo } from "../lib/yes_no.ts";
 import { help, onSignals, parseCommand, setup } from "./common.ts";
+import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
 
 const SERVE_OPTIONS = {
   "bind-ssh": { type: "string", multiple: true },
@@ -15,7 +16,7 @@ const SERVE_OPTIONS = {
   "ssh-host-key": { type: "string", multiple: true },
   "rsa-host-key": { type: "string" },
   "authorized-keys": { type: "string" },
-  "password-file": { type: "string" },
+  ...PASSWORD_HASHES_OPTIONS,
   auth: { type: "string" },
   "login-grace-time": { type: "string" },
   "max-children": { type: "string" },
@@ -69,7 +70,7 @@ export async function cmdServe(args: string[]): Promise<number> {
   const target = name !== undefined ? parseServeTarget(targetWords) : undefined;
   if (values.auth !== undefined && values.auth !== "none" && values.auth !== "default") {
     throw new UsageError(
-      `--auth=${values.auth}: use default (keys and --password-file) or none`,
+      `--auth=${values.auth}: use default (keys and --password-hashes) or none`,
       "serve",
     );
   }
@@ -94,6 +95,7 @@ export async function cmdServe(args: string[]): Promise<number> {
     fallback: 2,
   });
   const { logger, dirs } = setup(values);
+  const passwordHashes = passwordHashesFile(values, "serve", logger);
   // Time to end the commands (SIGTERM, SIGKILL 5 s later) and tell their clients why.
   const signals = onSignals(10_000);
   let serving: Serving | undefined;
@@ -112,7 +114,7 @@ export async function cmdServe(args: string[]): Promise<number> {
         hostKeyFiles: values["ssh-host-key"] ?? [],
         rsaHostKey: yesNo(values["rsa-host-key"], "--rsa-host-key", false),
         ...(values["authorized-keys"] ? { authorizedKeys: values["authorized-keys"] } : {}),
-        ...(values["password-file"] ? { passwordFile: values["password-file"] } : {}),
+        ...(passwordHashes ? { passwordHashes } : {}),
         authNone: values.auth === "none",
         loginGraceSeconds: grace,
         maxSessions,

@@ -31,7 +31,7 @@ export type ErrorCode =
   | "no-session"
   | "no-sshpass"
   | "output-closed"
-  | "password-file"
+  | "password-hashes"
   | "path-too-long"
   | "relay"
   | "remote-failed"

@@ -9,7 +9,7 @@
 import { localEnv } from "./env.ts";
 import * as platform from "./platform_paths.ts";
 import { UsageError } from "./errors.ts";
-import { type NamedFile, Options } from "./ssh_config_options.ts";
+import { type NamedFile, newOptions, type Options } from "./ssh_config_options.ts";
 import {
   type ConfigFs,
   functionFs,
@@ -147,7 +147,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
   };
   const vars = base.vars;
   const r: ConfigReader = {
-    o: new Options(),
+    o: newOptions(),
     env,
     vars: (name) => (vars ? vars[name] : Deno.env.get(name)),
     execEnv: vars,

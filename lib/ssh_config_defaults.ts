@@ -5,15 +5,9 @@
 
 import { systemKnownHostsFiles } from "./platform_paths.ts";
 import { UsageError } from "./errors.ts";
-import type { Options } from "./ssh_config_options.ts";
+import { isNumberKind, isStringKind, OPTION_TABLE, type Options } from "./ssh_config_options.ts";
 import { ALL, assembleNames, DEFAULTS } from "./ssh_config_algorithms.ts";
-import {
-  DIGEST_SHA256,
-  LOG_INFO,
-  LOG_USER,
-  STRICT_HOSTKEY,
-  TUNID_ANY,
-} from "./ssh_config_values.ts";
+import { DIGEST_SHA256, LOG_INFO, LOG_USER, TUNID_ANY } from "./ssh_config_values.ts";
 
 /** The few defaults canonicalisation needs before the final pass (fill_default_options_for_canonicalization). */
 export function fillForCanonicalization(o: Options) {
@@ -22,45 +16,28 @@ export function fillForCanonicalization(o: Options) {
   if (o.canonicalizeHostname === -1) o.canonicalizeHostname = 0;
 }
 
-/** readconf.c fill_default_options, with Debian's defaults. */
+/**
+ * readconf.c fill_default_options, with Debian's: the table's defaults, then the fields with a
+ * parser of their own and those whose default depends on others.
+ */
 export function fillDefaults(o: Options) {
+  const fields = o as unknown as Record<string, number | string | undefined>;
+  for (const { kind, def } of OPTION_TABLE) {
+    if (def === undefined) continue;
+    if (isNumberKind(kind) && o[kind.f] === -1) fields[kind.f] = def;
+    if (isStringKind(kind) && o[kind.f] === undefined) fields[kind.f] = def;
+  }
   const d = (f: keyof Options & string, v: number) => {
     if ((o[f] as unknown) === -1) (o[f] as unknown as number) = v;
   };
   d("forwardAgent", 0);
-  d("forwardX11", 0);
-  d("forwardX11Trusted", 1); // Debian: trusted X11 forwarding by default
-  d("forwardX11Timeout", 1200);
-  d("exitOnForwardFailure", 0);
-  d("clearForwardings", 0);
   if (o.clearForwardings === 1) {
     o.localForwards = [];
     o.remoteForwards = [];
     o.tunOpen = 0;
   }
-  o.xauthLocation ??= "/usr/bin/xauth";
-  d("gatewayPorts", 0);
   d("streamlocalBindMask", 0o177);
-  d("streamlocalBindUnlink", 0);
-  d("pubkeyAuthentication", 3);
-  d("gssAuthentication", 0);
-  d("gssKeyex", 0);
-  d("gssDelegCreds", 0);
-  d("gssTrustDns", 0);
-  d("gssRenewalRekey", 0);
-  o.gssKexAlgorithms ??= DEFAULTS.gssKex.join(",");
-  d("passwordAuthentication", 1);
-  d("kbdInteractiveAuthentication", 1);
-  d("hostbasedAuthentication", 0);
-  d("batchMode", 0);
-  d("checkHostIp", 0);
-  d("strictHostKeyChecking", STRICT_HOSTKEY.ASK);
-  d("compression", 0);
-  d("tcpKeepAlive", 1);
   d("port", 0);
-  d("addressFamily", 0);
-  d("connectionAttempts", 1);
-  d("numberOfPasswordPrompts", 3);
   if (o.addKeysToAgent === -1) {
     o.addKeysToAgent = 0;
     o.addKeysToAgentLifespan = 0;
@@ -94,41 +71,20 @@ export function fillDefaults(o: Options) {
   }
   d("logLevel", LOG_INFO);
   d("logFacility", LOG_USER);
-  d("noHostAuthenticationForLocalhost", 0);
-  d("identitiesOnly", 0);
-  d("enableSshKeysign", 0);
   if (o.rekeyLimit === -1n) o.rekeyLimit = 0n;
   d("rekeyInterval", 0);
-  d("verifyHostKeyDns", 0);
   // Debian: under BatchMode, keepalives every 300 s unless set otherwise.
   d("serverAliveInterval", o.batchMode === 1 ? 300 : 0);
-  d("serverAliveCountMax", 3);
-  d("controlMaster", 0);
   if (o.controlPersist === -1) {
     o.controlPersist = 0;
     o.controlPersistTimeout = 0;
   }
-  d("hashKnownHosts", 0);
-  d("tunOpen", 0);
   d("tunLocal", TUNID_ANY);
   d("tunRemote", TUNID_ANY);
-  d("permitLocalCommand", 0);
-  d("visualHostKey", 0);
   // Debian keeps the older IPQoS defaults.
   d("ipQosInteractive", 0x10);
   d("ipQosBulk", 0x08);
-  d("requestTty", 0);
-  d("sessionType", 2);
-  d("stdinNull", 0);
-  d("forkAfterAuthentication", 0);
-  d("proxyUseFdpass", 0);
-  d("canonicalizeMaxDots", 1);
-  d("canonicalizeFallbackLocal", 1);
-  d("canonicalizeHostname", 0);
   d("fingerprintHash", DIGEST_SHA256);
-  o.skProvider ??= "internal";
-  d("requiredRsaSize", 1024);
-  d("enableEscapeCommandline", 0);
 
   const assemble = (
     k: string,

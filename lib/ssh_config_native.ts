@@ -25,119 +25,79 @@ export interface NativeNote {
 export function nativeGaps(o: Options): { gaps: NativeGap[]; notes: NativeNote[] } {
   const gaps: NativeGap[] = [];
   const notes: NativeNote[] = [];
-  const where = (keyword: string) => o.origin.get(keyword) ?? "default";
-  const gap = (keyword: string, name: string, value: string, why: string) =>
-    gaps.push({ option: `${name} ${value}`, where: where(keyword), why });
-  const note = (keyword: string, name: string, value: string) =>
-    notes.push({ keyword: `${name} ${value}`, where: where(keyword) });
+  // Origins are kept under the keyword in lower case.
+  const where = (name: string) => o.origin.get(name.toLowerCase()) ?? "default";
+  // A gap when the option has a value that matters; undefined when it does not.
+  const gap = (name: string, value: string | undefined, why: string) =>
+    value !== undefined && gaps.push({ option: `${name} ${value}`, where: where(name), why });
+  const note = (name: string, value: string) =>
+    notes.push({ keyword: `${name} ${value}`, where: where(name) });
+  const yes = (v: number) => (v === 1 ? "yes" : undefined);
+  const set = (name: string, v: string) => (o.origin.has(name.toLowerCase()) ? v : undefined);
 
-  if (o.proxyCommand !== undefined) {
-    gap(
-      "proxycommand",
-      "ProxyCommand",
-      o.proxyCommand,
-      "the built-in client runs no proxy command",
-    );
-  }
-  if (o.controlMaster !== 0) {
-    gap("controlmaster", "ControlMaster", _controlMaster(o.controlMaster), "connection sharing");
-  }
-  if (o.controlPath !== undefined) {
-    gap("controlpath", "ControlPath", o.controlPath, "connection sharing");
-  }
-  if (o.pkcs11Provider !== undefined) {
-    gap("pkcs11provider", "PKCS11Provider", o.pkcs11Provider, "keys on a token");
-  }
-  if (o.skProvider !== undefined && o.skProvider !== "internal") {
-    gap("securitykeyprovider", "SecurityKeyProvider", o.skProvider, "security keys");
-  }
-  if (o.certificateFiles.length) {
-    gap("certificatefile", "CertificateFile", o.certificateFiles[0]!.path, "certificates");
-  }
-  if (o.knownHostsCommand !== undefined) {
-    gap("knownhostscommand", "KnownHostsCommand", o.knownHostsCommand, "it runs a command");
-  }
-  if (o.canonicalizeHostname !== 0) {
-    gap(
-      "canonicalizehostname",
-      "CanonicalizeHostname",
-      o.canonicalizeHostname === 2 ? "always" : "yes",
-      "the built-in client does not look host names up in DNS",
-    );
-  }
-  if (o.hostbasedAuthentication === 1) {
-    gap("hostbasedauthentication", "HostbasedAuthentication", "yes", "host-based login");
-  }
-  if (o.gssKeyex === 1) gap("gssapikeyexchange", "GSSAPIKeyExchange", "yes", "Kerberos");
-  if (o.bindAddress !== undefined) {
-    gap("bindaddress", "BindAddress", o.bindAddress, "a chosen source address");
-  }
-  if (o.bindInterface !== undefined) {
-    gap("bindinterface", "BindInterface", o.bindInterface, "a chosen source interface");
-  }
-  if (o.addressFamily !== 0) {
-    gap(
-      "addressfamily",
-      "AddressFamily",
-      o.addressFamily === 2 ? "inet" : "inet6",
-      "one address family",
-    );
-  }
-  if (o.connectionAttempts > 1) {
-    gap("connectionattempts", "ConnectionAttempts", String(o.connectionAttempts), "retries");
-  }
-  if (o.checkHostIp === 1) gap("checkhostip", "CheckHostIP", "yes", "the address's host key");
-  if (o.verifyHostKeyDns !== 0) {
-    gap("verifyhostkeydns", "VerifyHostKeyDNS", "yes", "host keys from DNS");
-  }
-  if (o.revokedHostKeys !== undefined) {
-    gap("revokedhostkeys", "RevokedHostKeys", o.revokedHostKeys, "revoked keys");
-  }
-  if (o.noHostAuthenticationForLocalhost === 1) {
-    gap(
-      "nohostauthenticationforlocalhost",
-      "NoHostAuthenticationForLocalhost",
-      "yes",
-      "no host key check for localhost",
-    );
-  }
-  if (o.pubkeyAcceptedAlgos !== undefined && o.origin.has("pubkeyacceptedalgorithms")) {
-    gap(
-      "pubkeyacceptedalgorithms",
-      "PubkeyAcceptedAlgorithms",
-      o.pubkeyAcceptedAlgos,
-      "a choice of key types",
-    );
-  }
-  if (o.origin.has("rekeylimit")) {
-    gap("rekeylimit", "RekeyLimit", `${o.rekeyLimit} ${o.rekeyInterval}`, "rekeying limits");
-  }
-  if (o.origin.has("requiredrsasize")) {
-    gap("requiredrsasize", "RequiredRSASize", String(o.requiredRsaSize), "an RSA key size limit");
-  }
+  // In this order: the first gap is the reason --ssh=auto gives for using ssh.
+  gap("ProxyCommand", o.proxyCommand, "the built-in client runs no proxy command");
+  const sharing = o.controlMaster === 0 ? undefined : _controlMaster(o.controlMaster);
+  gap("ControlMaster", sharing, "connection sharing");
+  gap("ControlPath", o.controlPath, "connection sharing");
+  gap("PKCS11Provider", o.pkcs11Provider, "keys on a token");
+  const sk = o.skProvider === "internal" ? undefined : o.skProvider;
+  gap("SecurityKeyProvider", sk, "security keys");
+  gap("CertificateFile", o.certificateFiles[0]?.path, "certificates");
+  gap("KnownHostsCommand", o.knownHostsCommand, "it runs a command");
+  const canonical = o.canonicalizeHostname === 0
+    ? undefined
+    : o.canonicalizeHostname === 2
+    ? "always"
+    : "yes";
+  gap("CanonicalizeHostname", canonical, "the built-in client does not look host names up in DNS");
+  gap("HostbasedAuthentication", yes(o.hostbasedAuthentication), "host-based login");
+  gap("GSSAPIKeyExchange", yes(o.gssKeyex), "Kerberos");
+  gap("BindAddress", o.bindAddress, "a chosen source address");
+  gap("BindInterface", o.bindInterface, "a chosen source interface");
+  const family = o.addressFamily === 0 ? undefined : o.addressFamily === 2 ? "inet" : "inet6";
+  gap("AddressFamily", family, "one address family");
+  const attempts = o.connectionAttempts > 1 ? String(o.connectionAttempts) : undefined;
+  gap("ConnectionAttempts", attempts, "retries");
+  gap("CheckHostIP", yes(o.checkHostIp), "the address's host key");
+  gap("VerifyHostKeyDNS", o.verifyHostKeyDns === 0 ? undefined : "yes", "host keys from DNS");
+  gap("RevokedHostKeys", o.revokedHostKeys, "revoked keys");
+  const localhost = yes(o.noHostAuthenticationForLocalhost);
+  gap("NoHostAuthenticationForLocalhost", localhost, "no host key check for localhost");
+  const pubkeyAlgos = o.pubkeyAcceptedAlgos === undefined
+    ? undefined
+    : set("PubkeyAcceptedAlgorithms", o.pubkeyAcceptedAlgos);
+  gap("PubkeyAcceptedAlgorithms", pubkeyAlgos, "a choice of key types");
+  const rekey = set("RekeyLimit", `${o.rekeyLimit} ${o.rekeyInterval}`);
+  gap("RekeyLimit", rekey, "rekeying limits");
+  gap(
+    "RequiredRSASize",
+    set("RequiredRSASize", String(o.requiredRsaSize)),
+    "an RSA key size limit",
+  );
 
   // No effect on a stream to one session: noted for --debug=ssh.
-  const flags: [keyof Options & string, string, string][] = [
-    ["forwardX11", "forwardx11", "ForwardX11"],
-    ["forwardAgent", "forwardagent", "ForwardAgent"],
-    ["gssAuthentication", "gssapiauthentication", "GSSAPIAuthentication"],
-    ["compression", "compression", "Compression"],
-    ["permitLocalCommand", "permitlocalcommand", "PermitLocalCommand"],
-    ["visualHostKey", "visualhostkey", "VisualHostKey"],
-    ["forkAfterAuthentication", "forkafterauthentication", "ForkAfterAuthentication"],
-    ["gatewayPorts", "gatewayports", "GatewayPorts"],
+  const flags: [keyof Options & string, string][] = [
+    ["forwardX11", "ForwardX11"],
+    ["forwardAgent", "ForwardAgent"],
+    ["gssAuthentication", "GSSAPIAuthentication"],
+    ["compression", "Compression"],
+    ["permitLocalCommand", "PermitLocalCommand"],
+    ["visualHostKey", "VisualHostKey"],
+    ["forkAfterAuthentication", "ForkAfterAuthentication"],
+    ["gatewayPorts", "GatewayPorts"],
   ];
-  for (const [field, keyword, name] of flags) if (o[field] === 1) note(keyword, name, "yes");
-  if (o.tunOpen !== 0) note("tunnel", "Tunnel", "yes");
-  if (o.localForwards.length) note("localforward", "LocalForward", "(forwards)");
-  if (o.remoteForwards.length) note("remoteforward", "RemoteForward", "(forwards)");
-  if (o.remoteCommand !== undefined) note("remotecommand", "RemoteCommand", o.remoteCommand);
-  if (o.localCommand !== undefined) note("localcommand", "LocalCommand", o.localCommand);
-  if (o.sendEnv.length) note("sendenv", "SendEnv", o.sendEnv.join(" "));
-  if (o.setEnv.length) note("setenv", "SetEnv", o.setEnv.join(" "));
-  if (o.addKeysToAgent !== 0) note("addkeystoagent", "AddKeysToAgent", "yes");
+  for (const [field, name] of flags) if (o[field] === 1) note(name, "yes");
+  if (o.tunOpen !== 0) note("Tunnel", "yes");
+  if (o.localForwards.length) note("LocalForward", "(forwards)");
+  if (o.remoteForwards.length) note("RemoteForward", "(forwards)");
+  if (o.remoteCommand !== undefined) note("RemoteCommand", o.remoteCommand);
+  if (o.localCommand !== undefined) note("LocalCommand", o.localCommand);
+  if (o.sendEnv.length) note("SendEnv", o.sendEnv.join(" "));
+  if (o.setEnv.length) note("SetEnv", o.setEnv.join(" "));
+  if (o.addKeysToAgent !== 0) note("AddKeysToAgent", "yes");
   if (o.kbdInteractiveDevices !== undefined) {
-    note("kbdinteractivedevices", "KbdInteractiveDevices", o.kbdInteractiveDevices);
+    note("KbdInteractiveDevices", o.kbdInteractiveDevices);
   }
   return { gaps, notes };
 }

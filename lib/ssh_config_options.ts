@@ -1,6 +1,8 @@
 /**
- * Every ssh_config keyword of OpenSSH 9.2 (with Debian's additions) and what a line of it
- * does to the options: readconf.c process_config_line, one case per keyword. Values are
+ * Every ssh_config keyword of OpenSSH 9.2 (with Debian's additions): the field it sets, how a
+ * line of it is read (readconf.c process_config_line, one case per keyword) and its default
+ * (fill_default_options), in one table in the order `ssh -G` prints them (dump_client_config).
+ * The options, their parsing, defaults and printing all come from that table. Values are
  * checked whether or not the line applies to this host, as ssh checks them; the first value
  * set wins. `-1` and `undefined` mean unset, as in OpenSSH's Options.
  */
@@ -37,7 +39,7 @@ import {
   YES_NO_ASK,
   YES_NO_ASK_CONFIRM,
 } from "./ssh_config_values.ts";
-import { gssNamesValid, keyNamesValid, namesValid } from "./ssh_config_algorithms.ts";
+import { DEFAULTS, gssNamesValid, keyNamesValid, namesValid } from "./ssh_config_algorithms.ts";
 import { matchPattern, patternListMatch } from "./ssh_patterns.ts";
 import { ExpandError, expandVars } from "./ssh_config_expand.ts";
 
@@ -47,117 +49,47 @@ export interface NamedFile {
   readonly userProvided: boolean;
 }
 
-/** OpenSSH's client Options (readconf.h), unset until a line sets them. */
-export class Options {
+/**
+ * The fields of the keywords with a parser of their own (`special` in the table), unset until
+ * a line sets them; every other field comes from the table.
+ */
+class _SpecialOptions {
+  port = -1;
+  fingerprintHash = -1;
+  identityAgent: string | undefined;
+  logLevel = -1;
+  localForwards: Forward[] = [];
+  remoteForwards: Forward[] = [];
+  identityFiles: NamedFile[] = [];
+  canonicalDomains: string[] = [];
+  certificateFiles: NamedFile[] = [];
+  systemHostfiles: string[] = [];
+  userHostfiles: string[] = [];
+  sendEnv: string[] = [];
+  setEnv: string[] = [];
+  logVerbose: string[] = [];
+  permittedRemoteOpens: string[] = [];
+  addKeysToAgent = -1;
+  addKeysToAgentLifespan = -1;
   forwardAgent = -1;
   forwardAgentSockPath: string | undefined;
-  forwardX11 = -1;
-  forwardX11Trusted = -1;
-  forwardX11Timeout = -1;
-  clearForwardings = -1;
-  exitOnForwardFailure = -1;
-  xauthLocation: string | undefined;
-  gatewayPorts = -1;
+  tunLocal = -1;
+  tunRemote = -1;
+  permittedCnames: { source: string; target: string }[] = [];
+  controlPersist = -1;
+  controlPersistTimeout = 0;
+  escapeChar = -1;
+  ipQosInteractive = -1;
+  ipQosBulk = -1;
+  rekeyLimit = -1n;
+  rekeyInterval = -1;
   streamlocalBindMask = -1;
-  streamlocalBindUnlink = -1;
-  pubkeyAuthentication = -1;
-  gssAuthentication = -1;
-  gssKeyex = -1;
-  gssDelegCreds = -1;
-  gssTrustDns = -1;
-  gssRenewalRekey = -1;
-  gssClientIdentity: string | undefined;
-  gssServerIdentity: string | undefined;
-  gssKexAlgorithms: string | undefined;
-  passwordAuthentication = -1;
-  kbdInteractiveAuthentication = -1;
-  kbdInteractiveDevices: string | undefined;
-  hostbasedAuthentication = -1;
-  batchMode = -1;
-  checkHostIp = -1;
-  strictHostKeyChecking = -1;
-  compression = -1;
-  tcpKeepAlive = -1;
-  port = -1;
-  addressFamily = -1;
-  connectionAttempts = -1;
-  connectionTimeout = -1;
-  numberOfPasswordPrompts = -1;
-  ciphers: string | undefined;
-  macs: string | undefined;
-  kexAlgorithms: string | undefined;
-  hostKeyAlgorithms: string | undefined;
-  caSignAlgorithms: string | undefined;
-  identityFiles: NamedFile[] = [];
-  certificateFiles: NamedFile[] = [];
-  hostname: string | undefined;
-  hostKeyAlias: string | undefined;
+  logFacility = -1;
   proxyCommand: string | undefined;
   jumpUser: string | undefined;
   jumpHost: string | undefined;
   jumpPort = -1;
   jumpExtra: string | undefined;
-  user: string | undefined;
-  escapeChar = -1;
-  systemHostfiles: string[] = [];
-  userHostfiles: string[] = [];
-  localForwards: Forward[] = [];
-  remoteForwards: Forward[] = [];
-  permittedRemoteOpens: string[] = [];
-  logFacility = -1;
-  logLevel = -1;
-  logVerbose: string[] = [];
-  preferredAuthentications: string | undefined;
-  bindAddress: string | undefined;
-  bindInterface: string | undefined;
-  pkcs11Provider: string | undefined;
-  skProvider: string | undefined;
-  enableSshKeysign = -1;
-  noHostAuthenticationForLocalhost = -1;
-  identitiesOnly = -1;
-  rekeyLimit = -1n;
-  rekeyInterval = -1;
-  verifyHostKeyDns = -1;
-  serverAliveInterval = -1;
-  serverAliveCountMax = -1;
-  sendEnv: string[] = [];
-  setEnv: string[] = [];
-  controlPath: string | undefined;
-  controlMaster = -1;
-  controlPersist = -1;
-  controlPersistTimeout = 0;
-  hashKnownHosts = -1;
-  tunOpen = -1;
-  tunLocal = -1;
-  tunRemote = -1;
-  localCommand: string | undefined;
-  permitLocalCommand = -1;
-  remoteCommand: string | undefined;
-  addKeysToAgent = -1;
-  addKeysToAgentLifespan = -1;
-  identityAgent: string | undefined;
-  visualHostKey = -1;
-  ipQosInteractive = -1;
-  ipQosBulk = -1;
-  requestTty = -1;
-  sessionType = -1;
-  stdinNull = -1;
-  forkAfterAuthentication = -1;
-  proxyUseFdpass = -1;
-  ignoredUnknown: string | undefined;
-  canonicalDomains: string[] = [];
-  permittedCnames: { source: string; target: string }[] = [];
-  canonicalizeMaxDots = -1;
-  canonicalizeFallbackLocal = -1;
-  canonicalizeHostname = -1;
-  revokedHostKeys: string | undefined;
-  fingerprintHash = -1;
-  updateHostkeys = -1;
-  hostbasedAcceptedAlgos: string | undefined;
-  pubkeyAcceptedAlgos: string | undefined;
-  knownHostsCommand: string | undefined;
-  requiredRsaSize = -1;
-  enableEscapeCommandline = -1;
   /** Where each keyword got its value: "FILE line N" or "-o ...". */
   readonly origin = new Map<string, string>();
 }
@@ -183,24 +115,264 @@ export interface LineContext {
   note(text: string): void;
 }
 
-type Kind =
-  | { t: "flag"; f: IntField; table?: Multistate }
-  | { t: "int"; f: IntField }
-  | { t: "time"; f: IntField }
-  | { t: "string"; f: StringField }
-  | { t: "command"; f: StringField }
-  | { t: "algos"; f: StringField; check: (s: string) => boolean; what: string }
-  | { t: "special"; run: (o: Options, a: Args, c: LineContext, k: ConfigWords) => void }
-  | { t: "deprecated" }
-  | { t: "unsupported" }
-  | { t: "ignore" };
+/** A keyword whose value is a number in one field: unset is -1. */
+export type NumberKind<F extends string = string> =
+  | { readonly t: "flag"; readonly f: F; readonly table: Multistate }
+  | { readonly t: "int"; readonly f: F }
+  | { readonly t: "time"; readonly f: F };
+/** A keyword whose value is a string in one field: unset is undefined. */
+export type StringKind<F extends string = string> =
+  | { readonly t: "string"; readonly f: F }
+  | { readonly t: "command"; readonly f: F }
+  | {
+    readonly t: "algos";
+    readonly f: F;
+    readonly check: (s: string) => boolean;
+    readonly what: string;
+  };
+/** A parser of its own: it sets only the special fields, so the table types the others. */
+type Runner = (o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) => void;
+export type Kind =
+  | NumberKind
+  | StringKind
+  | { readonly t: "special"; readonly run: Runner }
+  | { readonly t: "deprecated" }
+  | { readonly t: "unsupported" }
+  | { readonly t: "ignore" };
 
-type IntField = {
-  [K in keyof Options]: Options[K] extends number ? K : never;
-}[keyof Options];
-type StringField = {
-  [K in keyof Options]: Options[K] extends string | undefined ? K : never;
-}[keyof Options];
+/** One row of the table: the keyword and its other names, how it reads, its default. */
+export interface OptionSpec<K extends Kind = Kind> {
+  /** The keyword as printed and as origins name it, then the names that mean the same. */
+  readonly names: readonly string[];
+  readonly kind: K;
+  /** fill_default_options' value, for a field the table owns; others fill in code. */
+  readonly def?: number | string;
+}
+
+type Names = string | readonly string[];
+const _names = (n: Names) => (typeof n === "string" ? [n] : n);
+
+const flag = <F extends string>(n: Names, f: F, def?: number, table: Multistate = FLAG) =>
+  _spec(n, { t: "flag", f, table } as const, def);
+const int = <F extends string>(n: Names, f: F, def?: number) =>
+  _spec(n, { t: "int", f } as const, def);
+const time = <F extends string>(n: Names, f: F, def?: number) =>
+  _spec(n, { t: "time", f } as const, def);
+const str = <F extends string>(n: Names, f: F, def?: string) =>
+  _spec(n, { t: "string", f } as const, def);
+const command = <F extends string>(n: Names, f: F) => _spec(n, { t: "command", f } as const);
+const algos = <F extends string>(
+  n: Names,
+  f: F,
+  check: (s: string) => boolean,
+  what: string,
+  def?: string,
+) => _spec(n, { t: "algos", f, check, what } as const, def);
+const special = (n: Names, run: Runner) => _spec(n, { t: "special", run } as const);
+const other = (n: Names, t: "deprecated" | "unsupported" | "ignore") => _spec(n, { t } as const);
+
+function _spec<K extends Kind>(n: Names, kind: K, def?: number | string): OptionSpec<K> {
+  return def === undefined ? { names: _names(n), kind } : { names: _names(n), kind, def };
+}
+
+const _keyTypes = (n: Names, f: "hostKeyAlgorithms" | "caSignAlgorithms") =>
+  algos(n, f, keyNamesValid, "Bad key types");
+
+/**
+ * Every keyword ssh knows, in the order `ssh -G` prints them; the keywords it does not print
+ * last. A default left out is filled by fillDefaults, or is no value.
+ */
+export const OPTION_TABLE = [
+  str("user", "user"),
+  str("hostname", "hostname"),
+  special("port", _port),
+  flag("addressfamily", "addressFamily", 0, ADDRESS_FAMILY),
+  flag("batchmode", "batchMode", 0),
+  flag("canonicalizefallbacklocal", "canonicalizeFallbackLocal", 1),
+  flag("canonicalizehostname", "canonicalizeHostname", 0, CANONICALIZE),
+  flag("checkhostip", "checkHostIp", 0),
+  flag("compression", "compression", 0, COMPRESSION),
+  flag("controlmaster", "controlMaster", 0, CONTROL_MASTER),
+  flag("enablesshkeysign", "enableSshKeysign", 0),
+  flag("clearallforwardings", "clearForwardings", 0),
+  flag("exitonforwardfailure", "exitOnForwardFailure", 0),
+  special("fingerprinthash", _fingerprintHash),
+  flag("forwardx11", "forwardX11", 0),
+  flag("forwardx11trusted", "forwardX11Trusted", 1), // Debian: trusted by default
+  flag("gatewayports", "gatewayPorts", 0),
+  flag("gssapiauthentication", "gssAuthentication", 0),
+  flag("gssapikeyexchange", "gssKeyex", 0),
+  flag("gssapidelegatecredentials", "gssDelegCreds", 0),
+  flag("gssapitrustdns", "gssTrustDns", 0),
+  flag("gssapirenewalforcesrekey", "gssRenewalRekey", 0),
+  str("gssapiclientidentity", "gssClientIdentity"),
+  str("gssapiserveridentity", "gssServerIdentity"),
+  algos(
+    "gssapikexalgorithms",
+    "gssKexAlgorithms",
+    gssNamesValid,
+    "Bad GSSAPI KexAlgorithms",
+    DEFAULTS.gssKex.join(","),
+  ),
+  flag("hashknownhosts", "hashKnownHosts", 0),
+  flag("hostbasedauthentication", "hostbasedAuthentication", 0),
+  flag("identitiesonly", "identitiesOnly", 0),
+  flag(
+    [
+      "kbdinteractiveauthentication",
+      "challengeresponseauthentication",
+      "skeyauthentication",
+      "tisauthentication",
+    ],
+    "kbdInteractiveAuthentication",
+    1,
+  ),
+  flag("nohostauthenticationforlocalhost", "noHostAuthenticationForLocalhost", 0),
+  flag("passwordauthentication", "passwordAuthentication", 1),
+  flag("permitlocalcommand", "permitLocalCommand", 0),
+  flag("proxyusefdpass", "proxyUseFdpass", 0),
+  flag(["pubkeyauthentication", "dsaauthentication"], "pubkeyAuthentication", 3, PUBKEY_AUTH),
+  flag("requesttty", "requestTty", 0, REQUEST_TTY),
+  flag("sessiontype", "sessionType", 2, SESSION_TYPE),
+  flag("stdinnull", "stdinNull", 0),
+  flag("forkafterauthentication", "forkAfterAuthentication", 0),
+  flag("streamlocalbindunlink", "streamlocalBindUnlink", 0),
+  flag(
+    "stricthostkeychecking",
+    "strictHostKeyChecking",
+    STRICT_HOSTKEY.ASK,
+    STRICT_HOSTKEY.table,
+  ),
+  flag(["tcpkeepalive", "keepalive"], "tcpKeepAlive", 1),
+  flag("tunnel", "tunOpen", 0, TUNNEL),
+  flag("verifyhostkeydns", "verifyHostKeyDns", 0, YES_NO_ASK),
+  flag("visualhostkey", "visualHostKey", 0),
+  // Its default depends on the known_hosts files and VerifyHostKeyDNS: fillDefaults.
+  flag("updatehostkeys", "updateHostkeys", undefined, YES_NO_ASK),
+  flag("enableescapecommandline", "enableEscapeCommandline", 0),
+  int("canonicalizemaxdots", "canonicalizeMaxDots", 1),
+  int("connectionattempts", "connectionAttempts", 1),
+  time("forwardx11timeout", "forwardX11Timeout", 1200),
+  int("numberofpasswordprompts", "numberOfPasswordPrompts", 3),
+  int("serveralivecountmax", "serverAliveCountMax", 3),
+  // ProtocolKeepAlives and SetupTimeOut: Debian's names for it; its default: fillDefaults.
+  time(["serveraliveinterval", "protocolkeepalives", "setuptimeout"], "serverAliveInterval"),
+  int("requiredrsasize", "requiredRsaSize", 1024),
+  str("bindaddress", "bindAddress"),
+  str("bindinterface", "bindInterface"),
+  algos("ciphers", "ciphers", (s) => namesValid("cipher", s), "Bad SSH2 cipher spec"),
+  str("controlpath", "controlPath"),
+  _keyTypes("hostkeyalgorithms", "hostKeyAlgorithms"),
+  str("hostkeyalias", "hostKeyAlias"),
+  algos(
+    ["hostbasedacceptedalgorithms", "hostbasedkeytypes"],
+    "hostbasedAcceptedAlgos",
+    keyNamesValid,
+    "Bad key types",
+  ),
+  special("identityagent", _identityAgent),
+  str("ignoreunknown", "ignoredUnknown"),
+  str("kbdinteractivedevices", "kbdInteractiveDevices"),
+  algos("kexalgorithms", "kexAlgorithms", (s) => namesValid("kex", s), "Bad SSH2 KexAlgorithms"),
+  _keyTypes("casignaturealgorithms", "caSignAlgorithms"),
+  command("localcommand", "localCommand"),
+  command("remotecommand", "remoteCommand"),
+  special("loglevel", _logLevel),
+  algos("macs", "macs", (s) => namesValid("mac", s), "Bad SSH2 MAC spec"),
+  str(["pkcs11provider", "smartcarddevice"], "pkcs11Provider"),
+  str("securitykeyprovider", "skProvider", "internal"),
+  str("preferredauthentications", "preferredAuthentications"),
+  algos(
+    ["pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes"],
+    "pubkeyAcceptedAlgos",
+    keyNamesValid,
+    "Bad key types",
+  ),
+  str("revokedhostkeys", "revokedHostKeys"),
+  str("xauthlocation", "xauthLocation", "/usr/bin/xauth"),
+  command("knownhostscommand", "knownHostsCommand"),
+  special(["remoteforward", "localforward", "dynamicforward"], _forward),
+  special(["identityfile", "identityfile2"], _identityFile),
+  special("canonicaldomains", _canonicalDomains),
+  special("certificatefile", _certificateFile),
+  special("globalknownhostsfile", _globalHostfiles),
+  special("userknownhostsfile", _userHostfiles),
+  special("sendenv", _sendEnv),
+  special("setenv", _setEnv),
+  special("logverbose", _logVerbose),
+  special("permitremoteopen", _permitRemoteOpen),
+  special("addkeystoagent", _addKeysToAgent),
+  special("forwardagent", _forwardAgent),
+  time("connecttimeout", "connectionTimeout"),
+  special("tunneldevice", _tunnelDevice),
+  special("canonicalizepermittedcnames", _permittedCnames),
+  special("controlpersist", _controlPersist),
+  special("escapechar", _escapeChar),
+  special("ipqos", _ipqos),
+  special("rekeylimit", _rekeyLimit),
+  special("streamlocalbindmask", _streamLocalBindMask),
+  special("syslogfacility", _syslogFacility),
+  special("proxycommand", _proxyCommand),
+  special("proxyjump", _proxyJump),
+  // Deprecated, unsupported and ignored keywords: accepted, with a note.
+  other("protocol", "ignore"),
+  ...[
+    "cipher",
+    "fallbacktorsh",
+    "globalknownhostsfile2",
+    "rhostsauthentication",
+    "userknownhostsfile2",
+    "useroaming",
+    "usersh",
+    "useprivilegedport",
+    "useblacklistedkeys",
+  ].map((n) => other(n, "deprecated")),
+  ...[
+    "afstokenpassing",
+    "kerberosauthentication",
+    "kerberostgtpassing",
+    "rsaauthentication",
+    "rhostsrsaauthentication",
+    "compressionlevel",
+  ].map((n) => other(n, "unsupported")),
+];
+
+type _Kinds = (typeof OPTION_TABLE)[number]["kind"];
+type _SimpleOptions =
+  & { [F in Extract<_Kinds, NumberKind>["f"]]: number }
+  & { [F in Extract<_Kinds, StringKind>["f"]]: string | undefined };
+
+/** OpenSSH's client Options (readconf.h): the table's fields and the special ones. */
+export type Options = _SpecialOptions & _SimpleOptions;
+
+/** A field of the table that holds a number. */
+export type NumberField = Extract<_Kinds, NumberKind>["f"];
+
+/** Options with every field unset. */
+export function newOptions(): Options {
+  const fields: Record<string, number | undefined> = {};
+  for (const { kind } of OPTION_TABLE) {
+    if (isNumberKind(kind)) fields[kind.f] = -1;
+    else if (isStringKind(kind)) fields[kind.f] = undefined;
+  }
+  return Object.assign(new _SpecialOptions(), fields) as unknown as Options;
+}
+
+export function isNumberKind(k: Kind): k is NumberKind<NumberField> {
+  return k.t === "flag" || k.t === "int" || k.t === "time";
+}
+
+export function isStringKind(k: Kind): k is StringKind<StringField> {
+  return k.t === "string" || k.t === "command" || k.t === "algos";
+}
+
+type StringField = Extract<_Kinds, StringKind>["f"];
+
+/** Every keyword by its lower-case name, and the name it prints under. */
+const KEYWORDS: Record<string, { kind: _Kinds; name: string }> = {};
+for (const { names, kind } of OPTION_TABLE) {
+  for (const n of names) KEYWORDS[n] = { kind, name: names[0]! };
+}
 
 /** The words of a line, taken one by one; what is left at the end is an error. */
 class Args {
@@ -221,201 +393,6 @@ class Args {
     this.#words = [];
   }
 }
-
-const flag = (f: IntField, table: Multistate = FLAG): Kind => ({ t: "flag", f, table });
-const int = (f: IntField): Kind => ({ t: "int", f });
-const time = (f: IntField): Kind => ({ t: "time", f });
-const str = (f: StringField): Kind => ({ t: "string", f });
-const special = (run: (o: Options, a: Args, c: LineContext, k: ConfigWords) => void): Kind => ({
-  t: "special",
-  run,
-});
-const DEPRECATED: Kind = { t: "deprecated" };
-const UNSUPPORTED: Kind = { t: "unsupported" };
-
-/** Every keyword ssh knows, by its lower-case name, and the name it prints under. */
-const KEYWORDS: Record<string, { kind: Kind; name: string }> = {};
-
-function kw(names: string | string[], kind: Kind) {
-  const list = Array.isArray(names) ? names : [names];
-  for (const n of list) KEYWORDS[n] = { kind, name: list[0]! };
-}
-
-// Deprecated, unsupported and ignored keywords: accepted, with a note.
-kw("protocol", { t: "ignore" });
-for (
-  const n of [
-    "cipher",
-    "fallbacktorsh",
-    "globalknownhostsfile2",
-    "rhostsauthentication",
-    "userknownhostsfile2",
-    "useroaming",
-    "usersh",
-    "useprivilegedport",
-    "useblacklistedkeys",
-  ]
-) kw(n, DEPRECATED);
-for (
-  const n of [
-    "afstokenpassing",
-    "kerberosauthentication",
-    "kerberostgtpassing",
-    "rsaauthentication",
-    "rhostsrsaauthentication",
-    "compressionlevel",
-  ]
-) kw(n, UNSUPPORTED);
-
-kw("forwardagent", special(_forwardAgent));
-kw("forwardx11", flag("forwardX11"));
-kw("forwardx11trusted", flag("forwardX11Trusted"));
-kw("forwardx11timeout", time("forwardX11Timeout"));
-kw("exitonforwardfailure", flag("exitOnForwardFailure"));
-kw("xauthlocation", str("xauthLocation"));
-kw("gatewayports", flag("gatewayPorts"));
-kw("passwordauthentication", flag("passwordAuthentication"));
-kw(
-  [
-    "kbdinteractiveauthentication",
-    "challengeresponseauthentication",
-    "skeyauthentication",
-    "tisauthentication",
-  ],
-  flag("kbdInteractiveAuthentication"),
-);
-kw("kbdinteractivedevices", str("kbdInteractiveDevices"));
-kw(["pubkeyauthentication", "dsaauthentication"], flag("pubkeyAuthentication", PUBKEY_AUTH));
-kw("hostbasedauthentication", flag("hostbasedAuthentication"));
-kw("gssapiauthentication", flag("gssAuthentication"));
-kw("gssapikeyexchange", flag("gssKeyex"));
-kw("gssapidelegatecredentials", flag("gssDelegCreds"));
-kw("gssapitrustdns", flag("gssTrustDns"));
-kw("gssapiclientidentity", str("gssClientIdentity"));
-kw("gssapiserveridentity", str("gssServerIdentity"));
-kw("gssapirenewalforcesrekey", flag("gssRenewalRekey"));
-kw("gssapikexalgorithms", {
-  t: "algos",
-  f: "gssKexAlgorithms",
-  check: gssNamesValid,
-  what: "Bad GSSAPI KexAlgorithms",
-});
-kw(["identityfile", "identityfile2"], special(_identityFile));
-kw("identitiesonly", flag("identitiesOnly"));
-kw("certificatefile", special(_certificateFile));
-kw("addkeystoagent", special(_addKeysToAgent));
-kw("identityagent", special(_identityAgent));
-kw("hostname", str("hostname"));
-kw("hostkeyalias", str("hostKeyAlias"));
-kw("proxycommand", special(_proxyCommand));
-kw("port", special(_port));
-kw("ciphers", {
-  t: "algos",
-  f: "ciphers",
-  check: (s) => namesValid("cipher", s),
-  what: "Bad SSH2 cipher spec",
-});
-kw("macs", {
-  t: "algos",
-  f: "macs",
-  check: (s) => namesValid("mac", s),
-  what: "Bad SSH2 MAC spec",
-});
-kw(["remoteforward", "localforward", "dynamicforward"], special(_forward));
-kw("permitremoteopen", special(_permitRemoteOpen));
-kw("user", str("user"));
-kw("escapechar", special(_escapeChar));
-kw("globalknownhostsfile", special((o, a, c, k) => _fileList(o.systemHostfiles, a, c, k)));
-kw("userknownhostsfile", special((o, a, c, k) => _fileList(o.userHostfiles, a, c, k)));
-kw("connectionattempts", int("connectionAttempts"));
-kw("batchmode", flag("batchMode"));
-kw("checkhostip", flag("checkHostIp"));
-kw("stricthostkeychecking", flag("strictHostKeyChecking", STRICT_HOSTKEY.table));
-kw("compression", flag("compression", COMPRESSION));
-kw(["tcpkeepalive", "keepalive"], flag("tcpKeepAlive"));
-kw("numberofpasswordprompts", int("numberOfPasswordPrompts"));
-kw("syslogfacility", special(_syslogFacility));
-kw("loglevel", special(_logLevel));
-kw("logverbose", special(_logVerbose));
-kw("preferredauthentications", str("preferredAuthentications"));
-kw("hostkeyalgorithms", {
-  t: "algos",
-  f: "hostKeyAlgorithms",
-  check: keyNamesValid,
-  what: "Bad key types",
-});
-kw("casignaturealgorithms", {
-  t: "algos",
-  f: "caSignAlgorithms",
-  check: keyNamesValid,
-  what: "Bad key types",
-});
-kw("bindaddress", str("bindAddress"));
-kw("bindinterface", str("bindInterface"));
-kw(["pkcs11provider", "smartcarddevice"], str("pkcs11Provider"));
-kw("clearallforwardings", flag("clearForwardings"));
-kw("enablesshkeysign", flag("enableSshKeysign"));
-kw("verifyhostkeydns", flag("verifyHostKeyDns", YES_NO_ASK));
-kw("nohostauthenticationforlocalhost", flag("noHostAuthenticationForLocalhost"));
-kw("rekeylimit", special(_rekeyLimit));
-kw("connecttimeout", time("connectionTimeout"));
-kw("addressfamily", flag("addressFamily", ADDRESS_FAMILY));
-// ProtocolKeepAlives and SetupTimeOut: Debian's names for ServerAliveInterval.
-kw(["serveraliveinterval", "protocolkeepalives", "setuptimeout"], time("serverAliveInterval"));
-kw("serveralivecountmax", int("serverAliveCountMax"));
-kw("sendenv", special(_sendEnv));
-kw("setenv", special(_setEnv));
-kw("controlpath", str("controlPath"));
-kw("controlmaster", flag("controlMaster", CONTROL_MASTER));
-kw("controlpersist", special(_controlPersist));
-kw("hashknownhosts", flag("hashKnownHosts"));
-kw("tunnel", flag("tunOpen", TUNNEL));
-kw("tunneldevice", special(_tunnelDevice));
-kw("localcommand", { t: "command", f: "localCommand" });
-kw("permitlocalcommand", flag("permitLocalCommand"));
-kw("remotecommand", { t: "command", f: "remoteCommand" });
-kw("visualhostkey", flag("visualHostKey"));
-kw("kexalgorithms", {
-  t: "algos",
-  f: "kexAlgorithms",
-  check: (s) => namesValid("kex", s),
-  what: "Bad SSH2 KexAlgorithms",
-});
-kw("ipqos", special(_ipqos));
-kw("requesttty", flag("requestTty", REQUEST_TTY));
-kw("sessiontype", flag("sessionType", SESSION_TYPE));
-kw("stdinnull", flag("stdinNull"));
-kw("forkafterauthentication", flag("forkAfterAuthentication"));
-kw("proxyusefdpass", flag("proxyUseFdpass"));
-kw("canonicaldomains", special(_canonicalDomains));
-kw("canonicalizefallbacklocal", flag("canonicalizeFallbackLocal"));
-kw("canonicalizehostname", flag("canonicalizeHostname", CANONICALIZE));
-kw("canonicalizemaxdots", int("canonicalizeMaxDots"));
-kw("canonicalizepermittedcnames", special(_permittedCnames));
-kw("streamlocalbindmask", special(_streamLocalBindMask));
-kw("streamlocalbindunlink", flag("streamlocalBindUnlink"));
-kw("revokedhostkeys", str("revokedHostKeys"));
-kw("fingerprinthash", special(_fingerprintHash));
-kw("updatehostkeys", flag("updateHostkeys", YES_NO_ASK));
-kw(["hostbasedacceptedalgorithms", "hostbasedkeytypes"], {
-  t: "algos",
-  f: "hostbasedAcceptedAlgos",
-  check: keyNamesValid,
-  what: "Bad key types",
-});
-kw(["pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes"], {
-  t: "algos",
-  f: "pubkeyAcceptedAlgos",
-  check: keyNamesValid,
-  what: "Bad key types",
-});
-kw("ignoreunknown", str("ignoredUnknown"));
-kw("proxyjump", special(_proxyJump));
-kw("securitykeyprovider", str("skProvider"));
-kw("knownhostscommand", { t: "command", f: "knownHostsCommand" });
-kw("requiredrsasize", int("requiredRsaSize"));
-kw("enableescapecommandline", flag("enableEscapeCommandline"));
-
 /**
  * Apply one line (not Host, Match or Include) to the options. Throws OptionError for a line
  * ssh rejects; returns quietly for a keyword that IgnoreUnknown covers.
@@ -434,7 +411,7 @@ export function applyOption(o: Options, k: ConfigWords, c: LineContext) {
   if (k.args === undefined) throw new OptionError("invalid quotes");
   const a = new Args(k.args);
   const kind = entry.kind;
-  const setInt = (f: IntField, v: number) => {
+  const setInt = (f: NumberField, v: number) => {
     if (c.active && o[f] === -1) {
       (o[f] as number) = v;
       o.origin.set(entry.name, c.where);
@@ -455,7 +432,7 @@ export function applyOption(o: Options, k: ConfigWords, c: LineContext) {
     case "flag": {
       const arg = a.next();
       if (!arg) throw new OptionError("missing argument");
-      const v = multistate(kind.table ?? FLAG, arg);
+      const v = multistate(kind.table, arg);
       if (v === -1) throw new OptionError(`unsupported option "${arg}"`);
       setInt(kind.f, v);
       break;
@@ -510,7 +487,13 @@ export function applyOption(o: Options, k: ConfigWords, c: LineContext) {
   }
 }
 
-function _time(o: Options, a: Args, c: LineContext, f: IntField, name: string) {
+function _time<F extends string>(
+  o: { [K in F]: number } & { readonly origin: Map<string, string> },
+  a: Args,
+  c: LineContext,
+  f: F,
+  name: string,
+) {
   const arg = a.next();
   if (!arg) throw new OptionError("missing time value");
   const v = arg === "none" ? -1 : convtime(arg);
@@ -521,7 +504,7 @@ function _time(o: Options, a: Args, c: LineContext, f: IntField, name: string) {
   }
 }
 
-function _forwardAgent(o: Options, a: Args, c: LineContext) {
+function _forwardAgent(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("missing argument");
   const v = multistate(FLAG, arg);
@@ -535,7 +518,7 @@ function _forwardAgent(o: Options, a: Args, c: LineContext) {
   if (c.active && o.forwardAgentSockPath === undefined) o.forwardAgentSockPath = arg;
 }
 
-function _identityAgent(o: Options, a: Args, c: LineContext) {
+function _identityAgent(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument");
   _agentPath(arg, c);
@@ -555,24 +538,20 @@ function _agentPath(arg: string, c: LineContext) {
   }
 }
 
-function _identityFile(o: Options, a: Args, c: LineContext) {
-  const arg = a.next();
-  if (!arg) throw new OptionError("Missing argument");
-  if (!c.active) return;
-  if (o.identityFiles.length >= 100) {
-    throw new OptionError("Too many identity files specified (max 100)");
-  }
-  addFile(o.identityFiles, arg, c.userConfig);
+function _identityFile(o: _SpecialOptions, a: Args, c: LineContext) {
+  _keyFile(o.identityFiles, "identity", a, c);
 }
 
-function _certificateFile(o: Options, a: Args, c: LineContext) {
+function _certificateFile(o: _SpecialOptions, a: Args, c: LineContext) {
+  _keyFile(o.certificateFiles, "certificate", a, c);
+}
+
+function _keyFile(list: NamedFile[], what: string, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument");
   if (!c.active) return;
-  if (o.certificateFiles.length >= 100) {
-    throw new OptionError("Too many certificate files specified (max 100)");
-  }
-  addFile(o.certificateFiles, arg, c.userConfig);
+  if (list.length >= 100) throw new OptionError(`Too many ${what} files specified (max 100)`);
+  addFile(list, arg, c.userConfig);
 }
 
 /** Add a file unless the same path came from the same kind of config already. */
@@ -582,7 +561,7 @@ export function addFile(list: NamedFile[], path: string, userProvided: boolean) 
   }
 }
 
-function _addKeysToAgent(o: Options, a: Args, c: LineContext) {
+function _addKeysToAgent(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   const arg2 = a.next();
   let value = arg ? multistate(YES_NO_ASK_CONFIRM, arg) : -1;
@@ -604,14 +583,14 @@ function _addKeysToAgent(o: Options, a: Args, c: LineContext) {
   }
 }
 
-function _proxyCommand(o: Options, a: Args, c: LineContext, k: ConfigWords) {
+function _proxyCommand(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
   const value = k.rest.replace(/^[ \t\r\n=]+/, "");
   // A ProxyJump already set made this "none": the first of the two wins.
   if (c.active && o.proxyCommand === undefined) o.proxyCommand = value;
   a.consume();
 }
 
-function _proxyJump(o: Options, a: Args, c: LineContext, k: ConfigWords) {
+function _proxyJump(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
   const value = k.rest.replace(/^[ \t\r\n=]+/, "");
   const jump = parseJump(value, c.cmdline);
   if (!jump) throw new OptionError(`Invalid ProxyJump "${value}"`);
@@ -630,7 +609,7 @@ function _proxyJump(o: Options, a: Args, c: LineContext, k: ConfigWords) {
   a.consume();
 }
 
-function _port(o: Options, a: Args, c: LineContext) {
+function _port(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument");
   const v = a2port(arg);
@@ -638,7 +617,7 @@ function _port(o: Options, a: Args, c: LineContext) {
   if (c.active && o.port === -1) o.port = v;
 }
 
-function _forward(o: Options, a: Args, c: LineContext, k: ConfigWords) {
+function _forward(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument");
   const remote = k.keyword === "remoteforward";
@@ -666,7 +645,7 @@ function _forward(o: Options, a: Args, c: LineContext, k: ConfigWords) {
   if (!list.some((f) => forwardEquals(f, fwd))) list.push(fwd);
 }
 
-function _permitRemoteOpen(o: Options, a: Args, c: LineContext) {
+function _permitRemoteOpen(o: _SpecialOptions, a: Args, c: LineContext) {
   const before = o.permittedRemoteOpens.length;
   let i = 0;
   for (let arg = a.next(); arg !== undefined; arg = a.next(), i++) {
@@ -689,7 +668,7 @@ function _permitRemoteOpen(o: Options, a: Args, c: LineContext) {
   if (i === 0) throw new OptionError("missing permitremoteopen specification");
 }
 
-function _escapeChar(o: Options, a: Args, c: LineContext) {
+function _escapeChar(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument");
   let v: number;
@@ -702,14 +681,27 @@ function _escapeChar(o: Options, a: Args, c: LineContext) {
   if (c.active && o.escapeChar === -1) o.escapeChar = v;
 }
 
+function _globalHostfiles(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
+  _fileList(o.systemHostfiles, a, c, k);
+}
+
+function _userHostfiles(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
+  _fileList(o.userHostfiles, a, c, k);
+}
+
+/** readconf.c's check on each word of a list: not empty, and "none" only alone. */
+function _listWord(arg: string, i: number, a: Args, k: ConfigWords) {
+  if (arg === "") throw new OptionError(`keyword ${k.keyword} empty argument`);
+  if (arg.toLowerCase() === "none" && (i > 0 || a.length > 0)) {
+    throw new OptionError(`keyword ${k.keyword} "none" argument must appear alone.`);
+  }
+}
+
 function _fileList(list: string[], a: Args, c: LineContext, k: ConfigWords) {
   const empty = list.length === 0;
   let i = 0;
   for (let arg = a.next(); arg !== undefined; arg = a.next()) {
-    if (arg === "") throw new OptionError(`keyword ${k.keyword} empty argument`);
-    if (arg.toLowerCase() === "none" && (i > 0 || a.length > 0)) {
-      throw new OptionError(`keyword ${k.keyword} "none" argument must appear alone.`);
-    }
+    _listWord(arg, i, a, k);
     i++;
     if (c.active && empty) {
       if (list.length >= 32) throw new OptionError(`too many ${k.keyword} entries.`);
@@ -718,7 +710,7 @@ function _fileList(list: string[], a: Args, c: LineContext, k: ConfigWords) {
   }
 }
 
-function _syslogFacility(o: Options, a: Args) {
+function _syslogFacility(o: _SpecialOptions, a: Args) {
   const arg = a.next();
   const v = logFacilityNumber(arg);
   if (v === -1) throw new OptionError(`unsupported log facility '${arg ?? "<NONE>"}'`);
@@ -726,27 +718,24 @@ function _syslogFacility(o: Options, a: Args) {
   if (o.logFacility === -1) o.logFacility = v;
 }
 
-function _logLevel(o: Options, a: Args, c: LineContext) {
+function _logLevel(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   const v = logLevelNumber(arg);
   if (v === -1) throw new OptionError(`unsupported log level '${arg ?? "<NONE>"}'`);
   if (c.active && o.logLevel === -1) o.logLevel = v;
 }
 
-function _logVerbose(o: Options, a: Args, c: LineContext, k: ConfigWords) {
+function _logVerbose(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
   let i = 0;
   for (let arg = a.next(); arg !== undefined; arg = a.next()) {
-    if (arg === "") throw new OptionError(`keyword ${k.keyword} empty argument`);
-    if (arg.toLowerCase() === "none" && (i > 0 || a.length > 0)) {
-      throw new OptionError(`keyword ${k.keyword} "none" argument must appear alone.`);
-    }
+    _listWord(arg, i, a, k);
     i++;
     // As OpenSSH does: only while the list is empty, so only a line's first word is kept.
     if (c.active && o.logVerbose.length === 0) o.logVerbose.push(arg);
   }
 }
 
-function _rekeyLimit(o: Options, a: Args, c: LineContext) {
+function _rekeyLimit(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument.");
   let v: bigint;
@@ -767,7 +756,7 @@ function _rekeyLimit(o: Options, a: Args, c: LineContext) {
   }
 }
 
-function _sendEnv(o: Options, a: Args, c: LineContext) {
+function _sendEnv(o: _SpecialOptions, a: Args, c: LineContext) {
   for (let arg = a.next(); arg !== undefined; arg = a.next()) {
     if (arg === "" || arg.includes("=")) throw new OptionError("Invalid environment name.");
     if (!c.active) continue;
@@ -782,7 +771,7 @@ function _sendEnv(o: Options, a: Args, c: LineContext) {
   }
 }
 
-function _setEnv(o: Options, a: Args, c: LineContext) {
+function _setEnv(o: _SpecialOptions, a: Args, c: LineContext) {
   const before = o.setEnv.length;
   for (let arg = a.next(); arg !== undefined; arg = a.next()) {
     if (!arg.includes("=")) throw new OptionError("Invalid SetEnv.");
@@ -793,7 +782,7 @@ function _setEnv(o: Options, a: Args, c: LineContext) {
   }
 }
 
-function _controlPersist(o: Options, a: Args, c: LineContext) {
+function _controlPersist(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing ControlPersist argument.");
   let value: number;
@@ -808,7 +797,7 @@ function _controlPersist(o: Options, a: Args, c: LineContext) {
   }
 }
 
-function _tunnelDevice(o: Options, a: Args, c: LineContext) {
+function _tunnelDevice(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument.");
   const tun = a2tun(arg);
@@ -816,7 +805,7 @@ function _tunnelDevice(o: Options, a: Args, c: LineContext) {
   if (c.active && o.tunLocal === -1) [o.tunLocal, o.tunRemote] = tun;
 }
 
-function _ipqos(o: Options, a: Args, c: LineContext) {
+function _ipqos(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   const v = parseIpqos(arg);
   if (v === -1) throw new OptionError(`Bad IPQoS value: ${arg}`);
@@ -829,14 +818,11 @@ function _ipqos(o: Options, a: Args, c: LineContext) {
   }
 }
 
-function _canonicalDomains(o: Options, a: Args, c: LineContext, k: ConfigWords) {
+function _canonicalDomains(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
   const had = o.canonicalDomains.length !== 0;
   let i = 0;
   for (let arg = a.next(); arg !== undefined; arg = a.next()) {
-    if (arg === "") throw new OptionError(`keyword ${k.keyword} empty argument`);
-    if (arg.toLowerCase() === "none" && (i > 0 || a.length > 0)) {
-      throw new OptionError(`keyword ${k.keyword} "none" argument must appear alone.`);
-    }
+    _listWord(arg, i, a, k);
     i++;
     const d = validDomain(arg, true);
     if (!d.ok) throw new OptionError(d.error);
@@ -846,7 +832,7 @@ function _canonicalDomains(o: Options, a: Args, c: LineContext, k: ConfigWords) 
   }
 }
 
-function _permittedCnames(o: Options, a: Args, c: LineContext, k: ConfigWords) {
+function _permittedCnames(o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) {
   const had = o.permittedCnames.length !== 0;
   let i = 0;
   for (let arg = a.next(); arg !== undefined; arg = a.next()) {
@@ -877,7 +863,7 @@ function _permittedCnames(o: Options, a: Args, c: LineContext, k: ConfigWords) {
   }
 }
 
-function _streamLocalBindMask(o: Options, a: Args) {
+function _streamLocalBindMask(o: _SpecialOptions, a: Args) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing StreamLocalBindMask argument.");
   const m = /^[ \t\n\v\f\r]*([+-]?[0-7]+)/.exec(arg);
@@ -887,7 +873,7 @@ function _streamLocalBindMask(o: Options, a: Args) {
   o.streamlocalBindMask = v;
 }
 
-function _fingerprintHash(o: Options, a: Args, c: LineContext) {
+function _fingerprintHash(o: _SpecialOptions, a: Args, c: LineContext) {
   const arg = a.next();
   if (!arg) throw new OptionError("Missing argument.");
   const v = digestNumber(arg);

@@ -3,169 +3,101 @@
  * (readconf.c dump_client_config, with the lines Debian's GSSAPI key exchange adds).
  */
 
-import type { Options } from "./ssh_config_options.ts";
 import {
-  ADDRESS_FAMILY,
-  CANONICALIZE,
-  CONTROL_MASTER,
+  isNumberKind,
+  isStringKind,
+  type NumberKind,
+  OPTION_TABLE,
+  type Options,
+} from "./ssh_config_options.ts";
+import {
   digestName,
+  FLAG,
   type Forward,
   iptos2str,
   logFacilityName,
   logLevelName,
-  type Multistate,
   multistateName,
   PORT_STREAMLOCAL,
-  PUBKEY_AUTH,
-  REQUEST_TTY,
-  SESSION_TYPE,
-  STRICT_HOSTKEY,
   TUNID_ANY,
-  TUNNEL,
   visChar,
-  YES_NO_ASK,
+  YES_NO,
   YES_NO_ASK_CONFIRM,
 } from "./ssh_config_values.ts";
 
 /** One printed line. */
 export type PrintedOption = readonly [keyword: string, value: string];
 
-/** The lines of `ssh -G` for options already filled with their defaults. */
-export function printOptions(o: Options, hostArg: string, host: string): PrintedOption[] {
-  const out: [string, string][] = [];
-  const line = (k: string, v: string) => out.push([k, v]);
-  const yesNo = (k: string, v: number) => line(k, v === 0 ? "no" : v === 1 ? "yes" : "UNKNOWN");
-  const state = (k: string, v: number, t: Multistate) => line(k, multistateName(t, v));
-  const str = (k: string, v: string | undefined) => v !== undefined && line(k, v);
+type Line = (keyword: string, value: string) => void;
 
-  line("host", hostArg);
-  str("user", o.user);
-  line("hostname", host);
-  line("port", String(o.port));
-
-  state("addressfamily", o.addressFamily, ADDRESS_FAMILY);
-  yesNo("batchmode", o.batchMode);
-  yesNo("canonicalizefallbacklocal", o.canonicalizeFallbackLocal);
-  state("canonicalizehostname", o.canonicalizeHostname, CANONICALIZE);
-  yesNo("checkhostip", o.checkHostIp);
-  yesNo("compression", o.compression);
-  state("controlmaster", o.controlMaster, CONTROL_MASTER);
-  yesNo("enablesshkeysign", o.enableSshKeysign);
-  yesNo("clearallforwardings", o.clearForwardings);
-  yesNo("exitonforwardfailure", o.exitOnForwardFailure);
-  line("fingerprinthash", digestName(o.fingerprintHash));
-  yesNo("forwardx11", o.forwardX11);
-  yesNo("forwardx11trusted", o.forwardX11Trusted);
-  yesNo("gatewayports", o.gatewayPorts);
-  yesNo("gssapiauthentication", o.gssAuthentication);
-  yesNo("gssapikeyexchange", o.gssKeyex);
-  yesNo("gssapidelegatecredentials", o.gssDelegCreds);
-  yesNo("gssapitrustdns", o.gssTrustDns);
-  yesNo("gssapirenewalforcesrekey", o.gssRenewalRekey);
-  str("gssapiclientidentity", o.gssClientIdentity);
-  str("gssapiserveridentity", o.gssServerIdentity);
-  str("gssapikexalgorithms", o.gssKexAlgorithms);
-  yesNo("hashknownhosts", o.hashKnownHosts);
-  yesNo("hostbasedauthentication", o.hostbasedAuthentication);
-  yesNo("identitiesonly", o.identitiesOnly);
-  yesNo("kbdinteractiveauthentication", o.kbdInteractiveAuthentication);
-  yesNo("nohostauthenticationforlocalhost", o.noHostAuthenticationForLocalhost);
-  yesNo("passwordauthentication", o.passwordAuthentication);
-  yesNo("permitlocalcommand", o.permitLocalCommand);
-  yesNo("proxyusefdpass", o.proxyUseFdpass);
-  state("pubkeyauthentication", o.pubkeyAuthentication, PUBKEY_AUTH);
-  state("requesttty", o.requestTty, REQUEST_TTY);
-  state("sessiontype", o.sessionType, SESSION_TYPE);
-  yesNo("stdinnull", o.stdinNull);
-  yesNo("forkafterauthentication", o.forkAfterAuthentication);
-  yesNo("streamlocalbindunlink", o.streamlocalBindUnlink);
-  state("stricthostkeychecking", o.strictHostKeyChecking, STRICT_HOSTKEY.table);
-  yesNo("tcpkeepalive", o.tcpKeepAlive);
-  state("tunnel", o.tunOpen, TUNNEL);
-  state("verifyhostkeydns", o.verifyHostKeyDns, YES_NO_ASK);
-  yesNo("visualhostkey", o.visualHostKey);
-  state("updatehostkeys", o.updateHostkeys, YES_NO_ASK);
-  yesNo("enableescapecommandline", o.enableEscapeCommandline);
-
-  line("canonicalizemaxdots", String(o.canonicalizeMaxDots));
-  line("connectionattempts", String(o.connectionAttempts));
-  line("forwardx11timeout", String(o.forwardX11Timeout));
-  line("numberofpasswordprompts", String(o.numberOfPasswordPrompts));
-  line("serveralivecountmax", String(o.serverAliveCountMax));
-  line("serveraliveinterval", String(o.serverAliveInterval));
-  line("requiredrsasize", String(o.requiredRsaSize));
-
-  str("bindaddress", o.bindAddress);
-  str("bindinterface", o.bindInterface);
-  str("ciphers", o.ciphers);
-  str("controlpath", o.controlPath);
-  str("hostkeyalgorithms", o.hostKeyAlgorithms);
-  str("hostkeyalias", o.hostKeyAlias);
-  str("hostbasedacceptedalgorithms", o.hostbasedAcceptedAlgos);
-  str("identityagent", o.identityAgent);
-  str("ignoreunknown", o.ignoredUnknown);
-  str("kbdinteractivedevices", o.kbdInteractiveDevices);
-  str("kexalgorithms", o.kexAlgorithms);
-  str("casignaturealgorithms", o.caSignAlgorithms);
-  str("localcommand", o.localCommand);
-  str("remotecommand", o.remoteCommand);
-  line("loglevel", logLevelName(o.logLevel));
-  str("macs", o.macs);
-  str("pkcs11provider", o.pkcs11Provider);
-  str("securitykeyprovider", o.skProvider);
-  str("preferredauthentications", o.preferredAuthentications);
-  str("pubkeyacceptedalgorithms", o.pubkeyAcceptedAlgos);
-  str("revokedhostkeys", o.revokedHostKeys);
-  str("xauthlocation", o.xauthLocation);
-  str("knownhostscommand", o.knownHostsCommand);
-
-  for (const f of o.localForwards) {
-    if (f.connectHost === undefined || f.connectHost === "socks") {
-      line("dynamicforward", _listen(f));
+/** The keywords with a parser of their own print in their own way too. */
+const SPECIAL: Record<string, (o: Options, line: Line) => void> = {
+  port: (o, line) => line("port", String(o.port)),
+  fingerprinthash: (o, line) => line("fingerprinthash", digestName(o.fingerprintHash)),
+  identityagent: (o, line) =>
+    o.identityAgent !== undefined && line("identityagent", o.identityAgent),
+  loglevel: (o, line) => line("loglevel", logLevelName(o.logLevel)),
+  remoteforward: (o, line) => {
+    for (const f of o.localForwards) {
+      if (f.connectHost === undefined || f.connectHost === "socks") {
+        line("dynamicforward", _listen(f));
+      }
     }
-  }
-  for (const f of o.localForwards) {
-    if (f.connectHost !== "socks") line("localforward", `${_listen(f)} ${_connect(f)}`);
-  }
-  for (const f of o.remoteForwards) line("remoteforward", `${_listen(f)} ${_connect(f)}`);
-
-  for (const f of o.identityFiles) line("identityfile", f.path);
-  line("canonicaldomains", o.canonicalDomains.length ? o.canonicalDomains.join(" ") : "none");
-  for (const f of o.certificateFiles) line("certificatefile", f.path);
-  line("globalknownhostsfile", o.systemHostfiles.join(" ") || "none");
-  line("userknownhostsfile", o.userHostfiles.join(" ") || "none");
-  for (const e of o.sendEnv) line("sendenv", e);
-  for (const e of o.setEnv) line("setenv", e);
-  line("logverbose", o.logVerbose.join(" ") || "none");
-
-  line("permitremoteopen", o.permittedRemoteOpens.join(" ") || "any");
-  if (o.addKeysToAgentLifespan <= 0) {
-    state("addkeystoagent", o.addKeysToAgent, YES_NO_ASK_CONFIRM);
-  } else {
-    out.push([
+    for (const f of o.localForwards) {
+      if (f.connectHost !== "socks") line("localforward", `${_listen(f)} ${_connect(f)}`);
+    }
+    for (const f of o.remoteForwards) line("remoteforward", `${_listen(f)} ${_connect(f)}`);
+  },
+  identityfile: (o, line) => o.identityFiles.forEach((f) => line("identityfile", f.path)),
+  canonicaldomains: (o, line) =>
+    line("canonicaldomains", o.canonicalDomains.length ? o.canonicalDomains.join(" ") : "none"),
+  certificatefile: (o, line) => o.certificateFiles.forEach((f) => line("certificatefile", f.path)),
+  globalknownhostsfile: (o, line) =>
+    line("globalknownhostsfile", o.systemHostfiles.join(" ") || "none"),
+  userknownhostsfile: (o, line) => line("userknownhostsfile", o.userHostfiles.join(" ") || "none"),
+  sendenv: (o, line) => o.sendEnv.forEach((e) => line("sendenv", e)),
+  setenv: (o, line) => o.setEnv.forEach((e) => line("setenv", e)),
+  logverbose: (o, line) => line("logverbose", o.logVerbose.join(" ") || "none"),
+  permitremoteopen: (o, line) =>
+    line("permitremoteopen", o.permittedRemoteOpens.join(" ") || "any"),
+  addkeystoagent: (o, line) =>
+    line(
       "addkeystoagent",
-      `${o.addKeysToAgent === 3 ? "confirm " : ""}${o.addKeysToAgentLifespan}`,
-    ]);
-  }
-  if (o.forwardAgentSockPath === undefined) yesNo("forwardagent", o.forwardAgent);
-  else line("forwardagent", o.forwardAgentSockPath);
-  line("connecttimeout", o.connectionTimeout === -1 ? "none" : String(o.connectionTimeout));
-  const tun = (v: number) => (v === TUNID_ANY ? "any" : String(v));
-  line("tunneldevice", `${tun(o.tunLocal)}:${tun(o.tunRemote)}`);
-  line(
-    "canonicalizePermittedcnames",
-    o.permittedCnames.map((c) => `${c.source}:${c.target}`).join(" ") || "none",
-  );
-  if (o.controlPersist === 0 || o.controlPersistTimeout === 0) {
-    yesNo("controlpersist", o.controlPersist);
-  } else line("controlpersist", String(o.controlPersistTimeout));
-  line("escapechar", o.escapeChar === -2 ? "none" : visChar(o.escapeChar));
-  line("ipqos", `${iptos2str(o.ipQosInteractive)} ${iptos2str(o.ipQosBulk)}`);
-  line("rekeylimit", `${o.rekeyLimit} ${o.rekeyInterval}`);
-  line("streamlocalbindmask", `0${o.streamlocalBindMask.toString(8)}`);
-  line("syslogfacility", logFacilityName(o.logFacility));
-  if (o.jumpHost === undefined) str("proxycommand", o.proxyCommand);
-  else {
+      o.addKeysToAgentLifespan <= 0
+        ? multistateName(YES_NO_ASK_CONFIRM, o.addKeysToAgent)
+        : `${o.addKeysToAgent === 3 ? "confirm " : ""}${o.addKeysToAgentLifespan}`,
+    ),
+  forwardagent: (o, line) =>
+    line("forwardagent", o.forwardAgentSockPath ?? multistateName(YES_NO, o.forwardAgent)),
+  tunneldevice: (o, line) => {
+    const tun = (v: number) => (v === TUNID_ANY ? "any" : String(v));
+    line("tunneldevice", `${tun(o.tunLocal)}:${tun(o.tunRemote)}`);
+  },
+  canonicalizepermittedcnames: (o, line) =>
+    line(
+      "canonicalizePermittedcnames",
+      o.permittedCnames.map((c) => `${c.source}:${c.target}`).join(" ") || "none",
+    ),
+  controlpersist: (o, line) =>
+    line(
+      "controlpersist",
+      o.controlPersist === 0 || o.controlPersistTimeout === 0
+        ? multistateName(YES_NO, o.controlPersist)
+        : String(o.controlPersistTimeout),
+    ),
+  escapechar: (o, line) => line("escapechar", o.escapeChar === -2 ? "none" : visChar(o.escapeChar)),
+  ipqos: (o, line) => line("ipqos", `${iptos2str(o.ipQosInteractive)} ${iptos2str(o.ipQosBulk)}`),
+  rekeylimit: (o, line) => line("rekeylimit", `${o.rekeyLimit} ${o.rekeyInterval}`),
+  streamlocalbindmask: (o, line) =>
+    line("streamlocalbindmask", `0${o.streamlocalBindMask.toString(8)}`),
+  syslogfacility: (o, line) => line("syslogfacility", logFacilityName(o.logFacility)),
+  proxycommand: (o, line) => {
+    if (o.jumpHost === undefined && o.proxyCommand !== undefined) {
+      line("proxycommand", o.proxyCommand);
+    }
+  },
+  proxyjump: (o, line) => {
+    if (o.jumpHost === undefined) return;
     const numeric = o.jumpHost.includes(":") || /^[0-9.]*$/.test(o.jumpHost);
     line(
       "proxyjump",
@@ -173,8 +105,29 @@ export function printOptions(o: Options, hostArg: string, host: string): Printed
         o.jumpUser !== undefined ? `${o.jumpUser}@` : ""
       }${numeric ? `[${o.jumpHost}]` : o.jumpHost}${o.jumpPort > 0 ? `:${o.jumpPort}` : ""}`,
     );
+  },
+};
+
+/** The lines of `ssh -G` for options already filled with their defaults. */
+export function printOptions(o: Options, hostArg: string, host: string): PrintedOption[] {
+  const out: [string, string][] = [];
+  const line: Line = (k, v) => out.push([k, v]);
+  line("host", hostArg);
+  for (const { names: [keyword], kind } of OPTION_TABLE) {
+    if (keyword === "hostname") line("hostname", host);
+    else if (isNumberKind(kind)) line(keyword!, _number(kind, o[kind.f]));
+    else if (isStringKind(kind)) {
+      const v = o[kind.f];
+      if (v !== undefined) line(keyword!, v);
+    } else if (kind.t === "special") SPECIAL[keyword!]?.(o, line);
   }
   return out;
+}
+
+/** readconf.c fmt_intarg: a plain flag as yes or no, a multistate as its word. */
+function _number(kind: NumberKind, v: number): string {
+  if (kind.t === "flag") return multistateName(kind.table === FLAG ? YES_NO : kind.table, v);
+  return kind.t === "time" && v === -1 ? "none" : String(v);
 }
 
 function _listen(f: Forward): string {

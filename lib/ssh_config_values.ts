@@ -153,7 +153,15 @@ export function iptos2str(v: number): string {
 /** A readconf.c multistate table: the words a keyword takes, first word printed for a value. */
 export type Multistate = readonly (readonly [string, number])[];
 
-export const FLAG: Multistate = [["true", 1], ["false", 0], ["yes", 1], ["no", 0]];
+/**
+ * The true/false/yes/no words of a multistate table, true and false first so that they are
+ * the words printed (the order of OpenSSH's tables differs, but prints the same).
+ */
+function _bool(yes: number, no: number): Multistate {
+  return [["true", yes], ["false", no], ["yes", yes], ["no", no]];
+}
+
+export const FLAG: Multistate = _bool(1, 0);
 export const YES_NO_ASK: Multistate = [...FLAG, ["ask", 2]];
 export const YES_NO_ASK_CONFIRM: Multistate = [...YES_NO_ASK, ["confirm", 3]];
 export const STRICT_HOSTKEY = {
@@ -161,59 +169,19 @@ export const STRICT_HOSTKEY = {
   NEW: 1,
   YES: 2,
   ASK: 3,
-  table: [
-    ["true", 2],
-    ["false", 0],
-    ["yes", 2],
-    ["no", 0],
-    ["ask", 3],
-    ["off", 0],
-    ["accept-new", 1],
-  ] as Multistate,
+  table: [..._bool(2, 0), ["ask", 3], ["off", 0], ["accept-new", 1]] as Multistate,
 } as const;
 export const ADDRESS_FAMILY: Multistate = [["inet", 2], ["inet6", 10], ["any", 0]];
-export const CONTROL_MASTER: Multistate = [
-  ["true", 1],
-  ["yes", 1],
-  ["false", 0],
-  ["no", 0],
-  ["auto", 2],
-  ["ask", 3],
-  ["autoask", 4],
-];
-export const TUNNEL: Multistate = [
-  ["ethernet", 2],
-  ["point-to-point", 1],
-  ["true", 1],
-  ["yes", 1],
-  ["false", 0],
-  ["no", 0],
-];
-export const REQUEST_TTY: Multistate = [
-  ["true", 2],
-  ["yes", 2],
-  ["false", 1],
-  ["no", 1],
-  ["force", 3],
-  ["auto", 0],
-];
+export const CONTROL_MASTER: Multistate = [...FLAG, ["auto", 2], ["ask", 3], ["autoask", 4]];
+// point-to-point before true: it is the word printed for 1.
+export const TUNNEL: Multistate = [["ethernet", 2], ["point-to-point", 1], ...FLAG];
+export const REQUEST_TTY: Multistate = [..._bool(2, 1), ["force", 3], ["auto", 0]];
 export const SESSION_TYPE: Multistate = [["none", 0], ["subsystem", 1], ["default", 2]];
-export const CANONICALIZE: Multistate = [
-  ["true", 1],
-  ["false", 0],
-  ["yes", 1],
-  ["no", 0],
-  ["always", 2],
-];
-export const PUBKEY_AUTH: Multistate = [
-  ["true", 3],
-  ["false", 0],
-  ["yes", 3],
-  ["no", 0],
-  ["unbound", 1],
-  ["host-bound", 2],
-];
-export const COMPRESSION: Multistate = [["yes", 1], ["no", 0]];
+export const CANONICALIZE: Multistate = [...FLAG, ["always", 2]];
+export const PUBKEY_AUTH: Multistate = [..._bool(3, 0), ["unbound", 1], ["host-bound", 2]];
+/** How a plain flag prints (readconf.c fmt_intarg), and the words Compression takes. */
+export const YES_NO: Multistate = [["yes", 1], ["no", 0]];
+export const COMPRESSION: Multistate = YES_NO;
 
 /** The value of `word` in a multistate table (case-insensitive); -1 when absent. */
 export function multistate(table: Multistate, word: string): number {

@@ -18,7 +18,7 @@ import {
   readPasswordEntries,
   SCRYPT_DEFAULTS,
   type ScryptHash,
-} from "./password_file.ts";
+} from "./password_hashes.ts";
 import { SockhopError, UsageError } from "./errors.ts";
 import { NotRegularFileError, readRegularFile, refuseNotRegular } from "./regular_file.ts";
 
@@ -29,7 +29,7 @@ export interface ServerAuthConfig {
   /** authorized_keys file, read at each attempt so edits apply at once. */
   readonly authorizedKeys?: string;
   /** Read at each attempt too; `passwords` runs the checks. */
-  readonly passwordFile?: string;
+  readonly passwordHashes?: string;
   readonly passwords?: PasswordChecker;
   /** Accept anyone as `user` (loopback binds only, checked by the caller). */
   readonly none: boolean;
@@ -63,7 +63,7 @@ export async function authenticate(
   state.user = ctx.username;
   const methods: ssh2.AuthenticationType[] = [
     ...(cfg.authorizedKeys ? ["publickey" as const] : []),
-    ...(cfg.passwordFile ? ["password" as const] : []),
+    ...(cfg.passwordHashes ? ["password" as const] : []),
   ];
   const fail = (why: string) => {
     if (ctx.method !== "none") {
@@ -82,8 +82,8 @@ export async function authenticate(
     ctx.reject(methods, false);
     return undefined;
   };
-  if (ctx.method === "password" && cfg.passwordFile && !cfg.none) {
-    return await _password(ctx, cfg, cfg.passwordFile, state, source, logger, fail, signal);
+  if (ctx.method === "password" && cfg.passwordHashes && !cfg.none) {
+    return await _password(ctx, cfg, cfg.passwordHashes, state, source, logger, fail, signal);
   }
   if (ctx.username !== cfg.user) return fail(`not the server's user (${cfg.user})`);
   if (cfg.none) {
@@ -132,7 +132,7 @@ export async function authenticate(
 async function _password(
   ctx: ssh2.PasswordAuthContext,
   cfg: ServerAuthConfig,
-  passwordFile: string,
+  passwordHashes: string,
   state: AuthState,
   source: string,
   logger: Logger,
@@ -143,8 +143,8 @@ async function _password(
   try {
     // Re-read at each attempt, checked as at start: edits apply at once, and a file that has
     // gone bad refuses every password rather than half-reading it.
-    _refuseWritableByOthers(passwordFile);
-    entries = readPasswordEntries(passwordFile);
+    _refuseWritableByOthers(passwordHashes);
+    entries = readPasswordEntries(passwordHashes);
   } catch (err) {
     logger.warn(`${(err as Error).message} (password logins refused until then)`);
   }
@@ -169,7 +169,7 @@ async function _password(
   }
   if (ctx.username !== cfg.user) return fail(`not the server's user (${cfg.user})`);
   if (!entries) return fail("the password file is unusable");
-  if (!entry) return fail(`no password set in ${passwordFile}`);
+  if (!entry) return fail(`no password set in ${passwordHashes}`);
   if (!match) return fail("wrong password");
   state.method = "password";
   ctx.accept();
@@ -192,25 +192,25 @@ export function checkAuthNone(none: boolean, exposed: boolean) {
  * valid; unusable authorized_keys lines named once; and some way to log in at all.
  */
 export function checkLoginFiles(
-  files: { authorizedKeys: string; passwordFile: string | undefined; none: boolean },
+  files: { authorizedKeys: string; passwordHashes: string | undefined; none: boolean },
   logger: Logger,
 ) {
-  const { authorizedKeys, passwordFile } = files;
+  const { authorizedKeys, passwordHashes } = files;
   refuseNotRegular(authorizedKeys, "--authorized-keys");
   _refuseWritableByOthers(authorizedKeys);
-  if (passwordFile) {
-    refuseNotRegular(passwordFile, "--password-file");
-    _refuseWritableByOthers(passwordFile);
+  if (passwordHashes) {
+    refuseNotRegular(passwordHashes, "--password-hashes");
+    _refuseWritableByOthers(passwordHashes);
     // Missing, or a bad line: said now, not at the first login.
-    readPasswordEntries(passwordFile);
+    readPasswordEntries(passwordHashes);
   }
   const { keys, unusable } = parseAuthorizedKeys(_read(authorizedKeys, logger));
   for (const u of unusable) {
     logger.warn(`${authorizedKeys} line ${u.line}: key not usable: ${u.reason}`);
   }
-  if (!files.none && !keys.length && !passwordFile) {
+  if (!files.none && !keys.length && !passwordHashes) {
     throw new SockhopError(
-      `No way to log in: ${authorizedKeys} has no usable key and no --password-file was given; add a key or a password file`,
+      `No way to log in: ${authorizedKeys} has no usable key and no --password-hashes was given; add a key or a password file`,
       "usage-auth",
     );
   }

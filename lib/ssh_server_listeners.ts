@@ -6,7 +6,7 @@ import type { SessionDirs } from "./sessions.ts";
 import { configDir } from "./env.ts";
 import { loadHostKeys } from "./host_keys.ts";
 import { checkAuthNone, checkLoginFiles } from "./ssh_server_auth.ts";
-import { createPasswordChecker } from "./password_file.ts";
+import { createPasswordChecker } from "./password_hashes.ts";
 import { joinPath } from "./platform_paths.ts";
 import { refuseNotRegular } from "./regular_file.ts";
 import { createSshServer, listenSsh } from "./ssh_server.ts";
@@ -25,7 +25,7 @@ export interface SshListenOptions {
   readonly hostKeyFiles: readonly string[];
   readonly rsaHostKey: boolean;
   readonly authorizedKeys?: string;
-  readonly passwordFile?: string;
+  readonly passwordHashes?: string;
   readonly authNone: boolean;
   readonly loginGraceSeconds: number;
   /** Channels open at once per connection (sshd's MaxSessions). */
@@ -79,15 +79,18 @@ export function startSshListeners(o: SshListenOptions): SshListeners {
       );
     }
     const authorizedKeys = o.authorizedKeys ?? joinPath([o.home, ".ssh", "authorized_keys"]);
-    checkLoginFiles({ authorizedKeys, passwordFile: o.passwordFile, none: o.authNone }, o.logger);
+    checkLoginFiles(
+      { authorizedKeys, passwordHashes: o.passwordHashes, none: o.authNone },
+      o.logger,
+    );
     server = createSshServer({
       hostKeys,
       auth: {
         user: o.user,
         authorizedKeys,
-        ...(o.passwordFile
+        ...(o.passwordHashes
           ? {
-            passwordFile: o.passwordFile,
+            passwordHashes: o.passwordHashes,
             // As many may wait as there can be connections not logged in: each has at most
             // one attempt out at a time (ssh2 holds the next until it is answered).
             passwords: createPasswordChecker({

@@ -82,8 +82,8 @@ without NAME every session of this user, xpra's included:
   --rsa-host-key=yes|no   also generate and offer an RSA key, for clients too old for
                           ed25519 (default: no)
   --authorized-keys=FILE  public keys that may log in (default: ~/.ssh/authorized_keys)
-  --password-file=FILE    scrypt password hashes written by sockhop passwd; must exist
-                          (default: none)
+  --password-hashes=FILE  scrypt password hashes written by sockhop passwd; must exist
+                          (default: none; --password-file is a deprecated name for it)
   --auth=default|none     none: no authentication, loopback only (default: default)
   --login-grace-time=SEC  time to log in before the connection is closed, 1 to 3600
                           (default: 30)
@@ -95,13 +95,14 @@ Only this user may log in; 6 authentication attempts per connection; at most 100
 connections not logged in yet, 10 from one address.
 
 ${COMMON}`,
-  passwd: `Usage: sockhop passwd [--password-file=FILE] [USER]
+  passwd: `Usage: sockhop passwd [--password-hashes=FILE] [USER]
 
-Add or replace USER's password (default: you) for serve --password-file. The password is
+Add or replace USER's password (default: you) for serve --password-hashes. The password is
 asked on the terminal without echo, or read from stdin's first line; never from the
 command line. Stored as a salted scrypt hash, file mode 0600.
 
-  --password-file=FILE  (default: ~/.config/sockhop/passwords)
+  --password-hashes=FILE  (default: ~/.config/sockhop/passwords; --password-file is a
+                          deprecated name for it)
 ${COMMON}`,
   list: `Usage: sockhop list [OPTIONS]
 

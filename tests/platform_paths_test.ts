@@ -114,9 +114,9 @@ Deno.test("platform: --exit-ssh=no starts ssh detached except on Windows", () =>
   assert.equal(detachedSpawn(false, "linux"), false);
 });
 
-Deno.test("stray folders: passwd --password-file=pwfile writes ./pwfile and makes no dir", async () => {
+Deno.test("stray folders: passwd --password-hashes=pwfile writes ./pwfile and makes no dir", async () => {
   await using dir = await tempDir();
-  const r = await runSockhop(["passwd", "--password-file=pwfile"], {
+  const r = await runSockhop(["passwd", "--password-hashes=pwfile"], {
     env: testEnv(`${dir}/s`),
     stdin: new TextEncoder().encode("a-long-password\n"),
     cwd: dir,

@@ -369,16 +369,16 @@ Deno.test("server faults: bad password files are refused at start, naming the li
   const args = ["serve", "--bind-ssh=127.0.0.1:0", `--authorized-keys=${s.ak}`];
   // Killed after 15 s: a server that started anyway would never end on its own.
   const missing = await runWithOpenStdin(
-    [...args, `--password-file=${pw}`, "x", "exec:cat"],
+    [...args, `--password-hashes=${pw}`, "x", "exec:cat"],
     s.env,
     15000,
   );
   assert.equal(missing.code, 1);
   assert.match(
     missing.stderr,
-    /Password file \S+passwords does not exist: create it with sockhop passwd --password-file=\S+passwords/,
+    /Password file \S+passwords does not exist: create it with sockhop passwd --password-hashes=\S+passwords/,
   );
-  const set = await runSockhop(["passwd", `--password-file=${pw}`], {
+  const set = await runSockhop(["passwd", `--password-hashes=${pw}`], {
     env: s.env,
     stdin: enc.encode("a good password\n"),
   });
@@ -394,7 +394,7 @@ Deno.test("server faults: bad password files are refused at start, naming the li
   for (const [line, want] of bad) {
     await Deno.writeTextFile(pw, `${good}${line}\n`);
     const r = await runWithOpenStdin(
-      [...args, `--password-file=${pw}`, "x", "exec:cat"],
+      [...args, `--password-hashes=${pw}`, "x", "exec:cat"],
       s.env,
       15000,
     );
@@ -411,7 +411,10 @@ Deno.test("server faults: a FIFO given as a file is refused at start, without bl
   assert.equal((await new Deno.Command("mkfifo", { args: ["-m", "600", fifo] }).output()).code, 0);
   const base = ["serve", "--bind-ssh=127.0.0.1:0"];
   const cases = [
-    [[`--password-file=${fifo}`, `--authorized-keys=${s.ak}`], /--password-file \S+fifo is a FIFO/],
+    [
+      [`--password-hashes=${fifo}`, `--authorized-keys=${s.ak}`],
+      /--password-hashes \S+fifo is a FIFO/,
+    ],
     [[`--authorized-keys=${fifo}`], /--authorized-keys \S+fifo is a FIFO/],
     [[`--ssh-host-key=${fifo}`, `--authorized-keys=${s.ak}`], /--ssh-host-key \S+fifo is a FIFO/],
   ] as const;
@@ -451,11 +454,45 @@ Deno.test("server faults: every number option is bounded, with the range in the 
   }
 });
 
+Deno.test("server faults: --password-file on serve and passwd still works, warning of --password-hashes", async () => {
+  if (!requirePeer("sshpass")) return;
+  await using s = await setup();
+  const pw = `${s.dir}/passwords`;
+  const warning =
+    /warning: --password-file on (serve|passwd) is deprecated: use --password-hashes=\S+passwords/g;
+  const set = await runSockhop(["passwd", `--password-file=${pw}`], {
+    env: s.env,
+    stdin: enc.encode("the right password\n"),
+  });
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(set.stderr.match(warning)?.length, 1, set.stderr);
+  assert.match(await Deno.readTextFile(pw), new RegExp(`^${USER}:scrypt\\$`));
+  const both = await runSockhop(["passwd", `--password-file=${pw}`, `--password-hashes=${pw}`], {
+    env: s.env,
+    stdin: enc.encode("the right password\n"),
+  });
+  assert.equal(both.code, 2, both.stderr);
+  assert.match(both.stderr, /give --password-hashes only/);
+  for (const flag of ["--password-file", "--password-hashes"]) {
+    await using server = await startServe([
+      "--bind-ssh=127.0.0.1:0",
+      `--authorized-keys=${s.ak}`,
+      `${flag}=${pw}`,
+      "echo",
+      "exec:cat",
+    ], s.env);
+    const r = await passwordLogin(s, server, "the right password");
+    assert.equal(r.stdout, "SOCKHOP/1 OK\nhi", `${flag}: ${r.stderr}`);
+    const warned = server.log().match(warning)?.length ?? 0;
+    assert.equal(warned, flag === "--password-file" ? 1 : 0, `${flag}: ${server.log()}`);
+  }
+});
+
 Deno.test("server faults: a password file that goes bad while serving lets nobody in, and says so", async () => {
   if (!requirePeer("sshpass")) return;
   await using s = await setup();
   const pw = `${s.dir}/passwords`;
-  const set = await runSockhop(["passwd", `--password-file=${pw}`], {
+  const set = await runSockhop(["passwd", `--password-hashes=${pw}`], {
     env: s.env,
     stdin: enc.encode("the right password\n"),
   });
@@ -463,23 +500,11 @@ Deno.test("server faults: a password file that goes bad while serving lets nobod
   await using server = await startServe([
     "--bind-ssh=127.0.0.1:0",
     `--authorized-keys=${s.ak}`,
-    `--password-file=${pw}`,
+    `--password-hashes=${pw}`,
     "echo",
     "exec:cat",
   ], s.env);
-  const words = sshWords(s.key, sshPort(server))
-    .map((a) => a === "BatchMode=yes" ? "BatchMode=no" : a)
-    .filter((a, i, all) => a !== "-i" && all[i - 1] !== "-i");
-  const login = (password: string) =>
-    run(
-      "sshpass",
-      ["-e", "ssh", "-o", "PubkeyAuthentication=no", ...words, "sockhop", "_proxy", "echo"],
-      enc.encode("hi"),
-      {
-        ...s.env,
-        SSHPASS: password,
-      },
-    );
+  const login = (password: string) => passwordLogin(s, server, password);
   const ok = await login("the right password");
   assert.equal(ok.stdout, "SOCKHOP/1 OK\nhi", ok.stderr);
   await Deno.writeTextFile(pw, `${USER}:scrypt$16384$8$1$c2FsdHNhbHQ=$=\n`);
@@ -489,3 +514,20 @@ Deno.test("server faults: a password file that goes bad while serving lets nobod
   }
   assert.match(server.log(), /line 1: the salt is not 16 bytes.*password logins refused/);
 });
+
+/** ssh with a password only (through sshpass), to the session `echo`, sending "hi". */
+function passwordLogin(
+  s: { key: string; env: Record<string, string> },
+  server: Parameters<typeof sshPort>[0],
+  password: string,
+) {
+  const words = sshWords(s.key, sshPort(server))
+    .map((a) => a === "BatchMode=yes" ? "BatchMode=no" : a)
+    .filter((a, i, all) => a !== "-i" && all[i - 1] !== "-i");
+  return run(
+    "sshpass",
+    ["-e", "ssh", "-o", "PubkeyAuthentication=no", ...words, "sockhop", "_proxy", "echo"],
+    enc.encode("hi"),
+    { ...s.env, SSHPASS: password },
+  );
+}

@@ -60,7 +60,7 @@ Deno.test("server interop: 5 clients × 5 key types and a password, 8 MiB each w
     mode: 0o600,
   });
   const password = `pw-${crypto.randomUUID()}`;
-  const pw = await runSockhop(["passwd", `--password-file=${dir}/passwords`], {
+  const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
     env,
     stdin: enc.encode(password + "\n"),
   });
@@ -88,7 +88,7 @@ Deno.test("server interop: 5 clients × 5 key types and a password, 8 MiB each w
     await using serve = await startServe([
       "--bind-ssh=127.0.0.1:0",
       `--authorized-keys=${dir}/authorized_keys`,
-      `--password-file=${dir}/passwords`,
+      `--password-hashes=${dir}/passwords`,
       `--ssh-host-key=${dir}/host_ed25519`,
       `--ssh-host-key=${dir}/host_rsa`,
       "--login-grace-time=20",

@@ -61,7 +61,7 @@ async function world(hostKeys: ("ed25519" | "rsa")[] = ["ed25519"]): Promise<Wor
       mode: 0o600,
     });
     const password = `pw-${crypto.randomUUID()}`;
-    const pw = await runSockhop(["passwd", `--password-file=${dir}/passwords`], {
+    const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
       env,
       stdin: enc.encode(password + "\n"),
     });
@@ -79,7 +79,7 @@ async function world(hostKeys: ("ed25519" | "rsa")[] = ["ed25519"]): Promise<Wor
     const serve = await startServe([
       "--bind-ssh=127.0.0.1:0",
       `--authorized-keys=${dir}/authorized_keys`,
-      `--password-file=${dir}/passwords`,
+      `--password-hashes=${dir}/passwords`,
       ...hostKeys.map((t) => `--ssh-host-key=${dir}/host_${t}`),
       "echo",
       "exec:cat",

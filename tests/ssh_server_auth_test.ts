@@ -4,7 +4,7 @@ import ssh2 from "ssh2";
 import { authenticate, type AuthState, MAX_AUTH_TRIES } from "../lib/ssh_server_auth.ts";
 import { silentLogger } from "../lib/logger.ts";
 import { randomBytes, scryptSync } from "node:crypto";
-import { createPasswordChecker, hashPassword, type ScryptHash } from "../lib/password_file.ts";
+import { createPasswordChecker, hashPassword, type ScryptHash } from "../lib/password_hashes.ts";
 import { generateHostKeyPair } from "../lib/host_keys.ts";
 import { tempDir } from "./_cli.ts";
 
@@ -104,7 +104,7 @@ Deno.test("server auth: from= is honoured, options we cannot honour make a key u
     const t = ctx({ method: "password", password: "nope" });
     disconnect = await authenticate(
       t.c,
-      { ...cfg, passwordFile: `${dir}/none`, passwords },
+      { ...cfg, passwordHashes: `${dir}/none`, passwords },
       state,
       "127.0.0.1",
       silentLogger,
@@ -148,7 +148,7 @@ Deno.test("server auth: an unknown user, or one without a password, costs the sa
       return real.verify(hash, password, signal);
     },
   };
-  const cfg = { user: "alice", passwordFile: `${dir}/pw`, passwords, none: false };
+  const cfg = { user: "alice", passwordHashes: `${dir}/pw`, passwords, none: false };
   const attempt = async (username: string, password: string, c = cfg) => {
     const t = ctx({ username, method: "password", password });
     const state: AuthState = { method: "-", user: "-", failures: 0 };
@@ -164,7 +164,7 @@ Deno.test("server auth: an unknown user, or one without a password, costs the sa
   // The server's user with no line: a hash all the same, with the default parameters.
   hashed.length = 0;
   await Deno.writeTextFile(`${dir}/pw2`, `bob:${await hashPassword("bob's password")}\n`);
-  assert.equal(await attempt("alice", "guess", { ...cfg, passwordFile: `${dir}/pw2` }), "reject");
+  assert.equal(await attempt("alice", "guess", { ...cfg, passwordHashes: `${dir}/pw2` }), "reject");
   assert.deepEqual(hashed, ["N=16384 r=8 p=1"]);
 });
 
@@ -173,7 +173,7 @@ Deno.test("server auth: a password file gone bad after start refuses every passw
   const path = `${dir}/pw`;
   await Deno.writeTextFile(path, `alice:${await hashPassword("the password")}\n`);
   const passwords = createPasswordChecker({ maxConcurrent: 2, maxQueued: 10 });
-  const cfg = { user: "alice", passwordFile: path, passwords, none: false };
+  const cfg = { user: "alice", passwordHashes: path, passwords, none: false };
   const { lines, logger } = recordingLogger();
   const attempt = async (password: string) => {
     const t = ctx({ method: "password", password });
@@ -229,7 +229,7 @@ Deno.test("server auth: authorized_keys and the password file made writable by o
   await Deno.chmod(`${dir}/pw`, 0o600);
   const pwCfg = {
     user: "alice",
-    passwordFile: `${dir}/pw`,
+    passwordHashes: `${dir}/pw`,
     passwords: createPasswordChecker({ maxConcurrent: 1, maxQueued: 4 }),
     none: false,
   };

@@ -40,12 +40,12 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
   let password = "";
   if (extra.passwordFile) {
     password = `pw-${crypto.randomUUID()}`;
-    const r = await runSockhop(["passwd", `--password-file=${dir}/passwords`], {
+    const r = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
       env,
       stdin: enc.encode(password + "\n"),
     });
     assert.equal(r.code, 0, r.stderr);
-    pwArgs.push(`--password-file=${dir}/passwords`);
+    pwArgs.push(`--password-hashes=${dir}/passwords`);
   }
   const server = await startServe([
     `--authorized-keys=${dir}/authorized_keys`,

@@ -57,7 +57,7 @@ fi
 step "passwd"
 password="smoke-$RANDOM-$RANDOM-pw"
 printf '%s\n' "$password" >"$tmp/password"
-printf '%s\n' "$password" | "$bin" passwd --password-file="$(native "$tmp/passwords")" >/dev/null ||
+printf '%s\n' "$password" | "$bin" passwd --password-hashes="$(native "$tmp/passwords")" >/dev/null ||
   fail "passwd"
 ssh-keygen -q -t ed25519 -N "" -C smoke -f "$tmp/client" </dev/null
 cp "$tmp/client.pub" "$tmp/authorized_keys"
@@ -65,7 +65,7 @@ cp "$tmp/client.pub" "$tmp/authorized_keys"
 step "serve --bind-ssh"
 "$bin" serve --bind-ssh=127.0.0.1:0 \
   --authorized-keys="$(native "$tmp/authorized_keys")" \
-  --password-file="$(native "$tmp/passwords")" \
+  --password-hashes="$(native "$tmp/passwords")" \
   smoke exec:sort </dev/null >/dev/null 2>"$tmp/serve.log" &
 serve_pid=$!
 for _ in $(seq 150); do

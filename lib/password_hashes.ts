@@ -1,7 +1,8 @@
 /**
- * Password files for the built-in server: `user:scrypt$N$r$p$salt$digest` lines, never plain
- * text. Every field is checked whenever the file is read: a hash that cannot be checked as
- * written (an empty digest matched every password) makes the whole file unusable.
+ * The built-in server's password hashes (serve --password-hashes, written by sockhop passwd):
+ * `user:scrypt$N$r$p$salt$digest` lines, never plain text. Every field is checked whenever the
+ * file is read: a hash that cannot be checked as written (an empty digest matched every
+ * password) makes the whole file unusable.
  */
 
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
@@ -48,7 +49,7 @@ export function hashProblem(stored: string): string | undefined {
 /** Parse a stored hash; throws on anything `hashProblem` names. */
 export function parseHash(stored: string): ScryptHash {
   const parsed = _parse(stored);
-  if (typeof parsed === "string") throw new SockhopError(parsed, "password-file");
+  if (typeof parsed === "string") throw new SockhopError(parsed, "password-hashes");
   return parsed;
 }
 
@@ -222,19 +223,19 @@ export function readPasswordEntries(path: string): Map<string, ScryptHash> {
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new SockhopError(
-        `Password file ${path} does not exist: create it with sockhop passwd --password-file=${path}`,
-        "password-file",
+        `Password file ${path} does not exist: create it with sockhop passwd --password-hashes=${path}`,
+        "password-hashes",
       );
     }
     if (err instanceof NotRegularFileError) {
       throw new SockhopError(
         `Password file ${err.message}: give the file sockhop passwd writes`,
-        "password-file",
+        "password-hashes",
       );
     }
     throw new SockhopError(
       `Cannot read password file ${path}: ${(err as Error).message}`,
-      "password-file",
+      "password-hashes",
       { cause: err },
     );
   }
@@ -253,20 +254,20 @@ export function parsePasswordText(text: string, path: string): Map<string, Scryp
     if (colon <= 0 || !_validUser(user)) {
       throw new SockhopError(
         `${where}: expected user:scrypt$...: fix or remove that line, or write it with sockhop passwd`,
-        "password-file",
+        "password-hashes",
       );
     }
     const problem = hashProblem(line.slice(colon + 1));
     if (problem) {
       throw new SockhopError(
         `${where}: ${problem}: set the password of ${user} again with sockhop passwd, or remove that line`,
-        "password-file",
+        "password-hashes",
       );
     }
     if (lines.has(user)) {
       throw new SockhopError(
         `${where}: ${user} has a line already (line ${lines.get(user)}): remove one of them`,
-        "password-file",
+        "password-hashes",
       );
     }
     lines.set(user, i + 1);
@@ -297,7 +298,7 @@ export async function writePasswordEntry(
     text = readRegularFile(path);
   } catch (err) {
     if (err instanceof NotRegularFileError) {
-      throw new SockhopError(`${err.message}: give a password file path`, "password-file");
+      throw new SockhopError(`${err.message}: give a password file path`, "password-hashes");
     }
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }

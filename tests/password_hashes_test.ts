@@ -10,7 +10,7 @@ import {
   SCRYPT_DEFAULTS,
   verifyPassword,
   writePasswordEntry,
-} from "../lib/password_file.ts";
+} from "../lib/password_hashes.ts";
 import { tempDir } from "./_cli.ts";
 
 const SALT = "c2FsdHNhbHRzYWx0c2FsdA=="; // 16 bytes
@@ -65,7 +65,7 @@ Deno.test("password file: missing or not a regular file is refused, a FIFO witho
   await using dir = await tempDir();
   assert.throws(
     () => readPasswordEntries(`${dir}/none`),
-    /Password file \S+none does not exist: create it with sockhop passwd --password-file=/,
+    /Password file \S+none does not exist: create it with sockhop passwd --password-hashes=/,
   );
   const fifo = `${dir}/fifo`;
   const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
