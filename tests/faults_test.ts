@@ -688,3 +688,22 @@ Deno.test("faults: serve stopped (SIGTERM): its clients are told why and exit no
   await accepting.catch(() => {});
   for (const c of held) c.close();
 });
+
+Deno.test("faults: a client gone: what the session's command started ends with it", async () => {
+  await using dir = await tempDir("sf-");
+  const env = testEnv(`${dir}/s`);
+  // sh waits on a child of its own: ending sh alone would leave the sleep behind.
+  await using s = await startServe([
+    "grp",
+    "exec:sh",
+    "-c",
+    `sleep 1000 & echo $! > '${dir}/pid'; echo up; wait`,
+  ], env);
+  const p = spawnSockhop(["connect", "grp"], env);
+  const pid = await readPid(`${dir}/pid`);
+  await waitUntil("connected", () => p.bytes() > 0);
+  p.child.kill("SIGKILL");
+  await p.ended();
+  await waitUntil("the command's own child ended", () => !alive(pid));
+  await s.stop();
+});
