@@ -707,3 +707,39 @@ Deno.test("faults: a client gone: what the session's command started ends with i
   await waitUntil("the command's own child ended", () => !alive(pid));
   await s.stop();
 });
+
+Deno.test("faults: over sshd, the connection gone while the session is silent: _proxy and the command end", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  // It reads nothing and says nothing: _proxy never has a byte to write that would fail.
+  const kills: [string, (n: string) => string[], (connect: number, proxy: number) => void][] = [
+    ["native, connect killed", w.native, (connect) => Deno.kill(connect, "SIGKILL")],
+    ["openssh, sshd's process for it killed", w.openssh, (_, proxy) => {
+      const stat = Deno.readTextFileSync(`/proc/${proxy}/stat`);
+      Deno.kill(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]), "SIGKILL");
+    }],
+  ];
+  for (const [i, [what, args, kill]] of kills.entries()) {
+    const name = `si${i}`;
+    const pidFile = `${w.dir}/ipid${i}`;
+    await using s = await startServe([
+      name,
+      "exec:sh",
+      "-c",
+      `echo $$ > '${pidFile}'; exec sleep 1000`,
+    ], w.env);
+    const p = spawnSockhop(args(name), w.env);
+    const pid = await readPid(pidFile);
+    let proxy = 0;
+    await waitUntil("_proxy running", () => {
+      proxy = processesWith(`main.ts _proxy ${name}`)[0]?.pid ?? 0;
+      return proxy !== 0;
+    });
+    kill(p.child.pid, proxy);
+    const r = await p.ended();
+    assert.notEqual(r.code, 0, what);
+    await waitUntil(`${what}: _proxy ended`, () => !alive(proxy));
+    await waitUntil(`${what}: the session's command ended`, () => !alive(pid));
+    await s.stop();
+  }
+});
