@@ -1,9 +1,10 @@
 /**
  * Reading a file the server trusts (password file, authorized_keys, host key) only when it is a
- * regular file: a FIFO would block the read, and with it the whole process, for ever.
+ * regular file, and one a client reads only when it is no FIFO or socket: a FIFO would block
+ * the read, and with it the whole process, for ever.
  */
 
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
 
 /** The path exists but is not a regular file (a FIFO, a device, a directory...). */
 export class NotRegularFileError extends Error {
@@ -20,19 +21,34 @@ export class NotRegularFileError extends Error {
  * anything but a regular file.
  */
 export function readRegularFile(path: string): string {
+  return _read(path, (st) => st.isFile()).toString("utf8");
+}
+
+/**
+ * The bytes of a file a client reads (ssh_config, known_hosts, a key), where a device such as
+ * /dev/null is common and fine, but a FIFO or a socket would block for ever: those are refused
+ * (NotRegularFileError, as is a directory), the rest read as `readRegularFile` reads.
+ */
+export function readUnblockingFile(path: string): Uint8Array {
+  return _read(path, (st) => !st.isFIFO() && !st.isSocket() && !st.isDirectory());
+}
+
+function _read(path: string, accept: (st: Stats) => boolean): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT") {
-      throw new Deno.errors.NotFound(`${path}: no such file`, { cause: err });
+    const code = (err as { code?: string }).code;
+    if (code === "ENOENT") throw new Deno.errors.NotFound(`${path}: no such file`, { cause: err });
+    if (code === "EACCES") {
+      throw new Deno.errors.PermissionDenied(`Permission denied: ${path}`, { cause: err });
     }
     throw err;
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new NotRegularFileError(path, _kind(st));
-    return readFileSync(fd, "utf8");
+    if (!accept(st)) throw new NotRegularFileError(path, _kind(st));
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -743,3 +743,37 @@ Deno.test("faults: over sshd, the connection gone while the session is silent: _
     await s.stop();
   }
 });
+
+Deno.test("faults: a FIFO as a file the client reads (-F, an Include, known_hosts, -i) is refused, not a hang", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  const fifo = `${w.dir}/fifo`;
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  await Deno.writeTextFile(`${w.dir}/include.conf`, `Include ${fifo}\n`);
+  const url = `ssh://${w.sshd.user}@127.0.0.1:${w.sshd.port}/x`;
+  const cases: [string[], RegExp][] = [
+    [["-F", fifo], /Cannot read .*fifo: .*fifo is a FIFO, not a regular file/],
+    [["--print-config", "-F", fifo], /fifo is a FIFO, not a regular file/],
+    [["-F", `${w.dir}/include.conf`], /Cannot read .*fifo: .*fifo is a FIFO/],
+    [["-F", "none", "-o", `UserKnownHostsFile=${fifo}`], /known_hosts file .*fifo is a FIFO/],
+    [["-F", "none", "-o", `GlobalKnownHostsFile=${fifo}`], /known_hosts file .*fifo is a FIFO/],
+    [[
+      "-F",
+      "none",
+      "-o",
+      `UserKnownHostsFile=${w.sshd.knownHosts}`,
+      "-i",
+      fifo,
+      "-o",
+      "IdentitiesOnly=yes",
+    ], /identity file .*fifo not readable: .*fifo is a FIFO/],
+  ];
+  for (const [args, message] of cases) {
+    const p = spawnSockhop(["connect", url, "--ssh=native", "-o", "BatchMode=yes", ...args], w.env);
+    await p.child.stdin.close();
+    const r = await p.ended();
+    assert.equal(r.signal, null, `${args.join(" ")}: still running after 10 s`);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.match(r.stderr, message, args.join(" "));
+  }
+});
