@@ -777,3 +777,19 @@ Deno.test("faults: a FIFO as a file the client reads (-F, an Include, known_host
     assert.match(r.stderr, message, args.join(" "));
   }
 });
+
+Deno.test("faults: native: ConnectTimeout and ServerAliveInterval beyond a timer's range mean never, not at once", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  await using s = await startServe(["echo", "exec:cat"], w.env);
+  for (const option of ["ConnectTimeout=3000000", "ServerAliveInterval=3000000"]) {
+    const r = await runSockhop([...w.native("echo"), "-o", option], {
+      env: w.env,
+      stdin: enc.encode("still here\n"),
+    });
+    assert.equal(r.code, 0, `${option}: ${r.stderr}`);
+    assert.equal(dec.decode(r.stdout), "still here\n", option);
+    assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/, option);
+  }
+  await s.stop();
+});
