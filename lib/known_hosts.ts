@@ -10,6 +10,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
 import { parentDir } from "./platform_paths.ts";
 import { fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
+import { NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
 import { matchPatternList } from "./ssh_patterns.ts";
 
 export type HostKeyResult =
@@ -336,10 +337,13 @@ export function acceptsAnswer(answer: string, blob: Uint8Array): boolean {
 
 function _readOrUndefined(path: string): string | undefined {
   try {
-    return Deno.readTextFileSync(path);
+    return new TextDecoder().decode(readUnblockingFile(path));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+    if (err instanceof Deno.errors.NotFound || (err as { code?: string }).code === "ENOTDIR") {
       return undefined;
+    }
+    if (err instanceof NotRegularFileError) {
+      throw new SockhopError(`known_hosts file ${err.message}: give the path of a file`);
     }
     if (err instanceof Deno.errors.PermissionDenied) return undefined;
     throw err;

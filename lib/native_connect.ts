@@ -131,7 +131,7 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
             "ssh-failed",
           ),
         );
-      }, cfg.connectTimeout * 1000)
+      }, timerMs(cfg.connectTimeout))
       : undefined;
     sock.once("connect", () => {
       clearTimeout(timer);
@@ -199,7 +199,7 @@ async function _connectOne(
             "ssh-failed",
           ),
         );
-      }, cfg.connectTimeout * 1000)
+      }, timerMs(cfg.connectTimeout))
       : undefined;
     client.once("handshake", () => clearTimeout(banner));
     client.once("close", () => clearTimeout(banner));
@@ -254,7 +254,7 @@ async function _connectOne(
       // direct-streamlocal works with any server that has it (sockhop's own too), not only
       // with those whose version string says OpenSSH.
       strictVendor: false,
-      keepaliveInterval: cfg.serverAliveInterval * 1000,
+      keepaliveInterval: timerMs(cfg.serverAliveInterval),
       keepaliveCountMax: cfg.serverAliveCountMax,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         check.verify(new Uint8Array(key)).then(verify, () => verify(false));
@@ -297,4 +297,13 @@ function _clientError(err: Error & { level?: string }, cfg: SshConfig): SockhopE
     "ssh-failed",
     { cause: err },
   );
+}
+
+/**
+ * `seconds` as a timer's milliseconds. ssh takes durations up to INT_MAX seconds, but a timer
+ * longer than 2^31-1 ms fires at once (Node's TimeoutOverflowWarning): ConnectTimeout=3000000
+ * failed every connection. Anything longer is as good as never.
+ */
+export function timerMs(seconds: number): number {
+  return Math.min(seconds * 1000, 2 ** 31 - 1);
 }

@@ -8,6 +8,7 @@
 import type ssh2 from "ssh2";
 import type { Logger } from "./logger.ts";
 import type { Prompter } from "./prompt.ts";
+import { readUnblockingFile } from "./regular_file.ts";
 import { parsePrivateKey, prepareToSign, UnreadableKeyError } from "./ssh_keys.ts";
 
 export type LoadedKey =
@@ -26,7 +27,7 @@ export async function loadIdentity(
 ): Promise<LoadedKey> {
   let data: Uint8Array;
   try {
-    data = Deno.readFileSync(file);
+    data = readUnblockingFile(file);
   } catch (err) {
     if (explicit) logger.warn(`identity file ${file} not readable: ${(err as Error).message}`);
     return { kind: "none" };

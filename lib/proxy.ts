@@ -8,6 +8,9 @@ import { connectSessionFramed, type SessionDuplex, type SessionEnd } from "./ses
 import { openSession, type SessionDirs } from "./sessions.ts";
 import { fromStdio } from "./streams.ts";
 
+/** How often the relay looks whether the process that ran `_proxy` is still its parent. */
+const PARENT_CHECK_MS = 1000;
+
 /**
  * Reach the session, print the marker line, relay stdin/stdout, and return how the session
  * ended (the caller exits with its status, so ssh carries it). On failure to reach it, the
@@ -32,7 +35,22 @@ export async function runProxy(
       : new SockhopError(message, "no-session", { cause: err });
   }
   await Deno.stdout.write(out.encode(MARKER_OK));
-  const result = await relay(fromStdio(), session);
+  // sshd closes a connection's pipes when the connection goes, but after stdin's EOF a
+  // session that says nothing never learns it: the process that ran us gone (we are handed to
+  // another parent) ends the relay, and with it the session's command.
+  const orphaned = new AbortController();
+  const parent = Deno.ppid;
+  const watch = setInterval(() => {
+    if (Deno.ppid !== parent) orphaned.abort();
+  }, PARENT_CHECK_MS);
+  const result = await relay(fromStdio(), session, { signal: orphaned.signal });
+  clearInterval(watch);
+  if (orphaned.signal.aborted) {
+    throw new SockhopError(
+      "The ssh connection ended (the process that ran sockhop _proxy is gone)",
+      "relay",
+    );
+  }
   logger.debug("proxy", `relay ended: ${result.aToB} bytes in, ${result.bToA} bytes out`);
   if (result.error) {
     throw new SockhopError(

@@ -1,6 +1,7 @@
 /**
  * Reading a file only when it is a regular file (the server's password file, authorized_keys and
- * host keys; the client's connection and password files): a FIFO would block the read, and with
+ * host keys; the client's connection and password files), and one a client reads (ssh_config,
+ * known_hosts, a key) only when it is no FIFO or socket: a FIFO would block the read, and with
  * it the whole process, for ever.
  */
 
@@ -30,20 +31,35 @@ export class FileTooLargeError extends Error {
  * anything but a regular file, FileTooLargeError for one over `max` bytes.
  */
 export function readRegularFile(path: string, max = Infinity): string {
+  return _read(path, (st) => st.isFile(), max).toString("utf8");
+}
+
+/**
+ * The bytes of a file a client reads (ssh_config, known_hosts, a key), where a device such as
+ * /dev/null is common and fine, but a FIFO or a socket would block for ever: those are refused
+ * (NotRegularFileError, as is a directory), the rest read as `readRegularFile` reads.
+ */
+export function readUnblockingFile(path: string): Uint8Array {
+  return _read(path, (st) => !st.isFIFO() && !st.isSocket() && !st.isDirectory(), Infinity);
+}
+
+function _read(path: string, accept: (st: Stats) => boolean, max: number): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT") {
-      throw new Deno.errors.NotFound(`${path}: no such file`, { cause: err });
+    const code = (err as { code?: string }).code;
+    if (code === "ENOENT") throw new Deno.errors.NotFound(`${path}: no such file`, { cause: err });
+    if (code === "EACCES") {
+      throw new Deno.errors.PermissionDenied(`Permission denied: ${path}`, { cause: err });
     }
     throw err;
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new NotRegularFileError(path, _kind(st));
+    if (!accept(st)) throw new NotRegularFileError(path, _kind(st));
     if (st.size > max) throw new FileTooLargeError(path, st.size, max);
-    return readFileSync(fd, "utf8");
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -360,7 +360,18 @@ function _spawnTarget(
   logger: Logger,
   onExit: () => void,
 ): Promise<Service> {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+  // In a process group of its own (not on Windows: no groups, and a console of its own), so
+  // that ending it ends what it started too: `sh -c 'a; b'` would leave `b` running.
+  const group = Deno.build.os !== "windows";
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: group });
+  const signal = (sig: "SIGTERM" | "SIGKILL") => {
+    try {
+      if (group && child.pid) Deno.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      child.kill(sig);
+    }
+  };
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
@@ -397,9 +408,9 @@ function _spawnTarget(
         exited,
         kill() {
           if (!running() || killTimer) return;
-          child.kill("SIGTERM");
+          signal("SIGTERM");
           killTimer = setTimeout(() => {
-            if (running()) child.kill("SIGKILL");
+            if (running()) signal("SIGKILL");
           }, KILL_AFTER_MS);
         },
       });

@@ -7,6 +7,7 @@
 
 import { UsageError } from "./errors.ts";
 import { isAbsolutePath, type Os } from "./platform_paths.ts";
+import { NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
 
 /** What the config reader needs from a file system (a fake one in unit tests). */
 export interface ConfigFs {
@@ -21,12 +22,16 @@ export interface ConfigFs {
 /** Read a text file; undefined when it does not exist. */
 export function readTextFileOrUndefined(path: string): string | undefined {
   try {
-    return Deno.readTextFileSync(path);
+    return new TextDecoder().decode(readUnblockingFile(path));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
       return undefined;
     }
-    if (err instanceof Deno.errors.IsADirectory) return "";
+    if (err instanceof NotRegularFileError) {
+      if (err.kind === "a directory") return "";
+      throw new UsageError(`${err.message}: give the path of a file`);
+    }
+    if ((err as { code?: string }).code === "ENOTDIR") return undefined;
     throw new UsageError(`${(err as Error).message}: check its permissions`);
   }
 }

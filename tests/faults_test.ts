@@ -688,3 +688,108 @@ Deno.test("faults: serve stopped (SIGTERM): its clients are told why and exit no
   await accepting.catch(() => {});
   for (const c of held) c.close();
 });
+
+Deno.test("faults: a client gone: what the session's command started ends with it", async () => {
+  await using dir = await tempDir("sf-");
+  const env = testEnv(`${dir}/s`);
+  // sh waits on a child of its own: ending sh alone would leave the sleep behind.
+  await using s = await startServe([
+    "grp",
+    "exec:sh",
+    "-c",
+    `sleep 1000 & echo $! > '${dir}/pid'; echo up; wait`,
+  ], env);
+  const p = spawnSockhop(["connect", "grp"], env);
+  const pid = await readPid(`${dir}/pid`);
+  await waitUntil("connected", () => p.bytes() > 0);
+  p.child.kill("SIGKILL");
+  await p.ended();
+  await waitUntil("the command's own child ended", () => !alive(pid));
+  await s.stop();
+});
+
+Deno.test("faults: over sshd, the connection gone while the session is silent: _proxy and the command end", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  // It reads nothing and says nothing: _proxy never has a byte to write that would fail.
+  const kills: [string, (n: string) => string[], (connect: number, proxy: number) => void][] = [
+    ["native, connect killed", w.native, (connect) => Deno.kill(connect, "SIGKILL")],
+    ["openssh, sshd's process for it killed", w.openssh, (_, proxy) => {
+      const stat = Deno.readTextFileSync(`/proc/${proxy}/stat`);
+      Deno.kill(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]), "SIGKILL");
+    }],
+  ];
+  for (const [i, [what, args, kill]] of kills.entries()) {
+    const name = `si${i}`;
+    const pidFile = `${w.dir}/ipid${i}`;
+    await using s = await startServe([
+      name,
+      "exec:sh",
+      "-c",
+      `echo $$ > '${pidFile}'; exec sleep 1000`,
+    ], w.env);
+    const p = spawnSockhop(args(name), w.env);
+    const pid = await readPid(pidFile);
+    let proxy = 0;
+    await waitUntil("_proxy running", () => {
+      proxy = processesWith(`main.ts _proxy ${name}`)[0]?.pid ?? 0;
+      return proxy !== 0;
+    });
+    kill(p.child.pid, proxy);
+    const r = await p.ended();
+    assert.notEqual(r.code, 0, what);
+    await waitUntil(`${what}: _proxy ended`, () => !alive(proxy));
+    await waitUntil(`${what}: the session's command ended`, () => !alive(pid));
+    await s.stop();
+  }
+});
+
+Deno.test("faults: a FIFO as a file the client reads (-F, an Include, known_hosts, -i) is refused, not a hang", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  const fifo = `${w.dir}/fifo`;
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  await Deno.writeTextFile(`${w.dir}/include.conf`, `Include ${fifo}\n`);
+  const url = `ssh://${w.sshd.user}@127.0.0.1:${w.sshd.port}/x`;
+  const cases: [string[], RegExp][] = [
+    [["-F", fifo], /Cannot read .*fifo: .*fifo is a FIFO, not a regular file/],
+    [["--print-config", "-F", fifo], /fifo is a FIFO, not a regular file/],
+    [["-F", `${w.dir}/include.conf`], /Cannot read .*fifo: .*fifo is a FIFO/],
+    [["-F", "none", "-o", `UserKnownHostsFile=${fifo}`], /known_hosts file .*fifo is a FIFO/],
+    [["-F", "none", "-o", `GlobalKnownHostsFile=${fifo}`], /known_hosts file .*fifo is a FIFO/],
+    [[
+      "-F",
+      "none",
+      "-o",
+      `UserKnownHostsFile=${w.sshd.knownHosts}`,
+      "-i",
+      fifo,
+      "-o",
+      "IdentitiesOnly=yes",
+    ], /identity file .*fifo not readable: .*fifo is a FIFO/],
+  ];
+  for (const [args, message] of cases) {
+    const p = spawnSockhop(["connect", url, "--ssh=native", "-o", "BatchMode=yes", ...args], w.env);
+    await p.child.stdin.close();
+    const r = await p.ended();
+    assert.equal(r.signal, null, `${args.join(" ")}: still running after 10 s`);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.match(r.stderr, message, args.join(" "));
+  }
+});
+
+Deno.test("faults: native: ConnectTimeout and ServerAliveInterval beyond a timer's range mean never, not at once", async () => {
+  if (!haveSsh()) return;
+  await using w = await sshWorld();
+  await using s = await startServe(["echo", "exec:cat"], w.env);
+  for (const option of ["ConnectTimeout=3000000", "ServerAliveInterval=3000000"]) {
+    const r = await runSockhop([...w.native("echo"), "-o", option], {
+      env: w.env,
+      stdin: enc.encode("still here\n"),
+    });
+    assert.equal(r.code, 0, `${option}: ${r.stderr}`);
+    assert.equal(dec.decode(r.stdout), "still here\n", option);
+    assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/, option);
+  }
+  await s.stop();
+});
