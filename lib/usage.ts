@@ -5,7 +5,7 @@ import { VERSION } from "./version.ts";
 const COMMON = `Common options:
   --socket-dirs=DIRS    session socket dirs, separated as in PATH (":", ";" on Windows)
                         (default: $SOCKHOP_SOCKET_DIRS, else $XDG_RUNTIME_DIR/sockhop:~/.sockhop)
-  --debug=CATEGORIES    comma-separated: ssh, ssh2, forward, connect, proxy, all
+  --debug=CATEGORIES    comma-separated: ssh, ssh2, serve, forward, connect, proxy, all
                         (default: none)
   -h, --help            show this help`;
 
@@ -48,9 +48,11 @@ Usage:
   sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
   sockhop passwd [USER]              set a password for the built-in SSH server
   sockhop help COMMAND               options of a command
+  sockhop --version                  the version
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
-URL:    ssh://[user[:password]@]host[:port]/NAME[?proxy_host=H&proxy_port=P&proxy_username=U&proxy_key=K&key=K]
+URL:    ssh://[user[:password]@]host[:port]/NAME[?key=K&proxy_host=H&proxy_port=P&proxy_username=U
+        &proxy_password=W&proxy_key=K]
         ...?proxy=[user@]host[:port] (xpra 3.x's jump host); xpra's own ssh:[user@]host[:port]:NAME
         and ssh/[user@]host[:port]/NAME; or NAME for a session on this host
 
@@ -99,7 +101,7 @@ ${COMMON}`,
 
 Add or replace USER's password (default: you) for serve --password-hashes. The password is
 asked on the terminal without echo, or read from stdin's first line; never from the
-command line. Stored as a salted scrypt hash, file mode 0600.
+command line. At least 8 characters. Stored as a salted scrypt hash, file mode 0600.
 
   --password-hashes=FILE  (default: ~/.config/sockhop/passwords; --password-file is a
                           deprecated name for it)
