@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const load = COMMANDS[command];
   if (!load) {
     throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}: use serve, list, connect or forward`,
+      `Unknown command ${JSON.stringify(command)}: use serve, list, connect, forward or passwd`,
     );
   }
   return await (await load())(rest);

@@ -142,7 +142,7 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
       clearTimeout(timer);
       reject(
         new SockhopError(
-          `Cannot connect to ${cfg.hostName} port ${cfg.port}: ${err.message}`,
+          `Cannot connect to ${cfg.hostName} port ${cfg.port}: ${err.message}; check the host and port, and that an SSH server listens there`,
           "ssh-failed",
         ),
       );

@@ -111,6 +111,8 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
   }
   const dest = _applyFlags(target, v);
   const choice = parseSshOption(v.ssh ?? "auto");
+  // Checked whatever the backend: a bad value is a usage error, not a flag that does nothing.
+  const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
   const jumps = v.jump ? v.jump.split(",").map(parseHop) : undefined;
   if (v["print-config"]) return { print: _printedConfig(dest, v) };
   // The program reads its own config; the built-in client (and auto, to choose) reads it here.
@@ -192,7 +194,7 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
     dest: destHop,
     ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
     remoteCommand: command,
-    exitSsh: yesNo(v["exit-ssh"], "--exit-ssh", true),
+    exitSsh,
     interactive: hasControllingTerminal(),
   });
 }
@@ -267,13 +269,22 @@ function _hopConfig(hop: Hop, v: RouteFlags, matchExec: "run" | "refuse" = "refu
   }));
 }
 
-/** As ssh -G: -i and -J are command-line settings too, and Match exec commands run. */
+/** `[user@]host[:port]`, as a -J entry is written. */
+function _hopText(hop: Hop): string {
+  const host = hop.host.includes(":") ? `[${hop.host}]` : hop.host;
+  return `${hop.user ? `${hop.user}@` : ""}${host}${hop.port !== undefined ? `:${hop.port}` : ""}`;
+}
+
+/**
+ * As ssh -G: -i and -J are command-line settings too (a URL's jump host is its -J), and Match
+ * exec commands run.
+ */
 function _printedConfig(dest: SshTarget, v: RouteFlags): string {
   const shown: RouteFlags = {
     ...v,
     option: [
       ...(v.option ?? []),
-      ...(v.jump ? [`ProxyJump=${v.jump}`] : []),
+      ...(v.jump ? [`ProxyJump=${v.jump}`] : dest.jump ? [`ProxyJump=${_hopText(dest.jump)}`] : []),
       ...(v.identity ?? []).map((i) => `IdentityFile=${i}`),
     ],
   };

@@ -81,6 +81,12 @@ Deno.test("route: bad values are usage errors, before anything runs", () => {
     { ssh: "openssh", "exit-ssh": "maybe" },
     /--exit-ssh=maybe: use yes or no/,
   );
+  // The built-in client has no ssh to end, but a bad value is still a mistake worth naming.
+  refused(
+    "ssh://db/pg",
+    { ssh: "native", "exit-ssh": "maybe" },
+    /--exit-ssh=maybe: use yes or no/,
+  );
   refused("ssh://db/pg", { ssh: "native", "host-key": "MD5:x" }, /pins a SHA256/);
   refused("ssh://db/pg", { ssh: "openssh", "host-key": "SHA256:x" }, /pins a key for plink/);
   refused("ssh://db/pg", { ssh: "plink", option: ["A=b"] }, /plink has none of them/);
@@ -96,4 +102,14 @@ Deno.test("route: --print-config shows -i and -J as ssh -G does, whatever the ba
   assert.ok("print" in r);
   assert.match(r.print, /^proxyjump gw$/m);
   assert.match(r.print, /^identityfile \/k\/id$/m);
+});
+
+Deno.test("route: --print-config shows a URL's jump host as its ProxyJump, as -J would be", () => {
+  const r = resolveRoute(
+    "ssh://alice@db/pg?proxy_host=gw&proxy_username=bob&proxy_port=2222",
+    { "config-file": "none", "print-config": true },
+    silentLogger,
+  );
+  assert.ok("print" in r);
+  assert.match(r.print, /^proxyjump bob@gw:2222$/m);
 });
