@@ -11,8 +11,14 @@
  * BENCH_MAX_CHECKS sets the server's --max-password-checks.
  */
 
-import { randomBytes, runSockhop, tempDir, testEnv } from "../tests/_cli.ts";
-import { authorizeClientKey, opensshWords, startSshServe, USER } from "../tests/_serve_ssh.ts";
+import { randomBytes, tempDir, testEnv } from "../tests/_cli.ts";
+import {
+  authorizeClientKey,
+  hashPasswordFile,
+  opensshWords,
+  startSshServe,
+  USER,
+} from "../tests/_serve_ssh.ts";
 import { timed } from "./_measure.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -82,11 +88,7 @@ export async function passwordGuessers(): Promise<string[]> {
   await using dir = await tempDir("sockhop-guess-");
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
   const key = await authorizeClientKey(dir, `${dir}/ak`);
-  const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
-    env,
-    stdin: new TextEncoder().encode("the-right-password\n"),
-  });
-  if (pw.code !== 0) throw new Error(pw.stderr);
+  await hashPasswordFile(dir, env, "the-right-password");
   await using server = await startSshServe(`${dir}/ak`, [
     `--password-hashes=${dir}/passwords`,
     ...(Deno.env.get("BENCH_MAX_CHECKS")

@@ -1,6 +1,6 @@
 /** sockhop's built-in SSH server started for a test, and OpenSSH's client words to reach it. */
 
-import { type ServeProcess, startServe } from "./_cli.ts";
+import { runSockhop, type ServeProcess, startServe } from "./_cli.ts";
 import { keygen } from "./_sshd.ts";
 
 /** The local user, who logs in to a server a test started. */
@@ -14,6 +14,30 @@ export async function authorizeClientKey(
   const key = `${dir}/client`;
   await Deno.writeTextFile(authorizedKeys, (await keygen(key)) + "\n");
   return key;
+}
+
+/** `password` hashed by `sockhop passwd` into `${dir}/passwords`, for --password-hashes. */
+export async function hashPasswordFile(
+  dir: string,
+  env: Record<string, string>,
+  password = `pw-${crypto.randomUUID()}`,
+): Promise<string> {
+  const r = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
+    env,
+    stdin: new TextEncoder().encode(password + "\n"),
+  });
+  if (r.code !== 0) throw new Error(`sockhop passwd failed:\n${r.stderr}`);
+  return password;
+}
+
+/** A host key of `type` from ssh-keygen at `path`; returns its public "TYPE BASE64". */
+export async function hostKeyLine(path: string, type: "ed25519" | "rsa"): Promise<string> {
+  const bits = type === "rsa" ? ["-b", "3072"] : [];
+  const out = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-t", type, ...bits, "-N", "", "-f", path],
+  }).output();
+  if (out.code !== 0) throw new Error(`ssh-keygen -t ${type} failed`);
+  return (await Deno.readTextFile(`${path}.pub`)).split(" ").slice(0, 2).join(" ");
 }
 
 /** The port `server` logged for its `kind` listener on 127.0.0.1. */

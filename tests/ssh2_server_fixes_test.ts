@@ -4,9 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockhop, tempDir, testEnv } from "./_cli.ts";
+import { tempDir, testEnv } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
-import { opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
+import { hashPasswordFile, hostKeyLine, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 import { type ClientKeys, makeClientKeys, PYTHON, SshClients } from "./_ssh_clients.ts";
 import { kexGuessIsRight, SERVER_SIG_ALGS } from "../lib/ssh2_server_fixes.ts";
 
@@ -61,22 +61,9 @@ async function world(hostKeys: ("ed25519" | "rsa")[] = ["ed25519"]): Promise<Wor
     await Deno.writeTextFile(`${dir}/authorized_keys`, keys.publicLines.join("\n") + "\n", {
       mode: 0o600,
     });
-    const password = `pw-${crypto.randomUUID()}`;
-    const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
-      env,
-      stdin: enc.encode(password + "\n"),
-    });
-    assert.equal(pw.code, 0, pw.stderr);
+    const password = await hashPasswordFile(dir, env);
     const lines: string[] = [];
-    for (const type of hostKeys) {
-      const path = `${dir}/host_${type}`;
-      const bits = type === "rsa" ? ["-b", "3072"] : [];
-      const out = await new Deno.Command("ssh-keygen", {
-        args: ["-q", "-t", type, ...bits, "-N", "", "-f", path],
-      }).output();
-      assert.equal(out.code, 0);
-      lines.push((await Deno.readTextFile(`${path}.pub`)).split(" ").slice(0, 2).join(" "));
-    }
+    for (const type of hostKeys) lines.push(await hostKeyLine(`${dir}/host_${type}`, type));
     const serve = await startSshServe(`${dir}/authorized_keys`, [
       `--password-hashes=${dir}/passwords`,
       ...hostKeys.map((t) => `--ssh-host-key=${dir}/host_${t}`),

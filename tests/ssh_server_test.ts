@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import ssh2 from "ssh2";
 import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
-import { authorizeClientKey, opensshWords, servePort, USER } from "./_serve_ssh.ts";
+import {
+  authorizeClientKey,
+  hashPasswordFile,
+  opensshWords,
+  servePort,
+  USER,
+} from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -39,12 +45,7 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
   const pwArgs: string[] = [];
   let password = "";
   if (extra.passwordFile) {
-    password = `pw-${crypto.randomUUID()}`;
-    const r = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
-      env,
-      stdin: enc.encode(password + "\n"),
-    });
-    assert.equal(r.code, 0, r.stderr);
+    password = await hashPasswordFile(dir, env);
     pwArgs.push(`--password-hashes=${dir}/passwords`);
   }
   const server = await startServe([
