@@ -1,6 +1,6 @@
 /** sockhop's built-in SSH server started for a test, and OpenSSH's client words to reach it. */
 
-import { runSockhop, type ServeProcess, startServe } from "./_cli.ts";
+import { type RunResult, runSockhop, type ServeProcess, startServe } from "./_cli.ts";
 import { keygen } from "./_sshd.ts";
 
 /** The local user, who logs in to a server a test started. */
@@ -67,6 +67,29 @@ export async function startSshServe(
     await server.stop();
     throw err;
   }
+}
+
+/**
+ * sockhop's built-in client straight to `socket` on the server at `port` (direct-streamlocal),
+ * logging in as USER with `key`, any host key taken.
+ */
+export function connectToSocket(
+  port: number | string,
+  key: string,
+  socket: string,
+  env: Record<string, string>,
+): Promise<RunResult> {
+  return runSockhop([
+    "connect",
+    `ssh://${USER}@127.0.0.1:${port}/`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    key,
+    "--insecure-accept-any-host-key",
+    `--remote-socket=${socket}`,
+  ], { env });
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { runSockhop, sockhopArgv, startServe, tempDir, testEnv } from "./_cli.ts";
-import { keygen, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
+import { keygen, nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 
@@ -165,19 +165,7 @@ async function sshWorld() {
 }
 
 function nativeArgs(sshd: Sshd): string[] {
-  return [
-    "--ssh=native",
-    "-F",
-    "none",
-    "-o",
-    `UserKnownHostsFile=${sshd.knownHosts}`,
-    "-o",
-    "BatchMode=yes",
-    "-i",
-    sshd.clientKey,
-    "-o",
-    "IdentitiesOnly=yes",
-  ];
+  return [...nativeFlags(sshd), "-o", "BatchMode=yes"];
 }
 
 /** The built-in client's words for a throwaway server: any host key taken, none kept. */

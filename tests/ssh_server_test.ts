@@ -7,6 +7,7 @@ import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from ".
 import { keygen, requirePeer } from "./_sshd.ts";
 import {
   authorizeClientKey,
+  connectToSocket,
   hashPasswordFile,
   opensshWords,
   servePort,
@@ -64,17 +65,7 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
   const sshWords = (port: string) => opensshWords(key, { port, user });
   /** sockhop's native client straight to SESSION's socket on the server (direct-streamlocal). */
   const toSocket = (session: string) =>
-    runSockhop([
-      "connect",
-      `ssh://${user}@127.0.0.1:${bound("ssh")}/`,
-      "--ssh=native",
-      "-F",
-      "none",
-      "-i",
-      key,
-      "--insecure-accept-any-host-key",
-      `--remote-socket=${dir}/s/${Deno.hostname()}-${session}`,
-    ], { env });
+    connectToSocket(bound("ssh"), key, `${dir}/s/${Deno.hostname()}-${session}`, env);
   return {
     dir,
     env,
@@ -173,33 +164,22 @@ Deno.test("server: password accounts with sshpass; plink; wrong key and password
   });
   const pwWords = w.sshWords(w.sshPort).map((a) => a === "BatchMode=yes" ? "BatchMode=no" : a)
     .filter((a, i, all) => a !== "-i" && all[i - 1] !== "-i");
-  const ok = await run("sshpass", [
-    "-e",
-    "ssh",
-    "-o",
-    "PubkeyAuthentication=no",
-    ...pwWords,
-    "sockhop",
-    "_proxy",
-    "echo",
-  ], {
-    stdin: enc.encode("via password"),
-    env: { ...w.env, SSHPASS: w.password },
-  });
+  /** ssh with `password` only (through sshpass), to the session `echo`. */
+  const viaPassword = (password: string, stdin?: Uint8Array) =>
+    run("sshpass", [
+      "-e",
+      "ssh",
+      "-o",
+      "PubkeyAuthentication=no",
+      ...pwWords,
+      "sockhop",
+      "_proxy",
+      "echo",
+    ], { ...(stdin ? { stdin } : {}), env: { ...w.env, SSHPASS: password } });
+  const ok = await viaPassword(w.password, enc.encode("via password"));
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(dec.decode(ok.stdout), "SOCKHOP/1 OK\nvia password");
-  const bad = await run("sshpass", [
-    "-e",
-    "ssh",
-    "-o",
-    "PubkeyAuthentication=no",
-    ...pwWords,
-    "sockhop",
-    "_proxy",
-    "echo",
-  ], {
-    env: { ...w.env, SSHPASS: "wrong" },
-  });
+  const bad = await viaPassword("wrong");
   assert.equal(bad.code, 5, "sshpass: wrong password");
 
   const pwfile = `${w.dir}/plinkpw`;
