@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { tempDir, testEnv } from "./_cli.ts";
+import { type ServeProcess, tempDir, testEnv } from "./_cli.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 import { quoteShellWord } from "../lib/shell_words.ts";
@@ -305,6 +305,22 @@ async function _uuid(dir: string, server: XpraServer): Promise<string> {
 }
 
 /**
+ * How many key logins relayed to `display` serve logged (a line each as it ends), once there
+ * are `n` or after 5 s.
+ */
+async function _loggedLogins(serve: ServeProcess, display: number | string, n: number) {
+  const logged = new RegExp(
+    `user=\\S+ method=publickey session=:${display} in=[1-9]\\d* out=[1-9]\\d* `,
+    "g",
+  );
+  const deadline = Date.now() + 5000;
+  while ((serve.log().match(logged) ?? []).length < n && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (serve.log().match(logged) ?? []).length;
+}
+
+/**
  * `serve --bind-ssh` as a gateway to every session, xpra's included (found through
  * SOCKHOP_XPRA_DIRS), accepting `${dir}/authorized_keys`. Returns it, its port and the public
  * line of its host key.
@@ -355,15 +371,7 @@ Deno.test("xpra: xpra's own client reaches a real xpra session through serve --b
   assert.ok(version.stdout.trim().startsWith(localVersion), `${version.stdout} vs ${localVersion}`);
 
   // Each xpra connection is logged when it ends: user, method, the display relayed.
-  const logged = new RegExp(
-    `user=\\S+ method=publickey session=:${server.display} in=[1-9]\\d* out=[1-9]\\d* `,
-    "g",
-  );
-  const deadline = Date.now() + 5000;
-  while ((serve.log().match(logged) ?? []).length < 2 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal((serve.log().match(logged) ?? []).length, 2, serve.log());
+  assert.equal(await _loggedLogins(serve, server.display, 2), 2, serve.log());
   await serve.stop();
 
   const left = await server.stop();
@@ -450,15 +458,7 @@ Deno.test("xpra: xpra's default client (paramiko) attaches to a real xpra sessio
   }
 
   // Three connections, each logged in with the key after `none` was refused: id, attach, detach.
-  const logged = new RegExp(
-    `user=\\S+ method=publickey session=:${server.display} in=[1-9]\\d* out=[1-9]\\d* `,
-    "g",
-  );
-  const deadline = Date.now() + 5000;
-  while ((serve.log().match(logged) ?? []).length < 3 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal((serve.log().match(logged) ?? []).length, 3, serve.log());
+  assert.equal(await _loggedLogins(serve, server.display, 3), 3, serve.log());
   await serve.stop();
   const left = await server.stop();
   assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
