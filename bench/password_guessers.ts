@@ -11,8 +11,14 @@
  * BENCH_MAX_CHECKS sets the server's --max-password-checks.
  */
 
-import { randomBytes, runSockhop, startServe, tempDir, testEnv } from "../tests/_cli.ts";
-import { keygen } from "../tests/_sshd.ts";
+import { randomBytes, tempDir, testEnv } from "../tests/_cli.ts";
+import {
+  authorizeClientKey,
+  hashPasswordFile,
+  opensshWords,
+  startSshServe,
+  USER,
+} from "../tests/_serve_ssh.ts";
 import { timed } from "./_measure.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -81,16 +87,9 @@ export async function passwordGuessers(): Promise<string[]> {
   const tries = _number("BENCH_TRIES", 12);
   await using dir = await tempDir("sockhop-guess-");
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
-  const key = `${dir}/client`;
-  await Deno.writeTextFile(`${dir}/ak`, (await keygen(key)) + "\n");
-  const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
-    env,
-    stdin: new TextEncoder().encode("the-right-password\n"),
-  });
-  if (pw.code !== 0) throw new Error(pw.stderr);
-  await using server = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${dir}/ak`,
+  const key = await authorizeClientKey(dir, `${dir}/ak`);
+  await hashPasswordFile(dir, env, "the-right-password");
+  await using server = await startSshServe(`${dir}/ak`, [
     `--password-hashes=${dir}/passwords`,
     ...(Deno.env.get("BENCH_MAX_CHECKS")
       ? [`--max-password-checks=${Deno.env.get("BENCH_MAX_CHECKS")}`]
@@ -98,29 +97,13 @@ export async function passwordGuessers(): Promise<string[]> {
     "sink",
     "exec:sha256sum",
   ], env);
-  const port = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())![1]!;
-  const user = Deno.env.get("USER") ?? "root";
+  const port = String(server.port);
+  const user = USER;
   const data = `${dir}/data.bin`;
   await Deno.writeFile(data, randomBytes(64 * 1024 * 1024));
   const ssh = [
     "ssh",
-    "-F",
-    "/dev/null",
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
-    "-p",
-    port,
-    `${user}@127.0.0.1`,
+    ...opensshWords(key, { port, user }),
     "sockhop",
     "_proxy",
     "sink",

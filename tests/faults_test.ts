@@ -7,8 +7,9 @@
 
 import assert from "node:assert/strict";
 import { runSockhop, sockhopArgv, startServe, tempDir, testEnv } from "./_cli.ts";
-import { keygen, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
+import { keygen, nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
+import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -164,52 +165,31 @@ async function sshWorld() {
 }
 
 function nativeArgs(sshd: Sshd): string[] {
-  return [
-    "--ssh=native",
-    "-F",
-    "none",
-    "-o",
-    `UserKnownHostsFile=${sshd.knownHosts}`,
-    "-o",
-    "BatchMode=yes",
-    "-i",
-    sshd.clientKey,
-    "-o",
-    "IdentitiesOnly=yes",
-  ];
+  return [...nativeFlags(sshd), "-o", "BatchMode=yes"];
 }
+
+/** The built-in client's words for a throwaway server: any host key taken, none kept. */
+const NATIVE_ANY_HOST_KEY = [
+  "--ssh=native",
+  "-F",
+  "none",
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "BatchMode=yes",
+];
 
 /** The built-in server for `serveArgs`, with a client key authorized; ssh's words for it. */
 async function builtinServer(dir: string, env: Record<string, string>, serveArgs: string[]) {
-  const key = `${dir}/client`;
-  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
-  const server = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${dir}/authorized_keys`,
-    ...serveArgs,
-  ], { ...env, XDG_CONFIG_HOME: `${dir}/config` });
-  const port = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())![1]!;
-  const user = Deno.env.get("USER") ?? "root";
-  const words = [
-    "ssh",
-    "-F",
-    "/dev/null",
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
-    "-p",
-    port,
-  ];
-  return { server, port, user, words, key };
+  const key = await authorizeClientKey(dir);
+  const server = await startSshServe(`${dir}/authorized_keys`, serveArgs, {
+    ...env,
+    XDG_CONFIG_HOME: `${dir}/config`,
+  });
+  const words = ["ssh", ...opensshWords(key, { port: server.port })];
+  return { server, port: String(server.port), user: USER, words, key };
 }
 
 async function run(cmd: string[], stdin?: Uint8Array) {
@@ -329,23 +309,14 @@ async function killMidTransfer(
 Deno.test("faults: the session's command killed mid-transfer: every backend exits non-zero, naming SIGKILL", async () => {
   if (!haveSsh()) return;
   await using w = await sshWorld();
-  const { server, words: _w } = await builtinServer(w.dir, w.env, ["--max-children=1000"]);
+  const { server, port: builtinPort } = await builtinServer(w.dir, w.env, ["--max-children=1000"]);
   await using _ = server;
-  const builtinPort = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())![1]!;
   const builtin = (name: string) => [
     "connect",
     `ssh://${w.sshd.user}@127.0.0.1:${builtinPort}/${name}`,
-    "--ssh=native",
-    "-F",
-    "none",
+    ...NATIVE_ANY_HOST_KEY,
     "-i",
     `${w.dir}/client`,
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "BatchMode=yes",
   ];
   const backends: [string, (name: string) => string[]][] = [
     ["local", (name) => ["connect", name]],
@@ -603,15 +574,7 @@ Deno.test("faults: native: a channel closed without an exit status is a failure,
     const r = await runSockhop([
       "connect",
       `ssh://nobody@127.0.0.1:${port}/x`,
-      "--ssh=native",
-      "-F",
-      "none",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "BatchMode=yes",
+      ...NATIVE_ANY_HOST_KEY,
     ], { env: testEnv(`${dir}/s`) });
     assert.equal(dec.decode(r.stdout), "partial");
     assert.equal(r.code, 1);

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import ssh2 from "ssh2";
 import { generateHostKeyPair, loadHostKeys } from "../lib/host_keys.ts";
 import { configDir } from "../lib/env.ts";
-import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
+import { runSockhop, tempDir, testEnv } from "./_cli.ts";
 import { ecdsaScalar } from "./_client_peers.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
+import { opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
 
@@ -52,37 +53,24 @@ async function sshToServer(
   if (!(await exists(`${dir}/client`))) {
     await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(`${dir}/client`)) + "\n");
   }
-  await using server = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${dir}/authorized_keys`,
+  await using server = await startSshServe(`${dir}/authorized_keys`, [
     ...serveArgs,
     "db",
     "exec:echo",
     "db",
   ], env);
-  const port = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())![1]!;
+  const port = server.port;
   // The host key must be the one given: known_hosts holds only it, checked strictly.
   const [type, blob] = (await hostKeyPub(env)).split(/\s+/);
   await Deno.writeTextFile(`${dir}/known_hosts`, `[127.0.0.1]:${port} ${type} ${blob}\n`);
   const out = await new Deno.Command("ssh", {
     args: [
-      "-F",
-      "/dev/null",
-      "-i",
-      `${dir}/client`,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      `UserKnownHostsFile=${dir}/known_hosts`,
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      `HostKeyAlgorithms=${algorithm}`,
-      "-o",
-      "BatchMode=yes",
-      "-p",
-      port,
-      `${Deno.env.get("USER") ?? "root"}@127.0.0.1`,
+      ...opensshWords(`${dir}/client`, {
+        knownHosts: `${dir}/known_hosts`,
+        options: [`HostKeyAlgorithms=${algorithm}`],
+        port,
+        user: USER,
+      }),
       "sockhop",
       "_proxy",
       "db",

@@ -197,6 +197,19 @@ async function matrix(
   }
 }
 
+/** The built-in client's words: no config file, only the keys in `knownHosts`, no questions. */
+function nativeWords(knownHosts: string): string[] {
+  return [
+    "--ssh=native",
+    "-F",
+    "none",
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "BatchMode=yes",
+  ];
+}
+
 async function knownHostsFile(dir: string, lines: string[]): Promise<string> {
   const path = `${dir}/known_hosts`;
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
@@ -377,13 +390,7 @@ Deno.test("interop client: a key that cannot sign, or an agent that is gone, is 
   const base = [
     "connect",
     `ssh://${sshd.user}@127.0.0.1:${sshd.port}/x`,
-    "--ssh=native",
-    "-F",
-    "none",
-    "-o",
-    `UserKnownHostsFile=${sshd.knownHosts}`,
-    "-o",
-    "BatchMode=yes",
+    ...nativeWords(sshd.knownHosts),
     `--remote-sockhop=${echo}`,
     "--debug=ssh",
   ];
@@ -462,13 +469,7 @@ Deno.test("interop client: tinysshd allows one session per connection; forward o
     const fwd = await startForward([
       `ssh://${user.name}@127.0.0.1:${server.port}/x`,
       "--listen=tcp:127.0.0.1:0",
-      "--ssh=native",
-      "-F",
-      "none",
-      "-o",
-      `UserKnownHostsFile=${knownHosts}`,
-      "-o",
-      "BatchMode=yes",
+      ...nativeWords(knownHosts),
       "-i",
       keys.ed25519.path,
       `--remote-sockhop=${echo}`,
@@ -514,13 +515,7 @@ Deno.test("interop client: dropbear has no direct-streamlocal; the refusal says 
     const r = await runSockhop([
       "connect",
       `ssh://${user.name}@127.0.0.1:${server.port}/`,
-      "--ssh=native",
-      "-F",
-      "none",
-      "-o",
-      `UserKnownHostsFile=${knownHosts}`,
-      "-o",
-      "BatchMode=yes",
+      ...nativeWords(knownHosts),
       "-i",
       keys.ed25519.path,
       "--remote-socket=/run/some.sock",

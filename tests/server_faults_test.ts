@@ -16,18 +16,17 @@ import {
   tempDir,
   testEnv,
 } from "./_cli.ts";
-import { keygen, requirePeer } from "./_sshd.ts";
+import { requirePeer } from "./_sshd.ts";
+import { authorizeClientKey, opensshWords, servePort, startSshServe, USER } from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
-const USER = Deno.env.get("USER") ?? "root";
 
 /** A temp dir with a socket dir, a config dir and a client key in authorized_keys. */
 async function setup() {
   const dir = await tempDir();
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
-  const key = `${dir}/client`;
-  await Deno.writeTextFile(`${dir}/ak`, (await keygen(key)) + "\n");
+  const key = await authorizeClientKey(dir, `${dir}/ak`);
   return {
     dir: `${dir}`,
     env,
@@ -37,33 +36,9 @@ async function setup() {
   };
 }
 
-function sshPort(server: ServeProcess, kind = "ssh"): number {
-  return Number(new RegExp(`listening on ${kind}:127\\.0\\.0\\.1:(\\d+)`).exec(server.log())![1]);
-}
-
 function sshWords(key: string, port: number): string[] {
-  return [
-    "-F",
-    "/dev/null",
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
-    // Key exchange included: a server that never answers fails the test, not hangs it.
-    "-o",
-    "ConnectTimeout=10",
-    "-p",
-    String(port),
-    `${USER}@127.0.0.1`,
-  ];
+  // Key exchange included: a server that never answers fails the test, not hangs it.
+  return opensshWords(key, { options: ["ConnectTimeout=10"], port, user: USER });
 }
 
 async function run(cmd: string, args: string[], stdin?: Uint8Array, env?: Record<string, string>) {
@@ -142,14 +117,12 @@ function openProxy(client: ssh2.Client, name: string): Promise<ssh2.ClientChanne
 
 Deno.test("server faults: sessions per connection capped (--max-sessions), refused with a reason, slots freed on close", async () => {
   await using s = await setup();
-  await using server = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${s.ak}`,
+  await using server = await startSshServe(s.ak, [
     "echo",
     "exec:cat",
   ], s.env);
   const pid = server.child.pid;
-  const client = await connectClient(sshPort(server), s.key);
+  const client = await connectClient(servePort(server), s.key);
   try {
     const open: ssh2.ClientChannel[] = [];
     for (let i = 0; i < 10; i++) open.push(await openProxy(client, "echo"));
@@ -187,14 +160,12 @@ Deno.test("server faults: sessions per connection capped (--max-sessions), refus
     client.end();
   }
   // The cap is a flag.
-  await using small = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${s.ak}`,
+  await using small = await startSshServe(s.ak, [
     "--max-sessions=2",
     "echo2",
     "exec:cat",
   ], s.env);
-  const c2 = await connectClient(sshPort(small), s.key);
+  const c2 = await connectClient(servePort(small), s.key);
   try {
     await openProxy(c2, "echo2");
     await openProxy(c2, "echo2");
@@ -211,15 +182,13 @@ Deno.test("server faults: out of descriptors, both listeners recover once some a
     return;
   }
   await using s = await setup();
-  await using server = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${s.ak}`,
+  await using server = await startSshServe(s.ak, [
     "--login-grace-time=120",
     "echo",
     "exec:cat",
   ], s.env);
   const pid = server.child.pid;
-  const port = sshPort(server);
+  const port = servePort(server);
   const limit = await new Deno.Command("prlimit", {
     args: ["--pid", String(pid), "--nofile=64:64"],
   }).output();
@@ -338,7 +307,7 @@ Deno.test("server faults: --bind-tcp waits for 4 bytes before calling a connecti
     "echo",
     "exec:cat",
   ], s.env);
-  const relay = splittingRelay(sshPort(server, "tcp"));
+  const relay = splittingRelay(servePort(server, "tcp"));
   try {
     const r = await run(
       "ssh",
@@ -474,9 +443,7 @@ Deno.test("server faults: --password-file on serve and passwd still works, warni
   assert.equal(both.code, 2, both.stderr);
   assert.match(both.stderr, /give --password-hashes only/);
   for (const flag of ["--password-file", "--password-hashes"]) {
-    await using server = await startServe([
-      "--bind-ssh=127.0.0.1:0",
-      `--authorized-keys=${s.ak}`,
+    await using server = await startSshServe(s.ak, [
       `${flag}=${pw}`,
       "echo",
       "exec:cat",
@@ -497,9 +464,7 @@ Deno.test("server faults: a password file that goes bad while serving lets nobod
     stdin: enc.encode("the right password\n"),
   });
   assert.equal(set.code, 0, set.stderr);
-  await using server = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${s.ak}`,
+  await using server = await startSshServe(s.ak, [
     `--password-hashes=${pw}`,
     "echo",
     "exec:cat",
@@ -518,10 +483,10 @@ Deno.test("server faults: a password file that goes bad while serving lets nobod
 /** ssh with a password only (through sshpass), to the session `echo`, sending "hi". */
 function passwordLogin(
   s: { key: string; env: Record<string, string> },
-  server: Parameters<typeof sshPort>[0],
+  server: ServeProcess,
   password: string,
 ) {
-  const words = sshWords(s.key, sshPort(server))
+  const words = sshWords(s.key, servePort(server))
     .map((a) => a === "BatchMode=yes" ? "BatchMode=no" : a)
     .filter((a, i, all) => a !== "-i" && all[i - 1] !== "-i");
   return run(

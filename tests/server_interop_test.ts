@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import { randomBytes, sha256, tempDir, testEnv } from "./_cli.ts";
 import {
   CLIENT_KINDS,
   type ClientKind,
@@ -16,9 +16,9 @@ import {
   makeClientKeys,
   SshClients,
 } from "./_ssh_clients.ts";
+import { hashPasswordFile, hostKeyLine, startSshServe, USER } from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
-const enc = new TextEncoder();
 const MIB = 1024 * 1024;
 const MARKER = "SOCKHOP/1 OK\n";
 
@@ -59,35 +59,23 @@ Deno.test("server interop: 5 clients × 5 key types and a password, 8 MiB each w
   await Deno.writeTextFile(`${dir}/authorized_keys`, keys.publicLines.join("\n") + "\n", {
     mode: 0o600,
   });
-  const password = `pw-${crypto.randomUUID()}`;
-  const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
-    env,
-    stdin: enc.encode(password + "\n"),
-  });
-  assert.equal(pw.code, 0, pw.stderr);
+  const password = await hashPasswordFile(dir, env);
   // Host keys of both kinds: each client picks what it prefers.
   const hostKeyLines: string[] = [];
-  for (const args of [["-t", "ed25519"], ["-t", "rsa", "-b", "3072"]]) {
-    const path = `${dir}/host_${args[1]}`;
-    const out = await new Deno.Command("ssh-keygen", {
-      args: ["-q", ...args, "-N", "", "-f", path],
-    }).output();
-    assert.equal(out.code, 0);
-    hostKeyLines.push((await Deno.readTextFile(`${path}.pub`)).split(" ").slice(0, 2).join(" "));
+  for (const type of ["ed25519", "rsa"] as const) {
+    hostKeyLines.push(await hostKeyLine(`${dir}/host_${type}`, type));
   }
   const up = randomBytes(8 * MIB);
   const downData = randomBytes(8 * MIB);
   await Deno.writeFile(`${dir}/down.bin`, downData);
   const downHash = await sha256(downData);
-  const user = Deno.env.get("USER") ?? "root";
+  const user = USER;
   if (kinds.includes("go")) await clients.goClient();
 
   const results = new Map<string, string | undefined>();
   await Promise.all(kinds.map(async (kind) => {
     // The session sends 8 MiB, then the SHA-256 of what it received.
-    await using serve = await startServe([
-      "--bind-ssh=127.0.0.1:0",
-      `--authorized-keys=${dir}/authorized_keys`,
+    await using serve = await startSshServe(`${dir}/authorized_keys`, [
       `--password-hashes=${dir}/passwords`,
       `--ssh-host-key=${dir}/host_ed25519`,
       `--ssh-host-key=${dir}/host_rsa`,
@@ -98,7 +86,7 @@ Deno.test("server interop: 5 clients × 5 key types and a password, 8 MiB each w
       'cat "$0"; exec sha256sum',
       `${dir}/down.bin`,
     ], env);
-    const port = Number(/listening on ssh:127\.0\.0\.1:(\d+)/.exec(serve.log())?.[1]);
+    const port = serve.port;
     const target = {
       port,
       user,

@@ -15,7 +15,8 @@ import { parseListen, runForward } from "../lib/forward.ts";
 import { localTransport } from "../lib/local_transport.ts";
 import { stderrLogger } from "../lib/logger.ts";
 import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
-import { keygen, requirePeer } from "./_sshd.ts";
+import { requirePeer } from "./_sshd.ts";
+import { authorizeClientKey, connectToSocket, startSshServe } from "./_serve_ssh.ts";
 
 const host = Deno.hostname();
 const dec = new TextDecoder();
@@ -205,26 +206,11 @@ Deno.test("sessions: the built-in server's direct-streamlocal is checked as conn
   mkdir(`${dir}/s`, 0o700);
   mkdir(`${dir}/open`, 0o777);
   const env = testEnv(`${dir}/s:${dir}/open`, { XDG_CONFIG_HOME: `${dir}/config` });
-  const key = `${dir}/client`;
-  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
-  await using server = await startServe([
-    `--authorized-keys=${dir}/authorized_keys`,
-    "--bind-ssh=127.0.0.1:0",
-  ], env);
-  const port = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())![1]!;
+  const key = await authorizeClientKey(dir);
+  await using server = await startSshServe(`${dir}/authorized_keys`, [], env);
+  const port = server.port;
   await using t = trap(`${dir}/open/${host}-x`);
-  const connect = () =>
-    runSockhop([
-      "connect",
-      `ssh://${Deno.env.get("USER") ?? "root"}@127.0.0.1:${port}/`,
-      "--ssh=native",
-      "-F",
-      "none",
-      "-i",
-      key,
-      "--insecure-accept-any-host-key",
-      `--remote-socket=${dir}/open/${host}-x`,
-    ], { env });
+  const connect = () => connectToSocket(port, key, `${dir}/open/${host}-x`, env);
   const refused = await connect();
   assert.notEqual(refused.code, 0);
   assert.match(

@@ -4,8 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
+import { tempDir, testEnv } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
+import { hashPasswordFile, hostKeyLine, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 import { type ClientKeys, makeClientKeys, PYTHON, SshClients } from "./_ssh_clients.ts";
 import { kexGuessIsRight, SERVER_SIG_ALGS } from "../lib/ssh2_server_fixes.ts";
 
@@ -60,35 +61,20 @@ async function world(hostKeys: ("ed25519" | "rsa")[] = ["ed25519"]): Promise<Wor
     await Deno.writeTextFile(`${dir}/authorized_keys`, keys.publicLines.join("\n") + "\n", {
       mode: 0o600,
     });
-    const password = `pw-${crypto.randomUUID()}`;
-    const pw = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
-      env,
-      stdin: enc.encode(password + "\n"),
-    });
-    assert.equal(pw.code, 0, pw.stderr);
+    const password = await hashPasswordFile(dir, env);
     const lines: string[] = [];
-    for (const type of hostKeys) {
-      const path = `${dir}/host_${type}`;
-      const bits = type === "rsa" ? ["-b", "3072"] : [];
-      const out = await new Deno.Command("ssh-keygen", {
-        args: ["-q", "-t", type, ...bits, "-N", "", "-f", path],
-      }).output();
-      assert.equal(out.code, 0);
-      lines.push((await Deno.readTextFile(`${path}.pub`)).split(" ").slice(0, 2).join(" "));
-    }
-    const serve = await startServe([
-      "--bind-ssh=127.0.0.1:0",
-      `--authorized-keys=${dir}/authorized_keys`,
+    for (const type of hostKeys) lines.push(await hostKeyLine(`${dir}/host_${type}`, type));
+    const serve = await startSshServe(`${dir}/authorized_keys`, [
       `--password-hashes=${dir}/passwords`,
       ...hostKeys.map((t) => `--ssh-host-key=${dir}/host_${t}`),
       "echo",
       "exec:cat",
     ], env);
-    const port = Number(/listening on ssh:127\.0\.0\.1:(\d+)/.exec(serve.log())?.[1]);
+    const port = serve.port;
     return {
       dir,
       port,
-      user: Deno.env.get("USER") ?? "root",
+      user: USER,
       password,
       keys,
       clients: new SshClients(dir, keys),
@@ -107,24 +93,12 @@ async function world(hostKeys: ("ed25519" | "rsa")[] = ["ed25519"]): Promise<Wor
 
 /** OpenSSH's ssh words for a world: no user config, its known_hosts, no questions. */
 function sshWords(w: World, key: string, ...options: string[]): string[] {
-  return [
-    "-F",
-    "/dev/null",
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    `UserKnownHostsFile=${w.dir}/known_hosts`,
-    "-o",
-    "StrictHostKeyChecking=yes",
-    "-o",
-    "BatchMode=yes",
-    ...options.flatMap((o) => ["-o", o]),
-    "-p",
-    String(w.port),
-    `${w.user}@127.0.0.1`,
-  ];
+  return opensshWords(key, {
+    knownHosts: `${w.dir}/known_hosts`,
+    options,
+    port: w.port,
+    user: w.user,
+  });
 }
 
 Deno.test("kexGuessIsRight: right only when both first kex and host key are the server's", () => {

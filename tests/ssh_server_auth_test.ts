@@ -22,6 +22,25 @@ function ctx(fields: Record<string, unknown>) {
   return { c: c as unknown as ssh2.AuthContext, answers };
 }
 
+/** One attempt on a connection with nothing tried yet: what the server answered. */
+async function freshAttempt(
+  fields: Record<string, unknown>,
+  cfg: Parameters<typeof authenticate>[1],
+  ip = "127.0.0.1",
+  logger: Parameters<typeof authenticate>[4] = silentLogger,
+): Promise<string[]> {
+  const t = ctx(fields);
+  await authenticate(t.c, cfg, { method: "-", user: "-", failures: 0 }, ip, logger);
+  return t.answers;
+}
+
+/** A publickey attempt with `pair`'s ed25519 key, signed. */
+function signedBy(pair: { private: string }) {
+  const p = ssh2.utils.parseKey(pair.private) as ssh2.ParsedKey;
+  const blob = Buffer.from("x");
+  return { key: { algo: "ssh-ed25519", data: p.getPublicSSH() }, signature: p.sign(blob), blob };
+}
+
 Deno.test("server auth: a key without a signature only gets PK_OK; a bad signature is refused", async () => {
   await using dir = await tempDir();
   const good = generateHostKeyPair("ed25519");
@@ -50,15 +69,11 @@ Deno.test("server auth: a key without a signature only gets PK_OK; a bad signatu
   assert.deepEqual(real.answers, ["accept"]);
   assert.equal(state.method, "publickey");
 
-  const wrongUser = ctx({ username: "root", key, signature: priv.sign(blob), blob });
-  await authenticate(
-    wrongUser.c,
+  const wrongUser = await freshAttempt(
+    { username: "root", key, signature: priv.sign(blob), blob },
     cfg,
-    { method: "-", user: "-", failures: 0 },
-    "127.0.0.1",
-    silentLogger,
   );
-  assert.match(wrongUser.answers[0]!, /^reject/, "only the server's own user");
+  assert.match(wrongUser[0]!, /^reject/, "only the server's own user");
 });
 
 Deno.test("server auth: from= is honoured, options we cannot honour make a key unusable, 6 tries", async () => {
@@ -71,31 +86,9 @@ Deno.test("server auth: from= is honoured, options we cannot honour make a key u
   );
   const cfg = { user: "alice", authorizedKeys: `${dir}/ak`, none: false };
   for (const [pair, ip] of [[a, "127.0.0.1"], [b, "127.0.0.1"]] as const) {
-    const p = ssh2.utils.parseKey(pair.private) as ssh2.ParsedKey;
-    const blob = Buffer.from("x");
-    const t = ctx({
-      key: { algo: "ssh-ed25519", data: p.getPublicSSH() },
-      signature: p.sign(blob),
-      blob,
-    });
-    await authenticate(t.c, cfg, { method: "-", user: "-", failures: 0 }, ip, silentLogger);
-    assert.match(t.answers[0]!, /^reject/);
+    assert.match((await freshAttempt(signedBy(pair), cfg, ip))[0]!, /^reject/);
   }
-  const p = ssh2.utils.parseKey(a.private) as ssh2.ParsedKey;
-  const blob = Buffer.from("x");
-  const fromOk = ctx({
-    key: { algo: "ssh-ed25519", data: p.getPublicSSH() },
-    signature: p.sign(blob),
-    blob,
-  });
-  await authenticate(
-    fromOk.c,
-    cfg,
-    { method: "-", user: "-", failures: 0 },
-    "10.0.0.7",
-    silentLogger,
-  );
-  assert.deepEqual(fromOk.answers, ["accept"]);
+  assert.deepEqual(await freshAttempt(signedBy(a), cfg, "10.0.0.7"), ["accept"]);
 
   const state: AuthState = { method: "-", user: "-", failures: 0 };
   let disconnect: string | undefined;
@@ -176,9 +169,8 @@ Deno.test("server auth: a password file gone bad after start refuses every passw
   const cfg = { user: "alice", passwordHashes: path, passwords, none: false };
   const { lines, logger } = recordingLogger();
   const attempt = async (password: string) => {
-    const t = ctx({ method: "password", password });
-    await authenticate(t.c, cfg, { method: "-", user: "-", failures: 0 }, "127.0.0.1", logger);
-    return t.answers[0]!.split(" ")[0];
+    const answers = await freshAttempt({ method: "password", password }, cfg, "127.0.0.1", logger);
+    return answers[0]!.split(" ")[0];
   };
   assert.equal(await attempt("the password"), "accept");
   // The hash that let anyone in: an empty digest.
@@ -200,24 +192,8 @@ Deno.test("server auth: authorized_keys and the password file made writable by o
   const pair = generateHostKeyPair("ed25519");
   await Deno.writeTextFile(`${dir}/ak`, pair.public + "\n", { mode: 0o600 });
   await Deno.chmod(`${dir}/ak`, 0o600);
-  const priv = ssh2.utils.parseKey(pair.private) as ssh2.ParsedKey;
   const cfg = { user: "alice", authorizedKeys: `${dir}/ak`, none: false };
-  const blob = Buffer.from("x");
-  const attempt = async () => {
-    const t = ctx({
-      key: { algo: "ssh-ed25519", data: priv.getPublicSSH() },
-      signature: priv.sign(blob),
-      blob,
-    });
-    await authenticate(
-      t.c,
-      cfg,
-      { method: "-", user: "-", failures: 0 },
-      "127.0.0.1",
-      silentLogger,
-    );
-    return t.answers[0];
-  };
+  const attempt = async () => (await freshAttempt(signedBy(pair), cfg))[0];
   assert.equal(await attempt(), "accept");
   await Deno.chmod(`${dir}/ak`, 0o666);
   assert.match((await attempt())!, /^reject/, "a key file others may write grants nothing");
@@ -233,17 +209,8 @@ Deno.test("server auth: authorized_keys and the password file made writable by o
     passwords: createPasswordChecker({ maxConcurrent: 1, maxQueued: 4 }),
     none: false,
   };
-  const login = async () => {
-    const t = ctx({ method: "password", password: "correct horse" });
-    await authenticate(
-      t.c,
-      pwCfg,
-      { method: "-", user: "-", failures: 0 },
-      "127.0.0.1",
-      silentLogger,
-    );
-    return t.answers[0];
-  };
+  const login = async () =>
+    (await freshAttempt({ method: "password", password: "correct horse" }, pwCfg))[0];
   assert.equal(await login(), "accept");
   await Deno.chmod(`${dir}/pw`, 0o620);
   assert.match((await login())!, /^reject/, "a password file others may write grants nothing");

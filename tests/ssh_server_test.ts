@@ -5,6 +5,14 @@ import assert from "node:assert/strict";
 import ssh2 from "ssh2";
 import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
+import {
+  authorizeClientKey,
+  connectToSocket,
+  hashPasswordFile,
+  opensshWords,
+  servePort,
+  USER,
+} from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -34,17 +42,11 @@ async function run(
 async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}) {
   const dir = await tempDir();
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
-  const key = `${dir}/client`;
-  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
+  const key = await authorizeClientKey(dir);
   const pwArgs: string[] = [];
   let password = "";
   if (extra.passwordFile) {
-    password = `pw-${crypto.randomUUID()}`;
-    const r = await runSockhop(["passwd", `--password-hashes=${dir}/passwords`], {
-      env,
-      stdin: enc.encode(password + "\n"),
-    });
-    assert.equal(r.code, 0, r.stderr);
+    password = await hashPasswordFile(dir, env);
     pwArgs.push(`--password-hashes=${dir}/passwords`);
   }
   const server = await startServe([
@@ -56,29 +58,14 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
     await dir[Symbol.asyncDispose]();
     throw err;
   });
-  const ssh = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(server.log())?.[1];
-  const tcp = /listening on tcp:127\.0\.0\.1:(\d+)/.exec(server.log())?.[1];
+  const bound = (kind: "ssh" | "tcp") =>
+    serveArgs.some((a) => a.startsWith(`--bind-${kind}=`)) ? String(servePort(server, kind)) : "";
   const fp = /host key ED25519 (SHA256:\S+)/.exec(server.log())![1]!;
-  const user = Deno.env.get("USER") ?? "root";
-  const sshWords = (port: string) => [
-    "-F",
-    "/dev/null",
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
-    "-p",
-    port,
-    `${user}@127.0.0.1`,
-  ];
+  const user = USER;
+  const sshWords = (port: string) => opensshWords(key, { port, user });
+  /** sockhop's native client straight to SESSION's socket on the server (direct-streamlocal). */
+  const toSocket = (session: string) =>
+    connectToSocket(bound("ssh"), key, `${dir}/s/${Deno.hostname()}-${session}`, env);
   return {
     dir,
     env,
@@ -87,9 +74,10 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
     password,
     fp,
     user,
-    sshPort: ssh ?? "",
-    tcpPort: tcp ?? "",
+    sshPort: bound("ssh"),
+    tcpPort: bound("tcp"),
     sshWords,
+    toSocket,
     async [Symbol.asyncDispose]() {
       await server.stop();
       await dir[Symbol.asyncDispose]();
@@ -152,17 +140,7 @@ Deno.test("server: a gateway to every session; raw TCP relayed on loopback; dire
   assert.equal(nat.code, 0, nat.stderr);
   assert.equal(dec.decode(nat.stdout), "hello from down\n");
   assert.match(nat.stderr, /insecure-accept-any-host-key: accepting/);
-  const direct = await runSockhop([
-    "connect",
-    `ssh://${w.user}@127.0.0.1:${w.sshPort}/`,
-    "--ssh=native",
-    "-F",
-    "none",
-    "-i",
-    w.key,
-    "--insecure-accept-any-host-key",
-    `--remote-socket=${w.dir}/s/${Deno.hostname()}-down`,
-  ], { env: w.env });
+  const direct = await w.toSocket("down");
   assert.equal(dec.decode(direct.stdout), "hello from down\n", direct.stderr);
   await s.stop();
 });
@@ -186,33 +164,22 @@ Deno.test("server: password accounts with sshpass; plink; wrong key and password
   });
   const pwWords = w.sshWords(w.sshPort).map((a) => a === "BatchMode=yes" ? "BatchMode=no" : a)
     .filter((a, i, all) => a !== "-i" && all[i - 1] !== "-i");
-  const ok = await run("sshpass", [
-    "-e",
-    "ssh",
-    "-o",
-    "PubkeyAuthentication=no",
-    ...pwWords,
-    "sockhop",
-    "_proxy",
-    "echo",
-  ], {
-    stdin: enc.encode("via password"),
-    env: { ...w.env, SSHPASS: w.password },
-  });
+  /** ssh with `password` only (through sshpass), to the session `echo`. */
+  const viaPassword = (password: string, stdin?: Uint8Array) =>
+    run("sshpass", [
+      "-e",
+      "ssh",
+      "-o",
+      "PubkeyAuthentication=no",
+      ...pwWords,
+      "sockhop",
+      "_proxy",
+      "echo",
+    ], { ...(stdin ? { stdin } : {}), env: { ...w.env, SSHPASS: password } });
+  const ok = await viaPassword(w.password, enc.encode("via password"));
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(dec.decode(ok.stdout), "SOCKHOP/1 OK\nvia password");
-  const bad = await run("sshpass", [
-    "-e",
-    "ssh",
-    "-o",
-    "PubkeyAuthentication=no",
-    ...pwWords,
-    "sockhop",
-    "_proxy",
-    "echo",
-  ], {
-    env: { ...w.env, SSHPASS: "wrong" },
-  });
+  const bad = await viaPassword("wrong");
   assert.equal(bad.code, 5, "sshpass: wrong password");
 
   const pwfile = `${w.dir}/plinkpw`;
@@ -345,17 +312,7 @@ Deno.test("server: no SHA-1 RSA signatures; direct-streamlocal only to the serve
   // ssh does not even try: server-sig-algs has no ssh-rsa. ssh2_server_fixes_test.ts has a
   // client that signs with SHA-1 anyway.
   assert.equal(sha1.code, 255);
-  const bypass = await runSockhop([
-    "connect",
-    `ssh://${w.user}@127.0.0.1:${w.sshPort}/`,
-    "--ssh=native",
-    "-F",
-    "none",
-    "-i",
-    w.key,
-    "--insecure-accept-any-host-key",
-    `--remote-socket=${w.dir}/s/${Deno.hostname()}-my-db`,
-  ], { env: w.env });
+  const bypass = await w.toSocket("my-db");
   assert.doesNotMatch(dec.decode(bypass.stdout), /SECRET/);
   assert.match(w.server.log(), /refused direct-streamlocal/);
   await other.stop();

@@ -5,8 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { startServe, tempDir, testEnv } from "./_cli.ts";
+import { type ServeProcess, tempDir, testEnv } from "./_cli.ts";
 import { keygen, requirePeer } from "./_sshd.ts";
+import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 import { quoteShellWord } from "../lib/shell_words.ts";
 
 const dec = new TextDecoder();
@@ -304,6 +305,22 @@ async function _uuid(dir: string, server: XpraServer): Promise<string> {
 }
 
 /**
+ * How many key logins relayed to `display` serve logged (a line each as it ends), once there
+ * are `n` or after 5 s.
+ */
+async function _loggedLogins(serve: ServeProcess, display: number | string, n: number) {
+  const logged = new RegExp(
+    `user=\\S+ method=publickey session=:${display} in=[1-9]\\d* out=[1-9]\\d* `,
+    "g",
+  );
+  const deadline = Date.now() + 5000;
+  while ((serve.log().match(logged) ?? []).length < n && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (serve.log().match(logged) ?? []).length;
+}
+
+/**
  * `serve --bind-ssh` as a gateway to every session, xpra's included (found through
  * SOCKHOP_XPRA_DIRS), accepting `${dir}/authorized_keys`. Returns it, its port and the public
  * line of its host key.
@@ -314,17 +331,10 @@ async function _gateway(dir: string) {
   const hostKey = (await keygen(`${dir}/host_ed25519`)).split(" ").slice(0, 2).join(" ");
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
   assert.equal(env.SOCKHOP_XPRA_DIRS, `${dir}/s/xpra`);
-  const serve = await startServe([
-    "--bind-ssh=127.0.0.1:0",
-    `--authorized-keys=${dir}/authorized_keys`,
+  const serve = await startSshServe(`${dir}/authorized_keys`, [
     `--ssh-host-key=${dir}/host_ed25519`,
   ], env);
-  const port = /listening on ssh:127\.0\.0\.1:(\d+)/.exec(serve.log())?.[1];
-  if (!port) {
-    await serve.stop();
-    throw new Error(`No ssh port in the log of serve --bind-ssh:\n${serve.log()}`);
-  }
-  return { serve, port, hostKey };
+  return { serve, port: serve.port, hostKey };
 }
 
 Deno.test("xpra: xpra's own client reaches a real xpra session through serve --bind-ssh", async () => {
@@ -333,8 +343,7 @@ Deno.test("xpra: xpra's own client reaches a real xpra session through serve --b
   if (!requirePeer("ssh", "ssh", "openssh-client")) return;
   await using dir = await tempDir("sockhop-xpra-");
   await _xpraDirs(dir);
-  const key = `${dir}/client`;
-  await Deno.writeTextFile(`${dir}/authorized_keys`, (await keygen(key)) + "\n");
+  const key = await authorizeClientKey(dir);
 
   await using server = await startXpra(dir);
   const uuid = await _uuid(dir, server);
@@ -344,22 +353,9 @@ Deno.test("xpra: xpra's own client reaches a real xpra session through serve --b
   await Deno.writeTextFile(`${dir}/known_hosts`, `[127.0.0.1]:${port} ${hostKey}\n`);
   const ssh = [
     "ssh",
-    "-F",
-    "/dev/null",
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    `UserKnownHostsFile=${dir}/known_hosts`,
-    "-o",
-    "StrictHostKeyChecking=yes",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
+    ...opensshWords(key, { knownHosts: `${dir}/known_hosts`, options: ["LogLevel=ERROR"] }),
   ].map(quoteShellWord).join(" ");
-  const user = Deno.env.get("USER") ?? "root";
+  const user = USER;
   const url = `ssh://${user}@127.0.0.1:${port}/${server.display}`;
 
   const id = await xpra(dir, ["id", url, `--ssh=${ssh}`]);
@@ -375,15 +371,7 @@ Deno.test("xpra: xpra's own client reaches a real xpra session through serve --b
   assert.ok(version.stdout.trim().startsWith(localVersion), `${version.stdout} vs ${localVersion}`);
 
   // Each xpra connection is logged when it ends: user, method, the display relayed.
-  const logged = new RegExp(
-    `user=\\S+ method=publickey session=:${server.display} in=[1-9]\\d* out=[1-9]\\d* `,
-    "g",
-  );
-  const deadline = Date.now() + 5000;
-  while ((serve.log().match(logged) ?? []).length < 2 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal((serve.log().match(logged) ?? []).length, 2, serve.log());
+  assert.equal(await _loggedLogins(serve, server.display, 2), 2, serve.log());
   await serve.stop();
 
   const left = await server.stop();
@@ -421,7 +409,7 @@ Deno.test("xpra: xpra's default client (paramiko) attaches to a real xpra sessio
   const { port, hostKey } = gateway;
   // xpra 3.1.3's paramiko path looks the host up without its port.
   await Deno.writeTextFile(`${dir}/home/.ssh/known_hosts`, `127.0.0.1 ${hostKey}\n`);
-  const user = Deno.env.get("USER") ?? "root";
+  const user = USER;
   const url = `ssh://${user}@127.0.0.1:${port}/${server.display}`;
 
   const id = await xpra(dir, ["id", url, "--ssh=paramiko"]);
@@ -470,15 +458,7 @@ Deno.test("xpra: xpra's default client (paramiko) attaches to a real xpra sessio
   }
 
   // Three connections, each logged in with the key after `none` was refused: id, attach, detach.
-  const logged = new RegExp(
-    `user=\\S+ method=publickey session=:${server.display} in=[1-9]\\d* out=[1-9]\\d* `,
-    "g",
-  );
-  const deadline = Date.now() + 5000;
-  while ((serve.log().match(logged) ?? []).length < 3 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal((serve.log().match(logged) ?? []).length, 3, serve.log());
+  assert.equal(await _loggedLogins(serve, server.display, 3), 3, serve.log());
   await serve.stop();
   const left = await server.stop();
   assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
