@@ -6,10 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockhop, sockhopArgv, startServe, tempDir, testEnv } from "./_cli.ts";
+import { basename } from "node:path";
+import { runSockhop, SOCKHOP, sockhopArgv, startServe, tempDir, testEnv } from "./_cli.ts";
 import { keygen, nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
+
+/** How sockhop shows in a command line: main.ts, or the artifact SOCKHOP_BIN names. */
+const PROGRAM = basename(SOCKHOP);
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -610,7 +614,7 @@ Deno.test("faults: the remote _proxy killed: openssh and native exit non-zero", 
     const pidFile = `${w.dir}/xpid${i}`;
     await using s = await startServe([name, ...endless(pidFile)], w.env);
     const r = await killMidTransfer(args(name), w.env, pidFile, () => {
-      for (const p of processesWith(`main.ts _proxy ${name}`)) Deno.kill(p.pid, "SIGKILL");
+      for (const p of processesWith(`${PROGRAM} _proxy ${name}`)) Deno.kill(p.pid, "SIGKILL");
     });
     assert.equal(r.signal, null, "connect was still running after 10 s");
     assert.notEqual(r.code, 0, `${r.bytes} bytes, then exit 0`);
@@ -695,7 +699,7 @@ Deno.test("faults: over sshd, the connection gone while the session is silent: _
     const pid = await readPid(pidFile);
     let proxy = 0;
     await waitUntil("_proxy running", () => {
-      proxy = processesWith(`main.ts _proxy ${name}`)[0]?.pid ?? 0;
+      proxy = processesWith(`${PROGRAM} _proxy ${name}`)[0]?.pid ?? 0;
       return proxy !== 0;
     });
     kill(p.child.pid, proxy);
