@@ -188,17 +188,19 @@ export function nativeHostKeyGap(
   config: {
     readonly hostName: string;
     readonly port: number;
-    readonly hostKeyAlias: string;
-    readonly userKnownHostsFiles: readonly string[];
-    readonly globalKnownHostsFiles: readonly string[];
+    readonly knownHosts: {
+      readonly alias: string;
+      readonly userFiles: readonly string[];
+      readonly globalFiles: readonly string[];
+    };
   },
   readFile: (path: string) => string | undefined = _readOrUndefined,
 ): string | undefined {
-  const files = [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles];
-  return readKnownHosts(files, readFile).certificateGap(
+  const { alias, userFiles, globalFiles } = config.knownHosts;
+  return readKnownHosts([...userFiles, ...globalFiles], readFile).certificateGap(
     config.hostName,
     config.port,
-    config.hostKeyAlias,
+    alias,
   );
 }
 

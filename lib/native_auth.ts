@@ -108,11 +108,11 @@ async function* _steps(
   tried.push("none");
   logger.debug("ssh", `auth: trying none as ${username}`);
   yield { type: "none", username };
-  for (const method of config.preferredAuthentications) {
-    if (method === "publickey" && config.pubkeyAuthentication && may("publickey")) {
+  for (const method of config.auth.methods) {
+    if (method === "publickey" && config.auth.pubkey && may("publickey")) {
       const agent = _agentPath(config, input.env);
-      const explicit = [...input.extraKeys, ...config.identityFiles];
-      if (agent && !(config.identitiesOnly && explicit.length)) {
+      const explicit = [...input.extraKeys, ...config.auth.identityFiles];
+      if (agent && !(config.auth.identitiesOnly && explicit.length)) {
         tried.push("agent");
         logger.debug("ssh", `auth: trying the agent at ${agent}`);
         yield { type: "agent", username, agent };
@@ -133,7 +133,7 @@ async function* _steps(
         yield { type: "publickey", username, key: loaded.key };
       }
     } else if (
-      method === "keyboard-interactive" && config.kbdInteractiveAuthentication && may(method)
+      method === "keyboard-interactive" && config.auth.kbdInteractive && may(method)
     ) {
       tried.push("keyboard-interactive");
       logger.debug("ssh", "auth: trying keyboard-interactive");
@@ -160,13 +160,13 @@ async function* _steps(
           });
         },
       };
-    } else if (method === "password" && config.passwordAuthentication && may("password")) {
+    } else if (method === "password" && config.auth.password && may("password")) {
       if (input.password !== undefined) {
         tried.push("password");
         logger.debug("ssh", "auth: trying the given password");
         yield { type: "password", username, password: input.password };
       } else {
-        for (let i = 0; i < config.numberOfPasswordPrompts && may("password"); i++) {
+        for (let i = 0; i < config.auth.passwordPrompts && may("password"); i++) {
           const password = await prompter.ask(`${username}@${config.hostName}'s password: `, {
             secret: true,
           });
@@ -182,7 +182,7 @@ function _agentPath(
   config: SshConfig,
   env: { get(key: string): string | undefined },
 ): string | undefined {
-  const a = config.identityAgent;
+  const a = config.auth.identityAgent;
   if (a === "none") return undefined;
   if (a === "SSH_AUTH_SOCK") {
     return env.get("SSH_AUTH_SOCK") ||

@@ -159,14 +159,14 @@ async function _connectOne(
   const cfg = hop.config;
   const env = localEnv();
   // Algorithms first: a list that leaves nothing is the user's to fix, before any connection.
-  const kex = resolveAlgorithms("kex", cfg.kexAlgorithms, "KexAlgorithms");
-  const cipher = resolveAlgorithms("cipher", cfg.ciphers, "Ciphers");
-  const hmac = resolveAlgorithms("hmac", cfg.macs, "MACs");
-  const hostKeys = resolveAlgorithms("serverHostKey", cfg.hostKeyAlgorithms, "HostKeyAlgorithms");
+  const kex = resolveAlgorithms("kex", cfg.algorithms.kex, "KexAlgorithms");
+  const cipher = resolveAlgorithms("cipher", cfg.algorithms.ciphers, "Ciphers");
+  const hmac = resolveAlgorithms("hmac", cfg.algorithms.macs, "MACs");
+  const hostKeys = resolveAlgorithms("serverHostKey", cfg.algorithms.hostKey, "HostKeyAlgorithms");
   // BatchMode from any config file or -o: no question is asked for this hop.
   const prompter = makePrompter({ batchMode: cfg.batchMode, env: Deno.env });
   // Read once: for the key types to prefer, then for the check.
-  const knownHosts = readKnownHosts([...cfg.userKnownHostsFiles, ...cfg.globalKnownHostsFiles]);
+  const knownHosts = readKnownHosts([...cfg.knownHosts.userFiles, ...cfg.knownHosts.globalFiles]);
   const check = hostVerifier(hostKeyCallback(hop.hostKey, cfg, knownHosts, prompter, logger));
   const auth = nativeAuth({
     config: cfg,
@@ -177,7 +177,7 @@ async function _connectOne(
     env: Deno.env,
     home: env.home,
   });
-  const known = knownHosts.keyTypes(cfg.hostName, cfg.port, cfg.hostKeyAlias);
+  const known = knownHosts.keyTypes(cfg.hostName, cfg.port, cfg.knownHosts.alias);
   // Prefer the key types already on record, as OpenSSH does, so a known host is not "unknown".
   const preferred = [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
   const socket = sock ?? await _tcpConnect(cfg);
@@ -254,8 +254,8 @@ async function _connectOne(
       // direct-streamlocal works with any server that has it (sockhop's own too), not only
       // with those whose version string says OpenSSH.
       strictVendor: false,
-      keepaliveInterval: timerMs(cfg.serverAliveInterval),
-      keepaliveCountMax: cfg.serverAliveCountMax,
+      keepaliveInterval: timerMs(cfg.keepalive.interval),
+      keepaliveCountMax: cfg.keepalive.countMax,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         check.verify(new Uint8Array(key)).then(verify, () => verify(false));
       },
@@ -281,8 +281,8 @@ function _clientError(err: Error & { level?: string }, cfg: SshConfig): SockhopE
   if (err instanceof SockhopError) return err;
   if (err.message === "Keepalive timeout") {
     return new SockhopError(
-      `${cfg.hostName} stopped answering: no reply to ${cfg.serverAliveCountMax} keepalives ` +
-        `${cfg.serverAliveInterval} s apart (ServerAliveInterval, ServerAliveCountMax); the connection is dead`,
+      `${cfg.hostName} stopped answering: no reply to ${cfg.keepalive.countMax} keepalives ` +
+        `${cfg.keepalive.interval} s apart (ServerAliveInterval, ServerAliveCountMax); the connection is dead`,
       "ssh-dead",
     );
   }

@@ -67,13 +67,14 @@ export function knownHostsCheck(
   prompter: Prompter,
   logger: Logger,
 ): HostKeyCallback {
-  const { hostName: host, port, hostKeyAlias: alias } = config;
+  const { hostName: host, port } = config;
+  const { alias, userFiles, strict, hash } = config.knownHosts;
   const name = hostKeyName(host, port, alias);
-  const userFile = config.userKnownHostsFiles[0] ?? "~/.ssh/known_hosts";
+  const userFile = userFiles[0] ?? "~/.ssh/known_hosts";
   return async (blob) => {
     const label = _label(blob);
     const result = knownHosts.check(host, port, alias, blob);
-    const decision = decideHostKey(result, config.strictHostKeyChecking, config.batchMode);
+    const decision = decideHostKey(result, strict, config.batchMode);
     logger.debug("ssh", `host key ${label}: ${result.status}, ${decision}`);
     if (decision === "accept") return;
     if (decision === "refuse") throw new HostKeyError(result, name, blob, userFile);
@@ -92,7 +93,7 @@ export function knownHostsCheck(
       }
       if (!acceptsAnswer(answer, blob)) throw new HostKeyError(result, name, blob, userFile);
     }
-    appendKnownHost({ file: userFile, name, keyBlob: blob, hash: config.hashKnownHosts });
+    appendKnownHost({ file: userFile, name, keyBlob: blob, hash });
     logger.info(`Permanently added ${name} (${label}) to ${userFile}`);
   };
 }

@@ -47,45 +47,58 @@ export interface SshConfig {
   readonly hostName: string;
   readonly user: string;
   readonly port: number;
+  /** ProxyJump hops, first to last, as `[user@]host[:port]`. */
+  readonly proxyJump: readonly string[];
+  readonly proxyCommand: string;
+  readonly batchMode: boolean;
+  /** Seconds; 0: no limit. */
+  readonly connectTimeout: number;
+  /** ServerAliveInterval (seconds) and ServerAliveCountMax. */
+  readonly keepalive: { readonly interval: number; readonly countMax: number };
+  readonly knownHosts: KnownHostsConfig;
+  readonly auth: AuthConfig;
+  readonly algorithms: AlgorithmsConfig;
+  /** Options only ssh can honour (see lib/ssh_config_native.ts). */
+  readonly nativeGaps: readonly NativeGap[];
+  /** Every option as `ssh -G` prints it. */
+  readonly printed: readonly PrintedOption[];
+}
+
+/** How the server's host key is checked and recorded. */
+export interface KnownHostsConfig {
+  /** UserKnownHostsFile, ~ and tokens expanded; the first is where new keys go. */
+  readonly userFiles: readonly string[];
+  /** GlobalKnownHostsFile, ~ expanded. */
+  readonly globalFiles: readonly string[];
+  readonly strict: StrictHostKeyChecking;
+  /** HashKnownHosts: names of keys added are hashed. */
+  readonly hash: boolean;
+  /** HostKeyAlias, lower-cased; "" when unset (then host keys are looked up by hostName). */
+  readonly alias: string;
+}
+
+/** Which authentication methods are tried, in which order, with which keys. */
+export interface AuthConfig {
+  /** PreferredAuthentications, in order. */
+  readonly methods: readonly string[];
+  readonly pubkey: boolean;
+  readonly password: boolean;
+  readonly kbdInteractive: boolean;
   /** IdentityFile entries, ~ and tokens expanded; empty: the client's own defaults. */
   readonly identityFiles: readonly string[];
   readonly identitiesOnly: boolean;
   /** `SSH_AUTH_SOCK` (the default), `none`, `$VAR`, or a socket path. */
   readonly identityAgent: string;
-  /** ProxyJump hops, first to last, as `[user@]host[:port]`. */
-  readonly proxyJump: readonly string[];
-  readonly proxyCommand: string;
-  readonly userKnownHostsFiles: readonly string[];
-  readonly globalKnownHostsFiles: readonly string[];
-  readonly strictHostKeyChecking: StrictHostKeyChecking;
-  readonly hashKnownHosts: boolean;
-  /** HostKeyAlias, lower-cased; "" when unset (then host keys are looked up by hostName). */
-  readonly hostKeyAlias: string;
-  readonly batchMode: boolean;
-  /** Seconds; 0: no limit. */
-  readonly connectTimeout: number;
-  readonly serverAliveInterval: number;
-  readonly serverAliveCountMax: number;
-  readonly preferredAuthentications: readonly string[];
-  readonly passwordAuthentication: boolean;
-  readonly kbdInteractiveAuthentication: boolean;
-  readonly pubkeyAuthentication: boolean;
-  readonly numberOfPasswordPrompts: number;
-  /** The algorithm specs as written (`+x`, `-y*`, a list), "" when unset. */
+  /** NumberOfPasswordPrompts. */
+  readonly passwordPrompts: number;
+}
+
+/** The algorithm specs as written (`+x`, `-y*`, a list), "" when unset. */
+export interface AlgorithmsConfig {
   readonly ciphers: string;
-  readonly kexAlgorithms: string;
-  readonly hostKeyAlgorithms: string;
+  readonly kex: string;
+  readonly hostKey: string;
   readonly macs: string;
-  readonly controlMaster: string;
-  readonly controlPath: string;
-  readonly controlPersist: string;
-  readonly pkcs11Provider: string;
-  readonly certificateFiles: readonly string[];
-  readonly forwardAgent: boolean;
-  /** Options only ssh can honour (see lib/ssh_config_native.ts). */
-  readonly nativeGaps: readonly NativeGap[];
-  /** Every option as `ssh -G` prints it. */
-  readonly printed: readonly PrintedOption[];
 }
 
 /** Who is asking: home, user and host names, and the environment for ${VAR}. */
@@ -193,10 +206,12 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     readConfigs(r, input.configFile, defaultConfigFiles(env.home));
   }
   const raw = {
-    ciphers: o.ciphers ?? "",
-    kexAlgorithms: o.kexAlgorithms ?? "",
-    hostKeyAlgorithms: o.hostKeyAlgorithms ?? "",
-    macs: o.macs ?? "",
+    algorithms: {
+      ciphers: o.ciphers ?? "",
+      kex: o.kexAlgorithms ?? "",
+      hostKey: o.hostKeyAlgorithms ?? "",
+      macs: o.macs ?? "",
+    },
     identityFiles: [...o.identityFiles],
   };
   fillDefaults(o);
@@ -318,11 +333,9 @@ function _tidy(r: ConfigReader, host: string) {
   o.remoteForwards = o.remoteForwards.map((f) => ({ ...f, ...expandPaths(f, "RemoteForward") }));
 }
 
+/** What the config said before defaults were filled in. */
 interface _Raw {
-  readonly ciphers: string;
-  readonly kexAlgorithms: string;
-  readonly hostKeyAlgorithms: string;
-  readonly macs: string;
+  readonly algorithms: AlgorithmsConfig;
   readonly identityFiles: readonly NamedFile[];
 }
 
@@ -349,9 +362,6 @@ function _typed(
     hostName: host,
     user: o.user!,
     port: o.port,
-    identityFiles: raw.identityFiles.map(keyPath),
-    identitiesOnly: o.identitiesOnly === 1,
-    identityAgent: o.identityAgent ?? "SSH_AUTH_SOCK",
     proxyJump: o.jumpHost === undefined ? [] : [
       ...(o.jumpExtra ? o.jumpExtra.split(",") : []),
       `${o.jumpUser !== undefined ? `${o.jumpUser}@` : ""}${
@@ -359,42 +369,34 @@ function _typed(
       }${o.jumpPort > 0 ? `:${o.jumpPort}` : ""}`,
     ],
     proxyCommand: o.proxyCommand ?? "",
-    userKnownHostsFiles: o.userHostfiles,
-    globalKnownHostsFiles: o.systemHostfiles.map((f) => tildeIn(r, f)),
-    strictHostKeyChecking: strict === STRICT_HOSTKEY.YES
-      ? "yes"
-      : strict === STRICT_HOSTKEY.OFF
-      ? "no"
-      : strict === STRICT_HOSTKEY.NEW
-      ? "accept-new"
-      : "ask",
-    hashKnownHosts: o.hashKnownHosts === 1,
-    hostKeyAlias: o.hostKeyAlias ?? "",
     batchMode: o.batchMode === 1,
     connectTimeout: Math.max(o.connectionTimeout, 0),
-    serverAliveInterval: o.serverAliveInterval,
-    serverAliveCountMax: o.serverAliveCountMax,
-    preferredAuthentications:
-      (o.preferredAuthentications ?? "publickey,keyboard-interactive,password")
+    keepalive: { interval: o.serverAliveInterval, countMax: o.serverAliveCountMax },
+    knownHosts: {
+      userFiles: o.userHostfiles,
+      globalFiles: o.systemHostfiles.map((f) => tildeIn(r, f)),
+      strict: strict === STRICT_HOSTKEY.YES
+        ? "yes"
+        : strict === STRICT_HOSTKEY.OFF
+        ? "no"
+        : strict === STRICT_HOSTKEY.NEW
+        ? "accept-new"
+        : "ask",
+      hash: o.hashKnownHosts === 1,
+      alias: o.hostKeyAlias ?? "",
+    },
+    auth: {
+      methods: (o.preferredAuthentications ?? "publickey,keyboard-interactive,password")
         .split(",").filter(Boolean),
-    passwordAuthentication: o.passwordAuthentication === 1,
-    kbdInteractiveAuthentication: o.kbdInteractiveAuthentication === 1,
-    pubkeyAuthentication: o.pubkeyAuthentication !== 0,
-    numberOfPasswordPrompts: o.numberOfPasswordPrompts,
-    ciphers: raw.ciphers,
-    kexAlgorithms: raw.kexAlgorithms,
-    hostKeyAlgorithms: raw.hostKeyAlgorithms,
-    macs: raw.macs,
-    controlMaster: ["no", "yes", "auto", "ask", "autoask"][o.controlMaster] ?? "no",
-    controlPath: o.controlPath ?? "",
-    controlPersist: o.controlPersist === 0
-      ? ""
-      : o.controlPersistTimeout
-      ? String(o.controlPersistTimeout)
-      : "yes",
-    pkcs11Provider: o.pkcs11Provider ?? "",
-    certificateFiles: o.certificateFiles.map(keyPath),
-    forwardAgent: o.forwardAgent === 1,
+      pubkey: o.pubkeyAuthentication !== 0,
+      password: o.passwordAuthentication === 1,
+      kbdInteractive: o.kbdInteractiveAuthentication === 1,
+      identityFiles: raw.identityFiles.map(keyPath),
+      identitiesOnly: o.identitiesOnly === 1,
+      identityAgent: o.identityAgent ?? "SSH_AUTH_SOCK",
+      passwordPrompts: o.numberOfPasswordPrompts,
+    },
+    algorithms: raw.algorithms,
     nativeGaps: gaps,
     printed,
   };

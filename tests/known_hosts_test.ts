@@ -267,9 +267,9 @@ Deno.test("known_hosts: a host known only through @cert-authority is for ssh", a
     "/u": `@cert-authority *.corp,[*.corp]:* ${a.line}\n@revoked x.corp ${b.line}\n`,
     "/g": `plain.corp ${b.line}\n`,
   };
-  const gap = (hostName: string, port = 22, hostKeyAlias = "") =>
+  const gap = (hostName: string, port = 22, alias = "") =>
     nativeHostKeyGap(
-      { hostName, port, hostKeyAlias, userKnownHostsFiles: ["/u"], globalKnownHostsFiles: ["/g"] },
+      { hostName, port, knownHosts: { alias, userFiles: ["/u"], globalFiles: ["/g"] } },
       (p) => files[p],
     );
   const only = (name: string) =>

@@ -55,13 +55,13 @@ Deno.test("ssh_config: patterns, negation, Match, Include, first value wins, tok
   assert.equal(config.hostName, "db-prod.example.com");
   assert.equal(config.user, "dba");
   assert.equal(config.port, 2200);
-  assert.deepEqual(config.identityFiles, [
+  assert.deepEqual(config.auth.identityFiles, [
     "/home/al/.ssh/id_dba_db-prod.example.com",
     "/home/al/.ssh/id_all",
   ]);
   assert.deepEqual(config.proxyJump, ["gw1", "gw2"]);
-  assert.equal(config.serverAliveInterval, 15);
-  assert.equal(config.strictHostKeyChecking, "accept-new");
+  assert.equal(config.keepalive.interval, 15);
+  assert.equal(config.knownHosts.strict, "accept-new");
   assert.equal(config.connectTimeout, 7);
   assert.deepEqual(filesRead, ["/home/al/.ssh/config", "/etc/ssh/ssh_config"]);
 
@@ -86,8 +86,8 @@ Deno.test("ssh_config: -o options and the command line win; -F reads one file", 
   assert.equal(c.user, "cli");
   assert.equal(c.port, 2);
   assert.equal(c.batchMode, true);
-  assert.equal(c.serverAliveInterval, 300, "Debian: BatchMode sends keepalives every 300 s");
-  assert.deepEqual(c.identityFiles, ["/k1"]);
+  assert.equal(c.keepalive.interval, 300, "Debian: BatchMode sends keepalives every 300 s");
+  assert.deepEqual(c.auth.identityFiles, ["/k1"]);
   assert.equal(
     resolveSshConfig({ host: "h", configFile: "/x", readFile: read, env }).config.port,
     3,
@@ -114,13 +114,13 @@ Deno.test("ssh_config: defaults filled last", () => {
   assert.equal(c.hostName, "plain");
   assert.equal(c.user, "al");
   assert.equal(c.port, 22);
-  assert.deepEqual(c.userKnownHostsFiles, [
+  assert.deepEqual(c.knownHosts.userFiles, [
     "/home/al/.ssh/known_hosts",
     "/home/al/.ssh/known_hosts2",
   ]);
-  assert.equal(c.strictHostKeyChecking, "ask");
-  assert.equal(c.numberOfPasswordPrompts, 3);
-  assert.deepEqual(c.identityFiles, [], "the client's own defaults");
+  assert.equal(c.knownHosts.strict, "ask");
+  assert.equal(c.auth.passwordPrompts, 3);
+  assert.deepEqual(c.auth.identityFiles, [], "the client's own defaults");
   assert.equal(nativeUnsupportedReason(c), undefined);
   const printed = new Map(c.printed);
   assert.equal(printed.get("pubkeyauthentication"), "true");
