@@ -3,13 +3,9 @@
  * destination and options such as `ssh=`. Command-line options override the file.
  */
 
-import { errorText, SockhopError, UsageError } from "./errors.ts";
-import {
-  FileTooLargeError,
-  NotRegularFileError,
-  readRegularFile as readRegularText,
-} from "./regular_file.ts";
+import { SockhopError, UsageError } from "./errors.ts";
 import { quote } from "./safe_text.ts";
+import { readUserFile } from "./regular_file.ts";
 import type { Hop } from "./hop.ts";
 import { parsePort } from "./address.ts";
 import { parseTarget, type SshTarget } from "./url.ts";
@@ -76,50 +72,14 @@ const XPRA_CLIENT_KEYS = new Set([
   "min-speed",
 ]);
 
-/** The largest connection file read: anything bigger is not one. */
-const MAX_FILE_BYTES = 1 << 20;
-
 /** Whether a connect argument names a connection file. */
 export function isConnectionFile(arg: string): boolean {
   return /\.(sockhop|xpra)$/i.test(arg);
 }
 
-/**
- * A small regular file's text (`what` names it in messages). Anything else (a FIFO, a device,
- * a directory) is refused before it is read, so that nothing blocks; the file is opened
- * non-blocking and checked on the open descriptor, so a swap after the check changes nothing.
- */
-export function readRegularFile(path: string, what: string, max = MAX_FILE_BYTES): string {
-  try {
-    return readRegularText(path, max);
-  } catch (err) {
-    if (err instanceof NotRegularFileError) {
-      throw new SockhopError(
-        `${what} ${quote(path)} is not a regular file (${err.kind}): give the path of a file`,
-        "usage-file",
-      );
-    }
-    if (err instanceof FileTooLargeError) {
-      throw new SockhopError(
-        `${what} ${quote(path)} is ${err.size} bytes, more than ${max}: is it the right file?`,
-        "usage-file",
-      );
-    }
-    // What the system said when opening it (a missing file, a directory it cannot enter).
-    const cause = err instanceof Deno.errors.NotFound ? err.cause ?? err : err;
-    throw new SockhopError(
-      `Cannot read ${what} ${quote(path)}: ${errorText(cause)}`,
-      "usage-file",
-      {
-        cause,
-      },
-    );
-  }
-}
-
 /** Read and parse a connection file. */
 export function readConnectionFile(path: string): ConnectionFile {
-  return parseConnectionFile(readRegularFile(path, "connection file"), path);
+  return parseConnectionFile(readUserFile(path, "connection file"), path);
 }
 
 /** Parse the text of a connection file; `path` names it in messages and tells its kind. */

@@ -6,7 +6,8 @@
  */
 
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
-import { SockhopError } from "./errors.ts";
+import { errorText, SockhopError } from "./errors.ts";
+import { quote } from "./safe_text.ts";
 
 /** The path exists but is not a regular file (a FIFO, a device, a directory...). */
 export class NotRegularFileError extends Error {
@@ -95,5 +96,42 @@ export function refuseNotRegular(path: string, what: string) {
       ? "a socket"
       : "not a regular file";
     throw new SockhopError(`${what} ${path} is ${kind}: give a regular file`, "auth-file-type");
+  }
+}
+
+/** The largest file `readUserFile` reads: anything bigger is not the file meant. */
+const USER_FILE_MAX = 1 << 20;
+
+/**
+ * A small regular file the user named (a connection file, a --password-file): its text, with
+ * errors worded for the user (`what` names it). Anything else (a FIFO, a device,
+ * a directory) is refused before it is read, so that nothing blocks; the file is opened
+ * non-blocking and checked on the open descriptor, so a swap after the check changes nothing.
+ */
+export function readUserFile(path: string, what: string, max = USER_FILE_MAX): string {
+  try {
+    return readRegularFile(path, max);
+  } catch (err) {
+    if (err instanceof NotRegularFileError) {
+      throw new SockhopError(
+        `${what} ${quote(path)} is not a regular file (${err.kind}): give the path of a file`,
+        "usage-file",
+      );
+    }
+    if (err instanceof FileTooLargeError) {
+      throw new SockhopError(
+        `${what} ${quote(path)} is ${err.size} bytes, more than ${max}: is it the right file?`,
+        "usage-file",
+      );
+    }
+    // What the system said when opening it (a missing file, a directory it cannot enter).
+    const cause = err instanceof Deno.errors.NotFound ? err.cause ?? err : err;
+    throw new SockhopError(
+      `Cannot read ${what} ${quote(path)}: ${errorText(cause)}`,
+      "usage-file",
+      {
+        cause,
+      },
+    );
   }
 }

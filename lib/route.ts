@@ -17,7 +17,8 @@ import { parsePort } from "./address.ts";
 import { parseTarget, type SshTarget, type Target } from "./url.ts";
 import { parseSshOption } from "./ssh_option.ts";
 import { yesNo } from "./yes_no.ts";
-import { isConnectionFile, readConnectionFile, readRegularFile } from "./connection_file.ts";
+import { isConnectionFile, readConnectionFile } from "./connection_file.ts";
+import { readUserFile } from "./regular_file.ts";
 import {
   formatSshConfig,
   nativeUnsupportedReason,
@@ -364,7 +365,7 @@ function _passThrough(flavor: "openssh" | "plink", v: RouteFlags): string[] {
 
 /** The first line of a password file; a FIFO or any other non-regular file is refused. */
 export function readPasswordFile(path: string): string {
-  return readRegularFile(path, "--password-file").split(/\r?\n/)[0] ?? "";
+  return readUserFile(path, "--password-file").split(/\r?\n/)[0] ?? "";
 }
 
 /** The route, frozen to the last hop: what is decided here is not changed downstream. */

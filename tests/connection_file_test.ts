@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import { readUserFile } from "../lib/regular_file.ts";
 import {
   isConnectionFile,
   parseConnectionFile,
   readConnectionFile,
-  readRegularFile,
 } from "../lib/connection_file.ts";
 import { SockhopError, UsageError } from "../lib/errors.ts";
 import { tempDir } from "./_cli.ts";
@@ -144,7 +144,7 @@ Deno.test("connection file: a FIFO, a directory or a huge file is refused at onc
     () => readConnectionFile(fifo),
     (e: unknown) => e instanceof SockhopError && /is not a regular file \(a FIFO\)/.test(e.message),
   );
-  assert.throws(() => readRegularFile(fifo, "--password-file"), /--password-file .*\(a FIFO\)/);
+  assert.throws(() => readUserFile(fifo, "--password-file"), /--password-file .*\(a FIFO\)/);
   assert.throws(() => readConnectionFile(`${dir}`), /not a regular file \(a directory\)/);
   await Deno.writeTextFile(`${dir}/big.xpra`, "#".repeat(2 << 20));
   assert.throws(() => readConnectionFile(`${dir}/big.xpra`), /more than 1048576/);
