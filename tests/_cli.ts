@@ -46,6 +46,23 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Start sockhop (or `argv`'s program) with `args`, every stdio piped. */
+export function spawnPiped(
+  args: string[],
+  env: Record<string, string>,
+  opts: { argv?: string[]; cwd?: string } = {},
+): Deno.ChildProcess {
+  const [cmd, ...rest] = opts.argv ?? sockhopArgv();
+  return new Deno.Command(cmd!, {
+    args: [...rest, ...args],
+    env,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
 /** Run sockhop with `args`, feeding `stdin`, and collect everything. */
 export async function runSockhop(
   args: string[],
@@ -57,15 +74,10 @@ export async function runSockhop(
     cwd?: string;
   } = {},
 ): Promise<RunResult> {
-  const [cmd, ...rest] = opts.argv ?? sockhopArgv();
-  const child = new Deno.Command(cmd!, {
-    args: [...rest, ...args],
-    env: opts.env ?? {},
+  const child = spawnPiped(args, opts.env ?? {}, {
+    ...(opts.argv ? { argv: opts.argv } : {}),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  });
   const feeding = (async () => {
     if (opts.stdin instanceof ReadableStream) {
       await opts.stdin.pipeTo(child.stdin).catch(() => {});
@@ -88,15 +100,8 @@ export async function runWithOpenStdin(
   env: Record<string, string>,
   limitMs = 10000,
 ): Promise<RunResult & { ms: number }> {
-  const [cmd, ...rest] = sockhopArgv();
   const t0 = Date.now();
-  const child = new Deno.Command(cmd!, {
-    args: [...rest, ...args],
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnPiped(args, env);
   const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
   const out = await child.output();
   const ms = Date.now() - t0;

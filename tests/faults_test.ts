@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { basename } from "node:path";
-import { runSockhop, SOCKHOP, sockhopArgv, startServe, tempDir, testEnv } from "./_cli.ts";
+import { runSockhop, SOCKHOP, spawnPiped, startServe, tempDir, testEnv } from "./_cli.ts";
 import { keygen, nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
@@ -27,14 +27,7 @@ function spawnSockhop(
   env: Record<string, string>,
   opts: { read?: boolean } = {},
 ) {
-  const [cmd, ...rest] = sockhopArgv();
-  const child = new Deno.Command(cmd!, {
-    args: [...rest, ...args],
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnPiped(args, env);
   let bytes = 0;
   let err = "";
   const reader = child.stdout.getReader();
