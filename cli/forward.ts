@@ -1,16 +1,20 @@
-/** `sockhop forward URL --listen=ADDR`. */
+/** `sockhop forward URL --listen=ADDR...`. */
 
 import { UsageError } from "../lib/errors.ts";
-import { transportFor } from "../lib/connect.ts";
+import { untilAborted } from "../lib/until_aborted.ts";
+import { connectorFor } from "../lib/connect.ts";
 import { type ForwardStats, isExposed, parseListen, runForward } from "../lib/forward.ts";
+import { forwardLink, type LinkState } from "../lib/forward_link.ts";
 import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { ROUTE_OPTIONS } from "./route.ts";
+import { forwardStatus } from "./forward_status.ts";
 
 export async function cmdForward(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("forward", args, {
     ...ROUTE_OPTIONS,
-    listen: { type: "string" },
+    listen: { type: "string", multiple: true },
+    retry: { type: "boolean" },
   });
   if (values.help) return help("forward");
   const [where, ...extra] = positionals;
@@ -21,67 +25,67 @@ export async function cmdForward(args: string[]): Promise<number> {
     );
   }
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "forward");
-  if (!values.listen) {
+  if (!values.listen?.length) {
     throw new UsageError(
       "Missing --listen: give --listen=tcp:127.0.0.1:PORT or unix:PATH",
       "forward",
     );
   }
-  const listen = parseListen(values.listen);
+  const listen = values.listen.map((text) => parseListen(text));
   const { logger, dirs } = setup(values);
-  if (isExposed(listen)) {
-    logger.warn(
-      `listening on ${values.listen}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
-    );
-  }
-  const resolved = resolveRoute(where, values, logger);
+  values.listen.forEach((text, i) => {
+    if (isExposed(listen[i]!)) {
+      logger.warn(
+        `listening on ${text}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
+      );
+    }
+  });
+  const resolved = resolveRoute(where, values, logger, "forward");
   if ("print" in resolved) {
     out(resolved.print);
     return 0;
   }
-  const transport = await transportFor(resolved.route, dirs, logger);
   const stats: ForwardStats = { open: 0, total: 0, failed: 0, up: 0, down: 0 };
+  const status = forwardStatus(stats, logger, Deno.stderr.isTerminal());
+  const link = forwardLink({
+    connector: await connectorFor(resolved.route, dirs, logger),
+    retry: values.retry ?? false,
+    onState: (state: LinkState) => status.link(state),
+  });
   const signals = onSignals();
-  const status = Deno.stderr.isTerminal() ? _statusLine(stats) : undefined;
+  const hup = () => link.wake();
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hup);
   try {
+    // As ssh's ExitOnForwardFailure: nothing listens until the session is known to be there.
+    try {
+      await untilAborted(link.start(), signals.signal);
+    } catch (err) {
+      const code = signals.received();
+      if (code !== undefined) return code;
+      throw err;
+    }
+    const fatal = new AbortController();
+    let failure: Error | undefined;
+    link.fatal.then((err) => {
+      failure = err;
+      fatal.abort();
+    });
     await runForward({
       listen,
-      transport,
+      transport: link,
       logger,
-      signal: signals.signal,
-      onListening: (addr) => logger.info(`forwarding ${addr} to ${where} (Ctrl-C to stop)`),
+      signal: AbortSignal.any([signals.signal, fatal.signal]),
+      onListening: (addrs) => {
+        status.listening(addrs);
+        logger.info(`forwarding ${addrs.join(", ")} to ${where} (Ctrl-C to stop)`);
+      },
     }, stats);
+    if (failure && signals.received() === undefined) throw failure;
     return signals.received() ?? 0;
   } finally {
-    status?.stop();
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", hup);
+    status.stop();
+    await link.close();
     signals.dispose();
   }
-}
-
-/** A status line on the terminal, redrawn twice a second. */
-function _statusLine(stats: ForwardStats) {
-  const enc = new TextEncoder();
-  const draw = () => {
-    const text =
-      `${stats.open} open, ${stats.total} total${
-        stats.failed ? `, ${stats.failed} failed` : ""
-      }, ` +
-      `${_size(stats.up)} up, ${_size(stats.down)} down`;
-    Deno.stderr.writeSync(enc.encode(`\r\x1b[K${text}`));
-  };
-  const timer = setInterval(draw, 500);
-  return {
-    stop() {
-      clearInterval(timer);
-      draw();
-      Deno.stderr.writeSync(enc.encode("\n"));
-    },
-  };
-}
-
-function _size(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
-  return `${(n / 1073741824).toFixed(2)} GiB`;
 }

@@ -45,10 +45,21 @@ export function parseRemoteSockhop(value: string): string[] {
   return list;
 }
 
+/**
+ * What the remote `_proxy` is asked for: one stream, a check that the session is there, or
+ * every stream of a `forward` over one channel (lib/proxy_mux.ts).
+ */
+export type ProxyMode = "stream" | "check" | "mux";
+
 /** The POSIX shell snippet (not yet quoted for `sh -c`). */
-export function remoteSnippet(candidates: readonly string[], name: string): string {
+export function remoteSnippet(
+  candidates: readonly string[],
+  name: string,
+  mode: ProxyMode = "stream",
+): string {
   validateRemoteName(name);
-  const args = name === "" ? "_proxy" : `_proxy ${quoteShellWord(name)}`;
+  const proxy = mode === "stream" ? "_proxy" : `_proxy --${mode}`;
+  const args = name === "" ? proxy : `${proxy} ${quoteShellWord(name)}`;
   const branches = candidates.map((candidate, i) => {
     const words = splitShellWords(candidate.replace(/^~\//, "$HOME/"));
     const program = words[0];
@@ -66,11 +77,12 @@ export function remoteSnippet(candidates: readonly string[], name: string): stri
   });
   if (candidates.some(platformy)) branches.unshift(platformCase());
   const display = xpraDisplay(name);
-  if (display !== undefined) {
+  // xpra's own _proxy carries one stream, and checks nothing before it does.
+  if (display !== undefined && mode !== "mux") {
     branches.push(
-      `elif command -v xpra >/dev/null 2>&1; then echo ${
-        _dq(MARKER_OK.trim())
-      }; exec xpra _proxy :${display}`,
+      `elif command -v xpra >/dev/null 2>&1; then echo ${_dq(MARKER_OK.trim())}; ${
+        mode === "check" ? "exit 0" : `exec xpra _proxy :${display}`
+      }`,
     );
   }
   const tried = candidates.join(", ");
@@ -97,8 +109,12 @@ export function platformCase(): string {
 }
 
 /** The whole remote command line: `sh -c '<snippet>'`. */
-export function remoteCommand(candidates: readonly string[], name: string): string {
-  return `sh -c ${quoteShellWord(remoteSnippet(candidates, name))}`;
+export function remoteCommand(
+  candidates: readonly string[],
+  name: string,
+  mode: ProxyMode = "stream",
+): string {
+  return `sh -c ${quoteShellWord(remoteSnippet(candidates, name, mode))}`;
 }
 
 /** A word that may hold `$HOME`: double-quoted so the remote shell expands variables only. */

@@ -28,6 +28,13 @@ import {
 } from "./ssh_config.ts";
 import { DEFAULT_REMOTE_SOCKHOP, parseRemoteSockhop, remoteCommand } from "./remote_command.ts";
 import { validateRemoteName } from "./session_name.ts";
+import {
+  type Keepalive,
+  keepaliveSource,
+  opensshKeepalive,
+  PLINK_KEEPALIVE,
+  withForwardKeepalive,
+} from "./forward_keepalive.ts";
 
 /**
  * The options connect and forward share, as the command line spells them (a connection file
@@ -77,6 +84,8 @@ export interface NativeRoute {
   readonly identityFiles: readonly string[];
   /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
   readonly remoteCommand: string;
+  /** The remote command that only checks the session is there (forward's start). */
+  readonly checkCommand: string;
   /** A socket path on the remote host, reached with direct-streamlocal. */
   readonly remoteSocket?: string;
 }
@@ -93,10 +102,14 @@ export interface ProgramRoute {
   /** plink's -hostkey: a fingerprint the user pinned. */
   readonly hostKey?: string;
   readonly remoteCommand: string;
+  /** The remote command that carries every stream of a forward (`_proxy --mux`). */
+  readonly muxCommand: string;
   /** --exit-ssh: end ssh with the session (no: let it run on, a ControlMaster say). */
   readonly exitSsh: boolean;
   /** Whether a terminal can answer the program's questions (plink gets -batch when not). */
   readonly interactive: boolean;
+  /** forward: the keepalive in effect (ssh's -o is among the words; plink: sockhop's ping). */
+  readonly keepalive?: Keepalive;
 }
 
 export type Route = LocalRoute | NativeRoute | ProgramRoute;
@@ -104,8 +117,19 @@ export type Route = LocalRoute | NativeRoute | ProgramRoute;
 /** A route, or with --print-config the settings to print instead. */
 export type Resolution = { readonly route: Route } | { readonly print: string };
 
+/**
+ * What the route is for: `forward` keeps one connection up, and finds a dead peer by default
+ * (lib/forward_keepalive.ts).
+ */
+export type RoutePurpose = "connect" | "forward";
+
 /** Resolve the destination and options into a frozen Route. */
-export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): Resolution {
+export function resolveRoute(
+  where: string,
+  flags: RouteFlags,
+  logger: Logger,
+  purpose: RoutePurpose = "connect",
+): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
   if (target.kind === "local") {
     return _frozen({ backend: "local", session: validateRemoteName(target.name) });
@@ -115,18 +139,20 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
   // Checked whatever the backend: a bad value is a usage error, not a flag that does nothing.
   const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
   const jumps = v.jump ? v.jump.split(",").map(parseHop) : undefined;
-  if (v["print-config"]) return { print: _printedConfig(dest, v) };
+  if (v["print-config"]) return { print: _printedConfig(dest, v, purpose, logger) };
   // The program reads its own config; the built-in client (and auto, to choose) reads it here.
   const configs = choice.backend === "program"
     ? undefined
     : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v);
   const native = configs !== undefined &&
     _nativeFits(choice.backend === "native", configs, _keyCheck(v), logger);
+  const keepalive = (c: SshConfig) => purpose === "forward" ? withForwardKeepalive(c) : c;
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
     : [...DEFAULT_REMOTE_SOCKHOP];
-  const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  const name = validateRemoteName(dest.name);
+  const command = remoteCommand(candidates, name);
   const hostKey = v["host-key"];
   const destHop: Hop = compact({
     host: dest.host,
@@ -155,14 +181,16 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
       : { kind: "known-hosts" };
     const jumpHops = configs!.jumps.map(({ hop, config }): NativeHop => ({
       ...hop,
-      config,
+      config: keepalive(config),
       hostKey: anyKey,
     }));
+    const destConfig = keepalive(resolved.config);
+    if (purpose === "forward") _logKeepalive(keepaliveSource(destConfig), logger);
     return _frozen({
       backend: "native",
       hops: [...jumpHops, {
         ...destHop,
-        config: resolved.config,
+        config: destConfig,
         // An insecure choice wins over a pinned key, as it is asked for by name.
         hostKey: !insecure && hostKey !== undefined
           ? { kind: "pinned", fingerprint: hostKey }
@@ -170,6 +198,7 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
       }],
       identityFiles: v.identity ?? [],
       remoteCommand: command,
+      checkCommand: remoteCommand(candidates, name, "check"),
       ...compact({ remoteSocket: v["remote-socket"] || undefined }),
     });
   }
@@ -188,13 +217,18 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
       "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
     );
   }
+  const words = [...program.words, ..._passThrough(program.flavor, v)];
+  const alive = purpose === "forward" ? _programKeepalive(program.flavor, words, destHop) : {};
+  if (alive.keepalive) _logKeepalive(alive.keepalive, logger);
   return _frozen({
     backend: "program",
     flavor: program.flavor,
-    words: [...program.words, ..._passThrough(program.flavor, v)],
+    words: [...words, ...alive.words ?? []],
+    ...compact({ keepalive: alive.keepalive }),
     dest: destHop,
     ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
     remoteCommand: command,
+    muxCommand: remoteCommand(candidates, name, "mux"),
     exitSsh,
     interactive: hasControllingTerminal(),
   });
@@ -225,6 +259,21 @@ function _targetAndFlags(
     "host-key": file.options.hostKey || undefined,
   });
   return { target: file.target, flags: { ...fromFile, ...compact(flags) } };
+}
+
+function _programKeepalive(
+  flavor: "openssh" | "plink",
+  words: readonly string[],
+  dest: Hop,
+): { words?: readonly string[]; keepalive?: Keepalive } {
+  return flavor === "plink" ? { keepalive: PLINK_KEEPALIVE } : opensshKeepalive(words, dest);
+}
+
+function _logKeepalive(k: Keepalive, logger: Logger) {
+  logger.debug(
+    "ssh",
+    `keepalive: ServerAliveInterval ${k.interval} s, ServerAliveCountMax ${k.countMax} (${k.source})`,
+  );
 }
 
 /** -p and -l override the URL, as ssh's own flags override its config. */
@@ -280,7 +329,12 @@ function _hopText(hop: Hop): string {
  * As ssh -G: -i and -J are command-line settings too (a URL's jump host is its -J), and Match
  * exec commands run.
  */
-function _printedConfig(dest: SshTarget, v: RouteFlags): string {
+function _printedConfig(
+  dest: SshTarget,
+  v: RouteFlags,
+  purpose: RoutePurpose,
+  logger: Logger,
+): string {
   const shown: RouteFlags = {
     ...v,
     option: [
@@ -289,7 +343,11 @@ function _printedConfig(dest: SshTarget, v: RouteFlags): string {
       ...(v.identity ?? []).map((i) => `IdentityFile=${i}`),
     ],
   };
-  return formatSshConfig(_hopConfig(dest, shown, "run").config);
+  const config = _hopConfig(dest, shown, "run").config;
+  if (purpose === "connect") return formatSshConfig(config);
+  const k = keepaliveSource(withForwardKeepalive(config));
+  logger.info(`serveraliveinterval ${k.interval}, serveralivecountmax ${k.countMax}: ${k.source}`);
+  return formatSshConfig(withForwardKeepalive(config));
 }
 
 /**

@@ -375,3 +375,16 @@ async function _writeAll(conn: Deno.UnixConn, bytes: Uint8Array) {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
+
+/** The header of every frame: type (1 byte), payload length (4 bytes, big-endian). */
+export const FRAME_HEADER = HEADER;
+
+/** One frame in this format, for protocols that carry it further (lib/session_mux.ts). */
+export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
+  return _frame(type, payload);
+}
+
+/** A status frame's payload as a SessionEnd (what `readFrames` makes of it). */
+export function parseEndStatus(bytes: Uint8Array): SessionEnd {
+  return _parseStatus(bytes);
+}

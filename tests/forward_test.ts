@@ -48,7 +48,7 @@ Deno.test("forward: listen addresses", () => {
   assert.throws(() => parseListen("tcp:host"), /has no port/);
 });
 
-Deno.test("forward: Ctrl-C while a tunnel is still connecting ends it and its ssh", async () => {
+Deno.test("forward --retry: Ctrl-C while the connection is still being made ends its ssh", async () => {
   if (!requirePeer("ssh", "ssh", "openssh-client")) return;
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`);
@@ -63,6 +63,7 @@ Deno.test("forward: Ctrl-C while a tunnel is still connecting ends it and its ss
     `ssh://nobody@127.0.0.1:${port}/x`,
     `--ssh=ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=60 -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o SetEnv=SOCKHOP_TEST_MARK=${dir}`,
     "--listen=tcp:127.0.0.1:0",
+    "--retry",
   ], env);
   const addr = parseListen(fwd.where);
   if (addr.kind !== "tcp") throw new Error("tcp expected");
