@@ -77,7 +77,7 @@ export function forwardLink(options: LinkOptions): Link {
   let closed = false;
   let trying = false;
   let skipWait: (() => void) | undefined;
-  let waiters: { resolve: (c: Connection) => void; reject: (e: Error) => void }[] = [];
+  const waiters: { resolve: (c: Connection) => void; reject: (e: Error) => void }[] = [];
   const closing = new AbortController();
   let fail!: (err: Error) => void;
   const fatal = new Promise<Error>((r) => fail = r);

@@ -60,7 +60,7 @@ export function programConnector(route: ProgramRoute, logger: Logger): Connector
         ssh.kill();
       });
       return {
-        open: () => Promise.resolve(_stream(mux)),
+        open: () => _stream(mux),
         lost,
         close() {
           mux.close();
@@ -72,8 +72,14 @@ export function programConnector(route: ProgramRoute, logger: Logger): Connector
   };
 }
 
-function _stream(mux: Mux): SessionStream {
+async function _stream(mux: Mux): Promise<SessionStream> {
   const stream = mux.open();
+  try {
+    await stream.opened;
+  } catch (err) {
+    stream.close();
+    throw new SockhopError((err as Error).message, "session-ended", { cause: err });
+  }
   return {
     stream,
     async finish(aborted) {

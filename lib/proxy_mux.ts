@@ -73,6 +73,7 @@ async function _serve(stream: MuxStream, dirs: SessionDirs, name: string, logger
     await stream.finish({ error: err instanceof Error ? err.message : String(err) });
     return;
   }
+  await stream.accept().catch(() => {});
   const gone = new AbortController();
   stream.abandoned.then(() => gone.abort());
   const result = await relay(stream, session, { signal: gone.signal });

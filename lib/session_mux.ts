@@ -6,7 +6,8 @@
  * (session_frames.ts: type, 4-byte length, payload); here every payload starts with a 4-byte
  * stream id:
  *
- *     "O" open (client to server)       "D" data         "E" end of this side's data
+ *     "O" open (client to server)       "A" opened: the session took it (server to client)
+ *     "D" data         "E" end of this side's data
  *     "S" status, JSON as on the status socket: the stream is over (server to client)
  *     "C" the client gave the stream up  "W" window: 4-byte count of bytes taken
  *     "P" ping, "Q" its answer (stream 0)
@@ -17,6 +18,7 @@
 
 import {
   encodeFrame,
+  endMessage,
   type EndStatus,
   FRAME_HEADER,
   parseEndStatus,
@@ -25,6 +27,7 @@ import {
 import type { Duplex } from "./relay.ts";
 
 const OPEN = 0x4f;
+const ACCEPTED = 0x41;
 const DATA = 0x44;
 const EOF = 0x45;
 const STATUS = 0x53;
@@ -43,6 +46,10 @@ export interface MuxStream extends Duplex {
   readonly id: number;
   /** Client side: how the session ended, as the server said (or lost, with why). */
   readonly status: Promise<SessionEnd>;
+  /** Client side: resolves once the server has the session; rejects with why it has not. */
+  readonly opened: Promise<void>;
+  /** Server side: the session is open, tell the client. */
+  accept(): Promise<void>;
   /** Server side: send the status; the stream is over. */
   finish(end: EndStatus): Promise<void>;
   /** Server side: resolves when the client gave the stream up. */
@@ -205,9 +212,17 @@ function _stream(
   const status = new Promise<SessionEnd>((r) => settleStatus = r);
   let abandon!: () => void;
   const abandoned = new Promise<void>((r) => abandon = r);
+  let accepted!: () => void;
+  let refused!: (err: Error) => void;
+  const opened = new Promise<void>((resolve, reject) => {
+    accepted = resolve;
+    refused = reject;
+  });
+  opened.catch(() => {});
   const over = (end: SessionEnd) => {
     if (done) return;
     done = true;
+    refused(new Error(endMessage(end) ?? "The stream ended before it opened"));
     forget();
     settleStatus(end);
     eof = true;
@@ -257,6 +272,8 @@ function _stream(
     ended: status.then(() => {}),
     settled: status.then(() => {}),
     status,
+    opened,
+    accept: () => send(ACCEPTED, id),
     async finish(end) {
       if (done) return;
       await send(STATUS, id, new TextEncoder().encode(JSON.stringify(end))).catch(() => {});
@@ -267,7 +284,8 @@ function _stream(
   return {
     stream,
     receive(type, body) {
-      if (type === DATA) queue.push(body);
+      if (type === ACCEPTED) accepted();
+      else if (type === DATA) queue.push(body);
       else if (type === EOF) eof = true;
       else if (type === WINDOW_FRAME && body.length >= 4) {
         credit += new DataView(body.buffer, body.byteOffset).getUint32(0);
