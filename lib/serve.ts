@@ -100,6 +100,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const maxChildren = options.maxChildren ?? MAX_CHILDREN;
   if (target.kind === "exec") _checkCommand(target.argv[0]);
   const { path, key } = await prepareSession(dirs, name);
+  _prepareCompanionDir(path);
   let listener: SessionListener;
   try {
     listener = listenSession(path, { key });
@@ -238,6 +239,41 @@ function _stopped(name: string): string {
   return `Session ${name} was stopped (its sockhop serve is ending): connect again once it is back`;
 }
 
+/**
+ * The dir of the session's companion socket, made 0700 here, or one an earlier serve made:
+ * this user's, a real dir, nobody else can write it. Anything else there (another user's dir,
+ * made first where sessions once shared a dir, or a link) is refused, naming it: sockhop's
+ * clients trust no companion there, so the session would silently lose its end status.
+ */
+function _prepareCompanionDir(sessionPath: string) {
+  if (Deno.build.os === "windows") return;
+  const dir = parentDir(framedPath(sessionPath));
+  let made = true;
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    made = false;
+  }
+  const info = Deno.lstatSync(dir);
+  const why = info.isSymlink
+    ? "is a symlink"
+    : !info.isDirectory
+    ? "is not a directory"
+    : info.uid !== Deno.uid()
+    ? `belongs to another user (uid ${info.uid})`
+    : !made && ((info.mode ?? 0) & 0o022) !== 0
+    ? `is writable by others (mode ${((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0")})`
+    : undefined;
+  if (why) {
+    throw new SockhopError(
+      `Status socket dir ${dir} ${why}: sockhop did not make it and will not use it (the session would lose its end status); remove it or use another --socket-dirs`,
+      "socket-dir",
+    );
+  }
+  if (made && ((info.mode ?? 0) & 0o777) !== 0o700) Deno.chmodSync(dir, 0o700);
+}
+
 /** The companion socket of the session (see session_frames.ts); none where it cannot be. */
 function _listenCompanion(
   sessionPath: string,
@@ -245,27 +281,16 @@ function _listenCompanion(
 ): { path: string; connections: AsyncIterable<Deno.UnixConn>; close(): void } | undefined {
   if (Deno.build.os === "windows") return undefined;
   const path = framedPath(sessionPath);
-  const dir = parentDir(path);
   let listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>;
   try {
-    try {
-      Deno.mkdirSync(dir, { mode: 0o700 });
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-    }
-    const info = Deno.lstatSync(dir);
-    if (!info.isDirectory || info.uid !== Deno.uid()) {
-      throw new Error(`${dir} is not a directory of this user`);
-    }
-    Deno.chmodSync(dir, 0o700);
     // Its session socket was free: a companion there is a killed serve's.
     _removeIfSocket(path);
     try {
       listener = Deno.listen({ transport: "unix", path });
     } catch (err) {
-      // Another session's serve removed the dir as it ended, between our mkdir and now.
+      // Another session's serve removed the dir as it ended, between our check and now.
       if (!(err instanceof Deno.errors.NotFound)) throw err;
-      Deno.mkdirSync(dir, { mode: 0o700 });
+      _prepareCompanionDir(sessionPath);
       listener = Deno.listen({ transport: "unix", path });
     }
     Deno.chmodSync(path, 0o600);
