@@ -58,43 +58,47 @@ Deno.test("socket dir: an existing dir of this user's is used as it is, never ch
   assert.equal(mode(`${dir}/new/deeper`), 0o700);
 });
 
-Deno.test("socket dir: another user's files in a shared dir are gone around or refused, and said so", {
-  ignore: !asRoot,
-}, async () => {
-  await using dir = await tempDir();
-  const shared = `${dir}/shared`;
-  Deno.mkdirSync(shared);
-  Deno.chmodSync(shared, 0o1777);
-  // Another user made `.framed` first, where every user's sessions would share it: gone around.
-  Deno.mkdirSync(`${shared}/.framed`, { mode: 0o777 });
-  Deno.chownSync(`${shared}/.framed`, NOBODY, NOBODY);
-  const env = testEnv(shared);
+Deno.test(
+  "socket dir: another user's files in a shared dir are gone around or refused, and said so",
   {
-    await using _server = await startServe(["x", "exec:sh", "-c", "exit 5"], env);
-    const c = await runSockhop(["connect", "x"], { env });
-    assert.equal(c.code, 1, c.stderr);
-    assert.match(c.stderr, /exited with status 5/, "the end status was lost");
-  }
-  // Within this user's own dir a `.framed` of someone else's is refused, naming it.
-  const own = `${dir}/own`;
-  Deno.mkdirSync(`${own}/.framed`, { recursive: true, mode: 0o700 });
-  Deno.chmodSync(own, 0o700);
-  Deno.chownSync(`${own}/.framed`, NOBODY, NOBODY);
-  const r = await runSockhop(["serve", "y", "exec:cat"], { env: testEnv(own) });
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(
-    r.stderr,
-    /Status socket dir \S+\/own\/\.framed belongs to another user \(uid 65534\): sockhop did not make it and will not use it .*remove it or use another --socket-dirs/,
-  );
-  assert.deepEqual([...Deno.readDirSync(own)].map((e) => e.name), [".framed"], "nothing left");
-  // This user's subdir of the shared dir made first by someone else: refused, naming it.
-  const other = `${dir}/other`;
-  Deno.mkdirSync(other);
-  Deno.chmodSync(other, 0o1777);
-  Deno.mkdirSync(`${other}/sockhop-${me}`, { mode: 0o700 });
-  Deno.chownSync(`${other}/sockhop-${me}`, NOBODY, NOBODY);
-  const s = await runSockhop(["serve", "z", "exec:cat"], { env: testEnv(other) });
-  assert.equal(s.code, 1, s.stderr);
-  assert.match(s.stderr, /sockhop-0 belongs to another user \(uid 65534\)/);
-  assert.equal(mode(other), 0o1777);
-});
+    ignore: !asRoot,
+  },
+  async () => {
+    await using dir = await tempDir();
+    const shared = `${dir}/shared`;
+    Deno.mkdirSync(shared);
+    Deno.chmodSync(shared, 0o1777);
+    // Another user made `.framed` first, where every user's sessions would share it: gone around.
+    Deno.mkdirSync(`${shared}/.framed`, { mode: 0o777 });
+    Deno.chownSync(`${shared}/.framed`, NOBODY, NOBODY);
+    const env = testEnv(shared);
+    {
+      await using _server = await startServe(["x", "exec:sh", "-c", "exit 5"], env);
+      const c = await runSockhop(["connect", "x"], { env });
+      assert.equal(c.code, 1, c.stderr);
+      assert.match(c.stderr, /exited with status 5/, "the end status was lost");
+    }
+    // Within this user's own dir a `.framed` of someone else's is refused, naming it.
+    const own = `${dir}/own`;
+    Deno.mkdirSync(`${own}/.framed`, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(own, 0o700);
+    Deno.chownSync(`${own}/.framed`, NOBODY, NOBODY);
+    const r = await runSockhop(["serve", "y", "exec:cat"], { env: testEnv(own) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /Status socket dir \S+\/own\/\.framed belongs to another user \(uid 65534\): sockhop did not make it and will not use it .*remove it or use another --socket-dirs/,
+    );
+    assert.deepEqual([...Deno.readDirSync(own)].map((e) => e.name), [".framed"], "nothing left");
+    // This user's subdir of the shared dir made first by someone else: refused, naming it.
+    const other = `${dir}/other`;
+    Deno.mkdirSync(other);
+    Deno.chmodSync(other, 0o1777);
+    Deno.mkdirSync(`${other}/sockhop-${me}`, { mode: 0o700 });
+    Deno.chownSync(`${other}/sockhop-${me}`, NOBODY, NOBODY);
+    const s = await runSockhop(["serve", "z", "exec:cat"], { env: testEnv(other) });
+    assert.equal(s.code, 1, s.stderr);
+    assert.match(s.stderr, /sockhop-0 belongs to another user \(uid 65534\)/);
+    assert.equal(mode(other), 0o1777);
+  },
+);
