@@ -1,6 +1,7 @@
 /** `sockhop serve NAME TARGET`: publish a local stream service as a named session socket. */
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
 import { errorCode, SockhopError, UsageError } from "./errors.ts";
 import { eachLine } from "./lines.ts";
 import type { Logger } from "./logger.ts";
@@ -389,14 +390,7 @@ function _spawnTarget(
   // that ending it ends what it started too: `sh -c 'a; b'` would leave `b` running.
   const group = Deno.build.os !== "windows";
   const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: group });
-  const signal = (sig: "SIGTERM" | "SIGKILL") => {
-    try {
-      if (group && child.pid) Deno.kill(-child.pid, sig);
-      else child.kill(sig);
-    } catch {
-      child.kill(sig);
-    }
-  };
+  const members = _processGroup(child, group);
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
@@ -407,10 +401,11 @@ function _spawnTarget(
       child.stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
       eachLine(child.stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
       const running = () => child.exitCode === null && child.signalCode === null;
-      let killTimer: ReturnType<typeof setTimeout> | undefined;
       const exited = new Promise<EndStatus>((r) => {
         const settle = () => {
-          clearTimeout(killTimer);
+          // What it left behind (`sleep 60 &`) ends with it: it would hold the output open
+          // (the client waits for ever) or outlive the connection with nobody to end it.
+          members.leaderExited();
           onExit();
           r(
             child.signalCode !== null
@@ -431,14 +426,58 @@ function _spawnTarget(
           ended: exited.then(() => {}),
         },
         exited,
-        kill() {
-          if (!running() || killTimer) return;
-          signal("SIGTERM");
-          killTimer = setTimeout(() => {
-            if (running()) signal("SIGKILL");
-          }, KILL_AFTER_MS);
-        },
+        kill: () => members.end(),
       });
     });
   });
+}
+
+/**
+ * A command's process group, ended as one: SIGTERM, then SIGKILL to whatever is left after
+ * KILL_AFTER_MS. It outlives its leader while anything the leader started runs; once the
+ * leader has exited the group is ended at once, and once it is gone it is never signalled
+ * again (its id may go to another process). Without groups (Windows) it is the child alone.
+ */
+function _processGroup(child: ChildProcess, group: boolean) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  let gone = false;
+  let ending: ReturnType<typeof setTimeout> | undefined;
+  const alive = (): boolean => {
+    if (gone) return false;
+    if (!group || !child.pid) return running();
+    try {
+      process.kill(-child.pid, 0);
+      return true;
+    } catch (err) {
+      if (errorCode(err) !== "ESRCH") throw err;
+      return false;
+    }
+  };
+  const signal = (sig: "SIGTERM" | "SIGKILL") => {
+    if (!alive()) return;
+    try {
+      if (group && child.pid) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch (err) {
+      if (errorCode(err) !== "ESRCH") throw err;
+    }
+  };
+  const end = () => {
+    if (ending || gone) return;
+    signal("SIGTERM");
+    ending = setTimeout(() => {
+      signal("SIGKILL");
+      gone = true;
+    }, KILL_AFTER_MS);
+  };
+  return {
+    end,
+    leaderExited() {
+      if (alive()) end();
+      else {
+        gone = true;
+        clearTimeout(ending);
+      }
+    },
+  };
 }
