@@ -133,7 +133,7 @@ Deno.test("serve: what an exec: command leaves behind ends with it, the client g
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`);
   // Left holding the output: the client would wait for it for ever.
-  await using holding = await startServe(
+  await using _holding = await startServe(
     ["held", "exec:sh", "-c", "sleep 61 & echo $!; echo hi"],
     env,
   );
@@ -143,7 +143,7 @@ Deno.test("serve: what an exec: command leaves behind ends with it, the client g
   assert.equal(r.code, 0, r.stderr);
   assert.ok(await processGone(Number(pid)), `sleep ${pid} outlived its connection`);
   // Let go of the output: the connection ends anyway, and it still must not outlive it.
-  await using detached = await startServe(
+  await using _detached = await startServe(
     ["loose", "exec:sh", "-c", "sleep 62 </dev/null >/dev/null 2>&1 & echo $!"],
     env,
   );
@@ -151,7 +151,7 @@ Deno.test("serve: what an exec: command leaves behind ends with it, the client g
   assert.equal(l.code, 0, l.stderr);
   assert.ok(await processGone(Number(new TextDecoder().decode(l.stdout).trim())));
   // One that ignores SIGTERM gets SIGKILL.
-  await using stubborn = await startServe(
+  await using _stubborn = await startServe(
     ["stubborn", "exec:sh", "-c", "sh -c 'trap \"\" TERM; sleep 63' & echo $!; echo hi"],
     env,
   );
