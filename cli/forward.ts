@@ -10,12 +10,14 @@ import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { ROUTE_OPTIONS } from "./route.ts";
 import { forwardStatus } from "./forward_status.ts";
 
+export const FORWARD_OPTIONS = {
+  ...ROUTE_OPTIONS,
+  listen: { type: "string", multiple: true },
+  retry: { type: "boolean" },
+} as const;
+
 export async function cmdForward(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("forward", args, {
-    ...ROUTE_OPTIONS,
-    listen: { type: "string", multiple: true },
-    retry: { type: "boolean" },
-  });
+  const { values, positionals } = parseCommand("forward", args, FORWARD_OPTIONS);
   if (values.help) return help("forward");
   const [where, ...extra] = positionals;
   if (where === undefined) {

@@ -6,11 +6,13 @@ import { checkAndMark, runProxyMux } from "../lib/proxy_mux.ts";
 import { endExitCode, endMessage } from "../lib/session_frames.ts";
 import { help, parseCommand, setup } from "./common.ts";
 
+export const PROXY_OPTIONS = {
+  mux: { type: "boolean" },
+  check: { type: "boolean" },
+} as const;
+
 export async function cmdProxy(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("_proxy", args, {
-    mux: { type: "boolean" },
-    check: { type: "boolean" },
-  });
+  const { values, positionals } = parseCommand("_proxy", args, PROXY_OPTIONS);
   if (values.help) return help("_proxy");
   if (positionals.length > 1) {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "_proxy");

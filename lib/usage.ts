@@ -47,8 +47,10 @@ Usage:
   sockhop connect URL|NAME|FILE      the session as a byte stream on stdin/stdout
   sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
   sockhop passwd [USER]              set a password for the built-in SSH server
+  sockhop completion SHELL           a completion script: bash, zsh, fish or powershell
+  sockhop man                        the manual page, in roff (sockhop man | man -l -)
   sockhop help COMMAND               options of a command
-  sockhop --version                  the version
+  sockhop -V, --version              the version
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
 URL:    ssh://[user[:password]@]host[:port]/NAME[?key=K&proxy_host=H&proxy_port=P&proxy_username=U
@@ -124,17 +126,41 @@ for a NAME on this host.
 
 ${ROUTE}
 ${COMMON}`,
-  forward: `Usage: sockhop forward [OPTIONS] URL|NAME|FILE --listen=ADDR
+  forward: `Usage: sockhop forward [OPTIONS] URL|NAME|FILE --listen=ADDR...
 
-Listen locally; every accepted connection becomes its own tunnel to the session. Many at
-once. On a terminal a status line shows the tunnels open and the bytes each way. Ctrl-C
-closes the listener and the tunnels.
+Connect first (log in, check that the session is there: a failure exits 1 with the cause),
+then listen locally; every accepted connection becomes its own tunnel to the session, all
+over one SSH connection, whatever --ssh is. When the connection drops (found within 45 s:
+ServerAliveInterval 15 x ServerAliveCountMax 3 unless your ssh config sets them) it is made
+again, at once when a client is waiting, else after 0.1 s doubling to 5 minutes; SIGHUP
+skips the wait. A refused login or host key is not retried. A status line on a terminal
+(timestamped lines otherwise) says connected or reconnecting, and why. Ctrl-C closes the
+listeners and the tunnels.
 
   --listen=ADDR         tcp:[HOST:]PORT (host default 127.0.0.1; another address such as
                         0.0.0.0 is allowed with a warning), unix:PATH (mode 0600), or
-                        on Windows pipe:NAME
+                        on Windows pipe:NAME; repeatable, every address listens
                         (required)
+  --retry               do not exit when the first connection fails: listen and keep
+                        trying; a refused login or host key stops the trying, SIGHUP
+                        starts it again (default: off)
 ${ROUTE}
+${COMMON}`,
+  completion: `Usage: sockhop completion bash|zsh|fish|powershell
+
+Print a completion script for the shell, made from the same flag tables as --help:
+  bash        eval "$(sockhop completion bash)"  (or save it in
+              ~/.local/share/bash-completion/completions/sockhop)
+  zsh         sockhop completion zsh > "\${fpath[1]}/_sockhop"
+  fish        sockhop completion fish > ~/.config/fish/completions/sockhop.fish
+  powershell  sockhop completion powershell | Out-String | Invoke-Expression  (in $PROFILE)
+
+${COMMON}`,
+  man: `Usage: sockhop man
+
+Print the manual page in roff, made from the same help texts as --help:
+sockhop man | man -l -, or sockhop man > ~/.local/share/man/man1/sockhop.1
+
 ${COMMON}`,
   _proxy: `Usage: sockhop _proxy [OPTIONS] [NAME]
 
@@ -142,6 +168,10 @@ Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra d
 :N also looks in xpra's dirs), after a first line "SOCKHOP/1 OK" (or "SOCKHOP/1 ERR ...").
 With no NAME, the single LIVE session. Exits with the session's status: its command's own,
 128+N when a signal N ended it, 1 when its serve ended without a status (then says why).
+
+  --check               only check that the session is there, and say so in the marker
+  --mux                 carry many streams of forward over stdin/stdout (framed), each
+                        to the session
 
 ${COMMON}`,
 };
