@@ -82,6 +82,17 @@ for (const backend of BACKENDS) {
       assert.equal(res.code, 1, res.stderr);
       assert.match(res.stderr, /Permission denied|refused|No supported authentication|key/i);
       assert.equal(await logins(r.sshd), before);
+      // --retry listens, and stops trying at once: the login needs the user.
+      const fwd = await startForward([...r.args("echo").slice(1), "--retry"], r.env);
+      const t0 = Date.now();
+      while (!/not reconnecting: /.test(fwd.log()) && Date.now() - t0 < 30000) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.match(fwd.log(), /not reconnecting: .*send SIGHUP/);
+      await new Promise((res) => setTimeout(res, 1000));
+      assert.equal(fwd.log().match(/not reconnecting/g)?.length, 1, "tried once");
+      assert.doesNotMatch(fwd.log(), /reconnecting \(attempt/);
+      assert.equal(await fwd.stop("SIGINT"), 130);
     });
   });
 

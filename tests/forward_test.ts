@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBytes, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { exchange, startForward } from "./_forward.ts";
 import { parseListen } from "../lib/forward.ts";
 import { requirePeer } from "./_sshd.ts";
@@ -80,4 +80,34 @@ Deno.test("forward --retry: Ctrl-C while the connection is still being made ends
   for (const c of held) c.close();
   silent.close();
   await accepting;
+});
+
+Deno.test("forward: several --listen addresses all serve, all are reported; a taken one fails", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  await using s = await startServe(["echo", "exec:cat"], env);
+  const path = `${dir}/two.sock`;
+  const fwd = await startForward(
+    ["echo", "--listen=tcp:127.0.0.1:0", `--listen=unix:${path}`],
+    env,
+  );
+  const line = /forwarding (.*) to echo/.exec(fwd.log())?.[1] ?? "";
+  const addrs = line.split(", ");
+  assert.equal(addrs.length, 2, fwd.log());
+  assert.match(addrs[0]!, /^tcp:127\.0\.0\.1:\d+$/);
+  assert.equal(addrs[1], `unix:${path}`);
+  for (const where of addrs) {
+    const reply = await exchange(where, new TextEncoder().encode(where));
+    assert.equal(new TextDecoder().decode(reply), where);
+  }
+  assert.match(fwd.log(), /Z connected\n/);
+  const port = addrs[0]!.split(":").at(-1);
+  const taken = await runSockhop(
+    ["forward", "echo", "--listen=tcp:127.0.0.1:0", `--listen=tcp:127.0.0.1:${port}`],
+    { env },
+  );
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /Cannot listen on 127\.0\.0\.1:\d+: .*in use/);
+  assert.equal(await fwd.stop("SIGINT"), 130);
+  assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
 });
