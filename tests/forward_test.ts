@@ -85,7 +85,7 @@ Deno.test("forward --retry: Ctrl-C while the connection is still being made ends
 Deno.test("forward: several --listen addresses all serve, all are reported; a taken one fails", async () => {
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`);
-  await using s = await startServe(["echo", "exec:cat"], env);
+  await using _s = await startServe(["echo", "exec:cat"], env);
   const path = `${dir}/two.sock`;
   const fwd = await startForward(
     ["echo", "--listen=tcp:127.0.0.1:0", `--listen=unix:${path}`],
