@@ -57,26 +57,21 @@ export async function cmdForward(args: string[]): Promise<number> {
   const signals = onSignals();
   const hup = () => link.wake();
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hup);
+  const fatal = new AbortController();
+  let failure: Error | undefined;
+  link.fatal.then((err) => {
+    failure = err;
+    fatal.abort();
+  });
   try {
-    // As ssh's ExitOnForwardFailure: nothing listens until the session is known to be there.
-    try {
-      await untilAborted(link.start(), signals.signal);
-    } catch (err) {
-      const code = signals.received();
-      if (code !== undefined) return code;
-      throw err;
-    }
-    const fatal = new AbortController();
-    let failure: Error | undefined;
-    link.fatal.then((err) => {
-      failure = err;
-      fatal.abort();
-    });
     await runForward({
       listen,
       transport: link,
       logger,
       signal: AbortSignal.any([signals.signal, fatal.signal]),
+      // As ssh's ExitOnForwardFailure: nothing is reported listening until the session is
+      // known to be there.
+      ready: () => untilAborted(link.start(), signals.signal),
       onListening: (addrs) => {
         status.listening(addrs);
         logger.info(`forwarding ${addrs.join(", ")} to ${where} (Ctrl-C to stop)`);
@@ -84,6 +79,10 @@ export async function cmdForward(args: string[]): Promise<number> {
     }, stats);
     if (failure && signals.received() === undefined) throw failure;
     return signals.received() ?? 0;
+  } catch (err) {
+    const code = signals.received();
+    if (code !== undefined) return code;
+    throw err;
   } finally {
     if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", hup);
     status.stop();

@@ -2,13 +2,12 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { runProxy } from "../lib/proxy.ts";
-import { checkAndMark, runProxyMux } from "../lib/proxy_mux.ts";
+import { runProxyMux } from "../lib/proxy_mux.ts";
 import { endExitCode, endMessage } from "../lib/session_frames.ts";
 import { help, parseCommand, setup } from "./common.ts";
 
 export const PROXY_OPTIONS = {
   mux: { type: "boolean" },
-  check: { type: "boolean" },
 } as const;
 
 export async function cmdProxy(args: string[]): Promise<number> {
@@ -19,10 +18,6 @@ export async function cmdProxy(args: string[]): Promise<number> {
   }
   const { logger, dirs } = setup(values);
   const name = positionals[0] ?? "";
-  if (values.check) {
-    await checkAndMark(dirs, name);
-    return 0;
-  }
   if (values.mux) {
     await runProxyMux(dirs, name, logger);
     return 0;

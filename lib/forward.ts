@@ -79,6 +79,11 @@ export interface ForwardOptions {
   readonly transport: Transport;
   readonly logger: Logger;
   readonly signal: AbortSignal;
+  /**
+   * Awaited once every address is bound and before any is reported (forward makes its
+   * connection there); when it throws, the listeners close and the error is forward's.
+   */
+  readonly ready?: () => Promise<void>;
   /** Called once listening, with the addresses actually bound (the port when 0 was asked). */
   readonly onListening?: (where: readonly string[]) => void;
 }
@@ -89,6 +94,7 @@ export async function runForward(options: ForwardOptions, stats: ForwardStats): 
   const listeners: LocalListener[] = [];
   try {
     for (const addr of options.listen) listeners.push(await _listen(addr, logger));
+    await options.ready?.();
   } catch (err) {
     for (const l of listeners) l.close();
     _removeSockets(options.listen.slice(0, listeners.length));

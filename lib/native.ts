@@ -10,6 +10,7 @@
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import { untilAborted } from "./until_aborted.ts";
+import { muxConnection } from "./mux_connection.ts";
 import { tailLines } from "./lines.ts";
 import { readMarker } from "./marker.ts";
 import { connectNative, type NativeConnection } from "./native_connect.ts";
@@ -31,9 +32,10 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
 }
 
 /**
- * forward's connection: the first SSH connection made and the session checked on it (a
- * `_proxy --check` channel; with --remote-socket the login is the check), then every stream
- * on it (or on more, where the server caps channels per connection).
+ * forward's connection: one SSH connection, and on it one channel running `_proxy --mux`
+ * that checks the session and then carries every tunnel (lib/mux_connection.ts): a tunnel
+ * then costs a stream, not a remote process started for it. With --remote-socket, the login
+ * is the check and each tunnel a direct-streamlocal channel.
  */
 export function nativeConnector(route: NativeRoute, logger: Logger): Connector {
   let channels = 0;
@@ -45,36 +47,60 @@ export function nativeConnector(route: NativeRoute, logger: Logger): Connector {
         once: true,
       });
       const conn = await untilAborted(making, signal);
+      const lost = conn.closed.then((err) =>
+        err ?? new SockhopError(`${conn.config.hostName} closed the connection`, "ssh-dead")
+      );
+      if (route.remoteSocket) {
+        const pool = connectionPool(route, logger, conn);
+        return {
+          open: () => _openStream(pool, route, logger, ++channels),
+          lost,
+          close: () => pool.close(),
+        };
+      }
       try {
-        if (!route.remoteSocket) await _check(conn, route.checkCommand, logger);
+        return await _muxChannel(conn, route.muxCommand, lost, logger);
       } catch (err) {
         conn.close();
         throw err;
       }
-      const pool = connectionPool(route, logger, conn);
-      return {
-        open: () => _openStream(pool, route, logger, ++channels),
-        lost: conn.closed.then((err) =>
-          err ?? new SockhopError(`${conn.config.hostName} closed the connection`, "ssh-dead")
-        ),
-        close: () => pool.close(),
-      };
     },
   };
 }
 
-/** Run the check command; throws what the remote side said when the session is not there. */
-async function _check(conn: NativeConnection, command: string, logger: Logger) {
+/** The `_proxy --mux` channel; throws what the remote side said when the session is not there. */
+async function _muxChannel(
+  conn: NativeConnection,
+  command: string,
+  lost: Promise<Error>,
+  logger: Logger,
+): Promise<Connection> {
   const host = conn.config.hostName;
   const { channel, ends } = await _exec(conn.client, command, host, logger);
-  const marker = await readMarker(nodeChunks(channel));
-  channel.end();
-  await Promise.race([ends.closed, new Promise((r) => setTimeout(r, 5000))]);
-  channel.close();
+  const chunks = nodeChunks(channel);
+  const marker = await readMarker(chunks);
   if (marker.kind !== "ok") {
+    channel.end();
+    await Promise.race([ends.closed, new Promise((r) => setTimeout(r, 5000))]);
     throw remoteFailure(marker, ends.exit()?.status ?? -1, ends.tail().at(-1), host);
   }
-  logger.debug("ssh", "the session is there");
+  logger.debug("ssh", "the session is there; one channel carries every tunnel");
+  const base = fromNodeStreams(channel, channel, () => channel.close());
+  return muxConnection({
+    chunks: withPrefix(base, marker.rest, chunks).readable,
+    write: base.write,
+    keepalive: conn.config.keepalive,
+    gone: Promise.race([
+      lost,
+      ends.closed.then(() =>
+        new SockhopError(`${host} closed forward's channel (the remote sockhop ended)`, "ssh-dead")
+      ),
+    ]),
+    close() {
+      conn.close();
+      return Promise.resolve();
+    },
+  });
 }
 
 async function _openStream(

@@ -1,6 +1,6 @@
 /**
  * forward's connection with ssh or plink: one process running `_proxy --mux NAME`, every
- * tunnel a stream of lib/session_mux.ts inside its one channel. One SSH connection and one
+ * tunnel a stream inside its one channel (lib/mux_connection.ts). One SSH connection and one
  * session whatever the number of tunnels: sshd's MaxStartups (unauthenticated connections)
  * and MaxSessions (channels per connection, which a ControlMaster's clients meet) are never
  * reached, and it works the same with plink and on Windows, where there is no ControlMaster.
@@ -12,11 +12,10 @@ import { readMarker } from "./marker.ts";
 import { exitWithin, programFailure, startSsh } from "./openssh.ts";
 import { buildSshInvocation } from "./openssh_argv.ts";
 import type { ProgramRoute } from "./route.ts";
-import { endMessage } from "./session_frames.ts";
-import { type Mux, muxEndpoint } from "./session_mux.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
-import type { Connection, Connector, SessionStream } from "./transport.ts";
+import type { Connection, Connector } from "./transport.ts";
 import { FORWARD_KEEPALIVE } from "./forward_keepalive.ts";
+import { muxConnection } from "./mux_connection.ts";
 
 export function programConnector(route: ProgramRoute, logger: Logger): Connector {
   return {
@@ -36,57 +35,23 @@ export function programConnector(route: ProgramRoute, logger: Logger): Connector
       }
       logger.debug("ssh", "the session is there; one channel carries every tunnel");
       const base = fromNodeStreams(ssh.child.stdout, ssh.child.stdin);
-      const keepalive = route.keepalive ?? { ...FORWARD_KEEPALIVE };
-      const mux = muxEndpoint({
+      const program = route.words[0] ?? "ssh";
+      return muxConnection({
         chunks: withPrefix(base, marker.rest, chunks).readable,
         write: base.write,
-        ...(keepalive.interval > 0
-          ? { ping: { intervalMs: keepalive.interval * 1000, countMax: keepalive.countMax } }
-          : {}),
-      });
-      const program = route.words[0] ?? "ssh";
-      const lost = Promise.race([
-        mux.closed,
-        ssh.exited.then((status) => {
+        keepalive: route.keepalive ?? FORWARD_KEEPALIVE,
+        gone: ssh.exited.then((status) => {
           const last = ssh.stderrTail().at(-1);
           return new SockhopError(
             `${program} exited (status ${status})${last ? `: ${last}` : ""}`,
             "ssh-dead",
           );
         }),
-      ]);
-      lost.then((why) => {
-        mux.close(why);
-        ssh.kill();
-      });
-      return {
-        open: () => _stream(mux),
-        lost,
         close() {
-          mux.close();
           ssh.kill();
           return ssh.exited.then(() => {});
         },
-      };
-    },
-  };
-}
-
-async function _stream(mux: Mux): Promise<SessionStream> {
-  const stream = mux.open();
-  try {
-    await stream.opened;
-  } catch (err) {
-    stream.close();
-    throw new SockhopError((err as Error).message, "session-ended", { cause: err });
-  }
-  return {
-    stream,
-    async finish(aborted) {
-      if (aborted) return 0;
-      const message = endMessage(await stream.status);
-      if (message) throw new SockhopError(message, "session-ended");
-      return 0;
+      });
     },
   };
 }

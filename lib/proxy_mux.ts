@@ -2,7 +2,6 @@
  * `sockhop _proxy --mux NAME`: the remote end of `forward`'s one connection. It checks that
  * the session is there (the marker says so, or why not), then serves every stream the client
  * opens over stdin/stdout (lib/session_mux.ts), each as `_proxy NAME` serves its one.
- * `_proxy --check NAME` only checks and prints the marker.
  */
 
 import { SockhopError } from "./errors.ts";
@@ -33,7 +32,7 @@ export async function checkSession(dirs: SessionDirs, name: string): Promise<voi
 }
 
 /** Check the session and print the marker: OK, or ERR and the error thrown. */
-export async function checkAndMark(dirs: SessionDirs, name: string): Promise<void> {
+async function _checkAndMark(dirs: SessionDirs, name: string): Promise<void> {
   const out = new TextEncoder();
   try {
     await checkSession(dirs, name);
@@ -49,7 +48,7 @@ export async function checkAndMark(dirs: SessionDirs, name: string): Promise<voi
 
 /** Serve streams until the client's side of the connection ends. */
 export async function runProxyMux(dirs: SessionDirs, name: string, logger: Logger) {
-  await checkAndMark(dirs, name);
+  await _checkAndMark(dirs, name);
   const stdio = fromStdio();
   const serving = new Set<Promise<void>>();
   const mux = muxEndpoint({

@@ -46,10 +46,10 @@ export function parseRemoteSockhop(value: string): string[] {
 }
 
 /**
- * What the remote `_proxy` is asked for: one stream, a check that the session is there, or
- * every stream of a `forward` over one channel (lib/proxy_mux.ts).
+ * What the remote `_proxy` is asked for: one stream, or every stream of a `forward` over one
+ * channel (lib/proxy_mux.ts).
  */
-export type ProxyMode = "stream" | "check" | "mux";
+export type ProxyMode = "stream" | "mux";
 
 /** The POSIX shell snippet (not yet quoted for `sh -c`). */
 export function remoteSnippet(
@@ -77,12 +77,12 @@ export function remoteSnippet(
   });
   if (candidates.some(platformy)) branches.unshift(platformCase());
   const display = xpraDisplay(name);
-  // xpra's own _proxy carries one stream, and checks nothing before it does.
-  if (display !== undefined && mode !== "mux") {
+  // xpra's own _proxy carries one stream only.
+  if (display !== undefined && mode === "stream") {
     branches.push(
-      `elif command -v xpra >/dev/null 2>&1; then echo ${_dq(MARKER_OK.trim())}; ${
-        mode === "check" ? "exit 0" : `exec xpra _proxy :${display}`
-      }`,
+      `elif command -v xpra >/dev/null 2>&1; then echo ${
+        _dq(MARKER_OK.trim())
+      }; exec xpra _proxy :${display}`,
     );
   }
   const tried = candidates.join(", ");

@@ -84,8 +84,8 @@ export interface NativeRoute {
   readonly identityFiles: readonly string[];
   /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
   readonly remoteCommand: string;
-  /** The remote command that only checks the session is there (forward's start). */
-  readonly checkCommand: string;
+  /** The remote command that carries every stream of a forward (`_proxy --mux`). */
+  readonly muxCommand: string;
   /** A socket path on the remote host, reached with direct-streamlocal. */
   readonly remoteSocket?: string;
 }
@@ -198,7 +198,7 @@ export function resolveRoute(
       }],
       identityFiles: v.identity ?? [],
       remoteCommand: command,
-      checkCommand: remoteCommand(candidates, name, "check"),
+      muxCommand: remoteCommand(candidates, name, "mux"),
       ...compact({ remoteSocket: v["remote-socket"] || undefined }),
     });
   }

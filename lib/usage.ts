@@ -169,9 +169,8 @@ Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra d
 With no NAME, the single LIVE session. Exits with the session's status: its command's own,
 128+N when a signal N ended it, 1 when its serve ended without a status (then says why).
 
-  --check               only check that the session is there, and say so in the marker
-  --mux                 carry many streams of forward over stdin/stdout (framed), each
-                        to the session
+  --mux                 for forward: check that the session is there (the marker says),
+                        then carry many streams to it over stdin/stdout, framed
 
 ${COMMON}`,
 };
