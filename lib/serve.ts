@@ -14,6 +14,7 @@ import {
   type FramedServerEnd,
   framedServerEnd,
 } from "./session_frames.ts";
+import { acceptLoop } from "./accept_loop.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
@@ -104,7 +105,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   _prepareCompanionDir(path);
   let listener: SessionListener;
   try {
-    listener = listenSession(path, { key });
+    listener = listenSession(path, { key, logger });
   } catch (err) {
     if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
@@ -303,26 +304,8 @@ function _listenCompanion(
     );
     return undefined;
   }
-  let closed = false;
-  async function* accept() {
-    for (;;) {
-      try {
-        yield await listener.accept();
-      } catch (err) {
-        if (closed) return;
-        throw err;
-      }
-    }
-  }
-  return {
-    path,
-    connections: accept(),
-    close() {
-      if (closed) return;
-      closed = true;
-      listener.close();
-    },
-  };
+  const loop = acceptLoop(listener, path, logger);
+  return { path, connections: loop.connections, close: () => loop.close() };
 }
 
 function _removeIfSocket(path: string) {
