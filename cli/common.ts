@@ -26,6 +26,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
       options: { ...COMMON_OPTIONS, ...options },
       allowPositionals: true,
       strict: true,
+      tokens: true,
     });
   } catch (err) {
     throw new UsageError(optionMistake(err as Error, { ...COMMON_OPTIONS, ...options }), command);

@@ -44,12 +44,12 @@ export async function connectNative(route: NativeRoute, logger: Logger): Promise
     for (let i = 0; i < jumps.length; i++) {
       const cfg = jumps[i]!.config;
       logger.debug("ssh", `jump host ${i + 1}: ${cfg.user}@${cfg.hostName}:${cfg.port}`);
-      const client = await _connectOne(route, jumps[i]!, sock, logger);
+      const client = await _connectOne(jumps[i]!, sock, logger);
       clients.push(client);
       const next = route.hops[i + 1]!.config;
       sock = await _forward(client, next.hostName, next.port, cfg);
     }
-    const client = await _connectOne(route, final, sock, logger);
+    const client = await _connectOne(final, sock, logger);
     clients.push(client);
     const closed = new Promise<Error | undefined>((resolve) => {
       let error: Error | undefined;
@@ -151,7 +151,6 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
 }
 
 async function _connectOne(
-  route: NativeRoute,
   hop: NativeHop,
   sock: NodeDuplex | undefined,
   logger: Logger,
@@ -172,7 +171,9 @@ async function _connectOne(
   const auth = nativeAuth({
     abort: (err) => abort(err),
     config: cfg,
-    extraKeys: [...route.identityFiles, ...(hop.key ? [hop.key] : [])],
+    // -i is in the destination's config (IdentityFile), as ssh has it; this is the key a URL or
+    // connection file names for this hop.
+    extraKeys: hop.key ? [hop.key] : [],
     ...compact({ password: hop.password }),
     prompter,
     logger,
