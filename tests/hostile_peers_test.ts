@@ -114,3 +114,16 @@ Deno.test("hostile peers: what a client sends that a service echoes on stderr re
   assert.match(server.log(), /\[sh\] one two\n.*\[sh\] three\n/);
   assert.doesNotMatch(server.log(), RAW);
 });
+
+Deno.test("hostile peers: text printed on stdout (--print-config of a config value) carries no escape sequence", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/config`, "Host *\n  RemoteCommand a\x1b]0;title\x07\x1b[2Jb\n");
+  const r = await runSockhop(
+    ["connect", "ssh://h/x", "--ssh=native", "-F", `${dir}/config`, "--print-config"],
+    { env: testEnv(`${dir}/s`) },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const text = new TextDecoder().decode(r.stdout);
+  assert.match(text, /^remotecommand ab$/m);
+  assert.doesNotMatch(text, RAW);
+});
