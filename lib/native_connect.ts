@@ -167,7 +167,9 @@ async function _connectOne(
   // Read once: for the key types to prefer, then for the check.
   const knownHosts = readKnownHosts([...cfg.knownHosts.userFiles, ...cfg.knownHosts.globalFiles]);
   const check = hostVerifier(hostKeyCallback(hop.hostKey, cfg, knownHosts, prompter, logger));
+  let abort = (_err: SockhopError) => {};
   const auth = nativeAuth({
+    abort: (err) => abort(err),
     config: cfg,
     // -i is in the destination's config (IdentityFile), as ssh has it; this is the key a URL or
     // connection file names for this hop.
@@ -213,6 +215,13 @@ async function _connectOne(
       );
     });
     client.on("banner", (message) => logger.info(message.trimEnd()));
+    abort = (err) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      socket.destroy();
+      reject(err);
+    };
     client.once("ready", () => {
       settled = true;
       logger.debug(
@@ -270,7 +279,46 @@ async function _connectOne(
       } as ssh2.Algorithms,
       ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),
     });
+    _boundKeyboardInteractive(client, cfg, (err) => abort(err));
   });
+}
+
+/**
+ * The most keyboard-interactive rounds (questions from the server) one login answers. PAM asks
+ * one to three; a server that answers every response with a new question (or with no question
+ * at all, which ssh2 answers by itself) once ran a login for two minutes into 470 MB.
+ */
+export const KBDINT_ROUNDS_MAX = 20;
+
+/**
+ * Ends the login after KBDINT_ROUNDS_MAX keyboard-interactive rounds. ssh2 has no hook for
+ * this (it answers a round without prompts itself): its protocol's handler is wrapped.
+ */
+function _boundKeyboardInteractive(
+  client: ssh2.Client,
+  cfg: SshConfig,
+  abort: (err: SockhopError) => void,
+) {
+  type Handler = (...args: unknown[]) => unknown;
+  const proto = (client as unknown as { _protocol?: { _handlers?: Record<string, Handler> } })
+    ._protocol;
+  const original = proto?._handlers?.USERAUTH_INFO_REQUEST;
+  if (!proto?._handlers || !original) {
+    throw new Error("ssh2's protocol handlers are not where they were: check ssh2");
+  }
+  let rounds = 0;
+  proto._handlers.USERAUTH_INFO_REQUEST = (...args: unknown[]) => {
+    if (++rounds > KBDINT_ROUNDS_MAX) {
+      abort(
+        new SockhopError(
+          `${cfg.hostName} asked keyboard-interactive questions ${KBDINT_ROUNDS_MAX} times without an end: given up (a broken server, or not the one meant)`,
+          "auth-failed",
+        ),
+      );
+      return undefined;
+    }
+    return original(...args);
+  };
 }
 
 function _sameFamily(recorded: string, algorithm: string): boolean {
