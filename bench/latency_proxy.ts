@@ -36,9 +36,9 @@ export function startLatencyProxy(target: number, oneWayMs: number, port = 0): L
   };
 }
 
-async function _pair(client: Deno.Conn, target: number, oneWayMs: number, conns: Set<Deno.Conn>) {
+async function _pair(client: Deno.TcpConn, target: number, oneWayMs: number, conns: Set<Deno.Conn>) {
   conns.add(client);
-  let server: Deno.Conn;
+  let server: Deno.TcpConn;
   try {
     server = await Deno.connect({ hostname: "127.0.0.1", port: target });
   } catch {

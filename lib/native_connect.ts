@@ -19,7 +19,7 @@ import { makePrompter } from "./prompt.ts";
 import { readKnownHosts } from "./known_hosts.ts";
 import { VERSION } from "./version.ts";
 import { compact } from "./compact.ts";
-import { autotuneWindows } from "./ssh2_windows.ts";
+import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 
 export interface NativeConnection {
   /** The connection to the final host. */
@@ -270,7 +270,7 @@ async function _connectOne(
       } as ssh2.Algorithms,
       ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),
     });
-    autotuneWindows(client);
+    autotuneWindows(client, (w) => logger.debug("ssh", windowMessage(w)));
   });
 }
 

@@ -90,6 +90,7 @@ export class TunedWindow {
   constructor(
     private readonly budget: WindowBudget = PROCESS_BUDGET,
     private readonly max = CHANNEL_MAX_WINDOW,
+    private readonly onResize: (window: number) => void = () => {},
   ) {}
   /** The window the channel is topped up to. */
   get target(): number {
@@ -148,12 +149,14 @@ export class TunedWindow {
     this.#epochBytes = 0;
   }
   #resize(want: number) {
-    if (want > this.#target) {
-      this.#target += this.budget.take(want - this.#target);
+    const was = this.#target;
+    if (want > was) {
+      this.#target += this.budget.take(want - was);
     } else {
-      this.budget.give(this.#target - want);
+      this.budget.give(was - want);
       this.#target = want;
     }
+    if (this.#target !== was && !this.#released) this.onResize(this.#target);
   }
 }
 
@@ -184,9 +187,13 @@ const _windows = new WeakMap<Channel, TunedWindow>();
 
 /**
  * Tune the windows of every channel of `conn`: a Client once `connect` was called, or a
- * server Connection from the server's "connection" event.
+ * server Connection from the server's "connection" event. `onResize` hears of every change of
+ * a channel's window (for the debug log).
  */
-export function autotuneWindows(conn: ssh2.Client | ssh2.Connection): void {
+export function autotuneWindows(
+  conn: ssh2.Client | ssh2.Connection,
+  onResize: (window: number) => void = () => {},
+): void {
   const internals = conn as unknown as Internals;
   const proto = internals._protocol;
   const handlers = proto?._handlers;
@@ -210,7 +217,11 @@ export function autotuneWindows(conn: ssh2.Client | ssh2.Connection): void {
     const now = performance.now();
     link.maybePing(now);
     let tuned = _windows.get(channel);
-    tuned ??= _tune(channel, (amount) => proto.channelWindowAdjust(channel.outgoing.id, amount));
+    tuned ??= _tune(
+      channel,
+      (amount) => proto.channelWindowAdjust(channel.outgoing.id, amount),
+      onResize,
+    );
     const bytes = (data as Uint8Array).length;
     const window = channel.incoming.window;
     const grant = tuned.onData(bytes, now, channel._waitChanDrain, window, link.rtt);
@@ -226,8 +237,12 @@ export function autotuneWindows(conn: ssh2.Client | ssh2.Connection): void {
  * A channel's tuned window, released when it closes. When its reader catches up, ssh2 tops
  * the window up to its own 2 MiB: the tuned size is restored at the same moment.
  */
-function _tune(channel: Channel, adjust: (amount: number) => void): TunedWindow {
-  const tuned = new TunedWindow();
+function _tune(
+  channel: Channel,
+  adjust: (amount: number) => void,
+  onResize: (window: number) => void,
+): TunedWindow {
+  const tuned = new TunedWindow(PROCESS_BUDGET, CHANNEL_MAX_WINDOW, onResize);
   _windows.set(channel, tuned);
   channel.once("close", () => tuned.release());
   const read = channel._read;
@@ -280,4 +295,9 @@ function _channelOf(internals: Internals, recipient: number): Channel | undefine
 /** The window a channel is topped up to now (INITIAL_WINDOW if untuned), for tests and logs. */
 export function tunedWindowOf(channel: unknown): number {
   return _windows.get(channel as Channel)?.target ?? INITIAL_WINDOW;
+}
+
+/** A debug line for a window change. */
+export function windowMessage(window: number): string {
+  return `channel receive window now ${window / 1048576} MiB`;
 }
