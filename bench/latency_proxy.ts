@@ -36,7 +36,12 @@ export function startLatencyProxy(target: number, oneWayMs: number, port = 0): L
   };
 }
 
-async function _pair(client: Deno.TcpConn, target: number, oneWayMs: number, conns: Set<Deno.Conn>) {
+async function _pair(
+  client: Deno.TcpConn,
+  target: number,
+  oneWayMs: number,
+  conns: Set<Deno.Conn>,
+) {
   conns.add(client);
   let server: Deno.TcpConn;
   try {
