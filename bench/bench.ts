@@ -2,8 +2,9 @@
  * `deno task bench`: every path measured against OpenSSH, in one run on this machine, with a
  * real sshd started on loopback: throughput both ways (MB/s, the machine's CPU-seconds per GiB
  * and the client's own, SHA-256 checked), time to first byte, ratios to `ssh host cat`; the
- * same through a latency proxy at 20, 100 and 200 ms round trips (BENCH_LONG_MIB each way, 0:
- * none); then memory, handshakes and scale (bench/load.ts). Prints one table and writes JSON to bench/results/.
+ * same through a latency proxy at 20, 100 and 200 ms round trips (BENCH_LONG_MIB each way,
+ * 0: none; BENCH_MIB=0 runs only this section); then memory, handshakes and scale
+ * (bench/load.ts). Prints the tables and writes JSON to bench/results/.
  */
 
 import { measureThroughput } from "./throughput.ts";
@@ -23,7 +24,9 @@ const machine = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(
 const summary = [
   `Machine: ${machine}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}, Deno ${Deno.version.deno}; ${
     SIZE / 1048576
-  } MiB each way, median of ${RUNS} runs.`,
+  } MiB each way (long link: ${LONG / 1048576} MiB), median of ${RUNS} runs, ${
+    new Date().toISOString().slice(0, 16)
+  } UTC.`,
   "Ratios: to `ssh host cat` with the same cipher (to socat for the local row), on the same link.",
   "MB/s: median (range) over the runs, whole command (login included). CPU: the machine's, and the client's own (its process and children).",
   ...(load?.lines ?? []),

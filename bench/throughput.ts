@@ -49,8 +49,9 @@ export const CIPHERS = [CHACHA, GCM, "aes256-gcm@openssh.com", "aes128-ctr"] as 
 export const LONG_LINK_RTTS = [20, 100, 200] as const;
 
 /**
- * Measure every path; `size` bytes each way, `runs` times each. Then, with `longSize` bytes,
- * the long-link section: the same sshd and server behind a latency proxy at each round trip.
+ * Measure every path; `size` bytes each way (0: none), `runs` times each. Then, with
+ * `longSize` bytes (0: none), the long-link section: the same sshd and server behind a
+ * latency proxy at each round trip.
  */
 export async function measureThroughput(
   size: number,
@@ -62,9 +63,12 @@ export async function measureThroughput(
   const data = `${dir}/data.bin`;
   const upFile = `${dir}/up.bin`;
   const downFile = `${dir}/down.bin`;
-  await new Deno.Command("sh", { args: ["-c", `head -c ${size} /dev/urandom > '${data}'`] })
-    .output();
-  const want = await sha256File(data);
+  const fill = async (n: number) => {
+    await new Deno.Command("sh", { args: ["-c", `head -c ${n} /dev/urandom > '${data}'`] })
+      .output();
+    return await sha256File(data);
+  };
+  const want = await fill(size || longSize);
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
   await using sshd = await startSshd();
   await using _up = await startServe(["up", "exec:sh", "-c", `cat > '${upFile}'`], env);
@@ -215,10 +219,14 @@ export async function measureThroughput(
     },
   );
 
-  const rig = { env, data, upFile, downFile, want, log };
   const rows: Row[] = [];
-  for (const p of paths) rows.push(await _measurePath(p, size, runs, rig));
+  if (size > 0) {
+    const rig = { env, data, upFile, downFile, want, log };
+    for (const p of paths) rows.push(await _measurePath(p, size, runs, rig));
+  }
   if (longSize > 0) {
+    // The same paths read and write the same file: it is made again at this size.
+    const rig = { env, data, upFile, downFile, want: await fill(longSize), log };
     for (const rttMs of LONG_LINK_RTTS) {
       await using toSshd = startLatencyProxy(sshd.port, rttMs / 2);
       await using toBuiltin = startLatencyProxy(bport, rttMs / 2);
