@@ -120,6 +120,27 @@ function _deferWrites(channel: NodeDuplex): NodeDuplex {
   return proxy;
 }
 
+/**
+ * ssh2 writes each packet to the socket in pieces (chacha20-poly1305: length, body, MAC) and
+ * a channel's chunk as several packets in one go: each write is a call into Deno's runtime.
+ * Corked until the current job ends, a burst goes as one write; nothing waits longer.
+ */
+function _batchWrites(sock: net.Socket) {
+  const write = sock.write;
+  let corked = false;
+  sock.write = function (this: net.Socket, ...args: Parameters<net.Socket["write"]>) {
+    if (!corked) {
+      corked = true;
+      this.cork();
+      queueMicrotask(() => {
+        corked = false;
+        this.uncork();
+      });
+    }
+    return write.apply(this, args);
+  } as net.Socket["write"];
+}
+
 function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: cfg.hostName, port: cfg.port });
@@ -137,6 +158,7 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
     sock.once("connect", () => {
       clearTimeout(timer);
       sock.setNoDelay(true);
+      _batchWrites(sock);
       resolve(sock);
     });
     sock.once("error", (err) => {

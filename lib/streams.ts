@@ -195,61 +195,21 @@ export function fromNodeStreams(
 }
 
 /**
- * Chunks of a node readable, each everything it had buffered when read (one chunk for a burst
- * of an SSH channel's 32 KiB packets: one write downstream instead of one per packet). Ending
- * the iteration leaves the stream alone: a duplex (socket, SSH channel) keeps its other
- * direction, for half-close. A stream that closes before its end is an error.
+ * Chunks of a node readable. Its own async iterator destroys the stream when the iteration
+ * ends, which for a duplex (socket, SSH channel) would cut the other direction: half-close
+ * needs `destroyOnReturn: false`.
  */
 export function nodeChunks(readable: Readable): AsyncIterator<Uint8Array> {
-  return _coalesced(readable);
-}
-
-async function* _coalesced(readable: Readable): AsyncGenerator<Uint8Array> {
-  let failure: Error | undefined;
-  let ended = readable.readableEnded;
-  let closed = readable.destroyed;
-  let wake = () => {};
-  const onReadable = () => wake();
-  const onEnd = () => {
-    ended = true;
-    wake();
-  };
-  const onError = (err: Error) => {
-    failure ??= err;
-    wake();
-  };
-  const onClose = () => {
-    closed = true;
-    wake();
-  };
-  readable.on("readable", onReadable);
-  readable.on("end", onEnd);
-  readable.on("error", onError);
-  readable.on("close", onClose);
-  try {
-    for (;;) {
-      const chunk: unknown = readable.read();
-      if (chunk !== null) {
-        yield chunk instanceof Uint8Array ? chunk : new TextEncoder().encode(String(chunk));
-        continue;
-      }
-      if (failure) throw failure;
-      if (ended) return;
-      if (closed) throw new Error("Premature close");
-      await new Promise<void>((r) => wake = r);
-      wake = () => {};
-    }
-  } finally {
-    readable.off("readable", onReadable);
-    readable.off("end", onEnd);
-    readable.off("error", onError);
-    readable.off("close", onClose);
-  }
+  return readable.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]() as AsyncIterator<
+    Uint8Array
+  >;
 }
 
 async function* _nodeChunks(readable: Readable, isClosed: () => boolean) {
   try {
-    for await (const chunk of _coalesced(readable)) yield chunk;
+    for await (const chunk of readable.iterator({ destroyOnReturn: false })) {
+      yield chunk instanceof Uint8Array ? chunk : new TextEncoder().encode(String(chunk));
+    }
   } catch (err) {
     if (!isClosed()) throw err;
   }
