@@ -19,7 +19,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   connect: async () => (await import("./cli/connect.ts")).cmdConnect,
   forward: async () => (await import("./cli/forward.ts")).cmdForward,
   passwd: async () => (await import("./cli/passwd.ts")).cmdPasswd,
+  start: async () => (await import("./cli/lifecycle.ts")).cmdStart,
+  stop: async () => (await import("./cli/lifecycle.ts")).cmdStop,
   _proxy: async () => (await import("./cli/proxy.ts")).cmdProxy,
+  _start: async () => (await import("./cli/lifecycle.ts")).cmdRemoteStart,
+  _stop: async () => (await import("./cli/lifecycle.ts")).cmdRemoteStop,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -33,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
   const load = COMMANDS[command];
   if (!load) {
     throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}: use serve, list, connect, forward or passwd`,
+      `Unknown command ${
+        JSON.stringify(command)
+      }: use serve, list, start, stop, connect, forward or passwd`,
     );
   }
   return await (await load())(rest);

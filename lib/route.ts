@@ -26,7 +26,12 @@ import {
   resolveSshConfig,
   type SshConfig,
 } from "./ssh_config.ts";
-import { DEFAULT_REMOTE_SOCKHOP, parseRemoteSockhop, remoteCommand } from "./remote_command.ts";
+import {
+  DEFAULT_REMOTE_SOCKHOP,
+  parseRemoteSockhop,
+  remoteCommand,
+  remoteSockhopCommand,
+} from "./remote_command.ts";
 import { validateRemoteName } from "./session_name.ts";
 
 /**
@@ -104,8 +109,16 @@ export type Route = LocalRoute | NativeRoute | ProgramRoute;
 /** A route, or with --print-config the settings to print instead. */
 export type Resolution = { readonly route: Route } | { readonly print: string };
 
-/** Resolve the destination and options into a frozen Route. */
-export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): Resolution {
+/**
+ * Resolve the destination and options into a frozen Route. `remoteArgs`: the remote sockhop
+ * runs these arguments (given the session name) instead of `_proxy NAME` (start, stop).
+ */
+export function resolveRoute(
+  where: string,
+  flags: RouteFlags,
+  logger: Logger,
+  remoteArgs?: (name: string) => readonly string[],
+): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
   if (target.kind === "local") {
     return _frozen({ backend: "local", session: validateRemoteName(target.name) });
@@ -126,7 +139,10 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
     : [...DEFAULT_REMOTE_SOCKHOP];
-  const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  const name = validateRemoteName(dest.name);
+  const command = remoteArgs
+    ? remoteSockhopCommand(candidates, remoteArgs(name))
+    : remoteCommand(candidates, name);
   const hostKey = v["host-key"];
   const destHop: Hop = compact({
     host: dest.host,
