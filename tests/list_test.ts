@@ -47,7 +47,7 @@ Deno.test("list: another user's socket is UNSAFE: reported, not removed", {
   const r = await runSockhop(["list"], { env });
   assert.match(
     new TextDecoder().decode(r.stdout),
-    /UNSAFE\s+other \(socket belongs to another user \(uid 65534\)\)$/m,
+    /UNSAFE\s+other \(socket belongs to another user \(uid 65534\): it is not yours: leave it alone and use another name or --socket-dirs\)$/m,
   );
   assert.ok(Deno.lstatSync(path).isSocket, "a socket of another user is left alone");
 });
