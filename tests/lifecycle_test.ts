@@ -112,7 +112,10 @@ Deno.test("list: asks serve, never the service: a counting exec: command and TCP
 Deno.test("list: a client connected now is counted, a secret in the target is masked", async () => {
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`);
-  await using _s = await startServe(["pg", "exec:sh", "-c", "cat", "postgres://u:hunter2@db/x"], env);
+  await using _s = await startServe(
+    ["pg", "exec:sh", "-c", "cat", "postgres://u:hunter2@db/x"],
+    env,
+  );
   const conn = await Deno.connect({ transport: "unix", path: `${dir}/s/${host}-pg` });
   try {
     let json: { clients: number; target: string }[] = [];
