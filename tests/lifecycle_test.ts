@@ -80,7 +80,7 @@ Deno.test("list: asks serve, never the service: a counting exec: command and TCP
   const counting = await countingCommand(dir);
   const tcp = countingTcpServer();
   await using cmd = await startServe(["cmd", `exec:${counting.path}`], env);
-  await using db = await startServe(["db", `tcp:127.0.0.1:${tcp.port}`], env);
+  await using _db = await startServe(["db", `tcp:127.0.0.1:${tcp.port}`], env);
   // xpra's sessions are still probed as before (here a stand-in socket in xpra's dir).
   await Deno.mkdir(`${dir}/s/xpra`, { mode: 0o700 });
   const xpra = Deno.listen({ transport: "unix", path: `${dir}/s/xpra/${host}-100` });
