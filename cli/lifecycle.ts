@@ -18,7 +18,9 @@ import { help, out, parseCommand, setup } from "./common.ts";
 import { relayRoute } from "./connect.ts";
 import { ROUTE_OPTIONS } from "./route.ts";
 
-const START_OPTIONS = {
+export const STOP_OPTIONS = ROUTE_OPTIONS;
+
+export const START_OPTIONS = {
   ...ROUTE_OPTIONS,
   reuse: { type: "boolean" },
   attach: { type: "boolean" },
@@ -76,7 +78,7 @@ export async function cmdStart(args: string[]): Promise<number> {
 
 /** `sockhop stop URL|NAME` */
 export async function cmdStop(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("stop", args, ROUTE_OPTIONS);
+  const { values, positionals } = parseCommand("stop", args, STOP_OPTIONS);
   if (values.help) return help("stop");
   const [where, ...extra] = positionals;
   if (where === undefined) throw new UsageError("Missing NAME or URL: sockhop stop NAME", "stop");

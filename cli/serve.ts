@@ -15,7 +15,7 @@ import { defaultPasswordsFile } from "../lib/env.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
 
-const SERVE_OPTIONS = {
+export const SERVE_OPTIONS = {
   "bind-ssh": { type: "string", multiple: true },
   "bind-tcp": { type: "string", multiple: true },
   "ssh-upgrade": { type: "string" },
