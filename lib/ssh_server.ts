@@ -13,7 +13,7 @@ import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { baseName } from "./platform_paths.ts";
-import { quote } from "./safe_text.ts";
+import { quote, safeText } from "./safe_text.ts";
 import { connectSession } from "./session_socket.ts";
 import {
   connectSessionFramed,
@@ -32,6 +32,7 @@ import {
 } from "./ssh_server_exec.ts";
 import { runLifecycle } from "./ssh_server_lifecycle.ts";
 import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
+import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
@@ -97,6 +98,7 @@ export function createSshServer(options: SshServerOptions): SshServer {
       { release: () => {}, drop: () => client.end(), why: undefined, identified: true };
     entry.identified = true;
     fixServerConnection(client, SERVER_ALGORITHMS.serverHostKey);
+    autotuneWindows(client, (w) => logger.debug("ssh", `${source}: ${windowMessage(w)}`));
     _refuseEarlyConnectionMessages(client, entry, logger, source);
     _limitChannels(client, options.maxSessions, logger, source);
     open.add(client);
@@ -426,7 +428,8 @@ async function _proxy(
   } catch (err) {
     logger.info(`ssh ${source}: _proxy ${name}: ${(err as Error).message}`);
     if (request.kind === "sockhop") channel.write(markerErr((err as Error).message));
-    else channel.stderr.write(`${(err as Error).message}\n`);
+    // To a client's terminal (xpra's, ssh's): made safe here, as every writer makes its text.
+    else channel.stderr.write(`${safeText((err as Error).message, Infinity, true)}\n`);
     channel.exit(1);
     channel.end();
   }
@@ -457,7 +460,10 @@ async function _relayChannel(
         // what is still queued at close: the output first, then the message, then the status.
         await new Promise((r) => channel.write(new Uint8Array(0), r));
         const message = endMessage(status);
-        if (message) await new Promise((r) => channel.stderr.write(`sockhop: ${message}\n`, r));
+        if (message) {
+          const line = `sockhop: ${safeText(message, Infinity, true)}\n`;
+          await new Promise((r) => channel.stderr.write(line, r));
+        }
         channel.exit(endExitCode(status));
       }
       return await base.closeWrite();
