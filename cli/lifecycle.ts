@@ -16,7 +16,7 @@ import { validateSessionName } from "../lib/session_name.ts";
 import type { SessionDirs } from "../lib/sessions.ts";
 import { help, out, parseCommand, setup } from "./common.ts";
 import { relayRoute } from "./connect.ts";
-import { ROUTE_OPTIONS } from "./route.ts";
+import { argOrder, ROUTE_OPTIONS } from "./route.ts";
 
 export const STOP_OPTIONS = ROUTE_OPTIONS;
 
@@ -32,7 +32,7 @@ export const START_OPTIONS = {
 export async function cmdStart(args: string[]): Promise<number> {
   const execAt = args.findIndex((a) => a.startsWith("exec:"));
   const head = execAt >= 0 ? args.slice(0, execAt) : args;
-  const { values, positionals } = parseCommand("start", head, START_OPTIONS);
+  const { values, positionals, tokens } = parseCommand("start", head, START_OPTIONS);
   if (values.help) return help("start");
   const [where, ...before] = positionals;
   if (where === undefined) {
@@ -54,7 +54,8 @@ export async function cmdStart(args: string[]): Promise<number> {
     ...(values["log-file"] !== undefined ? [`--log-file=${values["log-file"]}`] : []),
     ...(wait !== undefined ? [`--wait=${wait}`] : []),
   ];
-  const resolved = resolveRoute(where, values, logger, (name) => [
+  const order = argOrder(tokens);
+  const resolved = resolveRoute(where, values, logger, order, (name) => [
     "_start",
     validateSessionName(name),
     ...options,
@@ -71,20 +72,20 @@ export async function cmdStart(args: string[]): Promise<number> {
     out(`${await _startHere(request, dirs, logger)}\n`);
   } else await _remote(resolved.route, dirs, logger);
   if (!values.attach) return 0;
-  const attach = resolveRoute(where, values, logger);
+  const attach = resolveRoute(where, values, logger, order);
   if ("print" in attach) return 0;
   return await relayRoute(attach.route, dirs, logger);
 }
 
 /** `sockhop stop URL|NAME` */
 export async function cmdStop(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("stop", args, STOP_OPTIONS);
+  const { values, positionals, tokens } = parseCommand("stop", args, STOP_OPTIONS);
   if (values.help) return help("stop");
   const [where, ...extra] = positionals;
   if (where === undefined) throw new UsageError("Missing NAME or URL: sockhop stop NAME", "stop");
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "stop");
   const { logger, dirs } = setup(values);
-  const resolved = resolveRoute(where, values, logger, (name) => [
+  const resolved = resolveRoute(where, values, logger, argOrder(tokens), (name) => [
     "_stop",
     validateSessionName(name),
   ]);

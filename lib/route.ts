@@ -113,28 +113,21 @@ export type Route = LocalRoute | NativeRoute | ProgramRoute;
 /** A route, or with --print-config the settings to print instead. */
 export type Resolution = { readonly route: Route } | { readonly print: string };
 
-<<<<<<< HEAD
-/**
- * Resolve the destination and options into a frozen Route. `remoteArgs`: the remote sockhop
- * runs these arguments (given the session name) instead of `_proxy NAME` (start, stop).
-=======
 /** Which of -i, -o and -J came first: their order on the command line. */
 export type ArgOrder = readonly ("i" | "o" | "J")[];
 
 /**
  * Resolve the destination and options into a frozen Route. `order` is how -i, -o and -J were
  * interleaved (ssh reads them in that order); without it, every -o, then -i, then -J.
->>>>>>> main
+ * `remoteArgs`: the remote sockhop runs these arguments (given the session name) instead of
+ * `_proxy NAME` (start, stop).
  */
 export function resolveRoute(
   where: string,
   flags: RouteFlags,
   logger: Logger,
-<<<<<<< HEAD
-  remoteArgs?: (name: string) => readonly string[],
-=======
   order?: ArgOrder,
->>>>>>> main
+  remoteArgs?: (name: string) => readonly string[],
 ): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
   if (target.kind === "local") {
