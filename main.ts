@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   connect: async () => (await import("./cli/connect.ts")).cmdConnect,
   forward: async () => (await import("./cli/forward.ts")).cmdForward,
   passwd: async () => (await import("./cli/passwd.ts")).cmdPasswd,
+  ssh: async () => (await import("./cli/ssh.ts")).cmdSsh,
   _proxy: async () => (await import("./cli/proxy.ts")).cmdProxy,
 };
 
@@ -33,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const load = COMMANDS[command];
   if (!load) {
     throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}: use serve, list, connect, forward or passwd`,
+      `Unknown command ${JSON.stringify(command)}: use serve, list, connect, forward, ssh or passwd`,
     );
   }
   return await (await load())(rest);

@@ -47,6 +47,7 @@ Usage:
   sockhop connect URL|NAME|FILE      the session as a byte stream on stdin/stdout
   sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
   sockhop passwd [USER]              set a password for the built-in SSH server
+  sockhop ssh [OPTIONS] DEST [CMD]   an OpenSSH-compatible ssh on the built-in client
   sockhop help COMMAND               options of a command
   sockhop --version                  the version
 
@@ -136,6 +137,24 @@ closes the listener and the tunnels.
                         (required)
 ${ROUTE}
 ${COMMON}`,
+  ssh: `Usage: sockhop ssh [ssh's options] destination [command [argument ...]]
+
+OpenSSH's ssh command line on sockhop's built-in client, for git (GIT_SSH_COMMAND,
+GIT_SSH), rsync -e, scp -S, sftp -S, xpra --ssh and Ansible on a host with no ssh. It
+reads ~/.ssh/config, /etc/ssh/ssh_config and known_hosts as ssh does; -G prints the
+effective config as ssh -G does. Exit status: the remote command's, 255 for a failure of
+sockhop ssh itself (usage, connection, login, host key) or a remote killed by a signal.
+
+Done: -4 -6 -A -a -C -E FILE -F FILE|none -G -i KEY -J HOSTS -l USER -n -N -o OPTION
+  -p PORT -q -s -T -t -tt -V -v -vv -vvv -W HOST:PORT -x -P; -o ProxyCommand (%h %p %r
+  %n %k), ProxyJump, SendEnv, SetEnv, RequestTTY, RemoteCommand, SessionType, BatchMode,
+  StrictHostKeyChecking and the options of connect's built-in client.
+Accepted, no effect: ControlMaster, ControlPath, ControlPersist, -M, -S (each call opens its
+  own connection; -v says so), -e (no escape sequences), -b, -B, -c, -m (checked), -k, -K, -g,
+  -y.
+Refused with exit 255, naming the option: -L -R -D (forwarding), -X -Y (X11), -w (tunnels),
+  -f (background), -O (there is no master).
+  --help                show this help`,
   _proxy: `Usage: sockhop _proxy [OPTIONS] [NAME]
 
 Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra display
