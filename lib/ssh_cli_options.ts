@@ -11,6 +11,7 @@ import { addFile, type Options } from "./ssh_config_options.ts";
 import {
   a2port,
   a2tun,
+  forwardEquals,
   parseForward,
   parseJump,
   parseSshUri,
@@ -353,7 +354,10 @@ function _forward(s: _State, arg: string, kind: "local" | "remote" | "dynamic") 
   if (!fwd) {
     throw _fatal(`Bad ${kind} forwarding specification '${arg}'`);
   }
-  s.set((o) => (kind === "remote" ? o.remoteForwards : o.localForwards).push(fwd));
+  s.set((o) => {
+    const list = kind === "remote" ? o.remoteForwards : o.localForwards;
+    if (!list.some((f) => forwardEquals(f, fwd))) list.push(fwd);
+  });
 }
 
 /** -Q: the lists sockhop's config reader knows, as ssh -Q prints them. */
