@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
   const load = COMMANDS[command];
   if (!load) {
     throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}: use serve, list, connect, forward, ssh or passwd`,
+      `Unknown command ${
+        JSON.stringify(command)
+      }: use serve, list, connect, forward, ssh or passwd`,
     );
   }
   return await (await load())(rest);

@@ -5,7 +5,7 @@
  */
 
 import { parseSshArgv, SSH_USAGE, SshArgvError } from "./ssh_argv.ts";
-import { SshExit, type SshItem, sshInvocation } from "../lib/ssh_cli_options.ts";
+import { SshExit, sshInvocation, type SshItem } from "../lib/ssh_cli_options.ts";
 import { VERSION } from "../lib/version.ts";
 import { SockhopError, UsageError } from "../lib/errors.ts";
 import { safeText } from "../lib/safe_text.ts";

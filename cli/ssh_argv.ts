@@ -62,7 +62,10 @@ export function parseSshArgv(args: readonly string[]): SshArgv {
  * Returns where it stopped and whether the word before that was `--` (ssh.c's check, which
  * also fires when `--` was an option's argument).
  */
-function _getopt(av: readonly string[], out: SshArgvItem[]): { optind: number; terminated: boolean } {
+function _getopt(
+  av: readonly string[],
+  out: SshArgvItem[],
+): { optind: number; terminated: boolean } {
   let optind = 1;
   let stop = false;
   while (!stop && optind < av.length) {

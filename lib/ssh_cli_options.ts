@@ -116,19 +116,12 @@ class _State {
   stdioForward: { host: string; port: number } | undefined;
   muxCommand: string | undefined;
   warnings: string[] = [];
-  /** Which fields were set by letters so far, for the checks ssh makes as it goes. */
-  jumpSet = false;
-  proxySet = false;
-  sessionType: "none" | "subsystem" | undefined;
 
   set(apply: (o: Options) => void) {
     this.settings.push({ apply });
   }
 
   option(line: string) {
-    const word = line.trimStart().split(/[\s=]/)[0]!.toLowerCase();
-    if (word === "proxycommand") this.proxySet = true;
-    if (word === "proxyjump") this.jumpSet = true;
     this.settings.push({ option: line });
   }
 
@@ -231,11 +224,7 @@ const _WITH_STATE: Record<string, _Handler> = {
   },
   "I": (s, arg) => s.set((o) => o.pkcs11Provider = arg),
   "J": (s, arg) => {
-    if (s.jumpSet) {
-      throw _fatal("Only a single -J option is permitted (use commas to separate multiple jump hops)");
-    }
     const jump = parseJump(arg, true);
-    s.jumpSet = true;
     s.set((o) => {
       if (o.jumpHost !== undefined) {
         throw _fatal(
@@ -322,8 +311,6 @@ const _WITH_STATE: Record<string, _Handler> = {
   "R": (s, arg) => _forward(s, arg, "remote"),
   "D": (s, arg) => _forward(s, arg, "dynamic"),
   "N": (s) => {
-    if (s.sessionType === "subsystem") throw _fatal("Cannot specify -N with -s/SessionType");
-    s.sessionType = "none";
     s.set((o) => {
       if (o.sessionType !== -1 && o.sessionType !== 0) {
         throw _fatal("Cannot specify -N with -s/SessionType");

@@ -8,7 +8,7 @@
 
 import { SockhopError, UsageError } from "./errors.ts";
 import { parseHop } from "./hop.ts";
-import { formatSshConfig, resolveSshConfig, type Resolved, type SshConfig } from "./ssh_config.ts";
+import { formatSshConfig, type Resolved, resolveSshConfig, type SshConfig } from "./ssh_config.ts";
 import { SshExit, type SshInvocation } from "./ssh_cli_options.ts";
 import type { NativeHop, NativeRoute } from "./route.ts";
 import { LEVEL, logWriter, type SshLog, sshLog } from "./ssh_log.ts";
@@ -43,7 +43,10 @@ export function printedConfig(inv: SshInvocation, config: SshConfig): string {
 function _checks(inv: SshInvocation, config: SshConfig) {
   const s = config.session;
   if (inv.command !== "" && s.remoteCommand !== undefined) {
-    throw new SshExit({ kind: "fatal", message: "Cannot execute command-line and remote command." });
+    throw new SshExit({
+      kind: "fatal",
+      message: "Cannot execute command-line and remote command.",
+    });
   }
 }
 
@@ -88,7 +91,9 @@ export async function runSsh(
     const { runSession } = await import("./ssh_session.ts");
     const end = await runSession(conn.client, plan, log, signal);
     if (plan.pty) log.info(`Connection to ${config.hostName} closed.`);
-    if (end.status === undefined) log.debugN(1, `Exit status -1${end.signal ? ` (killed by ${end.signal})` : ""}`);
+    if (end.status === undefined) {
+      log.debugN(1, `Exit status -1${end.signal ? ` (killed by ${end.signal})` : ""}`);
+    }
     return signal.aborted ? 255 : end.status ?? 255;
   } catch (err) {
     return _failed(err, log);
@@ -133,7 +138,9 @@ function _explain(inv: SshInvocation, resolved: Resolved, log: SshLog) {
   if (s.controlMaster !== "no" || s.controlPath !== undefined) {
     log.debugN(
       1,
-      `ControlMaster ${s.controlMaster}${s.controlPath ? `, ControlPath ${s.controlPath}` : ""}: no master is used, sockhop ssh opens its own connection`,
+      `ControlMaster ${s.controlMaster}${
+        s.controlPath ? `, ControlPath ${s.controlPath}` : ""
+      }: no master is used, sockhop ssh opens its own connection`,
     );
   }
   for (const u of resolved.unsupported) log.debugN(2, `${u.keyword} (${u.where}): not used`);
@@ -142,7 +149,12 @@ function _explain(inv: SshInvocation, resolved: Resolved, log: SshLog) {
       log.debugN(1, `${g.option} (${g.where}): not done by the built-in client (${g.why})`);
     }
   }
-  log.debugN(1, `Connecting to ${resolved.config.hostName} port ${resolved.config.port}${inv.stdioForward ? ` for -W ${inv.stdioForward.host}:${inv.stdioForward.port}` : ""}`);
+  log.debugN(
+    1,
+    `Connecting to ${resolved.config.hostName} port ${resolved.config.port}${
+      inv.stdioForward ? ` for -W ${inv.stdioForward.host}:${inv.stdioForward.port}` : ""
+    }`,
+  );
 }
 
 function _failed(err: unknown, log: SshLog): number {

@@ -8,7 +8,16 @@ import type { Logger } from "./logger.ts";
 import { safeText } from "./safe_text.ts";
 
 /** LogLevel numbers, as ssh_config_values.ts reads them. */
-export const LEVEL = { QUIET: 0, FATAL: 1, ERROR: 2, INFO: 3, VERBOSE: 4, DEBUG1: 5, DEBUG2: 6, DEBUG3: 7 };
+export const LEVEL = {
+  QUIET: 0,
+  FATAL: 1,
+  ERROR: 2,
+  INFO: 3,
+  VERBOSE: 4,
+  DEBUG1: 5,
+  DEBUG2: 6,
+  DEBUG3: 7,
+};
 
 export interface SshLog extends Logger {
   readonly level: number;
@@ -29,7 +38,11 @@ export function sshLog(level: number, write: (text: string) => void): SshLog {
   return {
     level,
     debugN: (n, m) => at(LEVEL.DEBUG1 + n - 1, `debug${n}: ${m}`),
-    debug: (category, m) => at(category === "ssh2" ? LEVEL.DEBUG3 : LEVEL.DEBUG1, `debug${category === "ssh2" ? 3 : 1}: ${m}`),
+    debug: (category, m) =>
+      at(
+        category === "ssh2" ? LEVEL.DEBUG3 : LEVEL.DEBUG1,
+        `debug${category === "ssh2" ? 3 : 1}: ${m}`,
+      ),
     debugOn: (category) => level >= (category === "ssh2" ? LEVEL.DEBUG3 : LEVEL.DEBUG1),
     info: (m) => at(LEVEL.INFO, m),
     warn: (m) => at(LEVEL.ERROR, `Warning: ${m}`),

@@ -10,7 +10,7 @@
 import type ssh2 from "ssh2";
 import type { Readable } from "node:stream";
 import { SockhopError } from "./errors.ts";
-import { relay, type Duplex } from "./relay.ts";
+import { type Duplex, relay } from "./relay.ts";
 import { fromNodeStreams, fromStdio } from "./streams.ts";
 import type { SshLog } from "./ssh_log.ts";
 import { type PtyRequest, rawTerminal, watchWindow } from "./ssh_tty.ts";
@@ -43,7 +43,12 @@ export async function runSession(
   let end: SessionEnd = {};
   channel.on("exit", (code: number | null, sig?: string) => {
     end = code !== null && code !== undefined ? { status: code } : { signal: sig ?? "unknown" };
-    log.debugN(1, `client_input_channel_req: channel 0 rtype ${code === null ? "exit-signal" : "exit-status"} reply 0`);
+    log.debugN(
+      1,
+      `client_input_channel_req: channel 0 rtype ${
+        code === null ? "exit-signal" : "exit-status"
+      } reply 0`,
+    );
   });
   const closed = new Promise<void>((r) => {
     if (channel.destroyed) r();

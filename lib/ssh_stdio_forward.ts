@@ -29,7 +29,10 @@ export async function stdioForward(
     });
   });
   const closed = new Promise<void>((r) => channel.once("close", () => r()));
-  const remote: Duplex = { ...fromNodeStreams(channel, channel, () => channel.close()), ended: closed };
+  const remote: Duplex = {
+    ...fromNodeStreams(channel, channel, () => channel.close()),
+    ended: closed,
+  };
   const result = await relay(fromStdio(), remote, { signal });
   if (result.error && !signal.aborted && result.failed === "b") {
     throw new SockhopError(`stdio forwarding: ${result.error.message}`, "ssh-failed");

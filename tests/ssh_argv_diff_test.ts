@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { parseSshArgv, SshArgvError } from "../cli/ssh_argv.ts";
-import { SshExit, type SshItem, sshInvocation } from "../lib/ssh_cli_options.ts";
+import { SshExit, sshInvocation, type SshItem } from "../lib/ssh_cli_options.ts";
 import { printedConfig, resolveInvocation } from "../lib/ssh_client.ts";
 import { runSockhop, tempDir } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
@@ -197,7 +197,12 @@ export function sockhopG(argv: string[]): { stdout: string; code: number } {
 }
 
 async function _ssh(argv: string[]): Promise<{ stdout: string; code: number }> {
-  const out = await new Deno.Command("ssh", { args: argv, stdin: "null", stdout: "piped", stderr: "null" })
+  const out = await new Deno.Command("ssh", {
+    args: argv,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  })
     .output();
   return { stdout: new TextDecoder().decode(out.stdout), code: out.code };
 }
@@ -226,7 +231,9 @@ Deno.test("ssh -G and sockhop ssh -G agree on generated command lines", async ()
       differences.push(`${JSON.stringify(argv)}: ssh ${ssh.code}, sockhop ${mine.code} ${line}`);
     }
   }
-  console.log(`${cases.length} command lines, ${accepted} accepted by ssh -G, ${differences.length} differences`);
+  console.log(
+    `${cases.length} command lines, ${accepted} accepted by ssh -G, ${differences.length} differences`,
+  );
   assert.deepEqual(differences, []);
   // The generator must exercise both outcomes.
   assert.ok(accepted > 100, `only ${accepted} cases accepted`);
