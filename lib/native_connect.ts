@@ -269,8 +269,9 @@ async function _connectOne(
         serverHostKey: [...new Set(preferred)],
         cipher,
         hmac,
-        // -C: zlib@openssh.com, as ssh offers it; never plain zlib (ssh no longer has it).
-        compress: cfg.session.compression ? ["zlib@openssh.com", "none"] : ["none"],
+        // Never compressed, -C or not: ssh2's zlib runs on node's internal zlib binding, which
+        // Deno lacks (the handshake fails "expected type v8::data::Function").
+        compress: ["none"],
       } as ssh2.Algorithms,
       ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),
     });

@@ -144,6 +144,9 @@ function _explain(inv: SshInvocation, resolved: Resolved, log: SshLog) {
     );
   }
   for (const u of resolved.unsupported) log.debugN(2, `${u.keyword} (${u.where}): not used`);
+  if (s.compression) {
+    log.debugN(1, "Compression (-C): not done by the built-in client; uncompressed");
+  }
   for (const g of resolved.config.nativeGaps) {
     if (!/^(ProxyCommand|ControlMaster|ControlPath|AddressFamily) /.test(g.option)) {
       log.debugN(1, `${g.option} (${g.where}): not done by the built-in client (${g.why})`);

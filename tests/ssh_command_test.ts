@@ -326,3 +326,43 @@ Deno.test("sockhop ssh: a pty session through script(1): raw terminal, size, res
     await sshd.stop();
   }
 });
+
+Deno.test("sockhop ssh: ansible -m ping with ansible_ssh_executable (-C, ControlMaster, -tt, sftp -S)", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  if (!requirePeer("ansible", "ansible", "ansible-core")) return;
+  await using dir = await tempDir("sockhop-sshcmd-");
+  const { sshd, wrapper } = await _setup(dir);
+  try {
+    await Deno.writeTextFile(
+      `${dir}/inventory`,
+      `target ansible_ssh_executable=${wrapper} ansible_python_interpreter=/usr/bin/python3 ` +
+        `ansible_ssh_transfer_method=sftp "ansible_sftp_extra_args=-S ${wrapper}"\n`,
+    );
+    const r = await _run("ansible", ["all", "-i", `${dir}/inventory`, "-m", "ping"], {
+      env: {
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: dir,
+        ANSIBLE_HOME: `${dir}/ansible`,
+        ANSIBLE_LOCAL_TEMP: `${dir}/ansible/tmp`,
+        ANSIBLE_REMOTE_TEMP: `${dir}/remote-tmp`,
+        ANSIBLE_NOCOLOR: "1",
+      },
+    });
+    const said = `${dec.decode(r.stdout)}${r.stderr}`;
+    assert.equal(r.code, 0, said);
+    assert.match(said, /"ping": "pong"/);
+    assert.doesNotMatch(said, /WARNING/, "no transfer mechanism failed");
+    // An unreachable host is what Ansible reads from exit status 255.
+    await Deno.writeTextFile(
+      `${dir}/inventory`,
+      `target ansible_port=1 ansible_ssh_executable=${wrapper}\n`,
+    );
+    const down = await _run("ansible", ["all", "-i", `${dir}/inventory`, "-m", "ping"], {
+      env: { PATH: Deno.env.get("PATH") ?? "", HOME: dir, ANSIBLE_HOME: `${dir}/ansible` },
+    });
+    assert.match(dec.decode(down.stdout), /UNREACHABLE/);
+    assert.equal(sshd.port > 0, true);
+  } finally {
+    await sshd.stop();
+  }
+});
