@@ -6,8 +6,10 @@ import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { ROUTE_OPTIONS } from "./route.ts";
 
+export const CONNECT_OPTIONS = ROUTE_OPTIONS;
+
 export async function cmdConnect(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("connect", args, { ...ROUTE_OPTIONS });
+  const { values, positionals } = parseCommand("connect", args, CONNECT_OPTIONS);
   if (values.help) return help("connect");
   const [where, ...extra] = positionals;
   if (where === undefined) {

@@ -7,11 +7,13 @@ import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { ROUTE_OPTIONS } from "./route.ts";
 
+export const FORWARD_OPTIONS = {
+  ...ROUTE_OPTIONS,
+  listen: { type: "string" },
+} as const;
+
 export async function cmdForward(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("forward", args, {
-    ...ROUTE_OPTIONS,
-    listen: { type: "string" },
-  });
+  const { values, positionals } = parseCommand("forward", args, FORWARD_OPTIONS);
   if (values.help) return help("forward");
   const [where, ...extra] = positionals;
   if (where === undefined) {

@@ -4,12 +4,15 @@
  * sockhop's own failures (usage included), never 1 or 2.
  */
 
-import { parseSshArgv, SSH_USAGE, SshArgvError } from "./ssh_argv.ts";
+import { OPTSTRING, parseSshArgv, SSH_USAGE, SshArgvError } from "./ssh_argv.ts";
 import { SshExit, sshInvocation, type SshItem } from "../lib/ssh_cli_options.ts";
 import { VERSION } from "../lib/version.ts";
 import { SockhopError, UsageError } from "../lib/errors.ts";
 import { safeText } from "../lib/safe_text.ts";
 import { help, out } from "./common.ts";
+
+/** The option letters, for completion and the man page (ssh's grammar, not parseArgs'). */
+export const SSH_LETTERS: string = OPTSTRING.replaceAll(":", "");
 
 export async function cmdSsh(args: string[]): Promise<number> {
   if (args[0] === "--help") return help("ssh");

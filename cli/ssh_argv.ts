@@ -6,7 +6,7 @@
  */
 
 /** ssh.c's getopt string. */
-const OPTSTRING = "1246ab:c:e:fgi:kl:m:no:p:qstvxAB:CD:E:F:GI:J:KL:MNO:PQ:R:S:TVw:W:XYy";
+export const OPTSTRING = "1246ab:c:e:fgi:kl:m:no:p:qstvxAB:CD:E:F:GI:J:KL:MNO:PQ:R:S:TVw:W:XYy";
 
 /** One option as given: its letter and, for those that take one, its argument. */
 export interface SshOption {

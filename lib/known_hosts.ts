@@ -10,7 +10,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
 import { parentDir } from "./platform_paths.ts";
 import { fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
-import { NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
+import { FileTooLargeError, NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
 import { matchPatternList } from "./ssh_patterns.ts";
 
 export type HostKeyResult =
@@ -346,6 +346,9 @@ function _readOrUndefined(path: string): string | undefined {
     }
     if (err instanceof NotRegularFileError) {
       throw new SockhopError(`known_hosts file ${err.message}: give the path of a file`);
+    }
+    if (err instanceof FileTooLargeError) {
+      throw new SockhopError(`known_hosts file ${err.message}`, "usage-file");
     }
     if (err instanceof Deno.errors.PermissionDenied) return undefined;
     throw err;

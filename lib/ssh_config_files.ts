@@ -7,7 +7,7 @@
 
 import { UsageError } from "./errors.ts";
 import { isAbsolutePath, type Os } from "./platform_paths.ts";
-import { NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
+import { FileTooLargeError, NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
 
 /** What the config reader needs from a file system (a fake one in unit tests). */
 export interface ConfigFs {
@@ -32,6 +32,7 @@ export function readTextFileOrUndefined(path: string): string | undefined {
       throw new UsageError(`${err.message}: give the path of a file`);
     }
     if ((err as { code?: string }).code === "ENOTDIR") return undefined;
+    if (err instanceof FileTooLargeError) throw err;
     throw new UsageError(`${(err as Error).message}: check its permissions`);
   }
 }

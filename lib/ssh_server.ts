@@ -25,7 +25,7 @@ import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
 import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
-import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
+import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
@@ -216,19 +216,21 @@ function _refuseEarlyConnectionMessages(
 /** RFC 4254's reason code for a channel refused for want of resources. */
 const OPEN_RESOURCE_SHORTAGE = 4;
 
+/** Channels refused and ended here that the client has not closed yet, at most. */
+const UNCLAIMED_MAX = 1000;
+
 /**
- * At most `max` channels open at once on a logged-in connection, as sshd's MaxSessions: one
+ * At most `max` channels held at once on a logged-in connection, as sshd's MaxSessions: one
  * connection opening 1000 exec channels held 1000 processes. Over it a channel open is refused
- * with a reason the client shows ("resource shortage: ..."), before ssh2 allocates anything;
- * a channel's slot is free again once both ends have closed it. ssh2 has no hook for this and
- * its `reject()` sends no reason text: its CHANNEL_OPEN handler is wrapped (as above), and the
- * count is its channel table's, which frees a session the client closes before any exec
- * (ssh2 emits no event for that one).
+ * with a reason the client shows ("resource shortage: ..."), before ssh2 allocates anything.
+ * Counted are the channels sockhop holds (channelsHeld): one whose shell, subsystem or command
+ * was refused is ended and counts no more, and one the client closed is free again, so ten
+ * refusals do not leave the connection unable to open anything. ssh2 has no hook for this and
+ * its `reject()` sends no reason text: its CHANNEL_OPEN handler is wrapped (as above).
  */
 function _limitChannels(client: ssh2.Connection, max: number, logger: Logger, source: string) {
   type Internals = {
     authenticated: boolean;
-    _chanMgr?: { _count?: number };
     _protocol?: {
       _handlers?: Record<string, (...args: unknown[]) => unknown>;
       channelOpenFail?(recipient: number, reason: number, description: string): void;
@@ -237,24 +239,26 @@ function _limitChannels(client: ssh2.Connection, max: number, logger: Logger, so
   const c = client as unknown as Internals;
   const proto = c._protocol;
   const original = proto?._handlers?.CHANNEL_OPEN;
-  if (!proto?.channelOpenFail || !original || typeof c._chanMgr?._count !== "number") {
+  if (!proto?.channelOpenFail || !original) {
     throw new Error("ssh2's channel table is not where it was: check ssh2");
   }
   let refused = 0;
   proto._handlers!.CHANNEL_OPEN = (packet: unknown, info: unknown) => {
     const open = info as { sender: number; type: string };
-    if (c.authenticated && c._chanMgr!._count! >= max) {
+    const { held, unclaimed } = channelsHeld(client);
+    if (c.authenticated && (held >= max || unclaimed >= UNCLAIMED_MAX)) {
+      const why = held >= max
+        ? `too many channels open on this connection (at most ${max})`
+        : `${unclaimed} refused channels not closed by the client`;
       // One line per burst of refusals, not one per refused channel.
       if (refused++ % 100 === 0) {
         logger.info(
-          `ssh ${source}: refused a ${open.type} channel: ${max} channels open already (--max-sessions)`,
+          `ssh ${source}: refused a ${open.type} channel: ${
+            held >= max ? `${max} channels open already (--max-sessions)` : why
+          }`,
         );
       }
-      proto.channelOpenFail!(
-        open.sender,
-        OPEN_RESOURCE_SHORTAGE,
-        `too many channels open on this connection (at most ${max})`,
-      );
+      proto.channelOpenFail!(open.sender, OPEN_RESOURCE_SHORTAGE, why);
       return undefined;
     }
     return original(packet, info);
@@ -321,7 +325,7 @@ function _serveClient(
           (options.only !== undefined && request.name !== options.only && request.name !== "")
         ) {
           logger.info(`ssh ${source}: refused exec ${JSON.stringify(info.command.slice(0, 200))}`);
-          refuseSessionStart(acceptExec, reject, REFUSED, 127);
+          refuseSessionStart(client, session, acceptExec, reject, REFUSED, 127);
           return;
         }
         const channel = acceptExec();
@@ -336,7 +340,7 @@ function _serveClient(
       for (const what of ["shell", "subsystem"] as const) {
         session.on(what as "shell", (accept, reject: (() => void) | undefined) => {
           logger.info(`ssh ${source}: refused ${what}`);
-          refuseSessionStart(accept, reject, REFUSED, 1);
+          refuseSessionStart(client, session, accept, reject, REFUSED, 1);
         });
       }
       session.on("env", (accept, reject, info) => {

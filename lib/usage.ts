@@ -48,8 +48,10 @@ Usage:
   sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
   sockhop passwd [USER]              set a password for the built-in SSH server
   sockhop ssh [OPTIONS] DEST [CMD]   an OpenSSH-compatible ssh on the built-in client
+  sockhop completion SHELL           a completion script: bash, zsh, fish or powershell
+  sockhop man                        the manual page, in roff (sockhop man | man -l -)
   sockhop help COMMAND               options of a command
-  sockhop --version                  the version
+  sockhop -V, --version              the version
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
 URL:    ssh://[user[:password]@]host[:port]/NAME[?key=K&proxy_host=H&proxy_port=P&proxy_username=U
@@ -137,24 +139,71 @@ closes the listener and the tunnels.
                         (required)
 ${ROUTE}
 ${COMMON}`,
-  ssh: `Usage: sockhop ssh [ssh's options] destination [command [argument ...]]
+  ssh: `Usage: sockhop ssh [OPTIONS] destination [command [argument ...]]
 
 OpenSSH's ssh command line on sockhop's built-in client, for git (GIT_SSH_COMMAND,
-GIT_SSH), rsync -e, scp -S, sftp -S, xpra --ssh and Ansible on a host with no ssh. It
-reads ~/.ssh/config, /etc/ssh/ssh_config and known_hosts as ssh does; -G prints the
-effective config as ssh -G does. Exit status: the remote command's, 255 for a failure of
-sockhop ssh itself (usage, connection, login, host key) or a remote killed by a signal.
+GIT_SSH), rsync -e, scp -S, sftp -S, xpra --ssh and Ansible on a host with no ssh.
+Options may follow the destination; the command is the remaining words joined with
+spaces. ~/.ssh/config, /etc/ssh/ssh_config and known_hosts are read as ssh reads them.
+Exit status: the remote command's; 255 for a failure of sockhop ssh itself (usage,
+connection, login, host key) and for a remote killed by a signal, as ssh 9.2.
 
-Done: -4 -6 -A -a -C -E FILE -F FILE|none -G -i KEY -J HOSTS -l USER -n -N -o OPTION
-  -p PORT -q -s -T -t -tt -V -v -vv -vvv -W HOST:PORT -x -P; -o ProxyCommand (%h %p %r
-  %n %k), ProxyJump, SendEnv, SetEnv, RequestTTY, RemoteCommand, SessionType, BatchMode,
-  StrictHostKeyChecking and the options of connect's built-in client.
-Accepted, no effect: ControlMaster, ControlPath, ControlPersist, -M, -S (each call opens its
-  own connection; -v says so), -e (no escape sequences), -b, -B, -c, -m (checked), -k, -K, -g,
-  -y.
-Refused with exit 255, naming the option: -L -R -D (forwarding), -X -Y (X11), -w (tunnels),
-  -f (background), -O (there is no master).
+  -G                    print the effective config as ssh -G does, and exit
+  -F FILE               config file instead of ~/.ssh/config and /etc/ssh/ssh_config
+                        (none: no file)
+  -o OPTION             any ssh_config option: Key=value, "Key value", -oKey=value
+  -i FILE               identity (private key) file; repeatable
+  -J [USER@]HOST[:PORT] jump host(s), comma-separated (ProxyJump)
+  -l USER               login name
+  -p PORT               port (default: 22, or the config's)
+  -4                    IPv4 only (AddressFamily inet)
+  -6                    IPv6 only (AddressFamily inet6)
+  -A                    forward the agent (ForwardAgent; SSH_AUTH_SOCK)
+  -a                    do not forward the agent
+  -T                    no pty
+  -t                    a pty when stdin is a terminal; -tt: always (raw terminal, window
+                        size followed, restored on exit)
+  -n                    do not read stdin
+  -N                    no session: log in and wait
+  -s                    the command names a subsystem (sftp)
+  -W HOST:PORT          stdin and stdout to HOST:PORT through the server (a ProxyCommand)
+  -q                    quiet
+  -v                    debug1: lines on stderr; -vv, -vvv: more
+  -E FILE               the log to FILE instead of stderr
+  -V                    the version
+  -C                    accepted; the connection stays uncompressed
+  -M, -S CTL_PATH       accepted, as ControlMaster, ControlPersist and ControlPath: no master
+                        is used, each call has its own connection (-v says so)
+  -e CHAR               accepted; there are no escape sequences
+  -c CIPHERS            cipher list, as Ciphers
+  -m MACS               MAC list, as MACs
+  -b ADDRESS            accepted (BindAddress), not used
+  -B INTERFACE          accepted (BindInterface), not used
+  -Q QUERY              list algorithms: cipher, mac, kex, key
+  -L, -R, -D SPEC       refused (exit 255): forwarding
+  -X, -Y                refused (exit 255): X11 forwarding
+  -w TUN                refused (exit 255): tunnels
+  -f                    refused (exit 255): going to the background
+  -O CMD                refused (exit 255): there is no master
+  -x, -g, -k, -K, -P, -y, -2
+                        accepted, no effect
   --help                show this help`,
+  completion: `Usage: sockhop completion bash|zsh|fish|powershell
+
+Print a completion script for the shell, made from the same flag tables as --help:
+  bash        eval "$(sockhop completion bash)"  (or save it in
+              ~/.local/share/bash-completion/completions/sockhop)
+  zsh         sockhop completion zsh > "\${fpath[1]}/_sockhop"
+  fish        sockhop completion fish > ~/.config/fish/completions/sockhop.fish
+  powershell  sockhop completion powershell | Out-String | Invoke-Expression  (in $PROFILE)
+
+${COMMON}`,
+  man: `Usage: sockhop man
+
+Print the manual page in roff, made from the same help texts as --help:
+sockhop man | man -l -, or sockhop man > ~/.local/share/man/man1/sockhop.1
+
+${COMMON}`,
   _proxy: `Usage: sockhop _proxy [OPTIONS] [NAME]
 
 Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra display
