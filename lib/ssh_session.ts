@@ -39,21 +39,7 @@ export async function runSession(
   log: SshLog,
   signal: AbortSignal,
 ): Promise<SessionEnd> {
-  const channel = await _open(client, plan, log);
-  let end: SessionEnd = {};
-  channel.on("exit", (code: number | null, sig?: string) => {
-    end = code !== null && code !== undefined ? { status: code } : { signal: sig ?? "unknown" };
-    log.debugN(
-      1,
-      `client_input_channel_req: channel 0 rtype ${
-        code === null ? "exit-signal" : "exit-status"
-      } reply 0`,
-    );
-  });
-  const closed = new Promise<void>((r) => {
-    if (channel.destroyed) r();
-    channel.once("close", () => r());
-  });
+  const { channel, end, closed } = await _open(client, plan, log);
   const raw = plan.pty ? rawTerminal() : undefined;
   log.setRaw(raw !== undefined && Deno.stdin.isTerminal());
   const unwatch = plan.pty
@@ -61,11 +47,12 @@ export async function runSession(
     : () => {};
   try {
     const errDone = _copyStderr(channel.stderr);
-    const remote: Duplex = {
-      ...fromNodeStreams(channel, channel, () => channel.close()),
-      ended: closed,
-    };
-    await relay(_stdio(plan.stdinNull), remote, { signal });
+    // The relay does not close the channel when both directions are done: the server
+    // sends the exit status after its EOF, and a close of ours in between loses it (the
+    // status would then be 255). Only a failure or an abort closes it from here.
+    const remote: Duplex = { ...fromNodeStreams(channel, channel, () => {}), ended: closed };
+    const result = await relay(_stdio(plan.stdinNull), remote, { signal });
+    if (result.error || signal.aborted) channel.close();
     await Promise.race([closed, _aborted(signal)]);
     await Promise.race([errDone, _aborted(signal)]);
   } finally {
@@ -73,10 +60,21 @@ export async function runSession(
     raw?.restore();
     log.setRaw(false);
   }
-  return end;
+  return end();
 }
 
-function _open(client: ssh2.Client, plan: SessionPlan, log: SshLog): Promise<ssh2.ClientChannel> {
+interface _Opened {
+  readonly channel: ssh2.ClientChannel;
+  readonly end: () => SessionEnd;
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Open the channel and listen for its end at once, in ssh2's callback: the exit status can
+ * come in the same read as the server's reply to the request, before an awaiting caller
+ * would be back to listen (ssh2 emits it once, to whoever listens then).
+ */
+function _open(client: ssh2.Client, plan: SessionPlan, log: SshLog): Promise<_Opened> {
   const opts = {
     env: plan.env,
     ...(plan.pty ? { pty: { ...plan.pty } } : {}),
@@ -87,7 +85,16 @@ function _open(client: ssh2.Client, plan: SessionPlan, log: SshLog): Promise<ssh
     const done = (what: string) => (err: Error | undefined, channel: ssh2.ClientChannel) => {
       if (err) {
         reject(new SockhopError(`The server refused the ${what}: ${err.message}`, "ssh-failed"));
-      } else resolve(channel);
+        return;
+      }
+      let end: SessionEnd = {};
+      channel.on("exit", (code: number | null, sig?: string) => {
+        end = code !== null && code !== undefined ? { status: code } : { signal: sig ?? "?" };
+        const type = code === null ? "exit-signal" : "exit-status";
+        log.debugN(1, `client_input_channel_req: channel 0 rtype ${type} reply 0`);
+      });
+      const closed = new Promise<void>((r) => channel.once("close", () => r()));
+      resolve({ channel, end: () => end, closed });
     };
     if (plan.kind === "exec") {
       log.debugN(1, `Sending command: ${plan.command}`);
