@@ -31,13 +31,11 @@ export async function cmdSsh(args: string[]): Promise<number> {
 async function _run(args: string[]): Promise<number> {
   const { items, command } = _items(args);
   const inv = sshInvocation(items, command, {
-    home: Deno.env.get("HOME") ?? "",
-    exists: _notAccessible,
     version: `sockhop_${VERSION} (OpenSSH-compatible client)`,
   });
-  for (const w of inv.warnings) _err(`${w}\n`);
   const { resolveInvocation, printedConfig, runSsh } = await import("../lib/ssh_client.ts");
   const resolved = resolveInvocation(inv);
+  for (const w of resolved.warnings) _err(`Warning: ${w}\n`);
   if (inv.configTest) {
     out(printedConfig(inv, resolved.config));
     return 0;
@@ -80,17 +78,6 @@ function _early(e: SshExit): number {
   if (x.message) _err(`sockhop ssh: ${x.message}\n`);
   _err(`${SSH_USAGE}\n`);
   return 255;
-}
-
-function _notAccessible(path: string): string | undefined {
-  try {
-    Deno.statSync(path);
-    return undefined;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return "No such file or directory";
-    if (err instanceof Deno.errors.PermissionDenied) return "Permission denied";
-    return (err as Error).message;
-  }
 }
 
 function _err(text: string) {

@@ -297,7 +297,7 @@ export function appendKnownHost(input: {
   let prefix = "";
   let exists = true;
   try {
-    const old = Deno.readFileSync(input.file);
+    const old = readUnblockingFile(input.file);
     if (old.length && old[old.length - 1] !== 0x0a) prefix = "\n";
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;

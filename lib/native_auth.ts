@@ -25,6 +25,11 @@ export interface AuthInput {
   readonly logger: Logger;
   readonly env: { get(key: string): string | undefined };
   readonly home: string;
+  /**
+   * Ends the login with this error: keyboard-interactive asked again after a round that could
+   * not be answered (a server that re-prompts for ever would otherwise be answered for ever).
+   */
+  readonly abort?: (err: SockhopError) => void;
 }
 
 export interface Auth {
@@ -138,29 +143,7 @@ async function* _steps(
     ) {
       tried.push("keyboard-interactive");
       logger.debug("ssh", "auth: trying keyboard-interactive");
-      let given = input.password;
-      yield {
-        type: "keyboard-interactive",
-        username,
-        prompt: (_name, instructions, _lang, prompts, finish) => {
-          (async () => {
-            const answers: string[] = [];
-            for (const p of prompts) {
-              if (given !== undefined && !p.echo && prompts.length === 1) {
-                answers.push(given);
-                given = undefined;
-                continue;
-              }
-              const q = `${instructions ? instructions + "\n" : ""}${p.prompt}`;
-              answers.push(await prompter.ask(q, { secret: !p.echo }));
-            }
-            finish(answers);
-          })().catch((err) => {
-            logger.debug("ssh", `auth: keyboard-interactive: ${(err as Error).message}`);
-            finish([]);
-          });
-        },
-      };
+      yield { type: "keyboard-interactive", username, prompt: _kbdintAnswers(input) };
     } else if (method === "password" && config.auth.password && may("password")) {
       if (input.password !== undefined) {
         tried.push("password");
@@ -177,6 +160,51 @@ async function* _steps(
       }
     }
   }
+}
+
+/**
+ * Answers to keyboard-interactive rounds: the given password for a lone hidden prompt (once),
+ * the user for the rest. A round nobody can answer (BatchMode, no terminal) is answered empty,
+ * as OpenSSH does, so the server can move on to another method; if it asks again instead, the
+ * login ends there, with the reason the question could not be asked.
+ */
+function _kbdintAnswers(
+  input: AuthInput,
+): (
+  name: string,
+  instructions: string,
+  lang: string,
+  prompts: ssh2.Prompt[],
+  finish: ssh2.KeyboardInteractiveCallback,
+) => void {
+  const { logger, prompter } = input;
+  let given = input.password;
+  let unanswerable: SockhopError | undefined;
+  return (_name, instructions, _lang, prompts, finish) => {
+    if (unanswerable) {
+      input.abort?.(unanswerable);
+      return;
+    }
+    (async () => {
+      const answers: string[] = [];
+      for (const p of prompts) {
+        if (given !== undefined && !p.echo && prompts.length === 1) {
+          answers.push(given);
+          given = undefined;
+          continue;
+        }
+        const q = `${instructions ? instructions + "\n" : ""}${p.prompt}`;
+        answers.push(await prompter.ask(q, { secret: !p.echo }));
+      }
+      finish(answers);
+    })().catch((err) => {
+      logger.debug("ssh", `auth: keyboard-interactive: ${(err as Error).message}`);
+      unanswerable = err instanceof SockhopError
+        ? err
+        : new SockhopError(`keyboard-interactive: ${(err as Error).message}`, "auth-failed");
+      finish(prompts.map(() => ""));
+    });
+  };
 }
 
 function _agentPath(

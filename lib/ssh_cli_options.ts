@@ -7,17 +7,8 @@
 
 import { ALL, namesValid } from "./ssh_config_algorithms.ts";
 import type { CommandLineSetting } from "./ssh_config.ts";
-import { addFile, type Options } from "./ssh_config_options.ts";
-import {
-  a2port,
-  a2tun,
-  forwardEquals,
-  parseForward,
-  parseJump,
-  parseSshUri,
-} from "./ssh_config_values.ts";
-import { expandTilde } from "./ssh_config_expand.ts";
-import { passwdHome } from "./ssh_config_files.ts";
+import type { Options } from "./ssh_config_options.ts";
+import { a2port, a2tun, forwardEquals, parseForward, parseSshUri } from "./ssh_config_values.ts";
 
 /** One option as given (the grammar is cli/ssh_argv.ts). */
 export type SshItem =
@@ -45,8 +36,6 @@ export interface SshInvocation {
   readonly stdioForward?: { readonly host: string; readonly port: number };
   /** -O: a command for a master (there is none). */
   readonly muxCommand?: string;
-  /** Said on stderr before anything else (ssh's "Warning: Identity file ..."). */
-  readonly warnings: readonly string[];
 }
 
 /** An early end: -V, -Q, a usage error (with getopt's complaint) or a fatal one. */
@@ -65,10 +54,8 @@ export class SshExit extends Error {
 
 const _fatal = (message: string) => new SshExit({ kind: "fatal", message });
 
-/** The environment this needs: home for `~` in -i, and whether a file exists. */
+/** What -V prints. */
 export interface SshCliEnv {
-  readonly home: string;
-  readonly exists: (path: string) => string | undefined;
   /** The version line of -V. */
   readonly version: string;
 }
@@ -96,7 +83,6 @@ export function sshInvocation(
     command: commandWords.join(" "),
     configTest: s.configTest,
     verbose: s.verbose,
-    warnings: s.warnings,
     ...(s.configFile !== undefined ? { configFile: s.configFile } : {}),
     ...(s.logFile !== undefined ? { logFile: s.logFile } : {}),
     ...(s.stdioForward ? { stdioForward: s.stdioForward } : {}),
@@ -115,14 +101,14 @@ class _State {
   subsystem = false;
   stdioForward: { host: string; port: number } | undefined;
   muxCommand: string | undefined;
-  warnings: string[] = [];
 
   set(apply: (o: Options) => void) {
     this.settings.push({ apply });
   }
 
-  option(line: string) {
-    this.settings.push({ option: line });
+  /** -o, -i, -J: read by the config's own reader of them (ssh_config_cmdline.ts). */
+  arg(flag: "o" | "i" | "J", value: string) {
+    this.settings.push({ flag, value });
   }
 
   /** ssh.c: ssh:// or [user@]host; a user or port already set wins. */
@@ -216,35 +202,9 @@ const _WITH_STATE: Record<string, _Handler> = {
   "V": (_s, _arg, env) => {
     throw new SshExit({ kind: "print", stderr: `${env.version}\n` });
   },
-  "i": (s, arg, env) => {
-    const path = expandTilde(arg, env.home, passwdHome);
-    const problem = env.exists(path);
-    if (problem) s.warnings.push(`Warning: Identity file ${path} not accessible: ${problem}.`);
-    else s.set((o) => addFile(o.identityFiles, path, true));
-  },
+  "i": (s, arg) => s.arg("i", arg),
   "I": (s, arg) => s.set((o) => o.pkcs11Provider = arg),
-  "J": (s, arg) => {
-    const jump = parseJump(arg, true);
-    s.set((o) => {
-      if (o.jumpHost !== undefined) {
-        throw _fatal(
-          "Only a single -J option is permitted (use commas to separate multiple jump hops)",
-        );
-      }
-      if (o.proxyCommand !== undefined) throw _fatal("Cannot specify -J with ProxyCommand");
-      if (!jump) throw _fatal("Invalid -J argument");
-      if (!jump.none) {
-        o.jumpUser = jump.hop.user;
-        o.jumpHost = jump.hop.host;
-        o.jumpPort = jump.hop.port ?? -1;
-        o.jumpExtra = jump.extra;
-      } else {
-        o.jumpHost = "none";
-        o.jumpPort = 0;
-      }
-      o.proxyCommand = "none";
-    });
-  },
+  "J": (s, arg) => s.arg("J", arg),
   "v": (s) => {
     if (s.verbose === 0) {
       s.verbose = 1;
@@ -319,7 +279,7 @@ const _WITH_STATE: Record<string, _Handler> = {
       o.requestTty = 1;
     });
   },
-  "o": (s, arg) => s.option(arg),
+  "o": (s, arg) => s.arg("o", arg),
   "s": (s) => {
     s.subsystem = true;
     s.set((o) => {

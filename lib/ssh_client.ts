@@ -104,7 +104,7 @@ export async function runSsh(
 
 /** Jump hosts as ssh's own ProxyJump does them: each with -F's config, -l and -p of its entry. */
 function _route(inv: SshInvocation, config: SshConfig, log: SshLog): NativeRoute {
-  const jumps = config.proxyJump.map(parseHop).map((hop): NativeHop => {
+  const jumps = config.proxyJump.map((h) => parseHop(h, false)).map((hop): NativeHop => {
     const c = resolveSshConfig(compact({
       host: hop.host,
       user: hop.user,
@@ -127,7 +127,7 @@ function _route(inv: SshInvocation, config: SshConfig, log: SshLog): NativeRoute
     hostKey: { kind: "known-hosts" },
     ...(agent ? { agentForward: agent } : {}),
   };
-  return { backend: "native", hops: [...jumps, dest], identityFiles: [], remoteCommand: "" };
+  return { backend: "native", hops: [...jumps, dest], remoteCommand: "" };
 }
 
 /** -v lines about what was read and what is not done. */

@@ -26,13 +26,13 @@ import {
   type ConfigReader,
   expandIn,
   readConfigs,
-  readOption,
   tildeIn,
   type Unsupported,
 } from "./ssh_config_read.ts";
 import { assembleList, fillDefaults, fillForCanonicalization } from "./ssh_config_defaults.ts";
 import { canonicalizeName, connectName } from "./ssh_config_host.ts";
 import { compact } from "./compact.ts";
+import { type CommandLineArg, readCommandLine } from "./ssh_config_cmdline.ts";
 
 export { readTextFileOrUndefined };
 export type { NativeGap, Unsupported };
@@ -93,9 +93,7 @@ export interface SessionConfig {
 }
 
 /** A command-line setting, in the order given: an `-o` line or a flag applied as ssh.c does. */
-export type CommandLineSetting =
-  | { readonly option: string }
-  | { readonly apply: (o: Options) => void };
+export type CommandLineSetting = CommandLineArg | { readonly apply: (o: Options) => void };
 
 /** How the server's host key is checked and recorded. */
 export interface KnownHostsConfig {
@@ -154,6 +152,8 @@ export interface ResolveInput {
   readonly port?: number;
   /** `-o Key=value` options; they win over every file. */
   readonly options?: readonly string[];
+  /** -o, -i and -J in the order given (after `options`). */
+  readonly args?: readonly CommandLineArg[];
   /** `-F FILE`: read only this file. `none` reads none. */
   readonly configFile?: string;
   /** Read files through this (tests); default: the real files. */
@@ -165,7 +165,7 @@ export interface ResolveInput {
    * Match exec that would run is then a gap, and the config reads as if it had failed.
    */
   readonly matchExec?: "run" | "refuse";
-  /** sockhop ssh's command line, after user, port and options: -o lines and flags, in order. */
+  /** sockhop ssh's command line, after `args`: -o, -i, -J and the other flags, in order. */
   readonly commandLine?: readonly CommandLineSetting[];
 }
 
@@ -174,6 +174,8 @@ export interface Resolved {
   /** Options the native client does not use (for --debug=ssh). */
   readonly unsupported: readonly Unsupported[];
   readonly filesRead: readonly string[];
+  /** What ssh would warn of on stderr (an -i file it cannot read). */
+  readonly warnings: readonly string[];
 }
 
 /** The config files read when no -F is given, user's first; kept here for other platforms. */
@@ -224,10 +226,13 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     o.port = input.port;
     o.origin.set("port", "command line");
   }
-  for (const line of input.options ?? []) readOption(r, line);
+  const warnings = readCommandLine(r, [
+    ...(input.options ?? []).map((value) => ({ flag: "o" as const, value })),
+    ...(input.args ?? []),
+  ]);
   for (const item of input.commandLine ?? []) {
-    if ("option" in item) readOption(r, item.option);
-    else item.apply(o);
+    if ("apply" in item) item.apply(o);
+    else warnings.push(...readCommandLine(r, [item]));
   }
   if (o.user !== undefined && !validUser(o.user)) {
     throw new UsageError(
@@ -273,6 +278,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     config: Object.freeze(_typed(r, host, raw, printed, [...r.gaps, ...gaps])),
     unsupported: [...r.notes, ...notes],
     filesRead: r.filesRead,
+    warnings,
   };
 }
 

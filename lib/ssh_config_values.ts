@@ -556,17 +556,26 @@ export function parseJump(
   const parts = orig.split(",");
   let last: Hop | undefined;
   for (let i = parts.length - 1; i >= 0; i--) {
-    const part = parts[i]!;
-    const uri = parseSshUri(part);
-    const hop = uri === "not-uri" ? parseUserHostPort(part) : uri === "invalid" ? undefined : uri;
+    const hop = parseJumpHop(parts[i]!, strict);
     if (!hop) return undefined;
-    if (strict && (!validHostname(hop.host) || (hop.user !== undefined && !validUser(hop.user)))) {
-      return undefined;
-    }
     if (i === parts.length - 1) last = hop;
   }
   const comma = orig.lastIndexOf(",");
   return { none: false, hop: last!, ...(comma >= 0 ? { extra: orig.slice(0, comma) } : {}) };
+}
+
+/**
+ * One hop of a jump list, as parse_jump reads each: `ssh://...` or `[user@]host[:port]`, the
+ * port 1-65535 or a service name. `strict` as for parseJump. Undefined when invalid.
+ */
+export function parseJumpHop(part: string, strict: boolean): Hop | undefined {
+  const uri = parseSshUri(part);
+  const hop = uri === "not-uri" ? parseUserHostPort(part) : uri === "invalid" ? undefined : uri;
+  if (!hop) return undefined;
+  if (strict && (!validHostname(hop.host) || (hop.user !== undefined && !validUser(hop.user)))) {
+    return undefined;
+  }
+  return hop;
 }
 
 /** ssh_valid_hostname: no shell characters, white space, control characters or leading `-`. */

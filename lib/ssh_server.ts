@@ -13,7 +13,7 @@ import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { baseName } from "./platform_paths.ts";
-import { quote } from "./safe_text.ts";
+import { quote, safeText } from "./safe_text.ts";
 import { connectSession } from "./session_socket.ts";
 import {
   connectSessionFramed,
@@ -407,7 +407,8 @@ async function _proxy(
   } catch (err) {
     logger.info(`ssh ${source}: _proxy ${name}: ${(err as Error).message}`);
     if (request.kind === "sockhop") channel.write(markerErr((err as Error).message));
-    else channel.stderr.write(`${(err as Error).message}\n`);
+    // To a client's terminal (xpra's, ssh's): made safe here, as every writer makes its text.
+    else channel.stderr.write(`${safeText((err as Error).message, Infinity, true)}\n`);
     channel.exit(1);
     channel.end();
   }
@@ -438,7 +439,10 @@ async function _relayChannel(
         // what is still queued at close: the output first, then the message, then the status.
         await new Promise((r) => channel.write(new Uint8Array(0), r));
         const message = endMessage(status);
-        if (message) await new Promise((r) => channel.stderr.write(`sockhop: ${message}\n`, r));
+        if (message) {
+          const line = `sockhop: ${safeText(message, Infinity, true)}\n`;
+          await new Promise((r) => channel.stderr.write(line, r));
+        }
         channel.exit(endExitCode(status));
       }
       return await base.closeWrite();

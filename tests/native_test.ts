@@ -350,8 +350,7 @@ Deno.test("native: a two-hop ProxyJump through a second sshd, and -J", async () 
     "--ssh=native",
     "-F",
     config,
-    "-o",
-    "ProxyJump=none",
+    // -J wins over the config's ProxyJump (ssh refuses an -o ProxyJump before it).
     "-J",
     `127.0.0.1:${jump.port}`,
     `--remote-sockhop=${w.wrapper}`,

@@ -62,19 +62,14 @@ Deno.test("passwords: no form puts a password in any process's command line", as
       ])
     }`;
     const plink = ["--ssh=plink -ssh -noagent", `--host-key=${sshd.hostKeyFingerprint}`];
-    const native = [
-      "--ssh=native",
-      "-F",
-      "none",
-      "-o",
-      `UserKnownHostsFile=${known}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "PubkeyAuthentication=no",
-      "-o",
-      "BatchMode=yes",
-    ];
+    // In a config file, not -o: as with ssh -J, -o is the destination's alone.
+    const nativeConfig = `${d}/native_config`;
+    await Deno.writeTextFile(
+      nativeConfig,
+      `Host *\n  UserKnownHostsFile ${known}\n  GlobalKnownHostsFile /dev/null\n` +
+        "  PubkeyAuthentication no\n  BatchMode yes\n",
+    );
+    const native = ["--ssh=native", "-F", nativeConfig];
     const xpraHost = `${d}/host.xpra`;
     const xpraKey = `${d}/key.xpra`;
     const sockhopFile = `${d}/pw.sockhop`;

@@ -171,15 +171,6 @@ export function sockhopG(argv: string[]): { stdout: string; code: number } {
   }
   try {
     const inv = sshInvocation(items, command, {
-      home: Deno.env.get("HOME") ?? "",
-      exists: (p) => {
-        try {
-          Deno.statSync(p);
-          return undefined;
-        } catch {
-          return "No such file or directory";
-        }
-      },
       version: "v",
     });
     const resolved = resolveInvocation(inv);
