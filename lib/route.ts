@@ -88,6 +88,11 @@ export interface ProgramRoute {
   readonly flavor: "openssh" | "plink";
   /** The user's words, then -F -i -o -J passed through. */
   readonly words: readonly string[];
+  /**
+   * What the URL's jump host runs with: the user's words and -F only, as ssh's -J gives a
+   * jump host no -o and no -i.
+   */
+  readonly hopWords: readonly string[];
   readonly dest: Hop;
   /** A jump host from the URL or connection file (-J is among the words). */
   readonly jump?: Hop;
@@ -195,6 +200,13 @@ export function resolveRoute(
       "--insecure-accept-any-host-key is for the built-in client (--ssh=native); ssh and plink check host keys their own way",
     );
   }
+  if (dest.jump?.password !== undefined) {
+    throw new UsageError(
+      program.flavor === "plink"
+        ? "A jump host password cannot be given to plink safely: use a key or Pageant for the jump host, or --ssh=native"
+        : "A jump host password cannot be given to ssh safely: use a key or an agent for the jump host, or --ssh=native",
+    );
+  }
   if (hostKey && program.flavor !== "plink") {
     throw new UsageError(
       "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
@@ -204,6 +216,7 @@ export function resolveRoute(
     backend: "program",
     flavor: program.flavor,
     words: [...program.words, ..._passThrough(program.flavor, v, args)],
+    hopWords: [...program.words, ...(v["config-file"] ? ["-F", v["config-file"]] : [])],
     dest: destHop,
     ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
     remoteCommand: command,

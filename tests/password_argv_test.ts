@@ -176,7 +176,8 @@ Deno.test("passwords: no form puts a password in any process's command line", as
       const warned = r.stderr.match(/use --password-file/g)?.length ?? 0;
       assert.equal(warned, form.inOwnArgv ? 1 : 0, `${form.what}: the warning\n${r.stderr}`);
       if (form.refused) {
-        assert.equal(r.code, 1, `${form.what}: ${r.stderr}`);
+        // A usage error, decided with the route (before any ssh runs).
+        assert.equal(r.code, 2, `${form.what}: ${r.stderr}`);
         assert.match(r.stderr, form.refused, form.what);
       } else {
         assert.equal(r.code, 0, `${form.what}: ${r.stderr}`);

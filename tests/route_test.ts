@@ -128,6 +128,15 @@ Deno.test("route: bad values are usage errors, before anything runs", () => {
   refused("ssh://db/pg", { ssh: "openssh", "host-key": "SHA256:x" }, /pins a key for plink/);
   refused("ssh://db/pg", { ssh: "plink", option: ["A=b"] }, /plink has none of them/);
   refused("ssh://db/pg", { ssh: "openssh", "remote-socket": "/s" }, /needs the native backend/);
+  // Which backend may do what is decided here, once: each impossible pair is a usage error.
+  for (const ssh of ["openssh", "plink"]) {
+    refused(
+      "ssh://db/pg?proxy=bob:pw@gw",
+      { ssh },
+      new RegExp(`A jump host password cannot be given to ${ssh.replace("open", "")} safely`),
+    );
+    refused("ssh://db/pg", { ssh, "insecure-accept-any-host-key": true }, /is for the built-in/);
+  }
 });
 
 Deno.test("route: --print-config shows -i and -J as ssh -G does, whatever the backend", () => {
