@@ -218,11 +218,24 @@ Deno.test("sockhop ssh: SendEnv, SetEnv, -s subsystem, -W and ProxyCommand, -J",
     const jump = await _run(wrapper, ["-J", "jump", "hop2", "echo via-jump"]);
     assert.equal(dec.decode(jump.stdout), "via-jump\n", jump.stderr);
     assert.match(await sshd.log(), /Accepted publickey/);
-    // The sftp subsystem, spoken to by hand: the server's version packet comes back.
-    const init = new Uint8Array([0, 0, 0, 5, 1, 0, 0, 0, 3]);
-    const sub = await _run(wrapper, ["-s", "target", "sftp"], { stdin: init });
-    assert.equal(sub.code, 0, sub.stderr);
-    assert.equal(sub.stdout[4], 2, "SSH_FXP_VERSION");
+    // The sftp subsystem, spoken to by hand: the server's version packet comes back. stdin
+    // stays open until it has (sftp-server leaves at EOF without writing what it owes).
+    const sub = new Deno.Command(wrapper, {
+      args: ["-s", "target", "sftp"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = sub.stdin.getWriter();
+    await writer.write(new Uint8Array([0, 0, 0, 5, 1, 0, 0, 0, 3]));
+    const reader = sub.stdout.getReader();
+    const first = await reader.read();
+    await writer.close();
+    while (!(await reader.read()).done) { /* to its end */ }
+    const status = await sub.status;
+    await sub.stderr.cancel();
+    assert.equal(status.code, 0);
+    assert.equal(first.value?.[4], 2, "SSH_FXP_VERSION");
     assert.equal(config.length > 0, true);
   } finally {
     await sshd.stop();
