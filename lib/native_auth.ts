@@ -9,7 +9,10 @@ import { agentSocketPath } from "./agent_path.ts";
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { type AgentKey, agentKeys, oneKeyAgent } from "./native_agent.ts";
 import { loadIdentity } from "./native_identity.ts";
+import { identityPublicBlob, keyOrder } from "./native_key_order.ts";
+import { fingerprint } from "./public_keys.ts";
 import { joinPath } from "./platform_paths.ts";
 import type { Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
@@ -116,28 +119,7 @@ async function* _steps(
   yield { type: "none", username };
   for (const method of config.auth.methods) {
     if (method === "publickey" && config.auth.pubkey && may("publickey")) {
-      const agent = _agentPath(config, input.env);
-      const explicit = [...input.extraKeys, ...config.auth.identityFiles];
-      if (agent && !(config.auth.identitiesOnly && explicit.length)) {
-        tried.push("agent");
-        logger.debug("ssh", `auth: trying the agent at ${agent}`);
-        yield { type: "agent", username, agent };
-      }
-      const files = explicit.length
-        ? explicit
-        : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
-      for (const file of files) {
-        const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
-        if (loaded.kind === "none" || !may("publickey")) continue;
-        if (loaded.kind === "unusable") {
-          tried.push(`key ${file} (unusable here: ${loaded.reason})`);
-          logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
-          continue;
-        }
-        tried.push(`key ${file}`);
-        logger.debug("ssh", `auth: trying key ${file}`);
-        yield { type: "publickey", username, key: loaded.key };
-      }
+      yield* _publicKeySteps(input, tried, () => may("publickey"));
     } else if (
       method === "keyboard-interactive" && config.auth.kbdInteractive && may(method)
     ) {
@@ -159,6 +141,65 @@ async function* _steps(
         }
       }
     }
+  }
+}
+
+/** Keys in OpenSSH's order (lib/native_key_order.ts), each one step, while the server allows. */
+async function* _publicKeySteps(
+  input: AuthInput,
+  tried: string[],
+  may: () => boolean,
+): AsyncGenerator<NextAuth | undefined> {
+  const { config, logger, prompter } = input;
+  const username = config.user;
+  const explicit = [...input.extraKeys, ...config.auth.identityFiles];
+  const files = explicit.length
+    ? explicit
+    : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
+  const agent = _agentPath(config, input.env);
+  let held: AgentKey[] = [];
+  if (agent) {
+    logger.debug("ssh", `auth: trying the agent at ${agent}`);
+    try {
+      held = await agentKeys(agent);
+      logger.debug("ssh", `auth: the agent holds ${held.length} key(s)`);
+    } catch (err) {
+      tried.push(`the agent (${(err as Error).message})`);
+      logger.debug("ssh", `auth: the agent cannot be used: ${(err as Error).message}`);
+    }
+  }
+  const order = keyOrder(
+    files.map((file) => ({ file, blob: identityPublicBlob(file) })),
+    held,
+    config.auth.identitiesOnly,
+  );
+  for (const step of order) {
+    if (!may()) return;
+    if (step.kind === "agent") {
+      const label = step.file
+        ? `key ${step.file} (in the agent)`
+        : `agent key ${step.key.comment || fingerprint(step.key.blob)}`;
+      const one = oneKeyAgent(agent!, step.key);
+      if (!one) {
+        logger.debug("ssh", `auth: skipping ${label}: a key type the built-in client cannot use`);
+        continue;
+      }
+      tried.push(label);
+      logger.debug("ssh", `auth: trying ${label}`);
+      yield { type: "agent", username, agent: one };
+      continue;
+    }
+    const file = step.file;
+    const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
+    if (loaded.kind === "none" || !may()) continue;
+    if (loaded.kind === "unusable") {
+      tried.push(`key ${file} (unusable here: ${loaded.reason})`);
+      logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
+      continue;
+    }
+    tried.push(`key ${file}`);
+    logger.debug("ssh", `auth: trying key ${file}`);
+    yield { type: "publickey", username, key: loaded.key };
   }
 }
 

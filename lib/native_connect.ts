@@ -20,6 +20,7 @@ import { readKnownHosts } from "./known_hosts.ts";
 import { VERSION } from "./version.ts";
 import { compact } from "./compact.ts";
 import { proxyCommandSocket } from "./native_proxy_command.ts";
+import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 
 export interface NativeConnection {
   /** The connection to the final host. */
@@ -120,6 +121,27 @@ function _deferWrites(channel: NodeDuplex): NodeDuplex {
   return proxy;
 }
 
+/**
+ * ssh2 writes each packet to the socket in pieces (chacha20-poly1305: length, body, MAC) and
+ * a channel's chunk as several packets in one go: each write is a call into Deno's runtime.
+ * Corked until the current job ends, a burst goes as one write; nothing waits longer.
+ */
+function _batchWrites(sock: net.Socket) {
+  const write = sock.write;
+  let corked = false;
+  sock.write = function (this: net.Socket, ...args: Parameters<net.Socket["write"]>) {
+    if (!corked) {
+      corked = true;
+      this.cork();
+      queueMicrotask(() => {
+        corked = false;
+        this.uncork();
+      });
+    }
+    return write.apply(this, args);
+  } as net.Socket["write"];
+}
+
 function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const family = { any: 0, inet: 4, inet6: 6 }[cfg.session.family];
@@ -138,6 +160,7 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
     sock.once("connect", () => {
       clearTimeout(timer);
       sock.setNoDelay(true);
+      _batchWrites(sock);
       resolve(sock);
     });
     sock.once("error", (err) => {
@@ -285,6 +308,7 @@ async function _connectOne(
       } as ssh2.Algorithms,
       ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),
     });
+    autotuneWindows(client, (w) => logger.debug("ssh", windowMessage(w)));
     _boundKeyboardInteractive(client, cfg, (err) => abort(err));
   });
 }

@@ -257,14 +257,14 @@ function _applyFlags(target: SshTarget, v: RouteFlags): SshTarget {
   return {
     ...target,
     ...compact({
-      port: v.port !== undefined ? _sshPort(v.port) : undefined,
+      port: v.port !== undefined ? sshPort(v.port) : undefined,
       user: v.login || undefined,
     }),
   };
 }
 
 /** -p as ssh reads it (a2port): 1-65535 or a service name of /etc/services. */
-function _sshPort(text: string): number {
+export function sshPort(text: string): number {
   const port = a2port(text);
   if (port <= 0) {
     throw new UsageError(`Bad port ${JSON.stringify(text)} for -p: use 1-65535 or a service name`);

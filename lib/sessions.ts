@@ -104,11 +104,9 @@ export function privateDirIn(dir: string, me: number | null = Deno.uid()): strin
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(dir);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return dir;
-    }
-    throw err;
+  } catch {
+    // Not there, or not to be looked at: the dir as given, whose checks then say what is wrong.
+    return dir;
   }
   return isSharedDir(info) ? joinPath([dir, `sockhop-${me}`]) : dir;
 }

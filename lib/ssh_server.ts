@@ -26,6 +26,7 @@ import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
 import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
 import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
+import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
@@ -89,6 +90,7 @@ export function createSshServer(options: SshServerOptions): SshServer {
       { release: () => {}, drop: () => client.end(), why: undefined, identified: true };
     entry.identified = true;
     fixServerConnection(client, SERVER_ALGORITHMS.serverHostKey);
+    autotuneWindows(client, (w) => logger.debug("ssh", `${source}: ${windowMessage(w)}`));
     _refuseEarlyConnectionMessages(client, entry, logger, source);
     _limitChannels(client, options.maxSessions, logger, source);
     open.add(client);
