@@ -8,7 +8,11 @@ import type { ParseArgsConfig } from "node:util";
 
 export type Command = (args: string[]) => Promise<number>;
 export type OptionTable = NonNullable<ParseArgsConfig["options"]>;
-export type CommandModule = { run: Command; options?: OptionTable };
+/**
+ * `options`: the parseArgs table; `letters`: instead, a command with a grammar of its own
+ * (`ssh`'s getopt): the one-letter options it takes, its help lines the only description.
+ */
+export type CommandModule = { run: Command; options?: OptionTable; letters?: string };
 
 export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   serve: async () => {
@@ -46,6 +50,10 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   man: async () => {
     const m = await import("./completion.ts");
     return { run: m.cmdMan, options: m.MAN_OPTIONS };
+  },
+  ssh: async () => {
+    const m = await import("./ssh.ts");
+    return { run: m.cmdSsh, letters: m.SSH_LETTERS };
   },
   _proxy: async () => {
     const m = await import("./proxy.ts");

@@ -66,6 +66,8 @@ export type HostKeyPolicy =
 export interface NativeHop extends Hop {
   readonly config: SshConfig;
   readonly hostKey: HostKeyPolicy;
+  /** The agent socket to forward to this host's sessions (sockhop ssh -A); none by default. */
+  readonly agentForward?: string;
 }
 
 /** A session on this host: no SSH. */

@@ -49,6 +49,7 @@ Usage:
   sockhop connect URL|NAME|FILE      the session as a byte stream on stdin/stdout
   sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
   sockhop passwd [USER]              set a password for the built-in SSH server
+  sockhop ssh [OPTIONS] DEST [CMD]   an OpenSSH-compatible ssh on the built-in client
   sockhop completion SHELL           a completion script: bash, zsh, fish or powershell
   sockhop man                        the manual page, in roff (sockhop man | man -l -)
   sockhop help COMMAND               options of a command
@@ -180,6 +181,55 @@ closes the listener and the tunnels.
                         (required)
 ${ROUTE}
 ${COMMON}`,
+  ssh: `Usage: sockhop ssh [OPTIONS] destination [command [argument ...]]
+
+OpenSSH's ssh command line on sockhop's built-in client, for git (GIT_SSH_COMMAND,
+GIT_SSH), rsync -e, scp -S, sftp -S, xpra --ssh and Ansible on a host with no ssh.
+Options may follow the destination; the command is the remaining words joined with
+spaces. ~/.ssh/config, /etc/ssh/ssh_config and known_hosts are read as ssh reads them.
+Exit status: the remote command's; 255 for a failure of sockhop ssh itself (usage,
+connection, login, host key) and for a remote killed by a signal, as ssh 9.2.
+
+  -G                    print the effective config as ssh -G does, and exit
+  -F FILE               config file instead of ~/.ssh/config and /etc/ssh/ssh_config
+                        (none: no file)
+  -o OPTION             any ssh_config option: Key=value, "Key value", -oKey=value
+  -i FILE               identity (private key) file; repeatable
+  -J [USER@]HOST[:PORT] jump host(s), comma-separated (ProxyJump)
+  -l USER               login name
+  -p PORT               port (default: 22, or the config's)
+  -4                    IPv4 only (AddressFamily inet)
+  -6                    IPv6 only (AddressFamily inet6)
+  -A                    forward the agent (ForwardAgent; SSH_AUTH_SOCK)
+  -a                    do not forward the agent
+  -T                    no pty
+  -t                    a pty when stdin is a terminal; -tt: always (raw terminal, window
+                        size followed, restored on exit)
+  -n                    do not read stdin
+  -N                    no session: log in and wait
+  -s                    the command names a subsystem (sftp)
+  -W HOST:PORT          stdin and stdout to HOST:PORT through the server (a ProxyCommand)
+  -q                    quiet
+  -v                    debug1: lines on stderr; -vv, -vvv: more
+  -E FILE               the log to FILE instead of stderr
+  -V                    the version
+  -C                    accepted; the connection stays uncompressed
+  -M, -S CTL_PATH       accepted, as ControlMaster, ControlPersist and ControlPath: no master
+                        is used, each call has its own connection (-v says so)
+  -e CHAR               accepted; there are no escape sequences
+  -c CIPHERS            cipher list, as Ciphers
+  -m MACS               MAC list, as MACs
+  -b ADDRESS            accepted (BindAddress), not used
+  -B INTERFACE          accepted (BindInterface), not used
+  -Q QUERY              list algorithms: cipher, mac, kex, key
+  -L, -R, -D SPEC       refused (exit 255): forwarding
+  -X, -Y                refused (exit 255): X11 forwarding
+  -w TUN                refused (exit 255): tunnels
+  -f                    refused (exit 255): going to the background
+  -O CMD                refused (exit 255): there is no master
+  -x, -g, -k, -K, -P, -y, -2
+                        accepted, no effect
+  --help                show this help`,
   completion: `Usage: sockhop completion bash|zsh|fish|powershell
 
 Print a completion script for the shell, made from the same flag tables as --help:
