@@ -2,10 +2,11 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../lib/errors.ts";
-import { type Logger, stderrLogger } from "../lib/logger.ts";
+import { type Logger, type LogOptions, stderrLogger } from "../lib/logger.ts";
 import { resolveSessionDirs, type SessionDirs } from "../lib/sessions.ts";
 import { HELP } from "../lib/usage.ts";
 import { closest } from "../lib/suggest.ts";
+import { safeText } from "../lib/safe_text.ts";
 
 export const COMMON_OPTIONS = {
   "socket-dirs": { type: "string" },
@@ -26,6 +27,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
       options: { ...COMMON_OPTIONS, ...options },
       allowPositionals: true,
       strict: true,
+      tokens: true,
     });
   } catch (err) {
     throw new UsageError(optionMistake(err as Error, { ...COMMON_OPTIONS, ...options }), command);
@@ -67,9 +69,15 @@ export function optionMistake(err: Error & { code?: string }, options: OptionTab
   }
 }
 
-export function setup(values: Common): { logger: Logger; dirs: SessionDirs } {
+export function setup(
+  values: Common,
+  log: LogOptions = {},
+): { logger: Logger; dirs: SessionDirs } {
   const debug = values.debug ? values.debug.split(",").map((s) => s.trim()).filter(Boolean) : [];
-  return { logger: stderrLogger(debug), dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]) };
+  return {
+    logger: stderrLogger(debug, "sockhop", log),
+    dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]),
+  };
 }
 
 /**
@@ -113,8 +121,13 @@ export function help(command: string): number {
   return 0;
 }
 
+/**
+ * Text on stdout (help, list, --print-config, -G): what it shows may come from a file or a peer
+ * (a session name, a config value), so it is made safe where it is written, as the logger and
+ * the prompter make theirs.
+ */
 export function out(text: string) {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = new TextEncoder().encode(safeText(text));
   let off = 0;
   while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }

@@ -2,14 +2,16 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { connectTransport, transportFor } from "../lib/connect.ts";
-import { resolveRoute } from "../lib/route.ts";
+import { resolveRoute, type Route } from "../lib/route.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { SessionDirs } from "../lib/sessions.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
-import { ROUTE_OPTIONS } from "./route.ts";
+import { argOrder, ROUTE_OPTIONS } from "./route.ts";
 
 export const CONNECT_OPTIONS = ROUTE_OPTIONS;
 
 export async function cmdConnect(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("connect", args, CONNECT_OPTIONS);
+  const { values, positionals, tokens } = parseCommand("connect", args, CONNECT_OPTIONS);
   if (values.help) return help("connect");
   const [where, ...extra] = positionals;
   if (where === undefined) {
@@ -17,12 +19,17 @@ export async function cmdConnect(args: string[]): Promise<number> {
   }
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "connect");
   const { logger, dirs } = setup(values);
-  const resolved = resolveRoute(where, values, logger);
+  const resolved = resolveRoute(where, values, logger, argOrder(tokens));
   if ("print" in resolved) {
     out(resolved.print);
     return 0;
   }
-  const transport = await transportFor(resolved.route, dirs, logger);
+  return await relayRoute(resolved.route, dirs, logger);
+}
+
+/** Relay stdin/stdout through the route until the session ends; the exit status. */
+export async function relayRoute(route: Route, dirs: SessionDirs, logger: Logger): Promise<number> {
+  const transport = await transportFor(route, dirs, logger);
   const signals = onSignals();
   try {
     await connectTransport(transport, logger, signals.signal);

@@ -3,12 +3,19 @@
 import { UsageError } from "../lib/errors.ts";
 import { untilAborted } from "../lib/until_aborted.ts";
 import { connectorFor } from "../lib/connect.ts";
-import { type ForwardStats, isExposed, parseListen, runForward } from "../lib/forward.ts";
-import { forwardLink, type LinkState } from "../lib/forward_link.ts";
+import {
+  type ForwardStats,
+  isExposed,
+  type ListenAddress,
+  parseListen,
+  runForward,
+} from "../lib/forward.ts";
+import { forwardLink, type Link } from "../lib/forward_link.ts";
+import type { Logger } from "../lib/logger.ts";
 import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
-import { ROUTE_OPTIONS } from "./route.ts";
-import { forwardStatus } from "./forward_status.ts";
+import { argOrder, ROUTE_OPTIONS } from "./route.ts";
+import { type ForwardStatus, forwardStatus } from "./forward_status.ts";
 
 export const FORWARD_OPTIONS = {
   ...ROUTE_OPTIONS,
@@ -17,32 +24,21 @@ export const FORWARD_OPTIONS = {
 } as const;
 
 export async function cmdForward(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("forward", args, FORWARD_OPTIONS);
+  const { values, positionals, tokens } = parseCommand("forward", args, FORWARD_OPTIONS);
   if (values.help) return help("forward");
-  const [where, ...extra] = positionals;
-  if (where === undefined) {
-    throw new UsageError(
-      "Missing URL: sockhop forward ssh://host/NAME --listen=tcp:127.0.0.1:5432",
-      "forward",
-    );
-  }
-  if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "forward");
-  if (!values.listen?.length) {
-    throw new UsageError(
-      "Missing --listen: give --listen=tcp:127.0.0.1:PORT or unix:PATH",
-      "forward",
-    );
-  }
-  const listen = values.listen.map((text) => parseListen(text));
+  const where = _where(positionals);
+  const listen = _listen(values.listen);
   const { logger, dirs } = setup(values);
-  values.listen.forEach((text, i) => {
-    if (isExposed(listen[i]!)) {
+  listen.forEach((addr, i) => {
+    if (isExposed(addr)) {
       logger.warn(
-        `listening on ${text}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
+        `listening on ${
+          values.listen![i]
+        }: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
       );
     }
   });
-  const resolved = resolveRoute(where, values, logger, "forward");
+  const resolved = resolveRoute(where, values, logger, argOrder(tokens), undefined, "forward");
   if ("print" in resolved) {
     out(resolved.print);
     return 0;
@@ -52,8 +48,42 @@ export async function cmdForward(args: string[]): Promise<number> {
   const link = forwardLink({
     connector: await connectorFor(resolved.route, dirs, logger),
     retry: values.retry ?? false,
-    onState: (state: LinkState) => status.link(state),
+    onState: (state) => status.link(state),
   });
+  return await _run(where, listen, link, status, stats, logger);
+}
+
+function _where(positionals: readonly string[]): string {
+  const [where, ...extra] = positionals;
+  if (where === undefined) {
+    throw new UsageError(
+      "Missing URL: sockhop forward ssh://host/NAME --listen=tcp:127.0.0.1:5432",
+      "forward",
+    );
+  }
+  if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "forward");
+  return where;
+}
+
+function _listen(texts: readonly string[] | undefined): ListenAddress[] {
+  if (!texts?.length) {
+    throw new UsageError(
+      "Missing --listen: give --listen=tcp:127.0.0.1:PORT or unix:PATH",
+      "forward",
+    );
+  }
+  return texts.map((text) => parseListen(text));
+}
+
+/** Listen, connect, tunnel; until a signal, or a failure that needs the user (exit 1). */
+async function _run(
+  where: string,
+  listen: readonly ListenAddress[],
+  link: Link,
+  status: ForwardStatus,
+  stats: ForwardStats,
+  logger: Logger,
+): Promise<number> {
   const signals = onSignals();
   const hup = () => link.wake();
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hup);

@@ -14,7 +14,11 @@ export interface ForwardStatus {
   stop(): void;
 }
 
-export function forwardStatus(stats: ForwardStats, logger: Logger, terminal: boolean) {
+export function forwardStatus(
+  stats: ForwardStats,
+  logger: Logger,
+  terminal: boolean,
+): ForwardStatus {
   let state: LinkState = { kind: "connecting" };
   let addrs: readonly string[] = [];
   const enc = new TextEncoder();

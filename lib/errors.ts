@@ -44,11 +44,12 @@ export type ErrorCode =
   | "ssh-failed"
   | "ssh-killed"
   | "ssh-missing"
+  | "start-failed"
+  | "start-refused"
   | "unsafe-session"
   | "usage"
   | "usage-auth"
   | "usage-file"
-  | "usage-jump"
   | "usage-target";
 
 /** A failure to do what was asked: exit code 1. `code` lets tests and scripts tell kinds apart. */

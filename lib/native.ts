@@ -50,7 +50,7 @@ export function nativeConnector(route: NativeRoute, logger: Logger): Connector {
       const lost = conn.closed.then((err) =>
         err ?? new SockhopError(`${conn.config.hostName} closed the connection`, "ssh-dead")
       );
-      if (route.remoteSocket) {
+      if (route.remoteSocket || route.muxCommand === undefined) {
         const pool = connectionPool(route, logger, conn);
         return {
           open: () => _openStream(pool, route, logger, ++channels),
@@ -318,7 +318,11 @@ function _streamLocalRefused(err: Error, path: string, host: string): string {
 const _STREAMLOCAL_FIX: Record<number, string> = {
   1: "the server forbids forwarding to unix sockets (AllowStreamLocalForwarding in sshd_config); " +
     "or leave out --remote-socket to go through sockhop on the remote host",
-  2: "nothing accepts connections at that path on the server: check it (sockhop list, there)",
+  // sshd answers "open failed" both when nothing listens there and when its
+  // AllowStreamLocalForwarding forbids it: the code cannot tell which.
+  2: "either nothing accepts connections at that path on the server (check it: sockhop list, " +
+    "there), or the server forbids forwarding to unix sockets (AllowStreamLocalForwarding in " +
+    "sshd_config; leave out --remote-socket to go through sockhop on the remote host)",
   3: "this server has no forwarding to unix sockets (direct-streamlocal, an OpenSSH extension): " +
     "leave out --remote-socket to go through sockhop on the remote host",
   4: "the server is short of resources: try again later",

@@ -46,14 +46,28 @@ async function _checkAndMark(dirs: SessionDirs, name: string): Promise<void> {
   await Deno.stdout.write(out.encode(MARKER_OK));
 }
 
-/** Serve streams until the client's side of the connection ends. */
+/** Check the session, then serve streams over stdin/stdout until the client's side ends. */
 export async function runProxyMux(dirs: SessionDirs, name: string, logger: Logger) {
   await _checkAndMark(dirs, name);
   const stdio = fromStdio();
+  await serveMux(stdio.readable, stdio.write, dirs, name, logger);
+}
+
+/**
+ * Serve the streams a client opens over a carrier (stdin/stdout, the built-in server's
+ * channel), after the marker, until the carrier ends.
+ */
+export async function serveMux(
+  chunks: AsyncIterable<Uint8Array>,
+  write: (bytes: Uint8Array) => Promise<void>,
+  dirs: SessionDirs,
+  name: string,
+  logger: Logger,
+): Promise<void> {
   const serving = new Set<Promise<void>>();
   const mux = muxEndpoint({
-    chunks: stdio.readable,
-    write: stdio.write,
+    chunks,
+    write,
     onOpen(stream) {
       const p = _serve(stream, dirs, name, logger).finally(() => serving.delete(p));
       serving.add(p);

@@ -60,6 +60,25 @@ export function remoteSnippet(
   validateRemoteName(name);
   const proxy = mode === "stream" ? "_proxy" : `_proxy --${mode}`;
   const args = name === "" ? proxy : `${proxy} ${quoteShellWord(name)}`;
+  // xpra's own _proxy carries one stream only.
+  return _snippet(candidates, args, mode === "stream" ? xpraDisplay(name) : undefined);
+}
+
+/**
+ * The remote command that runs sockhop with `args` (`_start NAME ...`, `_stop NAME`) through
+ * the same snippet as `_proxy`: `sh -c '<snippet>' sockhop ARGS...`, the snippet running
+ * `CANDIDATE "$@"`. Each argument is quoted once, as the snippet is.
+ */
+export function remoteSockhopCommand(
+  candidates: readonly string[],
+  args: readonly string[],
+): string {
+  return `sh -c ${quoteShellWord(_snippet(candidates, '"$@"', undefined))} sockhop ${
+    args.map(quoteShellWord).join(" ")
+  }`;
+}
+
+function _snippet(candidates: readonly string[], args: string, display: string | undefined) {
   const branches = candidates.map((candidate, i) => {
     const words = splitShellWords(candidate.replace(/^~\//, "$HOME/"));
     const program = words[0];
@@ -76,9 +95,7 @@ export function remoteSnippet(
     return `${i === 0 ? "if" : "elif"} ${test}; then exec ${cmd} ${args}`;
   });
   if (candidates.some(platformy)) branches.unshift(platformCase());
-  const display = xpraDisplay(name);
-  // xpra's own _proxy carries one stream only.
-  if (display !== undefined && mode === "stream") {
+  if (display !== undefined) {
     branches.push(
       `elif command -v xpra >/dev/null 2>&1; then echo ${
         _dq(MARKER_OK.trim())

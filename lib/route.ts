@@ -9,11 +9,12 @@
 
 import { UsageError } from "./errors.ts";
 import { compact } from "./compact.ts";
-import { type Hop, parseHop } from "./hop.ts";
+import { type Hop, parseHop, parseHops } from "./hop.ts";
 import { nativeHostKeyGap } from "./known_hosts.ts";
 import type { Logger } from "./logger.ts";
 import { hasControllingTerminal } from "./prompt.ts";
-import { parsePort } from "./address.ts";
+import { a2port } from "./ssh_config_values.ts";
+import type { CommandLineArg } from "./ssh_config_cmdline.ts";
 import { parseTarget, type SshTarget, type Target } from "./url.ts";
 import { parseSshOption } from "./ssh_option.ts";
 import { yesNo } from "./yes_no.ts";
@@ -26,7 +27,12 @@ import {
   resolveSshConfig,
   type SshConfig,
 } from "./ssh_config.ts";
-import { DEFAULT_REMOTE_SOCKHOP, parseRemoteSockhop, remoteCommand } from "./remote_command.ts";
+import {
+  DEFAULT_REMOTE_SOCKHOP,
+  parseRemoteSockhop,
+  remoteCommand,
+  remoteSockhopCommand,
+} from "./remote_command.ts";
 import { validateRemoteName } from "./session_name.ts";
 import {
   type Keepalive,
@@ -67,6 +73,8 @@ export type HostKeyPolicy =
 export interface NativeHop extends Hop {
   readonly config: SshConfig;
   readonly hostKey: HostKeyPolicy;
+  /** The agent socket to forward to this host's sessions (sockhop ssh -A); none by default. */
+  readonly agentForward?: string;
 }
 
 /** A session on this host: no SSH. */
@@ -80,12 +88,10 @@ export interface NativeRoute {
   readonly backend: "native";
   /** Jump hosts first to last, then the destination. */
   readonly hops: readonly NativeHop[];
-  /** `-i` keys, offered on every hop. */
-  readonly identityFiles: readonly string[];
   /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
   readonly remoteCommand: string;
-  /** The remote command that carries every stream of a forward (`_proxy --mux`). */
-  readonly muxCommand: string;
+  /** forward's remote command, that carries every stream (`_proxy --mux`). */
+  readonly muxCommand?: string;
   /** A socket path on the remote host, reached with direct-streamlocal. */
   readonly remoteSocket?: string;
 }
@@ -96,18 +102,23 @@ export interface ProgramRoute {
   readonly flavor: "openssh" | "plink";
   /** The user's words, then -F -i -o -J passed through. */
   readonly words: readonly string[];
+  /**
+   * What the URL's jump host runs with: the user's words and -F only, as ssh's -J gives a
+   * jump host no -o and no -i.
+   */
+  readonly hopWords: readonly string[];
   readonly dest: Hop;
   /** A jump host from the URL or connection file (-J is among the words). */
   readonly jump?: Hop;
   /** plink's -hostkey: a fingerprint the user pinned. */
   readonly hostKey?: string;
   readonly remoteCommand: string;
-  /** The remote command that carries every stream of a forward (`_proxy --mux`). */
-  readonly muxCommand: string;
   /** --exit-ssh: end ssh with the session (no: let it run on, a ControlMaster say). */
   readonly exitSsh: boolean;
   /** Whether a terminal can answer the program's questions (plink gets -batch when not). */
   readonly interactive: boolean;
+  /** The remote command that carries every stream of a forward (`_proxy --mux`). */
+  readonly muxCommand: string;
   /** forward: the keepalive in effect (ssh's -o is among the words; plink: sockhop's ping). */
   readonly keepalive?: Keepalive;
 }
@@ -123,11 +134,21 @@ export type Resolution = { readonly route: Route } | { readonly print: string };
  */
 export type RoutePurpose = "connect" | "forward";
 
-/** Resolve the destination and options into a frozen Route. */
+/** Which of -i, -o and -J came first: their order on the command line. */
+export type ArgOrder = readonly ("i" | "o" | "J")[];
+
+/**
+ * Resolve the destination and options into a frozen Route. `order` is how -i, -o and -J were
+ * interleaved (ssh reads them in that order); without it, every -o, then -i, then -J.
+ * `remoteArgs`: the remote sockhop runs these arguments (given the session name) instead of
+ * `_proxy NAME` (start, stop).
+ */
 export function resolveRoute(
   where: string,
   flags: RouteFlags,
   logger: Logger,
+  order?: ArgOrder,
+  remoteArgs?: (name: string) => readonly string[],
   purpose: RoutePurpose = "connect",
 ): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
@@ -138,12 +159,13 @@ export function resolveRoute(
   const choice = parseSshOption(v.ssh ?? "auto");
   // Checked whatever the backend: a bad value is a usage error, not a flag that does nothing.
   const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
-  const jumps = v.jump ? v.jump.split(",").map(parseHop) : undefined;
-  if (v["print-config"]) return { print: _printedConfig(dest, v, purpose, logger) };
+  const jumps = v.jump ? parseHops(v.jump) : undefined;
+  const args = _commandLine(v, order, dest);
+  if (v["print-config"]) return { print: _printedConfig(dest, v, args, logger, purpose) };
   // The program reads its own config; the built-in client (and auto, to choose) reads it here.
   const configs = choice.backend === "program"
     ? undefined
-    : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v);
+    : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v, args, logger);
   const native = configs !== undefined &&
     _nativeFits(choice.backend === "native", configs, _keyCheck(v), logger);
   const keepalive = (c: SshConfig) => purpose === "forward" ? withForwardKeepalive(c) : c;
@@ -152,7 +174,9 @@ export function resolveRoute(
     ? parseRemoteSockhop(v["remote-sockhop"])
     : [...DEFAULT_REMOTE_SOCKHOP];
   const name = validateRemoteName(dest.name);
-  const command = remoteCommand(candidates, name);
+  const command = remoteArgs
+    ? remoteSockhopCommand(candidates, remoteArgs(name))
+    : remoteCommand(candidates, name);
   const hostKey = v["host-key"];
   const destHop: Hop = compact({
     host: dest.host,
@@ -196,7 +220,6 @@ export function resolveRoute(
           ? { kind: "pinned", fingerprint: hostKey }
           : anyKey,
       }],
-      identityFiles: v.identity ?? [],
       remoteCommand: command,
       muxCommand: remoteCommand(candidates, name, "mux"),
       ...compact({ remoteSocket: v["remote-socket"] || undefined }),
@@ -212,12 +235,19 @@ export function resolveRoute(
       "--insecure-accept-any-host-key is for the built-in client (--ssh=native); ssh and plink check host keys their own way",
     );
   }
+  if (dest.jump?.password !== undefined) {
+    throw new UsageError(
+      program.flavor === "plink"
+        ? "A jump host password cannot be given to plink safely: use a key or Pageant for the jump host, or --ssh=native"
+        : "A jump host password cannot be given to ssh safely: use a key or an agent for the jump host, or --ssh=native",
+    );
+  }
   if (hostKey && program.flavor !== "plink") {
     throw new UsageError(
       "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
     );
   }
-  const words = [...program.words, ..._passThrough(program.flavor, v)];
+  const words = [...program.words, ..._passThrough(program.flavor, v, args)];
   const alive = purpose === "forward" ? _programKeepalive(program.flavor, words, destHop) : {};
   if (alive.keepalive) _logKeepalive(alive.keepalive, logger);
   return _frozen({
@@ -225,6 +255,7 @@ export function resolveRoute(
     flavor: program.flavor,
     words: [...words, ...alive.words ?? []],
     ...compact({ keepalive: alive.keepalive }),
+    hopWords: [...program.words, ...(v["config-file"] ? ["-F", v["config-file"]] : [])],
     dest: destHop,
     ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
     remoteCommand: command,
@@ -281,10 +312,19 @@ function _applyFlags(target: SshTarget, v: RouteFlags): SshTarget {
   return {
     ...target,
     ...compact({
-      port: v.port !== undefined ? parsePort(v.port, "-p") : undefined,
+      port: v.port !== undefined ? sshPort(v.port) : undefined,
       user: v.login || undefined,
     }),
   };
+}
+
+/** -p as ssh reads it (a2port): 1-65535 or a service name of /etc/services. */
+export function sshPort(text: string): number {
+  const port = a2port(text);
+  if (port <= 0) {
+    throw new UsageError(`Bad port ${JSON.stringify(text)} for -p: use 1-65535 or a service name`);
+  }
+  return port;
 }
 
 interface _Configs {
@@ -294,29 +334,70 @@ interface _Configs {
 
 /**
  * The destination's config, then each jump host's: those named (-J, the URL's), else the
- * destination's ProxyJump.
+ * destination's ProxyJump. As ssh's -J does, a jump host gets only its own user and port and
+ * -F: no -o, no -i (ssh runs `ssh -l USER -p PORT -F FILE -W ... HOST` for it).
  */
-function _configs(dest: Hop, jumps: readonly Hop[] | undefined, v: RouteFlags): _Configs {
-  const resolved = _hopConfig(dest, v);
+function _configs(
+  dest: Hop,
+  jumps: readonly Hop[] | undefined,
+  v: RouteFlags,
+  args: readonly CommandLineArg[],
+  logger: Logger,
+): _Configs {
+  const resolved = _hopConfig(dest, v, args);
+  for (const w of resolved.warnings) logger.warn(w);
   return {
     dest: resolved,
-    jumps: (jumps ?? resolved.config.proxyJump.map(parseHop)).map((hop) => ({
+    jumps: (jumps ?? resolved.config.proxyJump.map((h) => parseHop(h, false))).map((hop) => ({
       hop,
-      config: _hopConfig(hop, v).config,
+      config: _hopConfig(hop, v, []).config,
     })),
   };
 }
 
-/** One hop's config, with the route's -o and -F; `Match exec` runs only for --print-config. */
-function _hopConfig(hop: Hop, v: RouteFlags, matchExec: "run" | "refuse" = "refuse") {
+/** One hop's config, with -F and these flags; `Match exec` runs only for --print-config. */
+function _hopConfig(
+  hop: Hop,
+  v: RouteFlags,
+  args: readonly CommandLineArg[],
+  matchExec: "run" | "refuse" = "refuse",
+) {
   return resolveSshConfig(compact({
     host: hop.host,
     user: hop.user || undefined,
     port: hop.port,
-    options: v.option ?? [],
+    args,
     configFile: v["config-file"],
     matchExec,
   }));
+}
+
+/**
+ * -o, -i and -J in the order given; a URL's jump host is a -J given first (unless -J is given:
+ * it wins).
+ */
+function _commandLine(
+  v: RouteFlags,
+  order: ArgOrder | undefined,
+  dest: SshTarget,
+): CommandLineArg[] {
+  const given = order ?? [
+    ...(v.option ?? []).map(() => "o" as const),
+    ...(v.identity ?? []).map(() => "i" as const),
+    ...(v.jump ? ["J" as const] : []),
+  ];
+  const next = { o: 0, i: 0 };
+  const args: CommandLineArg[] = [];
+  if (!v.jump && dest.jump) args.push({ flag: "J", value: _hopText(dest.jump) });
+  for (const flag of given) {
+    const value = flag === "o"
+      ? v.option?.[next.o++]
+      : flag === "i"
+      ? v.identity?.[next.i++]
+      : v.jump;
+    if (value !== undefined) args.push({ flag, value });
+  }
+  return args;
 }
 
 /** `[user@]host[:port]`, as a -J entry is written. */
@@ -325,29 +406,21 @@ function _hopText(hop: Hop): string {
   return `${hop.user ? `${hop.user}@` : ""}${host}${hop.port !== undefined ? `:${hop.port}` : ""}`;
 }
 
-/**
- * As ssh -G: -i and -J are command-line settings too (a URL's jump host is its -J), and Match
- * exec commands run.
- */
+/** As ssh -G: -i and -J are command-line settings too, and Match exec commands run. */
 function _printedConfig(
   dest: SshTarget,
   v: RouteFlags,
-  purpose: RoutePurpose,
+  args: readonly CommandLineArg[],
   logger: Logger,
+  purpose: RoutePurpose,
 ): string {
-  const shown: RouteFlags = {
-    ...v,
-    option: [
-      ...(v.option ?? []),
-      ...(v.jump ? [`ProxyJump=${v.jump}`] : dest.jump ? [`ProxyJump=${_hopText(dest.jump)}`] : []),
-      ...(v.identity ?? []).map((i) => `IdentityFile=${i}`),
-    ],
-  };
-  const config = _hopConfig(dest, shown, "run").config;
-  if (purpose === "connect") return formatSshConfig(config);
-  const k = keepaliveSource(withForwardKeepalive(config));
+  const resolved = _hopConfig(dest, v, args, "run");
+  for (const w of resolved.warnings) logger.warn(w);
+  if (purpose === "connect") return formatSshConfig(resolved.config);
+  const config = withForwardKeepalive(resolved.config);
+  const k = keepaliveSource(config);
   logger.info(`serveraliveinterval ${k.interval}, serveralivecountmax ${k.countMax}: ${k.source}`);
-  return formatSshConfig(withForwardKeepalive(config));
+  return formatSshConfig(config);
 }
 
 /**
@@ -402,22 +475,23 @@ function _nativeGap(configs: _Configs, keys: _KeyCheck): string | undefined {
   return undefined;
 }
 
-/** ssh's own flags, passed on to the program. */
-function _passThrough(flavor: "openssh" | "plink", v: RouteFlags): string[] {
-  const words: string[] = [];
+/** ssh's own flags, passed on to the program in the order given. */
+function _passThrough(
+  flavor: "openssh" | "plink",
+  v: RouteFlags,
+  args: readonly CommandLineArg[],
+): string[] {
   if (flavor === "plink") {
     if (v["config-file"] || v.option?.length || v.jump) {
       throw new UsageError(
         "-F, -o and -J are OpenSSH options: plink has none of them; use --ssh=openssh or native",
       );
     }
-    for (const i of v.identity ?? []) words.push("-i", i);
-    return words;
+    return (v.identity ?? []).flatMap((i) => ["-i", i]);
   }
-  if (v["config-file"]) words.push("-F", v["config-file"]);
-  for (const i of v.identity ?? []) words.push("-i", i);
-  for (const o of v.option ?? []) words.push("-o", o);
-  if (v.jump) words.push("-J", v.jump);
+  // The URL's jump host goes to ssh as the route's `jump`, not as a word.
+  const words = v["config-file"] ? ["-F", v["config-file"]] : [];
+  for (const a of args) if (a.flag !== "J" || v.jump) words.push(`-${a.flag}`, a.value);
   return words;
 }
 

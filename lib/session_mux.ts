@@ -20,7 +20,7 @@ import {
   encodeFrame,
   endMessage,
   type EndStatus,
-  FRAME_HEADER,
+  HEADER as FRAME_HEADER,
   parseEndStatus,
   type SessionEnd,
 } from "./session_frames.ts";

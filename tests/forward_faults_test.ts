@@ -9,6 +9,7 @@ import { randomBytes, runWithOpenStdin, sha256, startServe, tempDir, testEnv } f
 import { exchange, startForward } from "./_forward.ts";
 import { freePort, keygen, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper } from "./_remote.ts";
+import { startSshServe, USER } from "./_serve_ssh.ts";
 import { type Backend, BACKENDS } from "./_backends.ts";
 
 /** A forward's world: sshd, a session "echo" (cat) and the remote sockhop. */
@@ -171,3 +172,40 @@ for (const backend of BACKENDS.filter((b) => b.name !== "plink")) {
     assert.equal(await fwd.stop("SIGINT"), 130);
   });
 }
+
+Deno.test("forward through sockhop's own SSH server: the session checked, 30 tunnels on one channel", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  const key = `${dir}/key`;
+  await Deno.writeTextFile(`${dir}/authorized_keys`, `${await keygen(key)}\n`);
+  await using server = await startSshServe(`${dir}/authorized_keys`, ["echo", "exec:cat"], env);
+  const words = [
+    `ssh://${USER}@127.0.0.1:${server.port}/echo`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    key,
+    "--insecure-accept-any-host-key",
+    "--listen=tcp:127.0.0.1:0",
+  ];
+  const missing = await runWithOpenStdin(
+    ["forward", ...words.map((w) => w.replace(/\/echo$/, "/nosuch"))],
+    env,
+    30000,
+  );
+  assert.equal(missing.code, 1, missing.stderr);
+  // A server for one session refuses any other at once.
+  assert.match(missing.stderr, /refused to run the remote command/);
+  const fwd = await startForward(words, env);
+  const payloads = Array.from({ length: 30 }, () => randomBytes(ONE_MIB));
+  const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+  for (let i = 0; i < payloads.length; i++) {
+    assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);
+  }
+  assert.equal(await fwd.stop("SIGINT"), 130);
+  // Each connection is logged when it ends: the refused forward's, and this one's.
+  const ended = () => server.log().match(/: user=\S+ method=publickey session=/g)?.length ?? 0;
+  for (let i = 0; i < 100 && ended() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(ended(), 2, server.log());
+});

@@ -79,7 +79,7 @@ Deno.test("interop servers: go: the status in the same read as the exec reply is
 Deno.test("interop servers: sshd, a command that exits at once, 36 connects 6 at a time: each gets its status", async () => {
   if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
   await using dir = await tempDir();
-  await using sshd = await startSshd({ extraConfig: ["MaxStartups 100"] });
+  await using sshd = await startSshd();
   const env = testEnv(`${dir}/s`);
   const atOnce = await markerWrapper(dir, "true");
   const failing = await markerWrapper(dir, "false");
