@@ -71,7 +71,7 @@ Deno.test("readme: the Windows scheduled task runs a serve line sockhop takes, l
   const args = tr[2]!.split(" ");
   assert.equal(args[0], "serve");
   const log = `${dir}/gateway.log`;
-  await using s = await startServe(
+  await using _s = await startServe(
     args.slice(1).map((a) =>
       a.replace(/^--bind-ssh=.*/, "--bind-ssh=127.0.0.1:0").replace(
         /^--log-file=.*/,
