@@ -1,4 +1,4 @@
-/** What the README promises about running the tests, checked against what CI does. */
+/** What the docs promise about running the tests, checked against what CI does. */
 
 import assert from "node:assert/strict";
 import { startServe, tempDir, testEnv } from "./_cli.ts";
@@ -7,9 +7,9 @@ import { authorizeClientKey } from "./_serve_ssh.ts";
 
 const root = new URL("../", import.meta.url);
 
-Deno.test("readme: the tests' apt-get line lists every package .ci/run installs", async () => {
+Deno.test("readme: the tests' apt-get line (docs/testing.md) lists every package .ci/run installs", async () => {
   const ci = await Deno.readTextFile(new URL(".ci/run", root));
-  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const readme = await Deno.readTextFile(new URL("docs/testing.md", root));
   // `for pair in BIN:PACKAGE ...; do` and `need_apt+=(PACKAGE)`.
   const pairs = /for pair in ([^;]+);/.exec(ci)?.[1] ?? "";
   const wanted = new Set([
@@ -17,26 +17,25 @@ Deno.test("readme: the tests' apt-get line lists every package .ci/run installs"
     ...[...ci.matchAll(/need_apt\+=\(([a-z0-9.+-]+)\)/g)].map((m) => m[1]!),
   ]);
   assert.ok(wanted.size >= 10, `.ci/run no longer reads as expected: ${[...wanted]}`);
-  const tryIt = readme.slice(readme.indexOf("## Try it"));
-  const line = /apt-get install ((?:[^\n]*\\\n)*[^\n]*)/.exec(tryIt)?.[1] ?? "";
+  const line = /apt-get install ((?:[^\n]*\\\n)*[^\n]*)/.exec(readme)?.[1] ?? "";
   const listed = new Set(line.split(/[\s\\`;]+/).filter(Boolean));
   assert.deepEqual([...wanted].filter((p) => !listed.has(p)), []);
 });
 
-/** The fenced block of `lang` that comes first after `after` in the README. */
-async function readmeBlock(after: string, lang: string): Promise<string> {
-  const readme = await Deno.readTextFile(new URL("README.md", root));
-  const from = readme.indexOf(after);
-  assert.ok(from >= 0, `README has no ${JSON.stringify(after)}`);
-  const m = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(readme.slice(from));
-  assert.ok(m, `README has no ${lang} block after ${JSON.stringify(after)}`);
+/** The fenced block of `lang` that comes first after `after` in docs/serve.md. */
+async function docsBlock(after: string, lang: string): Promise<string> {
+  const text = await Deno.readTextFile(new URL("docs/serve.md", root));
+  const from = text.indexOf(after);
+  assert.ok(from >= 0, `docs/serve.md has no ${JSON.stringify(after)}`);
+  const m = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(text.slice(from));
+  assert.ok(m, `docs/serve.md has no ${lang} block after ${JSON.stringify(after)}`);
   return m[1]!;
 }
 
-Deno.test("readme: the systemd user unit passes systemd-analyze verify", async () => {
+Deno.test("docs/serve.md: the systemd user unit passes systemd-analyze verify", async () => {
   if (!requirePeer("systemd-analyze", "systemd-analyze", "systemd")) return;
   await using dir = await tempDir();
-  const unit = await readmeBlock("as a systemd user unit", "ini");
+  const unit = await docsBlock("as a systemd user unit", "ini");
   assert.match(unit, /^ExecStart=%h\/\.local\/bin\/sockhop serve --bind-ssh=\S+$/m);
   // Where the README installs sockhop, an executable (system mode: no user manager needed).
   const program = `${dir}/sockhop`;
@@ -61,9 +60,9 @@ Deno.test("readme: the systemd user unit passes systemd-analyze verify", async (
   assert.match(s.log(), /listening on ssh:127\.0\.0\.1:\d+/);
 });
 
-Deno.test("readme: the Windows scheduled task runs a serve line sockhop takes, logging to its file", async () => {
+Deno.test("docs/serve.md: the Windows scheduled task runs a serve line sockhop takes, logging to its file", async () => {
   await using dir = await tempDir();
-  const block = await readmeBlock("a scheduled task that starts at logon", "bat");
+  const block = await docsBlock("a scheduled task that starts at logon", "bat");
   // schtasks /TR "\"PROGRAM\" ARGS": the program quoted, then serve's arguments.
   const tr = /\/TR "\\"([^"]+?)\\" ([^"]+)"/.exec(block);
   assert.ok(tr, block);
