@@ -65,6 +65,10 @@ export interface SshdOptions {
   passwordAuth?: boolean;
   /** Keyboard-interactive through PAM (root only; for a test user). */
   kbdInteractive?: boolean;
+  /** Words that start sshd inside a namespace (`nsenter --net=... --`); readiness from its log. */
+  enter?: string[];
+  /** The port (default: a free one); with `enter`, a namespace's own port 22 is free. */
+  port?: number;
 }
 
 async function _run(cmd: string, args: string[]): Promise<string> {
@@ -112,7 +116,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const tmp = await tempDir("sockhop-sshd-");
   const dir = `${tmp}`;
   await Deno.chmod(dir, 0o755);
-  const port = freePort();
+  const port = options.port ?? freePort();
   const hostKey = `${dir}/host_ed25519`;
   const hostKeyLine = (await keygen(hostKey)).split(" ").slice(0, 2).join(" ");
   const hostKeyFingerprint = (await _run("ssh-keygen", ["-lf", `${hostKey}.pub`])).split(" ")[1]!;
@@ -149,8 +153,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   );
   if (Deno.uid() === 0) await Deno.mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   const logFile = `${dir}/sshd.log`;
-  const child = new Deno.Command(SSHD, {
-    args: ["-D", "-f", config, "-E", logFile],
+  const [command, ...prefix] = [...(options.enter ?? []), SSHD];
+  const child = new Deno.Command(command!, {
+    args: [...prefix, "-D", "-f", config, "-E", logFile],
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -165,7 +170,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     await tmp[Symbol.asyncDispose]();
   };
   try {
-    await _waitForBanner(port, child);
+    if (options.enter) await _waitForLog(log, child);
+    else await _waitForBanner(port, child);
   } catch (err) {
     const text = await log();
     await stop();
@@ -223,6 +229,19 @@ async function _waitForBanner(port: number, child: Deno.ChildProcess) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("no SSH banner within 10 s");
+}
+
+/** Readiness of an sshd this process cannot connect to (another network namespace). */
+async function _waitForLog(log: () => Promise<string>, child: Deno.ChildProcess) {
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error("sshd exited");
+    if ((await log()).includes("Server listening on")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("sshd logged no 'Server listening on' within 10 s");
 }
 
 function _kill(pid: number) {
