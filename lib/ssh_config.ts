@@ -165,6 +165,8 @@ export interface ResolveInput {
    * Match exec that would run is then a gap, and the config reads as if it had failed.
    */
   readonly matchExec?: "run" | "refuse";
+  /** The command line names a remote command (sockhop ssh's words after the destination). */
+  readonly command?: boolean;
   /** sockhop ssh's command line, after `args`: -o, -i, -J and the other flags, in order. */
   readonly commandLine?: readonly CommandLineSetting[];
 }
@@ -263,7 +265,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
   _checkJump(o, host);
   if (o.port === 0) o.port = 22;
   if (o.hostKeyAlias !== undefined) o.hostKeyAlias = o.hostKeyAlias.toLowerCase();
-  _tidy(r, host);
+  _tidy(r, host, input.command === true);
   // ssh -G assembles HostKeyAlgorithms only when it prints them.
   o.hostKeyAlgorithms = assembleList(
     o,
@@ -312,7 +314,7 @@ function _checkJump(o: Options, host: string) {
 }
 
 /** ssh.c between fill_default_options and the -G dump: checks and token expansion. */
-function _tidy(r: ConfigReader, host: string) {
+function _tidy(r: ConfigReader, host: string, command: boolean) {
   const o = r.o;
   if (o.proxyCommand === "-" && o.proxyUseFdpass) {
     throw new UsageError("ProxyCommand=- and ProxyUseFdpass are incompatible: drop one");
@@ -329,10 +331,13 @@ function _tidy(r: ConfigReader, host: string) {
       }): use 1 or more`,
     );
   }
-  if (o.forkAfterAuthentication === 1 && o.remoteCommand === undefined && o.sessionType !== 0) {
+  if (
+    o.forkAfterAuthentication === 1 && !command && o.remoteCommand === undefined &&
+    o.sessionType !== 0
+  ) {
     throw new UsageError(
       `ForkAfterAuthentication (${
-        o.origin.get("forkafterauthentication")
+        o.origin.get("forkafterauthentication") ?? "-f"
       }) needs a command: drop it`,
     );
   }
