@@ -35,6 +35,14 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
     const m = await import("./passwd.ts");
     return { run: m.cmdPasswd, options: m.PASSWD_OPTIONS };
   },
+  start: async () => {
+    const m = await import("./lifecycle.ts");
+    return { run: m.cmdStart, options: m.START_OPTIONS };
+  },
+  stop: async () => {
+    const m = await import("./lifecycle.ts");
+    return { run: m.cmdStop, options: m.STOP_OPTIONS };
+  },
   completion: async () => {
     const m = await import("./completion.ts");
     return { run: m.cmdCompletion, options: m.COMPLETION_OPTIONS };
@@ -51,6 +59,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
     const m = await import("./proxy.ts");
     return { run: m.cmdProxy, options: m.PROXY_OPTIONS };
   },
+  _start: async () => ({ run: (await import("./lifecycle.ts")).cmdRemoteStart }),
+  _stop: async () => ({ run: (await import("./lifecycle.ts")).cmdRemoteStop }),
 };
 
 /** The commands a user types: those not starting with "_". */

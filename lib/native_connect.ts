@@ -218,7 +218,11 @@ async function _connectOne(
   });
   const known = knownHosts.keyTypes(cfg.hostName, cfg.port, cfg.knownHosts.alias);
   // Prefer the key types already on record, as OpenSSH does, so a known host is not "unknown".
-  const preferred = [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
+  // As ssh's order_hostkeyalgs, and only when HostKeyAlgorithms is not set (ssh sends a list
+  // the user gave, + - ^ included, as it is).
+  const preferred = cfg.algorithms.hostKey
+    ? hostKeys
+    : [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
   const socket = sock ?? (_proxied(cfg) ? proxyCommandSocket(cfg, logger) : await _tcpConnect(cfg));
   const client = new ssh2.Client();
   const t0 = performance.now();
