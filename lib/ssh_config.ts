@@ -263,6 +263,15 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
   fillDefaults(o);
   o.user ??= env.localUser;
   _checkJump(o, host);
+  // ssh refuses a subsystem session with nothing named to invoke; sockhop's own command is
+  // never a subsystem's name.
+  if (o.sessionType === 1) {
+    throw new UsageError(
+      `SessionType subsystem (${
+        o.origin.get("sessiontype") ?? "config"
+      }): sockhop runs its own command on the server, not a subsystem: remove it`,
+    );
+  }
   if (o.port === 0) o.port = 22;
   if (o.hostKeyAlias !== undefined) o.hostKeyAlias = o.hostKeyAlias.toLowerCase();
   _tidy(r, host, input.command === true);
@@ -275,7 +284,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     ALL.key,
   );
   const printed = printOptions(o, input.host, host);
-  const { gaps, notes } = nativeGaps(o);
+  const { gaps, notes } = nativeGaps(o, raw.algorithms.hostKey);
   return {
     config: Object.freeze(_typed(r, host, raw, printed, [...r.gaps, ...gaps])),
     unsupported: [...r.notes, ...notes],

@@ -261,6 +261,22 @@ for (const backend of ["native", "openssh"] as const) {
       const gone = await runSockhop(["stop", ...flags, url], { env });
       assert.equal(gone.code, 1);
       assert.match(gone.stderr, /No session db to stop/);
+      // A serve that cannot start: the remote log's last lines, and why.
+      const bad = await runSockhop(
+        ["start", ...flags, `--log-file=${dir}/bad.log`, url, `exec:${dir}/missing`],
+        { env },
+      );
+      assert.equal(bad.code, 1);
+      assert.match(dec.decode(bad.stdout), /Command \S+missing not found/);
+      assert.match(bad.stderr, /Remote: Session db did not start: its serve ended/);
+      // --attach: started, then the session on stdin/stdout as with connect.
+      const attach = await runSockhop(["start", "--attach", ...flags, url, "exec:cat"], {
+        env,
+        stdin: enc.encode("attached"),
+      });
+      assert.equal(dec.decode(attach.stdout), "attached", attach.stderr);
+      pid = Number(/started db pid=(\d+)/.exec(attach.stderr)?.[1]);
+      assert.ok(alive(pid), attach.stderr);
     } finally {
       await endPid(pid);
     }

@@ -174,3 +174,20 @@ Deno.test("route: --print-config shows a URL's jump host as its ProxyJump, as -J
   assert.ok("print" in r);
   assert.match(r.print, /^proxyjump bob@gw:2222$/m);
 });
+
+Deno.test("route: HostKeyAlgorithms asking for host certificates goes to ssh; native refuses", () => {
+  const option = ["HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com,ssh-ed25519"];
+  assert.equal(route("ssh://db/pg", { option }).backend, "program");
+  assert.throws(
+    () => route("ssh://db/pg", { ssh: "native", option }),
+    (e) => e instanceof UsageError && /HostKeyAlgorithms .*host certificates/.test(e.message),
+  );
+  // Taking certificates away, or naming none, leaves the built-in client its host.
+  for (const value of ["-*-cert-v01@openssh.com", "+ssh-rsa", "ssh-ed25519"]) {
+    assert.equal(
+      route("ssh://db/pg", { option: [`HostKeyAlgorithms=${value}`] }).backend,
+      "native",
+      value,
+    );
+  }
+});
