@@ -27,6 +27,7 @@ export function resolveInvocation(inv: SshInvocation): Resolved {
       configFile: inv.configFile,
       commandLine: inv.settings,
       command: inv.command !== "",
+      subsystem: true,
       matchExec: "run" as const,
     }));
   } catch (err) {

@@ -165,6 +165,9 @@ export interface ResolveInput {
    * Match exec that would run is then a gap, and the config reads as if it had failed.
    */
   readonly matchExec?: "run" | "refuse";
+  /** The caller runs what the config asks, a subsystem too (sockhop ssh); else SessionType
+   * subsystem is refused: sockhop's own command is not a subsystem's name. */
+  readonly subsystem?: boolean;
   /** The command line names a remote command (sockhop ssh's words after the destination). */
   readonly command?: boolean;
   /** sockhop ssh's command line, after `args`: -o, -i, -J and the other flags, in order. */
@@ -265,7 +268,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
   _checkJump(o, host);
   // ssh refuses a subsystem session with nothing named to invoke; sockhop's own command is
   // never a subsystem's name.
-  if (o.sessionType === 1) {
+  if (o.sessionType === 1 && !input.subsystem) {
     throw new UsageError(
       `SessionType subsystem (${
         o.origin.get("sessiontype") ?? "config"
