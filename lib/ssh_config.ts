@@ -53,8 +53,15 @@ export interface SshConfig {
   readonly batchMode: boolean;
   /** Seconds; 0: no limit. */
   readonly connectTimeout: number;
-  /** ServerAliveInterval (seconds) and ServerAliveCountMax. */
-  readonly keepalive: { readonly interval: number; readonly countMax: number };
+  /**
+   * ServerAliveInterval (seconds) and ServerAliveCountMax, and which of them a config file
+   * or -o set (the others are defaults, which `forward` replaces with its own).
+   */
+  readonly keepalive: {
+    readonly interval: number;
+    readonly countMax: number;
+    readonly set: { readonly interval: boolean; readonly countMax: boolean };
+  };
   readonly knownHosts: KnownHostsConfig;
   readonly auth: AuthConfig;
   readonly algorithms: AlgorithmsConfig;
@@ -262,6 +269,10 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
       macs: o.macs ?? "",
     },
     identityFiles: [...o.identityFiles],
+    keepaliveSet: {
+      interval: o.serverAliveInterval !== -1,
+      countMax: o.serverAliveCountMax !== -1,
+    },
   };
   fillDefaults(o);
   o.user ??= env.localUser;
@@ -399,6 +410,7 @@ function _tidy(r: ConfigReader, host: string, command: boolean) {
 interface _Raw {
   readonly algorithms: AlgorithmsConfig;
   readonly identityFiles: readonly NamedFile[];
+  readonly keepaliveSet: { readonly interval: boolean; readonly countMax: boolean };
 }
 
 function _typed(
@@ -433,7 +445,11 @@ function _typed(
     proxyCommand: o.proxyCommand ?? "",
     batchMode: o.batchMode === 1,
     connectTimeout: Math.max(o.connectionTimeout, 0),
-    keepalive: { interval: o.serverAliveInterval, countMax: o.serverAliveCountMax },
+    keepalive: {
+      interval: o.serverAliveInterval,
+      countMax: o.serverAliveCountMax,
+      set: raw.keepaliveSet,
+    },
     knownHosts: {
       userFiles: o.userHostfiles,
       globalFiles: o.systemHostfiles.map((f) => tildeIn(r, f)),

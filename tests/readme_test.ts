@@ -22,6 +22,12 @@ Deno.test("readme: the tests' apt-get line (docs/testing.md) lists every package
   assert.deepEqual([...wanted].filter((p) => !listed.has(p)), []);
 });
 
+Deno.test("readme: README.md is a newcomer's page of at most 300 lines", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const lines = readme.split("\n").length - (readme.endsWith("\n") ? 1 : 0);
+  assert.ok(lines <= 300, `README.md has ${lines} lines: move reference material to docs/`);
+});
+
 /** The fenced block of `lang` that comes first after `after` in docs/serve.md. */
 async function docsBlock(after: string, lang: string): Promise<string> {
   const text = await Deno.readTextFile(new URL("docs/serve.md", root));
