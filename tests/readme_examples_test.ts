@@ -222,7 +222,7 @@ interface RunOut {
   stderr: string;
 }
 
-interface World {
+export interface World {
   /** The world's /root, as this process sees it. */
   readonly home: string;
   run(line: string, stdin?: string, timeoutMs?: number): Promise<RunOut>;
@@ -297,7 +297,7 @@ function kill(pid: number, signal: Deno.Signal) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the world and runs `fn` in it; everything started in it is stopped afterwards. */
-async function withWorld(fn: (w: World) => Promise<void>) {
+export async function withWorld(fn: (w: World) => Promise<void>) {
   await using dir = await tempDir("sockhop-readme-");
   const home = `${dir}/home`;
   await Deno.mkdir(`${home}/.ssh`, { recursive: true, mode: 0o700 });
