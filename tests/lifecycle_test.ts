@@ -322,9 +322,16 @@ Deno.test("start URL through the built-in server: refused by default, allowed wi
   );
   let pid: number | undefined;
   try {
+    const logFile = await runSockhop(
+      ["start", `--log-file=${dir}/elsewhere`, ...words(server.port), "exec:cat"],
+      { env },
+    );
+    assert.equal(logFile.code, 1);
+    assert.match(logFile.stderr, /leave out --log-file/);
     const r = await runSockhop(["start", ...words(server.port), "exec:cat"], { env });
     assert.equal(r.code, 0, r.stderr);
     pid = startedPid(r.stdout);
+    assert.match(dec.decode(r.stdout), new RegExp(`log=${dir}/state/sockhop/${host}-db\\.log`));
     const c = await runSockhop(["connect", ...words(server.port)], {
       env,
       stdin: enc.encode("via built-in"),
