@@ -403,3 +403,8 @@ export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
+
+/** A status frame's payload as a SessionEnd (what `readFrames` makes of it). */
+export function parseEndStatus(bytes: Uint8Array): SessionEnd {
+  return _parseStatus(bytes);
+}

@@ -55,6 +55,10 @@ export interface Sshd extends AsyncDisposable {
   /** ssh's words for this server: no user config, our key, our known_hosts, no questions. */
   sshWords(): string[];
   log(): Promise<string>;
+  /** Kill sshd and its connections, then start it again on the same port and keys. */
+  restart(): Promise<void>;
+  /** The processes of its connections (every descendant of the listening sshd). */
+  connectionPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -154,19 +158,27 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   if (Deno.uid() === 0) await Deno.mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   const logFile = `${dir}/sshd.log`;
   const [command, ...prefix] = [...(options.enter ?? []), SSHD];
-  const child = new Deno.Command(command!, {
-    args: [...prefix, "-D", "-f", config, "-E", logFile],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const spawn = () =>
+    new Deno.Command(command!, {
+      args: [...prefix, "-D", "-f", config, "-E", logFile],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  let child = spawn();
   const log = () => Deno.readTextFile(logFile).catch(() => "");
-  const stop = async () => {
-    // Per-connection children of `sshd -D` outlive the listener: end them too.
+  const connectionPids = () => _descendantsOf(child.pid);
+  const end = async () => {
+    // Per-connection children of `sshd -D` outlive the listener: end them too (a stopped
+    // one is continued first, or SIGTERM waits for it).
+    for (const pid of connectionPids()) _kill(pid, "SIGCONT");
     for (const pid of _childrenOf(child.pid)) _kill(pid);
     _kill(child.pid);
     await child.status;
     for (const pid of _processesWith(config)) _kill(pid);
+  };
+  const stop = async () => {
+    await end();
     await tmp[Symbol.asyncDispose]();
   };
   try {
@@ -206,6 +218,12 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       "LogLevel=ERROR",
     ],
     log,
+    async restart() {
+      await end();
+      child = spawn();
+      await _waitForBanner(port, child);
+    },
+    connectionPids,
     stop,
     [Symbol.asyncDispose]: stop,
   };
@@ -244,9 +262,9 @@ async function _waitForLog(log: () => Promise<string>, child: Deno.ChildProcess)
   throw new Error("sshd logged no 'Server listening on' within 10 s");
 }
 
-function _kill(pid: number) {
+function _kill(pid: number, signal: Deno.Signal = "SIGTERM") {
   try {
-    Deno.kill(pid, "SIGTERM");
+    Deno.kill(pid, signal);
   } catch {
     // already gone
   }
@@ -265,6 +283,15 @@ function _childrenOf(ppid: number): number[] {
     }
   }
   return pids;
+}
+
+function _descendantsOf(ppid: number): number[] {
+  const found: number[] = [];
+  for (let next = [ppid]; next.length;) {
+    next = next.flatMap(_childrenOf);
+    found.push(...next);
+  }
+  return found;
 }
 
 function _processesWith(text: string): number[] {
