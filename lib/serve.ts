@@ -109,7 +109,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       cause: err,
     });
   }
-  const companion = _listenCompanion(path, logger);
+  // A pipe (Windows) carries its frames itself; a unix socket has a companion for them.
+  const companion = key ? undefined : _listenCompanion(path, logger);
   const services = new Set<Service>();
   const handlers = new Set<Promise<void>>();
   let children = 0;
@@ -170,18 +171,26 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     handlers.add(h);
     h.finally(() => handlers.delete(h));
   };
+  // The session stops when one of its listeners does: only those that exist are waited on.
   const accepting = [
     (async () => {
-      for await (const client of listener.connections) track(client, undefined);
-    })(),
-    (async () => {
-      if (!companion) return;
-      for await (const conn of companion.connections) {
-        const framed = framedServerEnd(conn);
-        track(framed, framed);
+      for await (const client of listener.connections) {
+        if (!key) track(client, undefined);
+        else {
+          const framed = framedServerEnd(client, { framedInput: true });
+          track(framed, framed);
+        }
       }
     })(),
   ];
+  if (companion) {
+    accepting.push((async () => {
+      for await (const conn of companion.connections) {
+        const framed = framedServerEnd(fromDenoConn(conn), { reuseBuffer: true });
+        track(framed, framed);
+      }
+    })());
+  }
   const close = () => {
     if (closed) return;
     closed = true;
@@ -243,7 +252,6 @@ function _listenCompanion(
   sessionPath: string,
   logger: Logger,
 ): { path: string; connections: AsyncIterable<Deno.UnixConn>; close(): void } | undefined {
-  if (Deno.build.os === "windows") return undefined;
   const path = framedPath(sessionPath);
   const dir = parentDir(path);
   let listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>;

@@ -17,12 +17,17 @@
  * exactly the service's bytes; a client that finds no companion (an xpra socket, an older
  * serve) uses the session socket and learns no status. This is version 1: another format
  * would take another directory name.
+ *
+ * A Windows session is a named pipe, which has no half-close and no companion: after the
+ * handshake (pipe_auth.ts) the pipe itself carries the same frames, and the client-to-service
+ * direction is framed too ("D" for its bytes, "E" for its end of input), so that end of input
+ * and the end status travel inside the one stream.
  */
 
 import { baseName, joinPath, parentDir } from "./platform_paths.ts";
 import type { Duplex } from "./relay.ts";
 import { connectSession, type SessionSocketOptions } from "./session_socket.ts";
-import { fromDenoConn, readLoop } from "./streams.ts";
+import { fromDenoConn } from "./streams.ts";
 
 /** The directory of the companion sockets, inside a session dir. */
 export const FRAMED_DIR = ".framed";
@@ -100,7 +105,11 @@ export async function connectSessionFramed(
   path: string,
   options: SessionSocketOptions = {},
 ): Promise<SessionDuplex> {
-  if (!options.key && Deno.build.os !== "windows" && _trustedCompanion(framedPath(path))) {
+  if (options.key || Deno.build.os === "windows") {
+    // A session pipe: framed both ways once its handshake is done.
+    return framedClient(await connectSession(path, options), { framedOutput: true });
+  }
+  if (_trustedCompanion(framedPath(path))) {
     let conn: Deno.UnixConn | undefined;
     try {
       conn = await Deno.connect({ transport: "unix", path: framedPath(path) });
@@ -110,9 +119,21 @@ export async function connectSessionFramed(
         !(err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound)
       ) throw err;
     }
-    if (conn) return framedClient(conn);
+    if (conn) return framedClient(fromDenoConn(conn));
   }
-  // Windows (a pipe and its key), or no companion: the session itself, without a status.
+  // No companion: the session itself, without a status.
+  return await connectSession(path, options);
+}
+
+/**
+ * A session's bytes, its status left aside (a direct-streamlocal channel, an upgraded TCP
+ * connection): the session socket itself, or on Windows its pipe, framed as it must be.
+ */
+export async function connectSessionStream(
+  path: string,
+  options: SessionSocketOptions = {},
+): Promise<Duplex> {
+  if (options.key || Deno.build.os === "windows") return await connectSessionFramed(path, options);
   return await connectSession(path, options);
 }
 
@@ -217,15 +238,17 @@ function _parseStatus(bytes: Uint8Array): SessionEnd {
   return { lost: "a status sockhop does not know" };
 }
 
-/** The client's end of a companion connection. */
-export function framedClient(conn: Deno.UnixConn): SessionDuplex {
-  const raw = fromDenoConn(conn);
+export interface FramedClientOptions {
+  /** The client's bytes are framed too ("D", then "E" for end of input): a session pipe. */
+  readonly framedOutput?: boolean;
+}
+
+/** The client's end of a framed connection: a companion socket, or a session pipe. */
+export function framedClient(raw: Duplex, options: FramedClientOptions = {}): SessionDuplex {
   let closed = false;
   let settle!: (end: SessionEnd) => void;
   const status = new Promise<SessionEnd>((r) => settle = r);
-  const frames = readFrames(
-    readLoop((p) => conn.read(p), () => closed),
-  )[Symbol.asyncIterator]();
+  const frames = readFrames(raw.readable)[Symbol.asyncIterator]();
   // After the service's EOF the status is still to come: read on for it while the client
   // goes on sending.
   const readStatus = async () => {
@@ -249,10 +272,17 @@ export function framedClient(conn: Deno.UnixConn): SessionDuplex {
       }
     }
   }
+  let inputEnded = false;
   return {
     readable: chunks(),
-    write: raw.write,
-    closeWrite: raw.closeWrite,
+    write: options.framedOutput ? (chunk) => raw.write(_frame(DATA, chunk)) : raw.write,
+    closeWrite: options.framedOutput
+      ? () => {
+        if (inputEnded) return Promise.resolve();
+        inputEnded = true;
+        return raw.write(_frame(EOF, new Uint8Array(0))).catch(() => {});
+      }
+      : raw.closeWrite,
     close() {
       if (closed) return;
       closed = true;
@@ -280,21 +310,33 @@ export interface FramedServerEnd extends Duplex {
   gone(): boolean;
 }
 
-export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
-  const raw = fromDenoConn(conn);
+export interface FramedServerOptions {
+  /** The client's bytes come framed too ("D", "E"): a session pipe, which has no half-close. */
+  readonly framedInput?: boolean;
+  /**
+   * Put each data frame together in one buffer kept for it: only where a write is done with
+   * its bytes once it resolves (a Deno connection; a node stream may still hold them).
+   */
+  readonly reuseBuffer?: boolean;
+}
+
+export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}): FramedServerEnd {
   let released = false;
   let aborted = false;
   let gone = false;
+  let onGone = () => {};
   const release = () => wake?.({ done: true, value: undefined });
   let writing: Promise<unknown> = Promise.resolve();
-  const scratch = new Uint8Array(SCRATCH_SIZE);
+  const scratch = options.reuseBuffer ? new Uint8Array(SCRATCH_SIZE) : undefined;
   let scratchBusy = false;
   const send = (frame: Uint8Array) => {
-    const p = writing.then(() => _writeAll(conn, frame));
+    const p = writing.then(() => raw.write(frame));
     writing = p.catch(() => {});
     return p;
   };
-  const input = raw.readable[Symbol.asyncIterator]();
+  const input = options.framedInput
+    ? _framedInput(raw.readable, () => onGone())
+    : raw.readable[Symbol.asyncIterator]();
   // A read cannot be taken back; once released, the pending one is not waited for.
   let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   async function* chunks() {
@@ -308,7 +350,10 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       yield r.value;
     }
   }
-  const ended = raw.ended?.then(() => {
+  // A socket tells when its peer closed it altogether; a framed pipe, when its frames end
+  // without a close of input or after one.
+  const closedByPeer = options.framedInput ? new Promise<void>((r) => onGone = r) : raw.ended;
+  const ended = closedByPeer?.then(() => {
     gone = true;
   });
   return {
@@ -319,13 +364,14 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       // Header and data in one write, through one buffer kept for it (the relay has one
       // write in flight at most): a new buffer for each chunk costs more than the copy.
       let frame: Uint8Array;
-      if (scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) frame = _frame(DATA, chunk);
-      else {
+      if (!scratch || scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) {
+        frame = _frame(DATA, chunk);
+      } else {
         scratchBusy = true;
         frame = _frame(DATA, chunk, scratch);
       }
       const p = send(frame);
-      if (frame.buffer === scratch.buffer) p.finally(() => scratchBusy = false).catch(() => {});
+      if (frame.buffer === scratch?.buffer) p.finally(() => scratchBusy = false).catch(() => {});
       return p;
     },
     closeWrite() {
@@ -345,7 +391,9 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       const late = new Promise<void>((r) => timer = setTimeout(r, FINISH_WAIT_MS));
       try {
         // A client that reads nothing more gets no status: it is not waiting for one.
-        await Promise.race([send(_frame(STATUS, payload)).catch(() => {}), late]);
+        // Flushed before the close: a node stream's write resolves once its bytes are queued.
+        const sent = send(_frame(STATUS, payload)).then(() => raw.closeWrite());
+        await Promise.race([sent.catch(() => {}), late]);
       } finally {
         clearTimeout(timer);
         raw.close();
@@ -371,7 +419,32 @@ function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Arra
   return frame;
 }
 
-async function _writeAll(conn: Deno.UnixConn, bytes: Uint8Array) {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+/**
+ * The client's bytes of a framed pipe: its data frames, done at its "E" (or when the frames
+ * end without one). `onGone` is called once the connection has closed.
+ */
+function _framedInput(
+  readable: AsyncIterable<Uint8Array>,
+  onGone: () => void,
+): AsyncIterator<Uint8Array> {
+  const frames = readFrames(readable)[Symbol.asyncIterator]();
+  let over = false;
+  const drain = async () => {
+    // After its end of input the client sends nothing more; reading on sees the close.
+    for (;;) {
+      const r = await frames.next();
+      if (r.done || r.value.kind === "status") return onGone();
+    }
+  };
+  return {
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      if (over) return { done: true, value: undefined };
+      const r = await frames.next();
+      if (!r.done && r.value.kind === "data") return { done: false, value: r.value.bytes };
+      over = true;
+      if (!r.done && r.value.kind === "eof") drain();
+      else onGone();
+      return { done: true, value: undefined };
+    },
+  };
 }
