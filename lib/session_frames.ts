@@ -334,9 +334,8 @@ export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}):
     writing = p.catch(() => {});
     return p;
   };
-  const input = options.framedInput
-    ? _framedInput(raw.readable, () => onGone())
-    : raw.readable[Symbol.asyncIterator]();
+  const framedInput = options.framedInput ? _framedInput(raw.readable, () => onGone()) : undefined;
+  const input = framedInput ?? raw.readable[Symbol.asyncIterator]();
   // A read cannot be taken back; once released, the pending one is not waited for.
   let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   async function* chunks() {
@@ -392,7 +391,11 @@ export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}):
       try {
         // A client that reads nothing more gets no status: it is not waiting for one.
         // Flushed before the close: a node stream's write resolves once its bytes are queued.
-        const sent = send(_frame(STATUS, payload)).then(() => raw.closeWrite());
+        // A pipe is closed by its client, once it has the status: a pipe server that closes
+        // first throws away what its client has not read yet.
+        const sent = send(_frame(STATUS, payload)).then(() => raw.closeWrite()).then(() =>
+          framedInput?.drain()
+        );
         await Promise.race([sent.catch(() => {}), late]);
       } finally {
         clearTimeout(timer);
@@ -426,25 +429,32 @@ function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Arra
 function _framedInput(
   readable: AsyncIterable<Uint8Array>,
   onGone: () => void,
-): AsyncIterator<Uint8Array> {
+): AsyncIterator<Uint8Array> & { drain(): Promise<void> } {
   const frames = readFrames(readable)[Symbol.asyncIterator]();
   let over = false;
-  const drain = async () => {
-    // After its end of input the client sends nothing more; reading on sees the close.
-    for (;;) {
-      const r = await frames.next();
-      if (r.done || r.value.kind === "status") return onGone();
-    }
-  };
+  let draining: Promise<void> | undefined;
+  let reading: Promise<unknown> = Promise.resolve();
+  // What the client still sends is dropped; reading on sees the connection close.
+  const drain = () =>
+    draining ??= reading.then(async () => {
+      over = true;
+      for (;;) {
+        const r = await frames.next();
+        if (r.done || r.value.kind === "status") return onGone();
+      }
+    });
   return {
     async next(): Promise<IteratorResult<Uint8Array>> {
       if (over) return { done: true, value: undefined };
-      const r = await frames.next();
+      const pending = frames.next();
+      reading = pending.catch(() => {});
+      const r = await pending;
       if (!r.done && r.value.kind === "data") return { done: false, value: r.value.bytes };
       over = true;
       if (!r.done && r.value.kind === "eof") drain();
       else onGone();
       return { done: true, value: undefined };
     },
+    drain,
   };
 }

@@ -132,10 +132,12 @@ Deno.test("pipe frames: the client's end of input is an E frame, not a half-clos
   await server.write(new TextEncoder().encode("back"));
   await server.closeWrite();
   const back = readAll(client.readable);
-  await server.finish({ exit: 7 });
+  // A pipe is closed by its client once it has the status: serve waits for that.
+  const finished = server.finish({ exit: 7 });
   assert.equal(new TextDecoder().decode(await back), "back");
   assert.deepEqual(await client.status, { exit: 7 });
   client.close();
+  await finished;
 });
 
 Deno.test("pipe frames: a client that closes without its end of input is gone", async () => {
