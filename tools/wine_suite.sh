@@ -100,6 +100,10 @@ lx() {
   SOCKHOP_SOCKET_DIRS="$tmp/lx/s" XDG_CONFIG_HOME="$tmp/lx/config" HOME="$tmp/lx" \
     deno run -A dist/sockhop.js "$@"
 }
+lx_bg() {
+  SOCKHOP_SOCKET_DIRS="$tmp/lx/s" XDG_CONFIG_HOME="$tmp/lx/config" HOME="$tmp/lx" \
+    deno run -A dist/sockhop.js "$@" &
+}
 mkdir -p "$tmp/lx"
 
 # Commands for exec: targets: Wine has no cat or sort.
@@ -278,8 +282,8 @@ got=$(printf 'over ssh\n' | lx connect --ssh=native -F none -i "$profile/my keys
 
 step "the Linux built-in server, the Windows client: %USERPROFILE%\\.ssh config and known_hosts"
 ssh-keygen -q -t ed25519 -N "" -C linux-host -f "$tmp/lx/host_key" </dev/null
-lx serve --bind-ssh=127.0.0.1:0 --ssh-host-key="$tmp/lx/host_key" \
-  --authorized-keys="$tmp/authorized_keys" lsort exec:sort </dev/null >/dev/null 2>"$tmp/lx-serve.log" &
+lx_bg serve --bind-ssh=127.0.0.1:0 --ssh-host-key="$tmp/lx/host_key" \
+  --authorized-keys="$tmp/authorized_keys" lsort exec:sort </dev/null >/dev/null 2>"$tmp/lx-serve.log"
 lx_pid=$!
 pids+=("$lx_pid")
 wait_for "$tmp/lx-serve.log" 'listening on ssh:' "$lx_pid"
