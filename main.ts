@@ -7,36 +7,29 @@ import { SockhopError, UsageError } from "./lib/errors.ts";
 import { HELP } from "./lib/usage.ts";
 import { VERSION } from "./lib/version.ts";
 import { safeText } from "./lib/safe_text.ts";
+import { closest } from "./lib/suggest.ts";
 import { help, out } from "./cli/common.ts";
-/**
- * Each command's module is loaded only when it runs: `_proxy` starts for every connection and
- * a local `connect` needs no SSH, so neither pays for loading ssh2 (about 100 ms).
- */
-type Command = (args: string[]) => Promise<number>;
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  serve: async () => (await import("./cli/serve.ts")).cmdServe,
-  list: async () => (await import("./cli/list.ts")).cmdList,
-  connect: async () => (await import("./cli/connect.ts")).cmdConnect,
-  forward: async () => (await import("./cli/forward.ts")).cmdForward,
-  passwd: async () => (await import("./cli/passwd.ts")).cmdPasswd,
-  _proxy: async () => (await import("./cli/proxy.ts")).cmdProxy,
-};
+import { COMMANDS, publicCommands } from "./cli/commands.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help") return help("main");
-  if (command === "--version" || command === "version") {
+  if (command === "--version" || command === "-V" || command === "version") {
     out(`sockhop ${VERSION}\n`);
     return 0;
   }
   if (command === "help") return help(HELP[rest[0] ?? "main"] ? rest[0] ?? "main" : "main");
-  const load = COMMANDS[command];
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!load) {
+    const names = publicCommands();
+    const near = closest(command, names);
     throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}: use serve, list, connect, forward or passwd`,
+      `Unknown command ${JSON.stringify(command)}: ${
+        near ? `did you mean ${near}? ` : ""
+      }the commands are ${names.join(", ")}`,
     );
   }
-  return await (await load())(rest);
+  return await (await load()).run(rest);
 }
 
 /** The most an error line shows: what it quotes may come from a remote host or a file. */

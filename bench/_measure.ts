@@ -23,7 +23,18 @@ export interface Timed {
   readonly seconds: number;
   /** CPU-seconds of the whole machine while it ran (both ends of a transfer run here). */
   readonly cpu: number;
+  /** CPU-seconds of the command itself and what it waited for (the client's side alone). */
+  readonly clientCpu: number;
   readonly stdout: string;
+}
+
+/** The children's user and system times from the last two lines of `times` in `stderr`. */
+function _childTimes(stderr: string): number {
+  const last = stderr.trimEnd().split("\n").at(-1) ?? "";
+  const seconds = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map((m) =>
+    Number(m[1]) * 60 + Number(m[2])
+  );
+  return seconds.length === 2 ? seconds[0]! + seconds[1]! : NaN;
 }
 
 /** Run argv with stdin from a file (or nothing) and stdout to a file (or captured). */
@@ -39,7 +50,8 @@ export async function timed(
   const c0 = _cpuJiffies();
   const t0 = performance.now();
   const out = await new Deno.Command("sh", {
-    args: ["-c", `"$@" ${redirect}`, "sh", ...argv],
+    // `times` (after the command, on stderr): the CPU time of the shell's children.
+    args: ["-c", `"$@" ${redirect}; rc=$?; times >&2; exit $rc`, "sh", ...argv],
     env,
     stdout: "piped",
     stderr: "piped",
@@ -49,7 +61,13 @@ export async function timed(
   if (out.code !== 0) {
     throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
   }
-  return { seconds, cpu, stdout: new TextDecoder().decode(out.stdout) };
+  const stderr = new TextDecoder().decode(out.stderr);
+  return {
+    seconds,
+    cpu,
+    clientCpu: _childTimes(stderr),
+    stdout: new TextDecoder().decode(out.stdout),
+  };
 }
 
 /** Milliseconds from starting argv to the first byte of the word "ready" on its stdout. */

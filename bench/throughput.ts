@@ -8,6 +8,7 @@ import { sockhopArgv, startServe, tempDir, testEnv } from "../tests/_cli.ts";
 import { nativeFlags, startSshd } from "../tests/_sshd.ts";
 import { markerWrapper, sockhopWrapper, sshOption } from "../tests/_remote.ts";
 import { median, sha256File, timed, ttfb } from "./_measure.ts";
+import { startLatencyProxy } from "./latency_proxy.ts";
 
 export type Stream = "up" | "down" | "hello";
 
@@ -18,6 +19,8 @@ export interface PathDef {
   readonly baseline?: { readonly path: string; readonly cipher: string };
   readonly argv: (stream: Stream) => string[];
   readonly runs?: number;
+  /** Through the latency proxy: its round trip. */
+  readonly rttMs?: number;
 }
 
 export interface Row {
@@ -27,7 +30,13 @@ export interface Row {
   readonly upMBs: number;
   readonly downMBs: number;
   readonly cpuPerGiB: number;
+  /** The client's own CPU (the command and what it waited for), beside the machine's. */
+  readonly clientCpuPerGiB: number;
   readonly ttfbMs: number;
+  readonly rttMs?: number;
+  /** Every run's MB/s, for the spread. */
+  readonly ups: readonly number[];
+  readonly downs: readonly number[];
 }
 
 export const SSH_BASELINE = "ssh host cat";
@@ -36,19 +45,30 @@ const CHACHA = "chacha20-poly1305@openssh.com";
 const GCM = "aes128-gcm@openssh.com";
 export const CIPHERS = [CHACHA, GCM, "aes256-gcm@openssh.com", "aes128-ctr"] as const;
 
-/** Measure every path; `size` bytes each way, `runs` times each. */
+/** Round trips of the long-link section (through bench/latency_proxy.ts). */
+export const LONG_LINK_RTTS = [20, 100, 200] as const;
+
+/**
+ * Measure every path; `size` bytes each way (0: none), `runs` times each. Then, with
+ * `longSize` bytes (0: none), the long-link section: the same sshd and server behind a
+ * latency proxy at each round trip.
+ */
 export async function measureThroughput(
   size: number,
   runs: number,
   log: (line: string) => void,
+  longSize = 0,
 ): Promise<Row[]> {
   await using dir = await tempDir("sockhop-bench-");
   const data = `${dir}/data.bin`;
   const upFile = `${dir}/up.bin`;
   const downFile = `${dir}/down.bin`;
-  await new Deno.Command("sh", { args: ["-c", `head -c ${size} /dev/urandom > '${data}'`] })
-    .output();
-  const want = await sha256File(data);
+  const fill = async (n: number) => {
+    await new Deno.Command("sh", { args: ["-c", `head -c ${n} /dev/urandom > '${data}'`] })
+      .output();
+    return await sha256File(data);
+  };
+  const want = await fill(size || longSize);
   const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
   await using sshd = await startSshd();
   await using _up = await startServe(["up", "exec:sh", "-c", `cat > '${upFile}'`], env);
@@ -91,8 +111,8 @@ export async function measureThroughput(
     `${user}@127.0.0.1`,
   ];
   // The built-in server's host key is new in every run: not in the harness's known_hosts.
-  const sshToBuiltin = (cipher: string) =>
-    ssh(cipher, bport).map((a) =>
+  const sshToBuiltin = (cipher: string, port = bport) =>
+    ssh(cipher, port).map((a) =>
       a.startsWith("UserKnownHostsFile=")
         ? "UserKnownHostsFile=/dev/null"
         : a === "StrictHostKeyChecking=yes"
@@ -200,39 +220,115 @@ export async function measureThroughput(
   );
 
   const rows: Row[] = [];
-  for (const p of paths) {
-    const ups: number[] = [];
-    const downs: number[] = [];
-    const cpus: number[] = [];
-    const ttfbs: number[] = [];
-    for (let i = 0; i < (p.runs ?? runs); i++) {
-      await Deno.remove(upFile).catch(() => {});
-      const up = await timed(p.argv("up"), env, data);
-      if (await sha256File(upFile) !== want) throw new Error(`${p.path}: upload hash differs`);
-      const down = await timed(p.argv("down"), env, undefined, downFile);
-      if (await sha256File(downFile) !== want) throw new Error(`${p.path}: download hash differs`);
-      ups.push(size / 1e6 / up.seconds);
-      downs.push(size / 1e6 / down.seconds);
-      cpus.push((up.cpu + down.cpu) / 2 / (size / 2 ** 30));
-      ttfbs.push(await ttfb(p.argv("hello"), env));
+  if (size > 0) {
+    const rig = { env, data, upFile, downFile, want, log };
+    for (const p of paths) rows.push(await _measurePath(p, size, runs, rig));
+  }
+  if (longSize > 0) {
+    // The same paths read and write the same file: it is made again at this size.
+    const rig = { env, data, upFile, downFile, want: await fill(longSize), log };
+    for (const rttMs of LONG_LINK_RTTS) {
+      await using toSshd = startLatencyProxy(sshd.port, rttMs / 2);
+      await using toBuiltin = startLatencyProxy(bport, rttMs / 2);
+      await Deno.writeTextFile(
+        sshd.knownHosts,
+        `[127.0.0.1]:${toSshd.port} ${sshd.hostKeyLine}\n`,
+        { append: true },
+      );
+      const base = { path: SSH_BASELINE, cipher: CHACHA };
+      const long: PathDef[] = [
+        { ...base, rttMs, argv: (n) => [...ssh(CHACHA, toSshd.port), catCommand[n]] },
+        {
+          path: "sockhop connect --ssh=openssh",
+          cipher: CHACHA,
+          baseline: base,
+          rttMs,
+          argv: (n) => [
+            ...sh,
+            "connect",
+            `ssh://${user}@127.0.0.1:${toSshd.port}/${n}`,
+            `--ssh=${sshOption([...sshd.sshWords(), "-c", CHACHA])}`,
+            `--remote-sockhop=${wrapper}`,
+          ],
+        },
+        {
+          path: "sockhop connect --ssh=native",
+          cipher: CHACHA,
+          baseline: base,
+          rttMs,
+          argv: (n) => native(CHACHA, toSshd.port, n, [`--remote-sockhop=${wrapper}`]),
+        },
+        {
+          path: "OpenSSH ssh -> sockhop server",
+          cipher: CHACHA,
+          baseline: base,
+          rttMs,
+          argv: (n) => [...sshToBuiltin(CHACHA, toBuiltin.port), "xpra", "_proxy", n],
+        },
+        {
+          path: "sockhop native -> sockhop server",
+          cipher: CHACHA,
+          baseline: base,
+          rttMs,
+          argv: (n) => native(CHACHA, toBuiltin.port, n, ["--insecure-accept-any-host-key"]),
+        },
+      ];
+      for (const p of long) rows.push(await _measurePath(p, longSize, runs, rig));
     }
-    const row: Row = {
-      path: p.path,
-      cipher: p.cipher,
-      ...(p.baseline ? { baseline: p.baseline } : {}),
-      upMBs: median(ups),
-      downMBs: median(downs),
-      cpuPerGiB: median(cpus),
-      ttfbMs: median(ttfbs),
-    };
-    rows.push(row);
-    log(
-      `${row.path} [${row.cipher}]: up ${row.upMBs.toFixed(0)} MB/s, down ${
-        row.downMBs.toFixed(0)
-      } MB/s, first byte ${row.ttfbMs.toFixed(0)} ms`,
-    );
   }
   return rows;
+}
+
+interface _Rig {
+  readonly env: Record<string, string>;
+  readonly data: string;
+  readonly upFile: string;
+  readonly downFile: string;
+  readonly want: string;
+  readonly log: (line: string) => void;
+}
+
+/** One path, both ways, `runs` times: medians, SHA-256 checked after each transfer. */
+async function _measurePath(p: PathDef, size: number, runs: number, rig: _Rig): Promise<Row> {
+  const { env, data, upFile, downFile, want, log } = rig;
+  const ups: number[] = [];
+  const downs: number[] = [];
+  const cpus: number[] = [];
+  const clientCpus: number[] = [];
+  const ttfbs: number[] = [];
+  for (let i = 0; i < (p.runs ?? runs); i++) {
+    await Deno.remove(upFile).catch(() => {});
+    const up = await timed(p.argv("up"), env, data);
+    if (await sha256File(upFile) !== want) throw new Error(`${p.path}: upload hash differs`);
+    const down = await timed(p.argv("down"), env, undefined, downFile);
+    if (await sha256File(downFile) !== want) throw new Error(`${p.path}: download hash differs`);
+    ups.push(size / 1e6 / up.seconds);
+    downs.push(size / 1e6 / down.seconds);
+    cpus.push((up.cpu + down.cpu) / 2 / (size / 2 ** 30));
+    clientCpus.push((up.clientCpu + down.clientCpu) / 2 / (size / 2 ** 30));
+    ttfbs.push(await ttfb(p.argv("hello"), env));
+  }
+  const row: Row = {
+    path: p.path,
+    cipher: p.cipher,
+    ...(p.baseline ? { baseline: p.baseline } : {}),
+    ...(p.rttMs ? { rttMs: p.rttMs } : {}),
+    upMBs: median(ups),
+    downMBs: median(downs),
+    cpuPerGiB: median(cpus),
+    clientCpuPerGiB: median(clientCpus),
+    ttfbMs: median(ttfbs),
+    ups,
+    downs,
+  };
+  log(
+    `${row.rttMs ? `[${row.rttMs} ms] ` : ""}${row.path} [${row.cipher}]: up ${
+      ups.map((x) => x.toFixed(0)).join("/")
+    } MB/s, down ${downs.map((x) => x.toFixed(0)).join("/")} MB/s, first byte ${
+      row.ttfbMs.toFixed(0)
+    } ms`,
+  );
+  return row;
 }
 
 /** socat listeners on unix sockets in `dir`, one per name, each running its address. */

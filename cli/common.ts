@@ -5,8 +5,10 @@ import { UsageError } from "../lib/errors.ts";
 import { type Logger, stderrLogger } from "../lib/logger.ts";
 import { resolveSessionDirs, type SessionDirs } from "../lib/sessions.ts";
 import { HELP } from "../lib/usage.ts";
+import { closest } from "../lib/suggest.ts";
+import { safeText } from "../lib/safe_text.ts";
 
-const COMMON_OPTIONS = {
+export const COMMON_OPTIONS = {
   "socket-dirs": { type: "string" },
   debug: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -25,9 +27,45 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
       options: { ...COMMON_OPTIONS, ...options },
       allowPositionals: true,
       strict: true,
+      tokens: true,
     });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\.$/, ""), command);
+    throw new UsageError(optionMistake(err as Error, { ...COMMON_OPTIONS, ...options }), command);
+  }
+}
+
+type OptionTable = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * node:util's parse error in our words: its own text quotes unevenly and names no fix
+ * ("Unknown option '--lisen'. To specify a positional argument ... as in '-- "--lisen"').
+ */
+export function optionMistake(err: Error & { code?: string }, options: OptionTable): string {
+  const flag = /'(-[^' ]*)/.exec(err.message)?.[1] ?? "";
+  const names = Object.entries(options).flatMap(([long, o]) => [
+    `--${long}`,
+    ...(o.short ? [`-${o.short}`] : []),
+  ]);
+  switch (err.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const typed = flag.split("=")[0]!;
+      const near = closest(
+        typed,
+        names.filter((n) => n.startsWith("--") === typed.startsWith("--")),
+      );
+      return near
+        ? `Unknown option ${typed}: did you mean ${near}?`
+        : `Unknown option ${typed} (a word that starts with "-" and is not an option goes after --)`;
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const short = /'(-\w), --/.exec(err.message)?.[1];
+      const long = `--${/--([^' <]+)/.exec(err.message)?.[1] ?? flag.replace(/^-+/, "")}`;
+      return /argument missing/.test(err.message)
+        ? `${short ?? long} needs a value: ${short ? `${short} VALUE` : `${long}=VALUE`}`
+        : `${long} takes no value: give ${long} alone`;
+    }
+    default:
+      return err.message.replace(/\.$/, "");
   }
 }
 
@@ -77,8 +115,13 @@ export function help(command: string): number {
   return 0;
 }
 
+/**
+ * Text on stdout (help, list, --print-config, -G): what it shows may come from a file or a peer
+ * (a session name, a config value), so it is made safe where it is written, as the logger and
+ * the prompter make theirs.
+ */
 export function out(text: string) {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = new TextEncoder().encode(safeText(text));
   let off = 0;
   while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }

@@ -4,10 +4,12 @@ import { UsageError } from "../lib/errors.ts";
 import { connectTransport, transportFor } from "../lib/connect.ts";
 import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
-import { ROUTE_OPTIONS } from "./route.ts";
+import { argOrder, ROUTE_OPTIONS } from "./route.ts";
+
+export const CONNECT_OPTIONS = ROUTE_OPTIONS;
 
 export async function cmdConnect(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("connect", args, { ...ROUTE_OPTIONS });
+  const { values, positionals, tokens } = parseCommand("connect", args, CONNECT_OPTIONS);
   if (values.help) return help("connect");
   const [where, ...extra] = positionals;
   if (where === undefined) {
@@ -15,7 +17,7 @@ export async function cmdConnect(args: string[]): Promise<number> {
   }
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "connect");
   const { logger, dirs } = setup(values);
-  const resolved = resolveRoute(where, values, logger);
+  const resolved = resolveRoute(where, values, logger, argOrder(tokens));
   if ("print" in resolved) {
     out(resolved.print);
     return 0;

@@ -5,13 +5,15 @@ import { transportFor } from "../lib/connect.ts";
 import { type ForwardStats, isExposed, parseListen, runForward } from "../lib/forward.ts";
 import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
-import { ROUTE_OPTIONS } from "./route.ts";
+import { argOrder, ROUTE_OPTIONS } from "./route.ts";
+
+export const FORWARD_OPTIONS = {
+  ...ROUTE_OPTIONS,
+  listen: { type: "string" },
+} as const;
 
 export async function cmdForward(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("forward", args, {
-    ...ROUTE_OPTIONS,
-    listen: { type: "string" },
-  });
+  const { values, positionals, tokens } = parseCommand("forward", args, FORWARD_OPTIONS);
   if (values.help) return help("forward");
   const [where, ...extra] = positionals;
   if (where === undefined) {
@@ -34,7 +36,7 @@ export async function cmdForward(args: string[]): Promise<number> {
       `listening on ${values.listen}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
     );
   }
-  const resolved = resolveRoute(where, values, logger);
+  const resolved = resolveRoute(where, values, logger, argOrder(tokens));
   if ("print" in resolved) {
     out(resolved.print);
     return 0;

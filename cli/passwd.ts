@@ -9,10 +9,10 @@ import { stderrLogger } from "../lib/logger.ts";
 import { help, out, parseCommand } from "./common.ts";
 import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
 
+export const PASSWD_OPTIONS = PASSWORD_HASHES_OPTIONS;
+
 export async function cmdPasswd(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("passwd", args, {
-    ...PASSWORD_HASHES_OPTIONS,
-  });
+  const { values, positionals } = parseCommand("passwd", args, PASSWD_OPTIONS);
   if (values.help) return help("passwd");
   if (positionals.length > 1) {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "passwd");

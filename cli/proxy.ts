@@ -5,8 +5,10 @@ import { runProxy } from "../lib/proxy.ts";
 import { endExitCode, endMessage } from "../lib/session_frames.ts";
 import { help, parseCommand, setup } from "./common.ts";
 
+export const PROXY_OPTIONS = {} as const;
+
 export async function cmdProxy(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("_proxy", args, {});
+  const { values, positionals } = parseCommand("_proxy", args, PROXY_OPTIONS);
   if (values.help) return help("_proxy");
   if (positionals.length > 1) {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "_proxy");

@@ -4,7 +4,7 @@
  */
 
 import type { ParseArgsConfig } from "node:util";
-import type { RouteFlags } from "../lib/route.ts";
+import type { ArgOrder, RouteFlags } from "../lib/route.ts";
 
 export const ROUTE_OPTIONS = {
   ssh: { type: "string" },
@@ -22,3 +22,15 @@ export const ROUTE_OPTIONS = {
   port: { type: "string", short: "p" },
   login: { type: "string", short: "l" },
 } as const satisfies Record<keyof RouteFlags, NonNullable<ParseArgsConfig["options"]>[string]>;
+
+/** The order of -i, -o and -J among the parsed options: ssh reads them in that order. */
+export function argOrder(
+  tokens: readonly { readonly kind: string; readonly name?: string }[],
+): ArgOrder {
+  const flags = { identity: "i", option: "o", jump: "J" } as const;
+  return tokens.flatMap((t) =>
+    t.kind === "option" && t.name !== undefined && t.name in flags
+      ? [flags[t.name as keyof typeof flags]]
+      : []
+  );
+}

@@ -8,7 +8,7 @@ import { yesNo } from "../lib/yes_no.ts";
 import { help, onSignals, parseCommand, setup } from "./common.ts";
 import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
 
-const SERVE_OPTIONS = {
+export const SERVE_OPTIONS = {
   "bind-ssh": { type: "string", multiple: true },
   "bind-tcp": { type: "string", multiple: true },
   "ssh-upgrade": { type: "string" },

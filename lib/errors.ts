@@ -48,7 +48,6 @@ export type ErrorCode =
   | "usage"
   | "usage-auth"
   | "usage-file"
-  | "usage-jump"
   | "usage-target";
 
 /** A failure to do what was asked: exit code 1. `code` lets tests and scripts tell kinds apart. */

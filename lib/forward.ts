@@ -1,5 +1,6 @@
 /** `sockhop forward`: a local listener whose every connection is its own tunnel to the session. */
 
+import { acceptLoop } from "./accept_loop.ts";
 import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type Duplex, relay } from "./relay.ts";
@@ -83,7 +84,7 @@ export interface ForwardOptions {
 /** Listen and tunnel until the signal aborts; then close the listener and every tunnel. */
 export async function runForward(options: ForwardOptions, stats: ForwardStats): Promise<void> {
   const { listen, transport, logger, signal } = options;
-  const listener = await _listen(listen);
+  const listener = await _listen(listen, logger);
   const where = listen.kind === "tcp"
     ? `tcp:${_hostText(listen.host)}:${listener.port}`
     : `${listen.kind}:${listen.path}`;
@@ -94,14 +95,7 @@ export async function runForward(options: ForwardOptions, stats: ForwardStats): 
   signal.addEventListener("abort", onAbort, { once: true });
   let serial = 0;
   try {
-    for (;;) {
-      let conn: Duplex;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (signal.aborted) break;
-        throw err;
-      }
+    for await (const conn of listener.connections) {
       const id = ++serial;
       const stop = new AbortController();
       closers.add(stop);
@@ -159,45 +153,37 @@ async function _tunnel(
 }
 
 /** A local listener: its connections as duplex ends. */
-interface LocalListener {
-  accept(): Promise<Duplex>;
-  close(): void;
+interface LocalListener extends SessionListener {
   /** The TCP port bound. */
   readonly port?: number;
 }
 
-function _fromDeno(listener: Deno.Listener): LocalListener {
+function _fromDeno(listener: Deno.Listener, where: string, logger: Logger): LocalListener {
+  const loop = acceptLoop(
+    { accept: async () => fromDenoConn(await listener.accept()), close: () => listener.close() },
+    where,
+    logger,
+  );
   return {
-    accept: async () => fromDenoConn(await listener.accept()),
-    close: () => listener.close(),
+    ...loop,
     ...(listener.addr.transport === "tcp" ? { port: listener.addr.port } : {}),
   };
 }
 
-function _fromSessionListener(listener: SessionListener): LocalListener {
-  const it = listener.connections[Symbol.asyncIterator]();
-  return {
-    async accept() {
-      const next = await it.next();
-      if (next.done) throw new Error("The listener closed");
-      return next.value;
-    },
-    close: () => listener.close(),
-  };
-}
-
-async function _listen(addr: ListenAddress): Promise<LocalListener> {
-  if (addr.kind === "pipe") return _fromSessionListener(listenOpenPipe(addr.path));
+async function _listen(addr: ListenAddress, logger: Logger): Promise<LocalListener> {
+  if (addr.kind === "pipe") return listenOpenPipe(addr.path);
   try {
     if (addr.kind === "tcp") {
-      return _fromDeno(Deno.listen({ hostname: addr.host, port: addr.port }));
+      const listener = Deno.listen({ hostname: addr.host, port: addr.port });
+      const bound = listener.addr as Deno.NetAddr;
+      return _fromDeno(listener, `${_hostText(bound.hostname)}:${bound.port}`, logger);
     }
     const tooLong = unixPathProblem(addr.path, Deno.build.os, "use a shorter --listen=unix: path");
     if (tooLong) throw new SockhopError(tooLong, "path-too-long");
     await _clearStaleSocket(addr.path);
     const listener = Deno.listen({ transport: "unix", path: addr.path });
     Deno.chmodSync(addr.path, 0o600);
-    return _fromDeno(listener);
+    return _fromDeno(listener, addr.path, logger);
   } catch (err) {
     if (err instanceof SockhopError) throw err;
     const where = addr.kind === "tcp" ? `${addr.host}:${addr.port}` : addr.path;

@@ -5,6 +5,7 @@
 
 import { UsageError } from "./errors.ts";
 import { compact } from "./compact.ts";
+import { parseJumpHop } from "./ssh_config_values.ts";
 
 export interface Hop {
   /** The host as the user named it: a name, an address, or an alias of ~/.ssh/config. */
@@ -16,15 +17,26 @@ export interface Hop {
   readonly key?: string;
 }
 
-/** Parse `[user@]host[:port]` (a -J or ProxyJump entry). */
-export function parseHop(text: string): Hop {
-  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.replace(/^ssh:\/\//, ""));
-  if (!m) {
-    throw new UsageError(`Bad jump host ${JSON.stringify(text)}: write [user@]host[:port]`);
+/**
+ * Parse one jump host, `[user@]host[:port]` or `ssh://[user@]host[:port]`, with OpenSSH's
+ * grammar (ssh_config_values.ts parseJumpHop). `strict` (a -J or a URL's jump host) refuses
+ * shell characters in the names, as ssh does for -J; a config's ProxyJump is not strict.
+ */
+export function parseHop(text: string, strict = true): Hop {
+  const hop = parseJumpHop(text, strict);
+  if (!hop) {
+    throw new UsageError(
+      `Bad jump host ${JSON.stringify(text)}: write [user@]host[:port], a port 1-65535`,
+    );
   }
   return compact({
-    host: m[2]!.replace(/^\[|\]$/g, ""),
-    user: m[1] || undefined,
-    port: m[3] ? Number(m[3]) : undefined,
+    host: hop.host,
+    user: hop.user,
+    port: hop.port > 0 ? hop.port : undefined,
   });
+}
+
+/** A comma-separated list of jump hosts (-J), first to last. */
+export function parseHops(list: string): Hop[] {
+  return list.split(",").map((h) => parseHop(h));
 }

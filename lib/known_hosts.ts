@@ -10,7 +10,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
 import { parentDir } from "./platform_paths.ts";
 import { fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
-import { NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
+import { FileTooLargeError, NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
 import { matchPatternList } from "./ssh_patterns.ts";
 
 export type HostKeyResult =
@@ -297,7 +297,7 @@ export function appendKnownHost(input: {
   let prefix = "";
   let exists = true;
   try {
-    const old = Deno.readFileSync(input.file);
+    const old = readUnblockingFile(input.file);
     if (old.length && old[old.length - 1] !== 0x0a) prefix = "\n";
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -346,6 +346,9 @@ function _readOrUndefined(path: string): string | undefined {
     }
     if (err instanceof NotRegularFileError) {
       throw new SockhopError(`known_hosts file ${err.message}: give the path of a file`);
+    }
+    if (err instanceof FileTooLargeError) {
+      throw new SockhopError(`known_hosts file ${err.message}`, "usage-file");
     }
     if (err instanceof Deno.errors.PermissionDenied) return undefined;
     throw err;

@@ -1,5 +1,7 @@
 /** A logger passed into lib/ code, so that only main.ts decides where messages go. */
 
+import { safeText } from "./safe_text.ts";
+
 export interface Logger {
   /** Shown when `--debug=<category>` (or `all`) is on. */
   debug(category: string, message: string): void;
@@ -8,11 +10,16 @@ export interface Logger {
   debugOn(category: string): boolean;
 }
 
-/** A logger that writes to stderr, with the debug categories turned on. */
+/**
+ * A logger that writes to stderr, with the debug categories turned on. Every message is made
+ * safe where it is written (safeText): much of what is logged came from elsewhere (a server's
+ * banner, a remote's stderr, what a client sent that a service echoed on its stderr), and an
+ * escape sequence in it would set the window title or clear the screen.
+ */
 export function stderrLogger(debugCategories: readonly string[], prefix = "sockhop"): Logger {
   const on = new Set(debugCategories);
   const write = (text: string) => {
-    Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
+    Deno.stderr.writeSync(new TextEncoder().encode(safeText(text) + "\n"));
   };
   const debugOn = (c: string) => on.has(c) || on.has("all");
   return {

@@ -38,25 +38,23 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
           id,
           logger,
           conn,
+          new Promise<void>((r) => {
+            if (channel.destroyed) r();
+            channel.once("close", () => r());
+          }),
         );
       }
-      const { conn, channel } = await pool.open((c) =>
-        _exec(c.client, route.remoteCommand, c.config.hostName)
-      );
+      // Everything the channel may say is listened for from the exec reply on: a command that
+      // exits at once has its status in the same read as the reply.
+      let ends: _ExecEnds | undefined;
+      const { conn, channel } = await pool.open(async (c) => {
+        const opened = await _exec(c.client, route.remoteCommand, c.config.hostName, logger);
+        ends = opened.ends;
+        return opened.channel;
+      });
+      const { tail, exit, closed } = ends!;
       const host = conn.config.hostName;
       logger.debug("ssh", `channel ${id}: exec opened`);
-      const tail = tailLines(channel.stderr, (line) => {
-        if (line.trim()) logger.debug("ssh", `remote stderr: ${line}`);
-      });
-      // -1 until the server sends an exit status (or signal): a channel closed without one
-      // did not end well (OpenSSH's ssh says 255).
-      let status = -1;
-      let signal: string | undefined;
-      channel.on("exit", (code: number | null, sig?: string) => {
-        status = code ?? 255;
-        if (code === null && sig) signal = sig.startsWith("SIG") ? sig : `SIG${sig}`;
-      });
-      const closed = new Promise<void>((r) => channel.once("close", () => r()));
       const chunks = nodeChunks(channel);
       const marker = await readMarker(chunks);
       if (marker.noise.length) {
@@ -66,20 +64,31 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
       if (marker.kind !== "ok") {
         channel.end();
         await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
-        throw remoteFailure(marker, status, tail().at(-1), host);
+        throw remoteFailure(marker, exit()?.status ?? -1, tail().at(-1), host);
       }
-      const base = fromNodeStreams(channel, channel, () => channel.close());
+      // As OpenSSH, the channel is closed only once the server has sent the command's exit
+      // status (or closed it): asyncssh, paramiko and Go's servers send it after the output's
+      // EOF, and drop it for a channel the client has closed.
+      const base = {
+        ...fromNodeStreams(channel, channel, () => channel.close()),
+        settled: ends!.settled,
+      };
       return _session(
         channel,
         withPrefix(base, marker.rest, chunks),
         id,
         logger,
         conn,
+        closed,
         () => {
-          if (signal) {
-            throw new SockhopError(`The remote command was killed by ${signal}`, "remote-failed");
+          const end = exit();
+          if (end?.signal) {
+            throw new SockhopError(
+              `The remote command was killed by ${end.signal}`,
+              "remote-failed",
+            );
           }
-          if (status < 0) {
+          if (!end) {
             throw new SockhopError(
               `${host} closed the channel without an exit status: the session's output may be incomplete`,
               "remote-failed",
@@ -87,10 +96,10 @@ export function nativeTransport(route: NativeRoute, logger: Logger): Transport {
           }
           const last = tail().at(-1);
           // The remote _proxy's last word: how the session ended there.
-          if (status !== 0 && last?.startsWith("sockhop: ")) {
+          if (end.status !== 0 && last?.startsWith("sockhop: ")) {
             throw new SockhopError(`Remote: ${last.slice("sockhop: ".length)}`, "remote-failed");
           }
-          return status;
+          return end.status;
         },
       );
     },
@@ -104,12 +113,9 @@ function _session(
   id: number,
   logger: Logger,
   conn: NativeConnection,
+  closed: Promise<void>,
   status: () => number = () => 0,
 ): SessionStream {
-  const closed = new Promise<void>((r) => {
-    if (channel.destroyed) r();
-    channel.once("close", () => r());
-  });
   return {
     // A closed channel is over, as in ssh, however long stdin stays open.
     stream: { ...stream, ended: closed },
@@ -130,7 +136,24 @@ function _session(
   };
 }
 
-function _exec(client: ssh2.Client, command: string, host: string): Promise<ssh2.ClientChannel> {
+/** What an exec channel says besides its output, listened for from the moment it exists. */
+interface _ExecEnds {
+  /** The last lines of its stderr. */
+  readonly tail: () => string[];
+  /** The exit status (255 for a signal) and signal, once the server has sent either. */
+  readonly exit: () => { status: number; signal?: string } | undefined;
+  /** Resolves once the exit status or signal came, or the channel closed. */
+  readonly settled: Promise<void>;
+  /** Resolves once the channel closed. */
+  readonly closed: Promise<void>;
+}
+
+function _exec(
+  client: ssh2.Client,
+  command: string,
+  host: string,
+  logger: Logger,
+): Promise<{ channel: ssh2.ClientChannel; ends: _ExecEnds }> {
   return new Promise((resolve, reject) => {
     client.exec(command, (err, channel) => {
       if (err) {
@@ -141,9 +164,47 @@ function _exec(client: ssh2.Client, command: string, host: string): Promise<ssh2
             { cause: err },
           ),
         );
-      } else resolve(channel);
+      } else resolve({ channel, ends: _execEnds(channel, logger) });
     });
   });
+}
+
+/**
+ * Called from the exec reply's callback, before anything else is read from the connection:
+ * ssh2 emits a channel's requests as it parses them, and a listener attached a tick later
+ * misses a status that came in the same read.
+ */
+function _execEnds(channel: ssh2.ClientChannel, logger: Logger): _ExecEnds {
+  _keepUntilClosed(channel);
+  const tail = tailLines(channel.stderr, (line) => {
+    if (line.trim()) logger.debug("ssh", `remote stderr: ${line}`);
+  });
+  let end: { status: number; signal?: string } | undefined;
+  let exited = () => {};
+  const exitedP = new Promise<void>((r) => exited = r);
+  channel.on("exit", (code: number | null, sig?: string) => {
+    end = code === null && sig
+      ? { status: 255, signal: sig.startsWith("SIG") ? sig : `SIG${sig}` }
+      : { status: code ?? 255 };
+    exited();
+  });
+  const closed = new Promise<void>((r) => channel.once("close", () => r()));
+  return { tail, exit: () => end, settled: Promise.race([exitedP, closed]), closed };
+}
+
+/**
+ * Node destroys a duplex once it has ended both ways, and ssh2's Channel#destroy sends
+ * CHANNEL_CLOSE: our EOF and the server's EOF would close the channel before the exit status
+ * (asyncssh, paramiko and Go's servers send it after their EOF, then drop it). The channel is
+ * closed by the session's end instead (lib/relay.ts's `settled`).
+ */
+function _keepUntilClosed(channel: ssh2.ClientChannel): void {
+  const states = channel as unknown as {
+    _readableState?: { autoDestroy: boolean };
+    _writableState?: { autoDestroy: boolean };
+  };
+  if (states._readableState) states._readableState.autoDestroy = false;
+  if (states._writableState) states._writableState.autoDestroy = false;
 }
 
 function _streamLocal(
@@ -177,7 +238,11 @@ function _streamLocalRefused(err: Error, path: string, host: string): string {
 const _STREAMLOCAL_FIX: Record<number, string> = {
   1: "the server forbids forwarding to unix sockets (AllowStreamLocalForwarding in sshd_config); " +
     "or leave out --remote-socket to go through sockhop on the remote host",
-  2: "nothing accepts connections at that path on the server: check it (sockhop list, there)",
+  // sshd answers "open failed" both when nothing listens there and when its
+  // AllowStreamLocalForwarding forbids it: the code cannot tell which.
+  2: "either nothing accepts connections at that path on the server (check it: sockhop list, " +
+    "there), or the server forbids forwarding to unix sockets (AllowStreamLocalForwarding in " +
+    "sshd_config; leave out --remote-socket to go through sockhop on the remote host)",
   3: "this server has no forwarding to unix sockets (direct-streamlocal, an OpenSSH extension): " +
     "leave out --remote-socket to go through sockhop on the remote host",
   4: "the server is short of resources: try again later",

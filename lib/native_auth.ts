@@ -8,7 +8,10 @@
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { type AgentKey, agentKeys, oneKeyAgent } from "./native_agent.ts";
 import { loadIdentity } from "./native_identity.ts";
+import { identityPublicBlob, keyOrder } from "./native_key_order.ts";
+import { fingerprint } from "./public_keys.ts";
 import { joinPath } from "./platform_paths.ts";
 import type { Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
@@ -24,6 +27,11 @@ export interface AuthInput {
   readonly logger: Logger;
   readonly env: { get(key: string): string | undefined };
   readonly home: string;
+  /**
+   * Ends the login with this error: keyboard-interactive asked again after a round that could
+   * not be answered (a server that re-prompts for ever would otherwise be answered for ever).
+   */
+  readonly abort?: (err: SockhopError) => void;
 }
 
 export interface Auth {
@@ -110,56 +118,13 @@ async function* _steps(
   yield { type: "none", username };
   for (const method of config.auth.methods) {
     if (method === "publickey" && config.auth.pubkey && may("publickey")) {
-      const agent = _agentPath(config, input.env);
-      const explicit = [...input.extraKeys, ...config.auth.identityFiles];
-      if (agent && !(config.auth.identitiesOnly && explicit.length)) {
-        tried.push("agent");
-        logger.debug("ssh", `auth: trying the agent at ${agent}`);
-        yield { type: "agent", username, agent };
-      }
-      const files = explicit.length
-        ? explicit
-        : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
-      for (const file of files) {
-        const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
-        if (loaded.kind === "none" || !may("publickey")) continue;
-        if (loaded.kind === "unusable") {
-          tried.push(`key ${file} (unusable here: ${loaded.reason})`);
-          logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
-          continue;
-        }
-        tried.push(`key ${file}`);
-        logger.debug("ssh", `auth: trying key ${file}`);
-        yield { type: "publickey", username, key: loaded.key };
-      }
+      yield* _publicKeySteps(input, tried, () => may("publickey"));
     } else if (
       method === "keyboard-interactive" && config.auth.kbdInteractive && may(method)
     ) {
       tried.push("keyboard-interactive");
       logger.debug("ssh", "auth: trying keyboard-interactive");
-      let given = input.password;
-      yield {
-        type: "keyboard-interactive",
-        username,
-        prompt: (_name, instructions, _lang, prompts, finish) => {
-          (async () => {
-            const answers: string[] = [];
-            for (const p of prompts) {
-              if (given !== undefined && !p.echo && prompts.length === 1) {
-                answers.push(given);
-                given = undefined;
-                continue;
-              }
-              const q = `${instructions ? instructions + "\n" : ""}${p.prompt}`;
-              answers.push(await prompter.ask(q, { secret: !p.echo }));
-            }
-            finish(answers);
-          })().catch((err) => {
-            logger.debug("ssh", `auth: keyboard-interactive: ${(err as Error).message}`);
-            finish([]);
-          });
-        },
-      };
+      yield { type: "keyboard-interactive", username, prompt: _kbdintAnswers(input) };
     } else if (method === "password" && config.auth.password && may("password")) {
       if (input.password !== undefined) {
         tried.push("password");
@@ -176,6 +141,110 @@ async function* _steps(
       }
     }
   }
+}
+
+/** Keys in OpenSSH's order (lib/native_key_order.ts), each one step, while the server allows. */
+async function* _publicKeySteps(
+  input: AuthInput,
+  tried: string[],
+  may: () => boolean,
+): AsyncGenerator<NextAuth | undefined> {
+  const { config, logger, prompter } = input;
+  const username = config.user;
+  const explicit = [...input.extraKeys, ...config.auth.identityFiles];
+  const files = explicit.length
+    ? explicit
+    : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
+  const agent = _agentPath(config, input.env);
+  let held: AgentKey[] = [];
+  if (agent) {
+    logger.debug("ssh", `auth: trying the agent at ${agent}`);
+    try {
+      held = await agentKeys(agent);
+      logger.debug("ssh", `auth: the agent holds ${held.length} key(s)`);
+    } catch (err) {
+      tried.push(`the agent (${(err as Error).message})`);
+      logger.debug("ssh", `auth: the agent cannot be used: ${(err as Error).message}`);
+    }
+  }
+  const order = keyOrder(
+    files.map((file) => ({ file, blob: identityPublicBlob(file) })),
+    held,
+    config.auth.identitiesOnly,
+  );
+  for (const step of order) {
+    if (!may()) return;
+    if (step.kind === "agent") {
+      const label = step.file
+        ? `key ${step.file} (in the agent)`
+        : `agent key ${step.key.comment || fingerprint(step.key.blob)}`;
+      const one = oneKeyAgent(agent!, step.key);
+      if (!one) {
+        logger.debug("ssh", `auth: skipping ${label}: a key type the built-in client cannot use`);
+        continue;
+      }
+      tried.push(label);
+      logger.debug("ssh", `auth: trying ${label}`);
+      yield { type: "agent", username, agent: one };
+      continue;
+    }
+    const file = step.file;
+    const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
+    if (loaded.kind === "none" || !may()) continue;
+    if (loaded.kind === "unusable") {
+      tried.push(`key ${file} (unusable here: ${loaded.reason})`);
+      logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
+      continue;
+    }
+    tried.push(`key ${file}`);
+    logger.debug("ssh", `auth: trying key ${file}`);
+    yield { type: "publickey", username, key: loaded.key };
+  }
+}
+
+/**
+ * Answers to keyboard-interactive rounds: the given password for a lone hidden prompt (once),
+ * the user for the rest. A round nobody can answer (BatchMode, no terminal) is answered empty,
+ * as OpenSSH does, so the server can move on to another method; if it asks again instead, the
+ * login ends there, with the reason the question could not be asked.
+ */
+function _kbdintAnswers(
+  input: AuthInput,
+): (
+  name: string,
+  instructions: string,
+  lang: string,
+  prompts: ssh2.Prompt[],
+  finish: ssh2.KeyboardInteractiveCallback,
+) => void {
+  const { logger, prompter } = input;
+  let given = input.password;
+  let unanswerable: SockhopError | undefined;
+  return (_name, instructions, _lang, prompts, finish) => {
+    if (unanswerable) {
+      input.abort?.(unanswerable);
+      return;
+    }
+    (async () => {
+      const answers: string[] = [];
+      for (const p of prompts) {
+        if (given !== undefined && !p.echo && prompts.length === 1) {
+          answers.push(given);
+          given = undefined;
+          continue;
+        }
+        const q = `${instructions ? instructions + "\n" : ""}${p.prompt}`;
+        answers.push(await prompter.ask(q, { secret: !p.echo }));
+      }
+      finish(answers);
+    })().catch((err) => {
+      logger.debug("ssh", `auth: keyboard-interactive: ${(err as Error).message}`);
+      unanswerable = err instanceof SockhopError
+        ? err
+        : new SockhopError(`keyboard-interactive: ${(err as Error).message}`, "auth-failed");
+      finish(prompts.map(() => ""));
+    });
+  };
 }
 
 function _agentPath(

@@ -19,6 +19,7 @@ import { makePrompter } from "./prompt.ts";
 import { readKnownHosts } from "./known_hosts.ts";
 import { VERSION } from "./version.ts";
 import { compact } from "./compact.ts";
+import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 
 export interface NativeConnection {
   /** The connection to the final host. */
@@ -44,12 +45,12 @@ export async function connectNative(route: NativeRoute, logger: Logger): Promise
     for (let i = 0; i < jumps.length; i++) {
       const cfg = jumps[i]!.config;
       logger.debug("ssh", `jump host ${i + 1}: ${cfg.user}@${cfg.hostName}:${cfg.port}`);
-      const client = await _connectOne(route, jumps[i]!, sock, logger);
+      const client = await _connectOne(jumps[i]!, sock, logger);
       clients.push(client);
       const next = route.hops[i + 1]!.config;
       sock = await _forward(client, next.hostName, next.port, cfg);
     }
-    const client = await _connectOne(route, final, sock, logger);
+    const client = await _connectOne(final, sock, logger);
     clients.push(client);
     const closed = new Promise<Error | undefined>((resolve) => {
       let error: Error | undefined;
@@ -119,6 +120,27 @@ function _deferWrites(channel: NodeDuplex): NodeDuplex {
   return proxy;
 }
 
+/**
+ * ssh2 writes each packet to the socket in pieces (chacha20-poly1305: length, body, MAC) and
+ * a channel's chunk as several packets in one go: each write is a call into Deno's runtime.
+ * Corked until the current job ends, a burst goes as one write; nothing waits longer.
+ */
+function _batchWrites(sock: net.Socket) {
+  const write = sock.write;
+  let corked = false;
+  sock.write = function (this: net.Socket, ...args: Parameters<net.Socket["write"]>) {
+    if (!corked) {
+      corked = true;
+      this.cork();
+      queueMicrotask(() => {
+        corked = false;
+        this.uncork();
+      });
+    }
+    return write.apply(this, args);
+  } as net.Socket["write"];
+}
+
 function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: cfg.hostName, port: cfg.port });
@@ -136,6 +158,7 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
     sock.once("connect", () => {
       clearTimeout(timer);
       sock.setNoDelay(true);
+      _batchWrites(sock);
       resolve(sock);
     });
     sock.once("error", (err) => {
@@ -151,7 +174,6 @@ function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
 }
 
 async function _connectOne(
-  route: NativeRoute,
   hop: NativeHop,
   sock: NodeDuplex | undefined,
   logger: Logger,
@@ -168,9 +190,13 @@ async function _connectOne(
   // Read once: for the key types to prefer, then for the check.
   const knownHosts = readKnownHosts([...cfg.knownHosts.userFiles, ...cfg.knownHosts.globalFiles]);
   const check = hostVerifier(hostKeyCallback(hop.hostKey, cfg, knownHosts, prompter, logger));
+  let abort = (_err: SockhopError) => {};
   const auth = nativeAuth({
+    abort: (err) => abort(err),
     config: cfg,
-    extraKeys: [...route.identityFiles, ...(hop.key ? [hop.key] : [])],
+    // -i is in the destination's config (IdentityFile), as ssh has it; this is the key a URL or
+    // connection file names for this hop.
+    extraKeys: hop.key ? [hop.key] : [],
     ...compact({ password: hop.password }),
     prompter,
     logger,
@@ -212,6 +238,13 @@ async function _connectOne(
       );
     });
     client.on("banner", (message) => logger.info(message.trimEnd()));
+    abort = (err) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      socket.destroy();
+      reject(err);
+    };
     client.once("ready", () => {
       settled = true;
       logger.debug(
@@ -269,7 +302,47 @@ async function _connectOne(
       } as ssh2.Algorithms,
       ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),
     });
+    autotuneWindows(client, (w) => logger.debug("ssh", windowMessage(w)));
+    _boundKeyboardInteractive(client, cfg, (err) => abort(err));
   });
+}
+
+/**
+ * The most keyboard-interactive rounds (questions from the server) one login answers. PAM asks
+ * one to three; a server that answers every response with a new question (or with no question
+ * at all, which ssh2 answers by itself) once ran a login for two minutes into 470 MB.
+ */
+export const KBDINT_ROUNDS_MAX = 20;
+
+/**
+ * Ends the login after KBDINT_ROUNDS_MAX keyboard-interactive rounds. ssh2 has no hook for
+ * this (it answers a round without prompts itself): its protocol's handler is wrapped.
+ */
+function _boundKeyboardInteractive(
+  client: ssh2.Client,
+  cfg: SshConfig,
+  abort: (err: SockhopError) => void,
+) {
+  type Handler = (...args: unknown[]) => unknown;
+  const proto = (client as unknown as { _protocol?: { _handlers?: Record<string, Handler> } })
+    ._protocol;
+  const original = proto?._handlers?.USERAUTH_INFO_REQUEST;
+  if (!proto?._handlers || !original) {
+    throw new Error("ssh2's protocol handlers are not where they were: check ssh2");
+  }
+  let rounds = 0;
+  proto._handlers.USERAUTH_INFO_REQUEST = (...args: unknown[]) => {
+    if (++rounds > KBDINT_ROUNDS_MAX) {
+      abort(
+        new SockhopError(
+          `${cfg.hostName} asked keyboard-interactive questions ${KBDINT_ROUNDS_MAX} times without an end: given up (a broken server, or not the one meant)`,
+          "auth-failed",
+        ),
+      );
+      return undefined;
+    }
+    return original(...args);
+  };
 }
 
 function _sameFamily(recorded: string, algorithm: string): boolean {

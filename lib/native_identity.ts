@@ -9,6 +9,7 @@ import type ssh2 from "ssh2";
 import type { Logger } from "./logger.ts";
 import type { Prompter } from "./prompt.ts";
 import { readUnblockingFile } from "./regular_file.ts";
+import { quote } from "./safe_text.ts";
 import { parsePrivateKey, prepareToSign, UnreadableKeyError } from "./ssh_keys.ts";
 
 export type LoadedKey =
@@ -31,6 +32,11 @@ export async function loadIdentity(
   } catch (err) {
     if (explicit) logger.warn(`identity file ${file} not readable: ${(err as Error).message}`);
     return { kind: "none" };
+  }
+  const exposed = _exposedKey(file);
+  if (exposed) {
+    logger.warn(`UNPROTECTED PRIVATE KEY FILE: ${exposed}`);
+    return { kind: "unusable", reason: exposed };
   }
   let parsed = parsePrivateKey(data);
   for (
@@ -57,4 +63,26 @@ export async function loadIdentity(
   // ssh2 would then fail to answer (docs/upstream/client-sign-error-is-not-fatal.md).
   const reason = prepareToSign(key);
   return reason ? { kind: "unusable", reason } : { kind: "key", key };
+}
+
+/**
+ * Why a key file that others may read is not used, as ssh refuses it (sshkey_perm_ok): a key
+ * of this user's with any group or other permission. A key owned by someone else is ssh's
+ * business to allow (root using a service's key); Windows has no such modes.
+ */
+function _exposedKey(file: string): string | undefined {
+  const me = Deno.uid();
+  if (me === null) return undefined;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(file);
+  } catch {
+    return undefined;
+  }
+  const mode = (info.mode ?? 0) & 0o777;
+  if (info.uid !== me || (mode & 0o077) === 0) return undefined;
+  const octal = mode.toString(8).padStart(4, "0");
+  return `permissions ${octal} for ${
+    quote(file)
+  } are too open, others may read the key, so it is ignored: run chmod 600 ${quote(file)}`;
 }

@@ -23,7 +23,14 @@ export interface SshInvocation {
 export type BuildOptions =
   & Pick<
     ProgramRoute,
-    "flavor" | "words" | "dest" | "jump" | "hostKey" | "remoteCommand" | "interactive"
+    | "flavor"
+    | "words"
+    | "hopWords"
+    | "dest"
+    | "jump"
+    | "hostKey"
+    | "remoteCommand"
+    | "interactive"
   >
   & {
     /** Finds a program on PATH; injected for tests. */
@@ -52,25 +59,20 @@ export function buildSshInvocation(options: BuildOptions): SshInvocation {
 }
 
 function _openssh(
-  { words, dest, jump, remoteCommand, which = findProgram }: BuildOptions,
+  { words, hopWords, dest, jump, remoteCommand, which = findProgram }: BuildOptions,
 ): SshInvocation {
   const argv = [...words, "-T"];
   if (dest.port !== undefined) argv.push("-p", String(dest.port));
   if (dest.user) argv.push("-l", dest.user);
   if (dest.key) argv.push("-i", dest.key);
   if (jump) {
+    // The route refused a jump host password (no safe way to hand it to this hop's ssh).
     const j = jump;
-    if (j.password !== undefined) {
-      throw new SockhopError(
-        "A jump host password cannot be given to ssh safely: use a key or an agent for the jump host, or --ssh=native",
-        "usage-jump",
-      );
-    }
-    // The hop runs with the user's own words too (their -F, -i, -o options apply to it).
+    // The hop runs with the user's words and -F, as ssh's -J runs it: no -o, no -i.
     // ssh expands % tokens in a ProxyCommand: the user's own (ControlPath=~/.ssh/cm-%C) are
     // meant for the hop's ssh, so they are escaped once here.
     const hop = [
-      ..._escapePercent(words),
+      ..._escapePercent(hopWords),
       "-W",
       "%h:%p",
       ...(j.port !== undefined ? ["-p", String(j.port)] : []),
@@ -92,7 +94,7 @@ function _openssh(
 }
 
 function _plink(
-  { words, dest, jump, hostKey, remoteCommand, interactive }: BuildOptions,
+  { words, hopWords, dest, jump, hostKey, remoteCommand, interactive }: BuildOptions,
 ): SshInvocation {
   const argv = [...words];
   if (!interactive && !argv.includes("-batch")) argv.push("-batch");
@@ -104,18 +106,12 @@ function _plink(
   if (jump) {
     const j = jump;
     const hop = [
-      ..._escapePercent(words),
-      ...(interactive || words.includes("-batch") ? [] : ["-batch"]),
+      ..._escapePercent(hopWords),
+      ...(interactive || hopWords.includes("-batch") ? [] : ["-batch"]),
     ];
     if (j.port !== undefined) hop.push("-P", String(j.port));
     if (j.user) hop.push("-l", j.user);
     if (j.key) hop.push("-i", j.key);
-    if (j.password !== undefined) {
-      throw new SockhopError(
-        "A jump host password cannot be given to plink safely: use a key or Pageant for the jump host",
-        "usage-jump",
-      );
-    }
     hop.push("-nc", "%host:%port", j.host);
     argv.push("-proxycmd", hop.map(quoteShellWord).join(" "));
   }

@@ -7,6 +7,7 @@
 
 import { spawn } from "node:child_process";
 import { SockhopError } from "./errors.ts";
+import { safeText } from "./safe_text.ts";
 
 export interface Prompter {
   /** Ask a question; `secret` hides the answer. Throws a SockhopError when nobody can answer. */
@@ -45,7 +46,10 @@ export function makePrompter(options: PrompterOptions): Prompter {
   const os = options.os ?? Deno.build.os;
   const openTerminal = options.openTerminal ?? (() => openControllingTerminal(os));
   return {
-    async ask(question, { secret }) {
+    async ask(asked, { secret }) {
+      // Made safe here, where it is shown (a terminal, an askpass dialog): its text is the
+      // server's (keyboard-interactive's name, instructions and prompts, a host name).
+      const question = safeText(asked);
       if (options.batchMode) {
         throw new SockhopError(
           `Cannot ask "${

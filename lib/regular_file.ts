@@ -5,7 +5,8 @@
  * it the whole process, for ever.
  */
 
-import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
+import { Buffer } from "node:buffer";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { errorText, SockhopError } from "./errors.ts";
 import { quote } from "./safe_text.ts";
 
@@ -17,11 +18,25 @@ export class NotRegularFileError extends Error {
   }
 }
 
+/**
+ * The most any reader here takes of one file: 16 MiB. Every file read is named by someone
+ * (a known_hosts, a config, a key, a password or connection file); one far larger is not the
+ * file meant (a sparse 3 GB UserKnownHostsFile was once read whole), and a device such as
+ * /dev/zero never ends.
+ */
+export const FILE_MAX = 16 * 1024 * 1024;
+
 /** The file is larger than the reader takes: not the file it means, most likely. */
-export class FileTooLargeError extends Error {
+export class FileTooLargeError extends SockhopError {
   override name = "FileTooLargeError";
-  constructor(readonly path: string, readonly size: number, readonly max: number) {
-    super(`${path} is ${size} bytes, more than ${max}`);
+  /** `size`: its size, or undefined when only the read found it too long (a device). */
+  constructor(readonly path: string, readonly size: number | undefined, readonly max: number) {
+    super(
+      `${quote(path)} is ${
+        size === undefined ? "longer than" : `${size} bytes, more than`
+      } ${max} bytes: is it the right file?`,
+      "usage-file",
+    );
   }
 }
 
@@ -31,17 +46,18 @@ export class FileTooLargeError extends Error {
  * cannot slip through. Throws Deno.errors.NotFound as reading would, NotRegularFileError for
  * anything but a regular file, FileTooLargeError for one over `max` bytes.
  */
-export function readRegularFile(path: string, max = Infinity): string {
+export function readRegularFile(path: string, max = FILE_MAX): string {
   return _read(path, (st) => st.isFile(), max).toString("utf8");
 }
 
 /**
  * The bytes of a file a client reads (ssh_config, known_hosts, a key), where a device such as
  * /dev/null is common and fine, but a FIFO or a socket would block for ever: those are refused
- * (NotRegularFileError, as is a directory), the rest read as `readRegularFile` reads.
+ * (NotRegularFileError, as is a directory), the rest read as `readRegularFile` reads, at most
+ * `max` bytes of it.
  */
-export function readUnblockingFile(path: string): Uint8Array {
-  return _read(path, (st) => !st.isFIFO() && !st.isSocket() && !st.isDirectory(), Infinity);
+export function readUnblockingFile(path: string, max = FILE_MAX): Uint8Array {
+  return _read(path, (st) => !st.isFIFO() && !st.isSocket() && !st.isDirectory(), max);
 }
 
 function _read(path: string, accept: (st: Stats) => boolean, max: number): Buffer {
@@ -60,9 +76,23 @@ function _read(path: string, accept: (st: Stats) => boolean, max: number): Buffe
     const st = fstatSync(fd);
     if (!accept(st)) throw new NotRegularFileError(path, _kind(st));
     if (st.size > max) throw new FileTooLargeError(path, st.size, max);
-    return readFileSync(fd);
+    return _readAtMost(fd, path, max);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Read `fd` to its end, but never more than `max` bytes: a device has no size to check. */
+function _readAtMost(fd: number, path: string, max: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, max + 1 - total));
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) return Buffer.concat(chunks, total);
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+    if (total > max) throw new FileTooLargeError(path, undefined, max);
   }
 }
 
@@ -99,16 +129,13 @@ export function refuseNotRegular(path: string, what: string) {
   }
 }
 
-/** The largest file `readUserFile` reads: anything bigger is not the file meant. */
-const USER_FILE_MAX = 1 << 20;
-
 /**
  * A small regular file the user named (a connection file, a --password-file): its text, with
  * errors worded for the user (`what` names it). Anything else (a FIFO, a device,
  * a directory) is refused before it is read, so that nothing blocks; the file is opened
  * non-blocking and checked on the open descriptor, so a swap after the check changes nothing.
  */
-export function readUserFile(path: string, what: string, max = USER_FILE_MAX): string {
+export function readUserFile(path: string, what: string, max = FILE_MAX): string {
   try {
     return readRegularFile(path, max);
   } catch (err) {
@@ -119,10 +146,7 @@ export function readUserFile(path: string, what: string, max = USER_FILE_MAX): s
       );
     }
     if (err instanceof FileTooLargeError) {
-      throw new SockhopError(
-        `${what} ${quote(path)} is ${err.size} bytes, more than ${max}: is it the right file?`,
-        "usage-file",
-      );
+      throw new SockhopError(`${what} ${err.message}`, "usage-file");
     }
     // What the system said when opening it (a missing file, a directory it cannot enter).
     const cause = err instanceof Deno.errors.NotFound ? err.cause ?? err : err;

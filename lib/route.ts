@@ -9,11 +9,12 @@
 
 import { UsageError } from "./errors.ts";
 import { compact } from "./compact.ts";
-import { type Hop, parseHop } from "./hop.ts";
+import { type Hop, parseHop, parseHops } from "./hop.ts";
 import { nativeHostKeyGap } from "./known_hosts.ts";
 import type { Logger } from "./logger.ts";
 import { hasControllingTerminal } from "./prompt.ts";
-import { parsePort } from "./address.ts";
+import { a2port } from "./ssh_config_values.ts";
+import type { CommandLineArg } from "./ssh_config_cmdline.ts";
 import { parseTarget, type SshTarget, type Target } from "./url.ts";
 import { parseSshOption } from "./ssh_option.ts";
 import { yesNo } from "./yes_no.ts";
@@ -73,8 +74,6 @@ export interface NativeRoute {
   readonly backend: "native";
   /** Jump hosts first to last, then the destination. */
   readonly hops: readonly NativeHop[];
-  /** `-i` keys, offered on every hop. */
-  readonly identityFiles: readonly string[];
   /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
   readonly remoteCommand: string;
   /** A socket path on the remote host, reached with direct-streamlocal. */
@@ -87,6 +86,11 @@ export interface ProgramRoute {
   readonly flavor: "openssh" | "plink";
   /** The user's words, then -F -i -o -J passed through. */
   readonly words: readonly string[];
+  /**
+   * What the URL's jump host runs with: the user's words and -F only, as ssh's -J gives a
+   * jump host no -o and no -i.
+   */
+  readonly hopWords: readonly string[];
   readonly dest: Hop;
   /** A jump host from the URL or connection file (-J is among the words). */
   readonly jump?: Hop;
@@ -104,8 +108,19 @@ export type Route = LocalRoute | NativeRoute | ProgramRoute;
 /** A route, or with --print-config the settings to print instead. */
 export type Resolution = { readonly route: Route } | { readonly print: string };
 
-/** Resolve the destination and options into a frozen Route. */
-export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): Resolution {
+/** Which of -i, -o and -J came first: their order on the command line. */
+export type ArgOrder = readonly ("i" | "o" | "J")[];
+
+/**
+ * Resolve the destination and options into a frozen Route. `order` is how -i, -o and -J were
+ * interleaved (ssh reads them in that order); without it, every -o, then -i, then -J.
+ */
+export function resolveRoute(
+  where: string,
+  flags: RouteFlags,
+  logger: Logger,
+  order?: ArgOrder,
+): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
   if (target.kind === "local") {
     return _frozen({ backend: "local", session: validateRemoteName(target.name) });
@@ -114,12 +129,13 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
   const choice = parseSshOption(v.ssh ?? "auto");
   // Checked whatever the backend: a bad value is a usage error, not a flag that does nothing.
   const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
-  const jumps = v.jump ? v.jump.split(",").map(parseHop) : undefined;
-  if (v["print-config"]) return { print: _printedConfig(dest, v) };
+  const jumps = v.jump ? parseHops(v.jump) : undefined;
+  const args = _commandLine(v, order, dest);
+  if (v["print-config"]) return { print: _printedConfig(dest, v, args, logger) };
   // The program reads its own config; the built-in client (and auto, to choose) reads it here.
   const configs = choice.backend === "program"
     ? undefined
-    : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v);
+    : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v, args, logger);
   const native = configs !== undefined &&
     _nativeFits(choice.backend === "native", configs, _keyCheck(v), logger);
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
@@ -168,7 +184,6 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
           ? { kind: "pinned", fingerprint: hostKey }
           : anyKey,
       }],
-      identityFiles: v.identity ?? [],
       remoteCommand: command,
       ...compact({ remoteSocket: v["remote-socket"] || undefined }),
     });
@@ -183,6 +198,13 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
       "--insecure-accept-any-host-key is for the built-in client (--ssh=native); ssh and plink check host keys their own way",
     );
   }
+  if (dest.jump?.password !== undefined) {
+    throw new UsageError(
+      program.flavor === "plink"
+        ? "A jump host password cannot be given to plink safely: use a key or Pageant for the jump host, or --ssh=native"
+        : "A jump host password cannot be given to ssh safely: use a key or an agent for the jump host, or --ssh=native",
+    );
+  }
   if (hostKey && program.flavor !== "plink") {
     throw new UsageError(
       "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
@@ -191,7 +213,8 @@ export function resolveRoute(where: string, flags: RouteFlags, logger: Logger): 
   return _frozen({
     backend: "program",
     flavor: program.flavor,
-    words: [...program.words, ..._passThrough(program.flavor, v)],
+    words: [...program.words, ..._passThrough(program.flavor, v, args)],
+    hopWords: [...program.words, ...(v["config-file"] ? ["-F", v["config-file"]] : [])],
     dest: destHop,
     ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
     remoteCommand: command,
@@ -232,10 +255,19 @@ function _applyFlags(target: SshTarget, v: RouteFlags): SshTarget {
   return {
     ...target,
     ...compact({
-      port: v.port !== undefined ? parsePort(v.port, "-p") : undefined,
+      port: v.port !== undefined ? sshPort(v.port) : undefined,
       user: v.login || undefined,
     }),
   };
+}
+
+/** -p as ssh reads it (a2port): 1-65535 or a service name of /etc/services. */
+export function sshPort(text: string): number {
+  const port = a2port(text);
+  if (port <= 0) {
+    throw new UsageError(`Bad port ${JSON.stringify(text)} for -p: use 1-65535 or a service name`);
+  }
+  return port;
 }
 
 interface _Configs {
@@ -245,29 +277,70 @@ interface _Configs {
 
 /**
  * The destination's config, then each jump host's: those named (-J, the URL's), else the
- * destination's ProxyJump.
+ * destination's ProxyJump. As ssh's -J does, a jump host gets only its own user and port and
+ * -F: no -o, no -i (ssh runs `ssh -l USER -p PORT -F FILE -W ... HOST` for it).
  */
-function _configs(dest: Hop, jumps: readonly Hop[] | undefined, v: RouteFlags): _Configs {
-  const resolved = _hopConfig(dest, v);
+function _configs(
+  dest: Hop,
+  jumps: readonly Hop[] | undefined,
+  v: RouteFlags,
+  args: readonly CommandLineArg[],
+  logger: Logger,
+): _Configs {
+  const resolved = _hopConfig(dest, v, args);
+  for (const w of resolved.warnings) logger.warn(w);
   return {
     dest: resolved,
-    jumps: (jumps ?? resolved.config.proxyJump.map(parseHop)).map((hop) => ({
+    jumps: (jumps ?? resolved.config.proxyJump.map((h) => parseHop(h, false))).map((hop) => ({
       hop,
-      config: _hopConfig(hop, v).config,
+      config: _hopConfig(hop, v, []).config,
     })),
   };
 }
 
-/** One hop's config, with the route's -o and -F; `Match exec` runs only for --print-config. */
-function _hopConfig(hop: Hop, v: RouteFlags, matchExec: "run" | "refuse" = "refuse") {
+/** One hop's config, with -F and these flags; `Match exec` runs only for --print-config. */
+function _hopConfig(
+  hop: Hop,
+  v: RouteFlags,
+  args: readonly CommandLineArg[],
+  matchExec: "run" | "refuse" = "refuse",
+) {
   return resolveSshConfig(compact({
     host: hop.host,
     user: hop.user || undefined,
     port: hop.port,
-    options: v.option ?? [],
+    args,
     configFile: v["config-file"],
     matchExec,
   }));
+}
+
+/**
+ * -o, -i and -J in the order given; a URL's jump host is a -J given first (unless -J is given:
+ * it wins).
+ */
+function _commandLine(
+  v: RouteFlags,
+  order: ArgOrder | undefined,
+  dest: SshTarget,
+): CommandLineArg[] {
+  const given = order ?? [
+    ...(v.option ?? []).map(() => "o" as const),
+    ...(v.identity ?? []).map(() => "i" as const),
+    ...(v.jump ? ["J" as const] : []),
+  ];
+  const next = { o: 0, i: 0 };
+  const args: CommandLineArg[] = [];
+  if (!v.jump && dest.jump) args.push({ flag: "J", value: _hopText(dest.jump) });
+  for (const flag of given) {
+    const value = flag === "o"
+      ? v.option?.[next.o++]
+      : flag === "i"
+      ? v.identity?.[next.i++]
+      : v.jump;
+    if (value !== undefined) args.push({ flag, value });
+  }
+  return args;
 }
 
 /** `[user@]host[:port]`, as a -J entry is written. */
@@ -276,20 +349,16 @@ function _hopText(hop: Hop): string {
   return `${hop.user ? `${hop.user}@` : ""}${host}${hop.port !== undefined ? `:${hop.port}` : ""}`;
 }
 
-/**
- * As ssh -G: -i and -J are command-line settings too (a URL's jump host is its -J), and Match
- * exec commands run.
- */
-function _printedConfig(dest: SshTarget, v: RouteFlags): string {
-  const shown: RouteFlags = {
-    ...v,
-    option: [
-      ...(v.option ?? []),
-      ...(v.jump ? [`ProxyJump=${v.jump}`] : dest.jump ? [`ProxyJump=${_hopText(dest.jump)}`] : []),
-      ...(v.identity ?? []).map((i) => `IdentityFile=${i}`),
-    ],
-  };
-  return formatSshConfig(_hopConfig(dest, shown, "run").config);
+/** As ssh -G: -i and -J are command-line settings too, and Match exec commands run. */
+function _printedConfig(
+  dest: SshTarget,
+  v: RouteFlags,
+  args: readonly CommandLineArg[],
+  logger: Logger,
+): string {
+  const resolved = _hopConfig(dest, v, args, "run");
+  for (const w of resolved.warnings) logger.warn(w);
+  return formatSshConfig(resolved.config);
 }
 
 /**
@@ -344,22 +413,23 @@ function _nativeGap(configs: _Configs, keys: _KeyCheck): string | undefined {
   return undefined;
 }
 
-/** ssh's own flags, passed on to the program. */
-function _passThrough(flavor: "openssh" | "plink", v: RouteFlags): string[] {
-  const words: string[] = [];
+/** ssh's own flags, passed on to the program in the order given. */
+function _passThrough(
+  flavor: "openssh" | "plink",
+  v: RouteFlags,
+  args: readonly CommandLineArg[],
+): string[] {
   if (flavor === "plink") {
     if (v["config-file"] || v.option?.length || v.jump) {
       throw new UsageError(
         "-F, -o and -J are OpenSSH options: plink has none of them; use --ssh=openssh or native",
       );
     }
-    for (const i of v.identity ?? []) words.push("-i", i);
-    return words;
+    return (v.identity ?? []).flatMap((i) => ["-i", i]);
   }
-  if (v["config-file"]) words.push("-F", v["config-file"]);
-  for (const i of v.identity ?? []) words.push("-i", i);
-  for (const o of v.option ?? []) words.push("-o", o);
-  if (v.jump) words.push("-J", v.jump);
+  // The URL's jump host goes to ssh as the route's `jump`, not as a word.
+  const words = v["config-file"] ? ["-F", v["config-file"]] : [];
+  for (const a of args) if (a.flag !== "J" || v.jump) words.push(`-${a.flag}`, a.value);
   return words;
 }
 

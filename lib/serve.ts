@@ -1,6 +1,7 @@
 /** `sockhop serve NAME TARGET`: publish a local stream service as a named session socket. */
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
 import { errorCode, SockhopError, UsageError } from "./errors.ts";
 import { eachLine } from "./lines.ts";
 import type { Logger } from "./logger.ts";
@@ -13,6 +14,7 @@ import {
   type FramedServerEnd,
   framedServerEnd,
 } from "./session_frames.ts";
+import { acceptLoop } from "./accept_loop.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
@@ -100,9 +102,10 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const maxChildren = options.maxChildren ?? MAX_CHILDREN;
   if (target.kind === "exec") _checkCommand(target.argv[0]);
   const { path, key } = await prepareSession(dirs, name);
+  _prepareCompanionDir(path);
   let listener: SessionListener;
   try {
-    listener = listenSession(path, { key });
+    listener = listenSession(path, { key, logger });
   } catch (err) {
     if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
@@ -247,33 +250,57 @@ function _stopped(name: string): string {
   return `Session ${name} was stopped (its sockhop serve is ending): connect again once it is back`;
 }
 
+/**
+ * The dir of the session's companion socket, made 0700 here, or one an earlier serve made:
+ * this user's, a real dir, nobody else can write it. Anything else there (another user's dir,
+ * made first where sessions once shared a dir, or a link) is refused, naming it: sockhop's
+ * clients trust no companion there, so the session would silently lose its end status.
+ */
+function _prepareCompanionDir(sessionPath: string) {
+  if (Deno.build.os === "windows") return;
+  const dir = parentDir(framedPath(sessionPath));
+  let made = true;
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    made = false;
+  }
+  const info = Deno.lstatSync(dir);
+  const why = info.isSymlink
+    ? "is a symlink"
+    : !info.isDirectory
+    ? "is not a directory"
+    : info.uid !== Deno.uid()
+    ? `belongs to another user (uid ${info.uid})`
+    : !made && ((info.mode ?? 0) & 0o022) !== 0
+    ? `is writable by others (mode ${((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0")})`
+    : undefined;
+  if (why) {
+    throw new SockhopError(
+      `Status socket dir ${dir} ${why}: sockhop did not make it and will not use it (the session would lose its end status); remove it or use another --socket-dirs`,
+      "socket-dir",
+    );
+  }
+  if (made && ((info.mode ?? 0) & 0o777) !== 0o700) Deno.chmodSync(dir, 0o700);
+}
+
 /** The companion socket of the session (see session_frames.ts); none where it cannot be. */
 function _listenCompanion(
   sessionPath: string,
   logger: Logger,
 ): { path: string; connections: AsyncIterable<Deno.UnixConn>; close(): void } | undefined {
   const path = framedPath(sessionPath);
-  const dir = parentDir(path);
   let listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>;
   try {
-    try {
-      Deno.mkdirSync(dir, { mode: 0o700 });
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-    }
-    const info = Deno.lstatSync(dir);
-    if (!info.isDirectory || info.uid !== Deno.uid()) {
-      throw new Error(`${dir} is not a directory of this user`);
-    }
-    Deno.chmodSync(dir, 0o700);
     // Its session socket was free: a companion there is a killed serve's.
     _removeIfSocket(path);
     try {
       listener = Deno.listen({ transport: "unix", path });
     } catch (err) {
-      // Another session's serve removed the dir as it ended, between our mkdir and now.
+      // Another session's serve removed the dir as it ended, between our check and now.
       if (!(err instanceof Deno.errors.NotFound)) throw err;
-      Deno.mkdirSync(dir, { mode: 0o700 });
+      _prepareCompanionDir(sessionPath);
       listener = Deno.listen({ transport: "unix", path });
     }
     Deno.chmodSync(path, 0o600);
@@ -285,26 +312,8 @@ function _listenCompanion(
     );
     return undefined;
   }
-  let closed = false;
-  async function* accept() {
-    for (;;) {
-      try {
-        yield await listener.accept();
-      } catch (err) {
-        if (closed) return;
-        throw err;
-      }
-    }
-  }
-  return {
-    path,
-    connections: accept(),
-    close() {
-      if (closed) return;
-      closed = true;
-      listener.close();
-    },
-  };
+  const loop = acceptLoop(listener, path, logger);
+  return { path, connections: loop.connections, close: () => loop.close() };
 }
 
 function _removeIfSocket(path: string) {
@@ -372,14 +381,7 @@ function _spawnTarget(
   // that ending it ends what it started too: `sh -c 'a; b'` would leave `b` running.
   const group = Deno.build.os !== "windows";
   const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: group });
-  const signal = (sig: "SIGTERM" | "SIGKILL") => {
-    try {
-      if (group && child.pid) Deno.kill(-child.pid, sig);
-      else child.kill(sig);
-    } catch {
-      child.kill(sig);
-    }
-  };
+  const members = _processGroup(child, group);
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
@@ -390,10 +392,11 @@ function _spawnTarget(
       child.stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
       eachLine(child.stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
       const running = () => child.exitCode === null && child.signalCode === null;
-      let killTimer: ReturnType<typeof setTimeout> | undefined;
       const exited = new Promise<EndStatus>((r) => {
         const settle = () => {
-          clearTimeout(killTimer);
+          // What it left behind (`sleep 60 &`) ends with it: it would hold the output open
+          // (the client waits for ever) or outlive the connection with nobody to end it.
+          members.leaderExited();
           onExit();
           r(
             child.signalCode !== null
@@ -414,14 +417,58 @@ function _spawnTarget(
           ended: exited.then(() => {}),
         },
         exited,
-        kill() {
-          if (!running() || killTimer) return;
-          signal("SIGTERM");
-          killTimer = setTimeout(() => {
-            if (running()) signal("SIGKILL");
-          }, KILL_AFTER_MS);
-        },
+        kill: () => members.end(),
       });
     });
   });
+}
+
+/**
+ * A command's process group, ended as one: SIGTERM, then SIGKILL to whatever is left after
+ * KILL_AFTER_MS. It outlives its leader while anything the leader started runs; once the
+ * leader has exited the group is ended at once, and once it is gone it is never signalled
+ * again (its id may go to another process). Without groups (Windows) it is the child alone.
+ */
+function _processGroup(child: ChildProcess, group: boolean) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  let gone = false;
+  let ending: ReturnType<typeof setTimeout> | undefined;
+  const alive = (): boolean => {
+    if (gone) return false;
+    if (!group || !child.pid) return running();
+    try {
+      process.kill(-child.pid, 0);
+      return true;
+    } catch (err) {
+      if (errorCode(err) !== "ESRCH") throw err;
+      return false;
+    }
+  };
+  const signal = (sig: "SIGTERM" | "SIGKILL") => {
+    if (!alive()) return;
+    try {
+      if (group && child.pid) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch (err) {
+      if (errorCode(err) !== "ESRCH") throw err;
+    }
+  };
+  const end = () => {
+    if (ending || gone) return;
+    signal("SIGTERM");
+    ending = setTimeout(() => {
+      signal("SIGKILL");
+      gone = true;
+    }, KILL_AFTER_MS);
+  };
+  return {
+    end,
+    leaderExited() {
+      if (alive()) end();
+      else {
+        gone = true;
+        clearTimeout(ending);
+      }
+    },
+  };
 }

@@ -68,6 +68,12 @@ function _octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, "0");
 }
 
+/** A dir of many users: sticky, and others (or its group) may write it, as /tmp. */
+export function isSharedDir(facts: FileFacts): boolean {
+  const mode = facts.mode ?? 0;
+  return facts.isDirectory && !facts.isSymlink && (mode & 0o1000) !== 0 && (mode & 0o022) !== 0;
+}
+
 /**
  * Why a session dir (from lstat) must not be used, or undefined. It is a real dir (no
  * symlink), owned by this user or root, and nobody else can write it, except a root-owned

@@ -5,7 +5,9 @@
  */
 
 import net from "node:net";
-import { errorCode, SockhopError } from "./errors.ts";
+import { acceptLoop } from "./accept_loop.ts";
+import { SockhopError } from "./errors.ts";
+import { type Logger, silentLogger } from "./logger.ts";
 import { clientHandshake, HANDSHAKE_MS, serverHandshake } from "./pipe_auth.ts";
 import type { Duplex } from "./relay.ts";
 import { unixPathProblem } from "./session_paths.ts";
@@ -14,6 +16,8 @@ import { fromDenoConn, fromNodeStreams } from "./streams.ts";
 export interface SessionSocketOptions {
   /** Windows: this user's session key (pipe_auth.ts). */
   readonly key?: Uint8Array | undefined;
+  /** Hears of failed accepts (accept_loop.ts). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -98,14 +102,6 @@ export interface SessionListener {
 }
 
 /**
- * Accept errors that pass: out of descriptors or memory, a connection aborted before it was
- * taken. The connection waits in the backlog meanwhile; serve used to exit on the first one.
- */
-const _TRANSIENT = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM", "ECONNABORTED", "EINTR"]);
-/** The first pause after such an error, doubled each time up to the last. */
-const _RETRY_MS = [10, 1000] as const;
-
-/**
  * Listen on `path` (which must not exist); with a key (always on Windows), on a session pipe
  * that lets in only the clients that prove they hold it.
  */
@@ -119,40 +115,11 @@ export function listenSession(path: string, options: SessionSocketOptions = {}):
     listener.close();
     throw err;
   }
-  let closed = false;
-  let wake = () => {};
-  async function* accept() {
-    let delay: number = _RETRY_MS[0];
-    for (;;) {
-      let conn: Deno.UnixConn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (closed) return;
-        if (!_TRANSIENT.has(errorCode(err) ?? "")) throw err;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        delay = Math.min(delay * 2, _RETRY_MS[1]);
-        continue;
-      }
-      delay = _RETRY_MS[0];
-      yield fromDenoConn(conn);
-    }
-  }
-  return {
-    connections: accept(),
-    close() {
-      if (closed) return;
-      closed = true;
-      wake();
-      listener.close();
-    },
-  };
+  return acceptLoop(
+    { accept: async () => fromDenoConn(await listener.accept()), close: () => listener.close() },
+    path,
+    options.logger ?? silentLogger,
+  );
 }
 
 /**

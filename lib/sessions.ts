@@ -13,6 +13,7 @@ import {
   refusalText,
 } from "./session_check.ts";
 import {
+  isSharedDir,
   PIPE_DIR,
   pipePath,
   type Platform,
@@ -63,9 +64,10 @@ export function resolveSessionDirs(
   const home = homeDir(env, os);
   const runtime = env.get("XDG_RUNTIME_DIR");
   const listed = socketDirsFlag ?? env.get("SOCKHOP_SOCKET_DIRS");
-  const dirs = listed
+  const given = listed
     ? splitPathList(listed, os).map((d) => expandHome(d, home, os))
     : [...(runtime ? [joinPath([runtime, "sockhop"], os)] : []), joinPath([home, ".sockhop"], os)];
+  const dirs = os === "windows" ? given : given.map((d) => privateDirIn(d));
   const xpraListed = env.get("SOCKHOP_XPRA_DIRS");
   const uid = Deno.uid();
   const xpraDirs = xpraListed !== undefined
@@ -88,6 +90,25 @@ export function resolveSessionDirs(
     // xpra's Windows sessions are pipes of its own naming: not looked for there.
     xpraDirs: Object.freeze(os === "windows" ? [] : xpraDirs),
   });
+}
+
+/**
+ * The dir this user's sessions take in `dir`: `dir` itself, or when `dir` is shared (sticky and
+ * writable by others, as /tmp), this user's own subdir of it, `sockhop-UID` (tmux's way): a
+ * shared dir is nobody's to make private, and other users' files in it (a `.framed` dir made
+ * first) are not this user's to use or remove. `serve` creates the subdir 0700; every other
+ * command looks there.
+ */
+export function privateDirIn(dir: string, me: number | null = Deno.uid()): string {
+  if (me === null) return dir;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(dir);
+  } catch {
+    // Not there, or not to be looked at: the dir as given, whose checks then say what is wrong.
+    return dir;
+  }
+  return isSharedDir(info) ? joinPath([dir, `sockhop-${me}`]) : dir;
 }
 
 /** The socket file name of a session: `<hostname>-<NAME>`, as xpra names its own. */

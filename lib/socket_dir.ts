@@ -60,8 +60,7 @@ export function prepareSocketDir(
       continue;
     }
     try {
-      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      _ensurePrivate(dir);
+      _ensurePrivate(dir, _makeDir(dir));
       return dir;
     } catch (err) {
       if (err instanceof SockhopError) throw err;
@@ -76,11 +75,26 @@ export function prepareSocketDir(
   );
 }
 
+/** Create `dir` (and its parents) 0700; true when `dir` itself was made here. */
+function _makeDir(dir: string): boolean {
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return true;
+}
+
 /**
- * The dir is a real dir of this user's (never a symlink: a chmod would go through it) in
- * parents nobody else can write; then group and others lose their access to it.
+ * The dir is a real dir of this user's (never a symlink) in parents nobody else can write, and
+ * nobody else can write it. Its mode is set only when it was `created` here: a dir that was
+ * there is someone's choice (once /tmp, given as a socket dir to a serve run as root, was
+ * made 0700 for the whole machine); one that is not safe is refused, naming the fix.
  */
-function _ensurePrivate(dir: string) {
+function _ensurePrivate(dir: string, created: boolean) {
   const me = Deno.uid();
   if (me === null) return;
   const abs = resolve(dir);
@@ -93,11 +107,12 @@ function _ensurePrivate(dir: string) {
   if (!stat.isDirectory) throw _unusable(abs, `${abs} is not a directory: use --socket-dirs`);
   if (stat.uid !== me) {
     throw new SockhopError(
-      `Socket dir ${dir} belongs to another user: use --socket-dirs`,
+      `Socket dir ${dir} belongs to another user (uid ${stat.uid}), not made by this sockhop: use --socket-dirs with a dir of your own`,
       "socket-dir",
     );
   }
-  if (((stat.mode ?? 0) & 0o077) !== 0) Deno.chmodSync(abs, 0o700);
+  // The umask may have taken bits of ours; never added any for others.
+  if (created && ((stat.mode ?? 0) & 0o777) !== 0o700) Deno.chmodSync(abs, 0o700);
   const left = checkSessionDir(abs, me);
   if (left) throw _unusable(abs, refusalText(left));
 }

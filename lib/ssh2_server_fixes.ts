@@ -63,24 +63,38 @@ export function fixServerConnection(
   _announceServerSigAlgs(proto);
   _acceptRepeatedServiceRequest(client, proto);
   _answerPkOkWithAskedAlgorithm(client);
+  _freeClosedSessions(client, proto);
 }
 
 /**
- * A session request that starts nothing (exec, shell, subsystem) refused. With want-reply
- * ssh2 gives `reject` and the client closes the channel. Without, ssh2 gives no `reject` and
- * a Session has no way to be closed: the client waits for ever (dbclient's `dbclient host id`
- * never returns). So the channel is started and ended at once, as sshd ends a session whose
- * command fails: the message on stderr, an exit status, EOF and close.
+ * A session request that starts nothing (exec, shell, subsystem) refused, and the channel
+ * ended: nothing runs on it, so it holds no slot (see channelsHeld) and takes no further
+ * request. With want-reply ssh2 gives `reject`; the client is told, and the channel closed
+ * from this side (a client that leaves it open would otherwise keep its slot: after ten
+ * refusals a connection could open nothing). Without, ssh2 gives no `reject` and a Session has
+ * no way to be closed: the client waits for ever (dbclient's `dbclient host id` never returns).
+ * So the channel is started and ended at once, as sshd ends a session whose command fails: the
+ * message on stderr, an exit status, EOF and close.
  * docs/upstream/server-refused-request-without-reply.md
  */
 export function refuseSessionStart(
+  client: ssh2.Connection,
+  session: ssh2.Session,
   accept: () => ssh2.ServerChannel | undefined,
   reject: (() => void) | undefined,
   message: string,
   status: number,
 ): void {
+  const s = session as unknown as BareSession;
+  _letGo.get(client)?.add(s._chanInfo.incoming.id);
   if (reject) {
     reject();
+    s._ending = true;
+    if (s._chanInfo.outgoing.state !== "closed") {
+      s._chanInfo.outgoing.state = "closed";
+      (client as unknown as { _protocol: { channelClose(id: number): void } })._protocol
+        .channelClose(s._chanInfo.outgoing.id);
+    }
     return;
   }
   const channel = accept();
@@ -88,6 +102,74 @@ export function refuseSessionStart(
   channel.stderr.write(`${message}\n`);
   channel.exit(status);
   channel.end();
+}
+
+/** ssh2's Session before (and after) a command starts on it: its channel's ends. */
+interface BareSession {
+  _ending: boolean;
+  _channel: unknown;
+  _chanInfo: {
+    incoming: { id: number; state: string };
+    outgoing: { id: number; state: string };
+  };
+}
+
+/** ssh2's channel table of a connection. */
+interface ChannelTable {
+  _count: number;
+  _channels: Record<number, unknown>;
+  get(id: number): unknown;
+  remove(id: number): void;
+}
+
+/** Per connection: the channels still in ssh2's table that sockhop has let go of. */
+const _letGo = new WeakMap<object, Set<number>>();
+
+/**
+ * How many channels sockhop holds on a connection (something runs on it, or it may still be
+ * asked to): ssh2's table, less those refused and ended here, which wait only for the
+ * client's close. `unclaimed`: how many of those there are.
+ */
+export function channelsHeld(client: ssh2.Connection): { held: number; unclaimed: number } {
+  const table = (client as unknown as { _chanMgr: ChannelTable })._chanMgr;
+  const unclaimed = _letGo.get(client)?.size ?? 0;
+  return { held: table._count - unclaimed, unclaimed };
+}
+
+/**
+ * A session channel the client closes before anything started on it stays in ssh2's channel
+ * table for good (its CHANNEL_CLOSE handler returns early for a bare Session): it is removed
+ * here, and the close answered as RFC 4254 §5.3 asks. Also keeps channelsHeld's count: a
+ * channel gone from the table is no longer one let go of.
+ */
+function _freeClosedSessions(client: ssh2.Connection, proto: Protocol) {
+  const c = client as unknown as { _chanMgr?: ChannelTable };
+  const table = c._chanMgr;
+  const original = proto._handlers.CHANNEL_CLOSE;
+  const channelClose = (proto as unknown as { channelClose?: (id: number) => void }).channelClose;
+  if (!table || typeof table.remove !== "function" || !original || !channelClose) {
+    throw new Error("ssh2's channel table is not where it was: check ssh2");
+  }
+  const letGo = new Set<number>();
+  _letGo.set(client, letGo);
+  const remove = table.remove.bind(table);
+  table.remove = (id: number) => {
+    letGo.delete(id);
+    remove(id);
+  };
+  proto._handlers.CHANNEL_CLOSE = (...args: unknown[]) => {
+    const recipient = args[1] as number;
+    const entry = table.get(recipient) as Partial<BareSession> | undefined;
+    const result = original(...args);
+    if (entry && typeof entry === "object" && entry._chanInfo && !entry._channel) {
+      if (entry._chanInfo.outgoing.state !== "closed") {
+        entry._chanInfo.outgoing.state = "closed";
+        channelClose.call(proto, entry._chanInfo.outgoing.id);
+      }
+      table.remove(recipient);
+    }
+    return result;
+  };
 }
 
 const _fixedOffers = new WeakMap<KexInit, KexInit>();

@@ -26,13 +26,13 @@ import {
   type ConfigReader,
   expandIn,
   readConfigs,
-  readOption,
   tildeIn,
   type Unsupported,
 } from "./ssh_config_read.ts";
 import { assembleList, fillDefaults, fillForCanonicalization } from "./ssh_config_defaults.ts";
 import { canonicalizeName, connectName } from "./ssh_config_host.ts";
 import { compact } from "./compact.ts";
+import { type CommandLineArg, readCommandLine } from "./ssh_config_cmdline.ts";
 
 export { readTextFileOrUndefined };
 export type { NativeGap, Unsupported };
@@ -121,6 +121,8 @@ export interface ResolveInput {
   readonly port?: number;
   /** `-o Key=value` options; they win over every file. */
   readonly options?: readonly string[];
+  /** -o, -i and -J in the order given (after `options`). */
+  readonly args?: readonly CommandLineArg[];
   /** `-F FILE`: read only this file. `none` reads none. */
   readonly configFile?: string;
   /** Read files through this (tests); default: the real files. */
@@ -139,6 +141,8 @@ export interface Resolved {
   /** Options the native client does not use (for --debug=ssh). */
   readonly unsupported: readonly Unsupported[];
   readonly filesRead: readonly string[];
+  /** What ssh would warn of on stderr (an -i file it cannot read). */
+  readonly warnings: readonly string[];
 }
 
 /** The config files read when no -F is given, user's first; kept here for other platforms. */
@@ -189,7 +193,10 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     o.port = input.port;
     o.origin.set("port", "command line");
   }
-  for (const line of input.options ?? []) readOption(r, line);
+  const warnings = readCommandLine(r, [
+    ...(input.options ?? []).map((value) => ({ flag: "o" as const, value })),
+    ...(input.args ?? []),
+  ]);
   if (o.user !== undefined && !validUser(o.user)) {
     throw new UsageError(
       `User name ${JSON.stringify(o.user)} contains invalid characters: check the user name`,
@@ -234,6 +241,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     config: Object.freeze(_typed(r, host, raw, printed, [...r.gaps, ...gaps])),
     unsupported: [...r.notes, ...notes],
     filesRead: r.filesRead,
+    warnings,
   };
 }
 

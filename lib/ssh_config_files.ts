@@ -7,7 +7,7 @@
 
 import { UsageError } from "./errors.ts";
 import { isAbsolutePath, type Os } from "./platform_paths.ts";
-import { NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
+import { FileTooLargeError, NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
 
 /** What the config reader needs from a file system (a fake one in unit tests). */
 export interface ConfigFs {
@@ -32,6 +32,7 @@ export function readTextFileOrUndefined(path: string): string | undefined {
       throw new UsageError(`${err.message}: give the path of a file`);
     }
     if ((err as { code?: string }).code === "ENOTDIR") return undefined;
+    if (err instanceof FileTooLargeError) throw err;
     throw new UsageError(`${(err as Error).message}: check its permissions`);
   }
 }
@@ -144,8 +145,9 @@ function _hasMagic(part: string): boolean {
 }
 
 /**
- * fnmatch(3) with FNM_PERIOD for one path component: `*`, `?`, `[a-z]`, `[!x]`, `[^x]`,
- * `[[:alpha:]]`, `\` escapes; a leading dot only matches a literal one.
+ * OpenSSH's glob(3) (openbsd-compat, as its Include uses it) for one path component: `*`,
+ * `?`, `[a-z]`, `[!x]`, `[[:alpha:]]`, `\` escapes; a leading dot only matches a literal one.
+ * `[^x]` is not a negation there: `^` is one of the characters.
  */
 export function fnmatch(pattern: string, name: string): boolean {
   if (name.startsWith(".") && !pattern.startsWith(".") && !pattern.startsWith("\\.")) return false;
@@ -207,7 +209,7 @@ function _bracket(
   c: string,
 ): { matched: boolean; next: number } | undefined {
   let i = start + 1;
-  const negate = p[i] === "!" || p[i] === "^";
+  const negate = p[i] === "!";
   if (negate) i++;
   let matched = false;
   let first = true;

@@ -118,7 +118,8 @@ const IPQOS: [string, number][] = [
   ["cs6", 0xc0],
   ["cs7", 0xe0],
   ["ef", 0xb8],
-  ["le", 0x01],
+  // glibc's IPTOS_DSCP_LE (netinet/ip.h), which OpenSSH takes over its own 0x01 on Linux.
+  ["le", 0x04],
   ["lowdelay", 0x10],
   ["throughput", 0x08],
   ["reliability", 0x04],
@@ -234,7 +235,9 @@ export function logLevelNumber(s: string | undefined): number {
   return LOG_LEVELS.find(([n]) => n === s?.toUpperCase())?.[1] ?? -1;
 }
 
+/** As ssh -G prints a level: QUIET is SILENT there (log.c's name for it). */
 export function logLevelName(v: number): string {
+  if (v === 0) return "SILENT";
   return LOG_LEVELS.find(([, n]) => n === v)?.[0] ?? "UNKNOWN";
 }
 
@@ -556,17 +559,26 @@ export function parseJump(
   const parts = orig.split(",");
   let last: Hop | undefined;
   for (let i = parts.length - 1; i >= 0; i--) {
-    const part = parts[i]!;
-    const uri = parseSshUri(part);
-    const hop = uri === "not-uri" ? parseUserHostPort(part) : uri === "invalid" ? undefined : uri;
+    const hop = parseJumpHop(parts[i]!, strict);
     if (!hop) return undefined;
-    if (strict && (!validHostname(hop.host) || (hop.user !== undefined && !validUser(hop.user)))) {
-      return undefined;
-    }
     if (i === parts.length - 1) last = hop;
   }
   const comma = orig.lastIndexOf(",");
   return { none: false, hop: last!, ...(comma >= 0 ? { extra: orig.slice(0, comma) } : {}) };
+}
+
+/**
+ * One hop of a jump list, as parse_jump reads each: `ssh://...` or `[user@]host[:port]`, the
+ * port 1-65535 or a service name. `strict` as for parseJump. Undefined when invalid.
+ */
+export function parseJumpHop(part: string, strict: boolean): Hop | undefined {
+  const uri = parseSshUri(part);
+  const hop = uri === "not-uri" ? parseUserHostPort(part) : uri === "invalid" ? undefined : uri;
+  if (!hop) return undefined;
+  if (strict && (!validHostname(hop.host) || (hop.user !== undefined && !validUser(hop.user)))) {
+    return undefined;
+  }
+  return hop;
 }
 
 /** ssh_valid_hostname: no shell characters, white space, control characters or leading `-`. */

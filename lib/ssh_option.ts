@@ -2,6 +2,8 @@
 
 import { UsageError } from "./errors.ts";
 import { splitShellWords } from "./shell_words.ts";
+import { closest } from "./suggest.ts";
+import { findProgram } from "./which.ts";
 
 export type SshChoice =
   | { readonly backend: "auto" }
@@ -36,7 +38,21 @@ export function parseSshOption(value: string): SshChoice {
   if (!words.length) {
     throw new UsageError("--ssh is empty: use auto, native, openssh, plink or a command line");
   }
+  _typo(words);
   return { backend: "program", flavor: isPlink(words[0]!) ? "plink" : "openssh", words };
+}
+
+/**
+ * `--ssh=opnessh` is a slip of the keyboard, not a program to install: a lone bare word near
+ * a backend's name, with no such program on PATH, is refused naming the backend meant.
+ */
+function _typo(words: string[]) {
+  const word = words[0]!;
+  if (words.length !== 1 || !/^[\w.-]+$/.test(word)) return;
+  const near = closest(word, ["auto", "native", "paramiko", "openssh", "plink"]);
+  if (near && !findProgram(word)) {
+    throw new UsageError(`--ssh=${word}: did you mean --ssh=${near}?`);
+  }
 }
 
 /** plink conventions apply when the program's name ends in plink or plink.exe. */

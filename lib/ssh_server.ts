@@ -13,7 +13,7 @@ import type { Logger } from "./logger.ts";
 import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { baseName } from "./platform_paths.ts";
-import { quote } from "./safe_text.ts";
+import { quote, safeText } from "./safe_text.ts";
 import {
   connectSessionFramed,
   connectSessionStream,
@@ -25,7 +25,8 @@ import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
 import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
-import { fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
+import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
+import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
@@ -89,6 +90,7 @@ export function createSshServer(options: SshServerOptions): SshServer {
       { release: () => {}, drop: () => client.end(), why: undefined, identified: true };
     entry.identified = true;
     fixServerConnection(client, SERVER_ALGORITHMS.serverHostKey);
+    autotuneWindows(client, (w) => logger.debug("ssh", `${source}: ${windowMessage(w)}`));
     _refuseEarlyConnectionMessages(client, entry, logger, source);
     _limitChannels(client, options.maxSessions, logger, source);
     open.add(client);
@@ -216,19 +218,21 @@ function _refuseEarlyConnectionMessages(
 /** RFC 4254's reason code for a channel refused for want of resources. */
 const OPEN_RESOURCE_SHORTAGE = 4;
 
+/** Channels refused and ended here that the client has not closed yet, at most. */
+const UNCLAIMED_MAX = 1000;
+
 /**
- * At most `max` channels open at once on a logged-in connection, as sshd's MaxSessions: one
+ * At most `max` channels held at once on a logged-in connection, as sshd's MaxSessions: one
  * connection opening 1000 exec channels held 1000 processes. Over it a channel open is refused
- * with a reason the client shows ("resource shortage: ..."), before ssh2 allocates anything;
- * a channel's slot is free again once both ends have closed it. ssh2 has no hook for this and
- * its `reject()` sends no reason text: its CHANNEL_OPEN handler is wrapped (as above), and the
- * count is its channel table's, which frees a session the client closes before any exec
- * (ssh2 emits no event for that one).
+ * with a reason the client shows ("resource shortage: ..."), before ssh2 allocates anything.
+ * Counted are the channels sockhop holds (channelsHeld): one whose shell, subsystem or command
+ * was refused is ended and counts no more, and one the client closed is free again, so ten
+ * refusals do not leave the connection unable to open anything. ssh2 has no hook for this and
+ * its `reject()` sends no reason text: its CHANNEL_OPEN handler is wrapped (as above).
  */
 function _limitChannels(client: ssh2.Connection, max: number, logger: Logger, source: string) {
   type Internals = {
     authenticated: boolean;
-    _chanMgr?: { _count?: number };
     _protocol?: {
       _handlers?: Record<string, (...args: unknown[]) => unknown>;
       channelOpenFail?(recipient: number, reason: number, description: string): void;
@@ -237,24 +241,26 @@ function _limitChannels(client: ssh2.Connection, max: number, logger: Logger, so
   const c = client as unknown as Internals;
   const proto = c._protocol;
   const original = proto?._handlers?.CHANNEL_OPEN;
-  if (!proto?.channelOpenFail || !original || typeof c._chanMgr?._count !== "number") {
+  if (!proto?.channelOpenFail || !original) {
     throw new Error("ssh2's channel table is not where it was: check ssh2");
   }
   let refused = 0;
   proto._handlers!.CHANNEL_OPEN = (packet: unknown, info: unknown) => {
     const open = info as { sender: number; type: string };
-    if (c.authenticated && c._chanMgr!._count! >= max) {
+    const { held, unclaimed } = channelsHeld(client);
+    if (c.authenticated && (held >= max || unclaimed >= UNCLAIMED_MAX)) {
+      const why = held >= max
+        ? `too many channels open on this connection (at most ${max})`
+        : `${unclaimed} refused channels not closed by the client`;
       // One line per burst of refusals, not one per refused channel.
       if (refused++ % 100 === 0) {
         logger.info(
-          `ssh ${source}: refused a ${open.type} channel: ${max} channels open already (--max-sessions)`,
+          `ssh ${source}: refused a ${open.type} channel: ${
+            held >= max ? `${max} channels open already (--max-sessions)` : why
+          }`,
         );
       }
-      proto.channelOpenFail!(
-        open.sender,
-        OPEN_RESOURCE_SHORTAGE,
-        `too many channels open on this connection (at most ${max})`,
-      );
+      proto.channelOpenFail!(open.sender, OPEN_RESOURCE_SHORTAGE, why);
       return undefined;
     }
     return original(packet, info);
@@ -321,7 +327,7 @@ function _serveClient(
           (options.only !== undefined && request.name !== options.only && request.name !== "")
         ) {
           logger.info(`ssh ${source}: refused exec ${JSON.stringify(info.command.slice(0, 200))}`);
-          refuseSessionStart(acceptExec, reject, REFUSED, 127);
+          refuseSessionStart(client, session, acceptExec, reject, REFUSED, 127);
           return;
         }
         const channel = acceptExec();
@@ -336,7 +342,7 @@ function _serveClient(
       for (const what of ["shell", "subsystem"] as const) {
         session.on(what as "shell", (accept, reject: (() => void) | undefined) => {
           logger.info(`ssh ${source}: refused ${what}`);
-          refuseSessionStart(accept, reject, REFUSED, 1);
+          refuseSessionStart(client, session, accept, reject, REFUSED, 1);
         });
       }
       session.on("env", (accept, reject, info) => {
@@ -408,7 +414,8 @@ async function _proxy(
   } catch (err) {
     logger.info(`ssh ${source}: _proxy ${name}: ${(err as Error).message}`);
     if (request.kind === "sockhop") channel.write(markerErr((err as Error).message));
-    else channel.stderr.write(`${(err as Error).message}\n`);
+    // To a client's terminal (xpra's, ssh's): made safe here, as every writer makes its text.
+    else channel.stderr.write(`${safeText((err as Error).message, Infinity, true)}\n`);
     channel.exit(1);
     channel.end();
   }
@@ -439,7 +446,10 @@ async function _relayChannel(
         // what is still queued at close: the output first, then the message, then the status.
         await new Promise((r) => channel.write(new Uint8Array(0), r));
         const message = endMessage(status);
-        if (message) await new Promise((r) => channel.stderr.write(`sockhop: ${message}\n`, r));
+        if (message) {
+          const line = `sockhop: ${safeText(message, Infinity, true)}\n`;
+          await new Promise((r) => channel.stderr.write(line, r));
+        }
         channel.exit(endExitCode(status));
       }
       return await base.closeWrite();

@@ -3,13 +3,14 @@
  * rather than node:net's. When the process runs out of descriptors, node:net's listener drops
  * the failed accept and never polls its socket again (Deno 2.9's libuv emulation,
  * libs/core/uv_compat/tcp.rs `poll_tcp_handle` keeps only `Ready(Ok)` from `poll_accept`): the
- * port stays open and nothing is ever served again. Here a failed accept is logged and retried
+ * port stays open and nothing is ever served again. Here accept_loop.ts retries a failed accept
  * after a pause, and the connections waiting in the backlog are taken once descriptors are
  * free. Each connection is handed on as a node Duplex with what ssh2 uses of a socket.
  */
 
 import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
+import { acceptLoop } from "./accept_loop.ts";
 import { errorText } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
@@ -27,8 +28,6 @@ export interface TcpSocketListener {
   close(): void;
 }
 
-/** The first pause after a failed accept, doubled at each failure up to the last. */
-const ACCEPT_RETRY_MS = [10, 1000] as const;
 const READ_SIZE = 64 * 1024;
 
 /** Listen on host:port; `onSocket` gets each connection. Throws when it cannot listen. */
@@ -43,36 +42,9 @@ export function listenTcpSockets(
   const address = `${
     bound.hostname.includes(":") ? `[${bound.hostname}]` : bound.hostname
   }:${bound.port}`;
-  let closed = false;
-  let wake = () => {};
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const loop = acceptLoop(listener, address, logger);
   (async () => {
-    let delay: number = ACCEPT_RETRY_MS[0];
-    let failing = false;
-    while (!closed) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (closed) return;
-        // EMFILE, ENFILE, ENOBUFS...: the connection stays in the backlog until a descriptor
-        // is free. As sshd does: say so once, and keep trying.
-        if (!failing) logger.warn(`${address}: cannot accept: ${errorText(err)}; retrying`);
-        failing = true;
-        await pause(delay);
-        delay = Math.min(delay * 2, ACCEPT_RETRY_MS[1]);
-        continue;
-      }
-      if (failing) logger.info(`${address}: accepting again`);
-      failing = false;
-      delay = ACCEPT_RETRY_MS[0];
+    for await (const conn of loop.connections) {
       const socket = new _ConnSocket(conn);
       try {
         onSocket(socket);
@@ -81,16 +53,8 @@ export function listenTcpSockets(
         socket.destroy();
       }
     }
-  })();
-  return {
-    address,
-    close() {
-      if (closed) return;
-      closed = true;
-      wake();
-      listener.close();
-    },
-  };
+  })().catch((err) => logger.warn(`${address}: stopped accepting: ${errorText(err)}`));
+  return { address, close: () => loop.close() };
 }
 
 /** A Deno.TcpConn as a node Duplex (half-close allowed, as a net.Socket with allowHalfOpen). */

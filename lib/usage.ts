@@ -47,8 +47,10 @@ Usage:
   sockhop connect URL|NAME|FILE      the session as a byte stream on stdin/stdout
   sockhop forward URL|NAME|FILE --listen=ADDR   the session as a local listener
   sockhop passwd [USER]              set a password for the built-in SSH server
+  sockhop completion SHELL           a completion script: bash, zsh, fish or powershell
+  sockhop man                        the manual page, in roff (sockhop man | man -l -)
   sockhop help COMMAND               options of a command
-  sockhop --version                  the version
+  sockhop -V, --version              the version
 
 TARGET: exec:COMMAND [ARGS...] | tcp:HOST:PORT | unix:PATH
 URL:    ssh://[user[:password]@]host[:port]/NAME[?key=K&proxy_host=H&proxy_port=P&proxy_username=U
@@ -135,6 +137,22 @@ closes the listener and the tunnels.
                         on Windows pipe:NAME
                         (required)
 ${ROUTE}
+${COMMON}`,
+  completion: `Usage: sockhop completion bash|zsh|fish|powershell
+
+Print a completion script for the shell, made from the same flag tables as --help:
+  bash        eval "$(sockhop completion bash)"  (or save it in
+              ~/.local/share/bash-completion/completions/sockhop)
+  zsh         sockhop completion zsh > "\${fpath[1]}/_sockhop"
+  fish        sockhop completion fish > ~/.config/fish/completions/sockhop.fish
+  powershell  sockhop completion powershell | Out-String | Invoke-Expression  (in $PROFILE)
+
+${COMMON}`,
+  man: `Usage: sockhop man
+
+Print the manual page in roff, made from the same help texts as --help:
+sockhop man | man -l -, or sockhop man > ~/.local/share/man/man1/sockhop.1
+
 ${COMMON}`,
   _proxy: `Usage: sockhop _proxy [OPTIONS] [NAME]
 

@@ -35,6 +35,8 @@ export async function startForward(args: string[], env: Record<string, string>) 
   }
   return {
     where,
+    pid: child.pid,
+    status: child.status,
     log: () => log,
     async stop(signal: Deno.Signal = "SIGINT") {
       child.kill(signal);

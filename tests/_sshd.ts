@@ -91,6 +91,17 @@ export async function keygen(path: string, passphrase = ""): Promise<string> {
   return (await Deno.readTextFile(`${path}.pub`)).trim();
 }
 
+/**
+ * The harness's lines, then `extra`: sshd takes a keyword's first value, so a keyword that
+ * `extra` sets (before any Match block) is left out of the harness's lines.
+ */
+function _withOverrides(lines: string[], extra: string[]): string {
+  const end = extra.findIndex((l) => /^\s*match\s/i.test(l));
+  const keyword = (l: string) => l.trim().split(/\s+/)[0]!.toLowerCase();
+  const set = new Set(extra.slice(0, end < 0 ? undefined : end).map(keyword));
+  return [...lines.filter((l) => !set.has(keyword(l))), ...extra, ""].join("\n");
+}
+
 /** Start sshd; resolves once it answers with an SSH banner. */
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const tmp = await tempDir("sockhop-sshd-");
@@ -108,7 +119,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const config = `${dir}/sshd_config`;
   await Deno.writeTextFile(
     config,
-    [
+    _withOverrides([
       `Port ${port}`,
       "ListenAddress 127.0.0.1",
       `HostKey ${hostKey}`,
@@ -129,9 +140,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       "MaxStartups 100",
       "MaxSessions 100",
       "AcceptEnv LANG",
-      ...(options.extraConfig ?? []),
-      "",
-    ].join("\n"),
+    ], options.extraConfig ?? []),
   );
   if (Deno.uid() === 0) await Deno.mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   const logFile = `${dir}/sshd.log`;

@@ -146,8 +146,9 @@ Deno.test("connection file: a FIFO, a directory or a huge file is refused at onc
   );
   assert.throws(() => readUserFile(fifo, "--password-file"), /--password-file .*\(a FIFO\)/);
   assert.throws(() => readConnectionFile(`${dir}`), /not a regular file \(a directory\)/);
-  await Deno.writeTextFile(`${dir}/big.xpra`, "#".repeat(2 << 20));
-  assert.throws(() => readConnectionFile(`${dir}/big.xpra`), /more than 1048576/);
+  await Deno.writeTextFile(`${dir}/big.xpra`, "");
+  await Deno.truncate(`${dir}/big.xpra`, 17 << 20);
+  assert.throws(() => readConnectionFile(`${dir}/big.xpra`), /more than 16777216 bytes/);
   assert.throws(() => readConnectionFile(`${dir}/none.xpra`), /Cannot read connection file/);
   await Deno.writeTextFile(`${dir}/ok.sockhop`, "host=h\n");
   assert.equal(readConnectionFile(`${dir}/ok.sockhop`).target.host, "h");

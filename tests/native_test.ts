@@ -84,6 +84,36 @@ Deno.test("native: direct-streamlocal with no remote sockhop", async () => {
   await echo.stop();
 });
 
+Deno.test("native: --remote-socket refused by sshd's AllowStreamLocalForwarding names both causes", async () => {
+  if (!haveSshd()) return;
+  await using dir = await tempDir();
+  await using sshd = await startSshd({ extraConfig: ["AllowStreamLocalForwarding no"] });
+  // A live socket at that path: the refusal is the policy's, not a missing listener.
+  const path = `${dir}/live.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    const r = await runSockhop(
+      [
+        "connect",
+        `ssh://${sshd.user}@127.0.0.1:${sshd.port}/`,
+        ...nativeArgs(sshd),
+        `--remote-socket=${path}`,
+      ],
+      { env: testEnv(`${dir}/s`) },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /: nothing accepts connections at that path/);
+    assert.match(r.stderr, new RegExp(`refused a stream to ${path} \\(.*code 2\\)`));
+    assert.match(
+      r.stderr,
+      /either nothing accepts connections at that path .* or the server forbids/,
+    );
+    assert.match(r.stderr, /AllowStreamLocalForwarding/);
+  } finally {
+    listener.close();
+  }
+});
+
 Deno.test("native: a real ssh-agent holds the key", async () => {
   if (!haveSshd() || !requirePeer("ssh-agent", "ssh-agent", "openssh-client")) return;
   await using w = await world();
@@ -350,8 +380,7 @@ Deno.test("native: a two-hop ProxyJump through a second sshd, and -J", async () 
     "--ssh=native",
     "-F",
     config,
-    "-o",
-    "ProxyJump=none",
+    // -J wins over the config's ProxyJump (ssh refuses an -o ProxyJump before it).
     "-J",
     `127.0.0.1:${jump.port}`,
     `--remote-sockhop=${w.wrapper}`,

@@ -198,6 +198,67 @@ Deno.test("jump host: proxy_* URL keys through a second sshd", async () => {
   await s.stop();
 });
 
+Deno.test("jump host: -o and -i stay with the destination, as with ssh -J (both backends)", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir();
+  await using target = await startSshd();
+  await using jump = await startSshd();
+  const known = `${dir}/known_hosts`;
+  await Deno.writeTextFile(
+    known,
+    (await Deno.readTextFile(target.knownHosts)) + (await Deno.readTextFile(jump.knownHosts)),
+  );
+  // The jump host's own settings come from the config; -o and -i name the destination's.
+  const cfg = `${dir}/cfg`;
+  await Deno.writeTextFile(
+    cfg,
+    [
+      "Host gw",
+      "  HostName 127.0.0.1",
+      `  Port ${jump.port}`,
+      `  User ${jump.user}`,
+      `  IdentityFile ${jump.clientKey}`,
+      "Host *",
+      "  IdentitiesOnly yes",
+      "  BatchMode yes",
+      `  UserKnownHostsFile ${known}`,
+      "  StrictHostKeyChecking yes",
+      "",
+    ].join("\n"),
+  );
+  const env = testEnv(`${dir}/s`);
+  const logins = async (sshd: typeof jump, before: number) =>
+    [...(await sshd.log()).slice(before).matchAll(/(?:Accepted \S+ for|Invalid user) \S+/g)]
+      .map((m) => m[0]);
+  const seen: Record<string, { jump: string[]; target: string[] }> = {};
+  for (const ssh of ["openssh", "native"]) {
+    const [j0, t0] = [(await jump.log()).length, (await target.log()).length];
+    const r = await runSockhop([
+      "connect",
+      `ssh://127.0.0.1:${target.port}/echo`,
+      `--ssh=${ssh}`,
+      "-F",
+      cfg,
+      "-J",
+      "gw",
+      "-o",
+      "User=nosuchuser",
+      "-i",
+      target.clientKey,
+    ], { env });
+    assert.equal(r.code, 1, r.stderr);
+    // sshd may log after the client is gone: give it time.
+    for (let i = 0; i < 50 && !/nosuchuser/.test((await target.log()).slice(t0)); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    seen[ssh] = { jump: await logins(jump, j0), target: await logins(target, t0) };
+  }
+  // ssh logs in to the jump host as its configured user; -o User is the destination's.
+  assert.deepEqual(seen.openssh!.jump, [`Accepted publickey for ${jump.user}`], "ssh");
+  assert.ok(seen.openssh!.target.includes("Invalid user nosuchuser"), "ssh");
+  assert.deepEqual(seen.native, seen.openssh);
+});
+
 Deno.test("ControlMaster: --exit-ssh=no, a second connect reuses the master, which survives", async () => {
   if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
   await using dir = await tempDir();

@@ -62,19 +62,14 @@ Deno.test("passwords: no form puts a password in any process's command line", as
       ])
     }`;
     const plink = ["--ssh=plink -ssh -noagent", `--host-key=${sshd.hostKeyFingerprint}`];
-    const native = [
-      "--ssh=native",
-      "-F",
-      "none",
-      "-o",
-      `UserKnownHostsFile=${known}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "PubkeyAuthentication=no",
-      "-o",
-      "BatchMode=yes",
-    ];
+    // In a config file, not -o: as with ssh -J, -o is the destination's alone.
+    const nativeConfig = `${d}/native_config`;
+    await Deno.writeTextFile(
+      nativeConfig,
+      `Host *\n  UserKnownHostsFile ${known}\n  GlobalKnownHostsFile /dev/null\n` +
+        "  PubkeyAuthentication no\n  BatchMode yes\n",
+    );
+    const native = ["--ssh=native", "-F", nativeConfig];
     const xpraHost = `${d}/host.xpra`;
     const xpraKey = `${d}/key.xpra`;
     const sockhopFile = `${d}/pw.sockhop`;
@@ -181,7 +176,8 @@ Deno.test("passwords: no form puts a password in any process's command line", as
       const warned = r.stderr.match(/use --password-file/g)?.length ?? 0;
       assert.equal(warned, form.inOwnArgv ? 1 : 0, `${form.what}: the warning\n${r.stderr}`);
       if (form.refused) {
-        assert.equal(r.code, 1, `${form.what}: ${r.stderr}`);
+        // A usage error, decided with the route (before any ssh runs).
+        assert.equal(r.code, 2, `${form.what}: ${r.stderr}`);
         assert.match(r.stderr, form.refused, form.what);
       } else {
         assert.equal(r.code, 0, `${form.what}: ${r.stderr}`);

@@ -12,25 +12,61 @@ function route(where: string, flags: RouteFlags): Route {
 }
 
 Deno.test("route: the built-in client gets every hop with its config, frozen", () => {
-  const r = route("ssh://alice:pw@db:2222/pg", {
-    ssh: "native",
-    jump: "bob@gw1,gw2:2200",
-    option: ["BatchMode=yes", "ConnectTimeout=7"],
-    identity: ["/k/id"],
-  });
-  assert.equal(r.backend, "native");
-  if (r.backend !== "native") return;
-  assert.deepEqual(r.hops.map((h) => [h.host, h.config.user, h.config.port]), [
-    ["gw1", "bob", 22],
-    ["gw2", r.hops[1]!.config.user, 2200],
-    ["db", "alice", 2222],
-  ]);
-  // -o applies to every hop, resolved once: BatchMode and the rest come from the config.
-  assert.ok(r.hops.every((h) => h.config.batchMode && h.config.connectTimeout === 7));
-  assert.equal(r.hops[2]!.password, "pw");
-  assert.deepEqual(r.identityFiles, ["/k/id"]);
-  assert.match(r.remoteCommand, /_proxy/);
-  assert.ok(Object.isFrozen(r) && Object.isFrozen(r.hops) && Object.isFrozen(r.hops[0]));
+  const key = Deno.makeTempFileSync();
+  try {
+    const r = route("ssh://alice:pw@db:2222/pg", {
+      ssh: "native",
+      jump: "bob@gw1,gw2:2200",
+      option: ["BatchMode=yes", "ConnectTimeout=7"],
+      identity: [key],
+    });
+    assert.equal(r.backend, "native");
+    if (r.backend !== "native") return;
+    assert.deepEqual(r.hops.map((h) => [h.host, h.config.user, h.config.port]), [
+      ["gw1", "bob", 22],
+      ["gw2", r.hops[1]!.config.user, 2200],
+      ["db", "alice", 2222],
+    ]);
+    // -o and -i are the destination's, as with ssh -J: a jump host gets its own user, port
+    // and config only.
+    const dest = r.hops[2]!.config;
+    assert.ok(dest.batchMode && dest.connectTimeout === 7);
+    assert.deepEqual(dest.auth.identityFiles, [key]);
+    for (const jump of r.hops.slice(0, 2)) {
+      assert.ok(!jump.config.batchMode && jump.config.connectTimeout !== 7, jump.host);
+      assert.ok(!jump.config.auth.identityFiles.includes(key), jump.host);
+    }
+    assert.equal(r.hops[2]!.password, "pw");
+    assert.match(r.remoteCommand, /_proxy/);
+    assert.ok(Object.isFrozen(r) && Object.isFrozen(r.hops) && Object.isFrozen(r.hops[0]));
+  } finally {
+    Deno.removeSync(key);
+  }
+});
+
+Deno.test("route: -i, -o and -J in the order given, as ssh reads them", () => {
+  const [a, b] = [Deno.makeTempFileSync(), Deno.makeTempFileSync()];
+  try {
+    const flags = { ssh: "openssh", option: [`IdentityFile=${a}`], identity: [b], jump: "gw" };
+    const r = route("ssh://db/pg", flags);
+    assert.ok(r.backend === "program");
+    assert.deepEqual(r.words.slice(-6), ["-o", `IdentityFile=${a}`, "-i", b, "-J", "gw"]);
+    const o = resolveRoute(
+      "ssh://db/pg",
+      { "config-file": "none", ...flags, "print-config": true },
+      silentLogger,
+      ["i", "J", "o"],
+    );
+    assert.ok("print" in o);
+    assert.match(o.print, new RegExp(`^identityfile ${b}\nidentityfile ${a}$`, "m"));
+    assert.throws(
+      () => route("ssh://db/pg", { option: ["ProxyJump=gw2"], jump: "gw" }),
+      (e) => e instanceof UsageError && /-J gw comes after a ProxyJump/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(a);
+    Deno.removeSync(b);
+  }
 });
 
 Deno.test("route: host key policy: known_hosts, a pinned key for the destination, accept-any", () => {
@@ -76,6 +112,7 @@ Deno.test("route: bad values are usage errors, before anything runs", () => {
     );
   refused("ssh://db/pg", { jump: "a@b@:x" }, /Bad jump host "a@b@:x"/);
   refused("ssh://db/pg", { port: "0" }, /Bad port/);
+  refused("ssh://db/pg", { jump: "bob@gw:99999" }, /Bad jump host "bob@gw:99999"/);
   refused(
     "ssh://db/pg",
     { ssh: "openssh", "exit-ssh": "maybe" },
@@ -91,17 +128,41 @@ Deno.test("route: bad values are usage errors, before anything runs", () => {
   refused("ssh://db/pg", { ssh: "openssh", "host-key": "SHA256:x" }, /pins a key for plink/);
   refused("ssh://db/pg", { ssh: "plink", option: ["A=b"] }, /plink has none of them/);
   refused("ssh://db/pg", { ssh: "openssh", "remote-socket": "/s" }, /needs the native backend/);
+  // Which backend may do what is decided here, once: each impossible pair is a usage error.
+  for (const ssh of ["openssh", "plink"]) {
+    refused(
+      "ssh://db/pg?proxy=bob:pw@gw",
+      { ssh },
+      new RegExp(`A jump host password cannot be given to ${ssh.replace("open", "")} safely`),
+    );
+    refused("ssh://db/pg", { ssh, "insecure-accept-any-host-key": true }, /is for the built-in/);
+  }
 });
 
 Deno.test("route: --print-config shows -i and -J as ssh -G does, whatever the backend", () => {
-  const r = resolveRoute(
-    "ssh://db/pg",
-    { "config-file": "none", ssh: "plink", jump: "gw", identity: ["/k/id"], "print-config": true },
-    silentLogger,
-  );
-  assert.ok("print" in r);
-  assert.match(r.print, /^proxyjump gw$/m);
-  assert.match(r.print, /^identityfile \/k\/id$/m);
+  const home = Deno.env.get("HOME")!;
+  const key = Deno.makeTempFileSync({ dir: home, prefix: ".sockhop-test-key-" });
+  try {
+    const warned: string[] = [];
+    const r = resolveRoute(
+      "ssh://db/pg",
+      {
+        "config-file": "none",
+        ssh: "plink",
+        jump: "gw",
+        identity: [`~/${key.slice(home.length + 1)}`, "/k/missing"],
+        "print-config": true,
+      },
+      { ...silentLogger, warn: (m) => warned.push(m) },
+    );
+    assert.ok("print" in r);
+    assert.match(r.print, /^proxyjump gw$/m);
+    // `~` expanded at once; a file that is not there dropped with a warning, as ssh does.
+    assert.deepEqual(r.print.match(/^identityfile .*$/gm), [`identityfile ${key}`]);
+    assert.match(warned.join("\n"), /Identity file \/k\/missing not accessible/);
+  } finally {
+    Deno.removeSync(key);
+  }
 });
 
 Deno.test("route: --print-config shows a URL's jump host as its ProxyJump, as -J would be", () => {

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { parseServeTarget } from "../lib/serve.ts";
 import { UsageError } from "../lib/errors.ts";
-import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import {
+  randomBytes,
+  runSockhop,
+  runWithOpenStdin,
+  sha256,
+  startServe,
+  tempDir,
+  testEnv,
+} from "./_cli.ts";
 
 const host = Deno.hostname();
 
@@ -104,4 +112,50 @@ Deno.test("serve: exec, tcp and unix targets; many clients at once; stderr to th
   tcp.close();
   unix.close();
   await Promise.allSettled(serving);
+});
+
+/** Whether process `pid` is gone (or a zombie nobody reaped yet), waited for up to 20 s. */
+async function processGone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 400; i++) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      if (/^\d+ \(.*\) Z/.test(stat)) return true;
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+Deno.test("serve: what an exec: command leaves behind ends with it, the client gets its output and its end", async () => {
+  if (Deno.build.os !== "linux") return;
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  // Left holding the output: the client would wait for it for ever.
+  await using _holding = await startServe(
+    ["held", "exec:sh", "-c", "sleep 61 & echo $!; echo hi"],
+    env,
+  );
+  const r = await runWithOpenStdin(["connect", "held"], env, 30000);
+  const [pid, hi] = new TextDecoder().decode(r.stdout).trim().split("\n");
+  assert.equal(hi, "hi", r.stderr);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(await processGone(Number(pid)), `sleep ${pid} outlived its connection`);
+  // Let go of the output: the connection ends anyway, and it still must not outlive it.
+  await using _detached = await startServe(
+    ["loose", "exec:sh", "-c", "sleep 62 </dev/null >/dev/null 2>&1 & echo $!"],
+    env,
+  );
+  const l = await runSockhop(["connect", "loose"], { env });
+  assert.equal(l.code, 0, l.stderr);
+  assert.ok(await processGone(Number(new TextDecoder().decode(l.stdout).trim())));
+  // One that ignores SIGTERM gets SIGKILL.
+  await using _stubborn = await startServe(
+    ["stubborn", "exec:sh", "-c", "sh -c 'trap \"\" TERM; sleep 63' & echo $!; echo hi"],
+    env,
+  );
+  const s = await runWithOpenStdin(["connect", "stubborn"], env, 30000);
+  assert.equal(s.code, 0, s.stderr);
+  assert.ok(await processGone(Number(new TextDecoder().decode(s.stdout).split("\n")[0])));
 });

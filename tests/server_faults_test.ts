@@ -175,6 +175,83 @@ Deno.test("server faults: sessions per connection capped (--max-sessions), refus
   }
 });
 
+/** paramiko opens twelve channels, each refused (closed by it, or left open), then a good one. */
+const REFUSED_CHANNELS = `
+import sys, paramiko
+host, port, user, key, mode = sys.argv[1:6]
+t = paramiko.Transport((host, int(port)))
+t.start_client(timeout=20)
+t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(key))
+# A channel left open after its pty was refused may still run a command: it counts, as in sshd.
+kinds = ["shell", "pty", "subsystem", "exec"] if mode == "close" else ["shell", "subsystem", "exec"]
+refused = set()
+for i in range(12):
+    kind = kinds[i % len(kinds)]
+    ch = t.open_session(timeout=20)
+    try:
+        if kind == "shell":
+            ch.invoke_shell()
+        elif kind == "pty":
+            ch.get_pty()
+        elif kind == "subsystem":
+            ch.invoke_subsystem("sftp")
+        else:
+            ch.exec_command("rm -rf /nothing")
+        print(kind + ": accepted")
+    except paramiko.SSHException:
+        refused.add(kind)
+    if mode == "close":
+        ch.close()
+print("refused: " + ",".join(sorted(refused)))
+ch = t.open_session(timeout=20)
+ch.exec_command("sockhop _proxy echo")
+ch.sendall(b"after twelve refusals")
+ch.shutdown_write()
+out = b""
+while True:
+    b = ch.recv(65536)
+    if not b:
+        break
+    out += b
+print(repr(out))
+print("exit %d" % ch.recv_exit_status())
+t.close()
+`;
+
+Deno.test("server faults: refused shell, pty, subsystem and exec channels hold no slot of --max-sessions (paramiko)", async () => {
+  if (
+    !requirePeer(
+      "paramiko",
+      "/usr/lib/python3/dist-packages/paramiko/__init__.py",
+      "python3-paramiko",
+    )
+  ) return;
+  await using s = await setup();
+  await using server = await startSshServe(s.ak, ["echo", "exec:cat"], s.env);
+  await Deno.writeTextFile(`${s.dir}/refused.py`, REFUSED_CHANNELS);
+  for (const mode of ["close", "leave open"]) {
+    const r = await run("/usr/bin/python3", [
+      `${s.dir}/refused.py`,
+      "127.0.0.1",
+      String(servePort(server)),
+      USER,
+      s.key,
+      mode,
+    ]);
+    assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}\n${server.log()}`);
+    assert.equal(
+      r.stdout,
+      [
+        `refused: ${mode === "close" ? "exec,pty,shell,subsystem" : "exec,shell,subsystem"}`,
+        "b'SOCKHOP/1 OK\\nafter twelve refusals'",
+        "exit 0",
+        "",
+      ].join("\n"),
+    );
+  }
+  assert.doesNotMatch(server.log(), /--max-sessions/);
+});
+
 Deno.test("server faults: out of descriptors, both listeners recover once some are free", async () => {
   if (
     !requirePeer("prlimit", "prlimit", "util-linux") || !requirePeer("python3", "/usr/bin/python3")

@@ -8,6 +8,7 @@ const all = (p: string) => `/usr/bin/${p}`;
 const base: BuildOptions = {
   flavor: "openssh",
   words: ["ssh", "-x"],
+  hopWords: ["ssh", "-x"],
   dest: { host: "db", port: 2222, user: "alice" },
   remoteCommand: "sh -c 'x'",
   interactive: false,
@@ -71,7 +72,8 @@ Deno.test("jump hosts: the user's % tokens are escaped for the ProxyCommand", ()
   const words = ["ssh", "-o", "ControlPath=~/.ssh/cm-%C"];
   const inv = buildSshInvocation({
     ...base,
-    words,
+    words: [...words, "-o", "User=alice", "-i", "/k/dest"],
+    hopWords: words,
     jump: { host: "gw", user: "bob" },
   });
   const proxy = inv.argv.find((a) => a.startsWith("ProxyCommand="))!;
@@ -79,10 +81,13 @@ Deno.test("jump hosts: the user's % tokens are escaped for the ProxyCommand", ()
   assert.match(proxy, / -W %h:%p /);
   // The outer ssh keeps the user's token as it is.
   assert.ok(inv.argv.includes("ControlPath=~/.ssh/cm-%C"));
+  // -o and -i given to sockhop are the destination's; the hop has its own words only.
+  assert.doesNotMatch(proxy, /User=alice|\/k\/dest/);
   const plink = buildSshInvocation({
     ...base,
     flavor: "plink",
     words: ["plink", "-ssh"],
+    hopWords: ["plink", "-ssh"],
     jump: { host: "gw", port: 22 },
   });
   const cmd = plink.argv[plink.argv.indexOf("-proxycmd") + 1]!;
