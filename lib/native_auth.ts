@@ -4,6 +4,7 @@
  * password. Records what was tried, for one failure message.
  */
 
+import { agentSocketPath } from "./agent_path.ts";
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
@@ -251,12 +252,5 @@ function _agentPath(
   config: SshConfig,
   env: { get(key: string): string | undefined },
 ): string | undefined {
-  const a = config.auth.identityAgent;
-  if (a === "none") return undefined;
-  if (a === "SSH_AUTH_SOCK") {
-    return env.get("SSH_AUTH_SOCK") ||
-      (Deno.build.os === "windows" ? "\\\\.\\pipe\\openssh-ssh-agent" : undefined);
-  }
-  if (a.startsWith("$")) return env.get(a.slice(1)) || undefined;
-  return a;
+  return agentSocketPath(config.auth.identityAgent, env);
 }

@@ -49,6 +49,24 @@ export function parseRemoteSockhop(value: string): string[] {
 export function remoteSnippet(candidates: readonly string[], name: string): string {
   validateRemoteName(name);
   const args = name === "" ? "_proxy" : `_proxy ${quoteShellWord(name)}`;
+  return _snippet(candidates, args, xpraDisplay(name));
+}
+
+/**
+ * The remote command that runs sockhop with `args` (`_start NAME ...`, `_stop NAME`) through
+ * the same snippet as `_proxy`: `sh -c '<snippet>' sockhop ARGS...`, the snippet running
+ * `CANDIDATE "$@"`. Each argument is quoted once, as the snippet is.
+ */
+export function remoteSockhopCommand(
+  candidates: readonly string[],
+  args: readonly string[],
+): string {
+  return `sh -c ${quoteShellWord(_snippet(candidates, '"$@"', undefined))} sockhop ${
+    args.map(quoteShellWord).join(" ")
+  }`;
+}
+
+function _snippet(candidates: readonly string[], args: string, display: string | undefined) {
   const branches = candidates.map((candidate, i) => {
     const words = splitShellWords(candidate.replace(/^~\//, "$HOME/"));
     const program = words[0];
@@ -65,7 +83,6 @@ export function remoteSnippet(candidates: readonly string[], name: string): stri
     return `${i === 0 ? "if" : "elif"} ${test}; then exec ${cmd} ${args}`;
   });
   if (candidates.some(platformy)) branches.unshift(platformCase());
-  const display = xpraDisplay(name);
   if (display !== undefined) {
     branches.push(
       `elif command -v xpra >/dev/null 2>&1; then echo ${

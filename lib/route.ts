@@ -27,7 +27,12 @@ import {
   resolveSshConfig,
   type SshConfig,
 } from "./ssh_config.ts";
-import { DEFAULT_REMOTE_SOCKHOP, parseRemoteSockhop, remoteCommand } from "./remote_command.ts";
+import {
+  DEFAULT_REMOTE_SOCKHOP,
+  parseRemoteSockhop,
+  remoteCommand,
+  remoteSockhopCommand,
+} from "./remote_command.ts";
 import { validateRemoteName } from "./session_name.ts";
 
 /**
@@ -61,6 +66,8 @@ export type HostKeyPolicy =
 export interface NativeHop extends Hop {
   readonly config: SshConfig;
   readonly hostKey: HostKeyPolicy;
+  /** The agent socket to forward to this host's sessions (sockhop ssh -A); none by default. */
+  readonly agentForward?: string;
 }
 
 /** A session on this host: no SSH. */
@@ -114,12 +121,15 @@ export type ArgOrder = readonly ("i" | "o" | "J")[];
 /**
  * Resolve the destination and options into a frozen Route. `order` is how -i, -o and -J were
  * interleaved (ssh reads them in that order); without it, every -o, then -i, then -J.
+ * `remoteArgs`: the remote sockhop runs these arguments (given the session name) instead of
+ * `_proxy NAME` (start, stop).
  */
 export function resolveRoute(
   where: string,
   flags: RouteFlags,
   logger: Logger,
   order?: ArgOrder,
+  remoteArgs?: (name: string) => readonly string[],
 ): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
   if (target.kind === "local") {
@@ -142,7 +152,10 @@ export function resolveRoute(
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
     : [...DEFAULT_REMOTE_SOCKHOP];
-  const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  const name = validateRemoteName(dest.name);
+  const command = remoteArgs
+    ? remoteSockhopCommand(candidates, remoteArgs(name))
+    : remoteCommand(candidates, name);
   const hostKey = v["host-key"];
   const destHop: Hop = compact({
     host: dest.host,

@@ -1,11 +1,18 @@
 /**
  * How a session ended, told to sockhop's own clients (`connect NAME`, `_proxy`, the built-in
- * server). A unix stream socket cannot say it: a service killed mid-stream and one that
- * finished both look like EOF, then close. So next to each session socket `DIR/HOST-NAME`,
- * `serve` listens on a companion, `DIR/.framed/HOST-NAME`, where the service-to-client
- * direction is framed:
+ * server), and what a session is, told to `list` and `stop`. A unix stream socket cannot say
+ * it: a service killed mid-stream and one that finished both look like EOF, then close. So
+ * next to each session socket `DIR/HOST-NAME`, `serve` listens on a companion (the status
+ * socket), `DIR/.framed2/HOST-NAME`, where every frame is
  *
  *     frame = type (1 byte), length (4 bytes, big-endian), payload (length bytes)
+ *
+ * The client speaks first, with one frame that says what it wants (session_status.ts):
+ *     "C"  connect to the service: the relay below follows
+ *     "P"  probe: serve answers one "I" frame (JSON: pid, target, start time, clients...)
+ *          and closes, without connecting to its target (`list`)
+ *     "Q"  stop: serve answers "I", then ends as on SIGTERM (`sockhop stop`)
+ * After "C", the service-to-client direction is framed:
  *     "D"  data: the service's bytes
  *     "E"  end of the service's output (EOF); the client may go on sending
  *     "S"  the status, always last, then the connection closes: JSON, one of
@@ -15,22 +22,23 @@
  * socket. A connection that ends without an "S" frame ended abnormally (serve was killed).
  * The session socket itself is unchanged, so socat, `ssh -L`, direct-streamlocal and xpra see
  * exactly the service's bytes; a client that finds no companion (an xpra socket, an older
- * serve) uses the session socket and learns no status. This is version 1: another format
- * would take another directory name.
+ * serve) uses the session socket and learns no status. This is version 2 (version 1, in
+ * `.framed`, had no first frame): another format takes another directory name, so a client
+ * and a serve of different versions never misread each other.
  *
  * A Windows session is a named pipe, which has no half-close and no companion: after the
- * handshake (pipe_auth.ts) the pipe itself carries the same frames, and the client-to-service
- * direction is framed too ("D" for its bytes, "E" for its end of input), so that end of input
- * and the end status travel inside the one stream.
+ * handshake (pipe_auth.ts) the pipe itself carries the same frames, "C" first, and the
+ * client-to-service direction is framed too ("D" for its bytes, "E" for its end of input), so
+ * that end of input and the end status travel inside the one stream.
  */
 
 import { baseName, joinPath, parentDir } from "./platform_paths.ts";
 import type { Duplex } from "./relay.ts";
 import { connectSession, type SessionSocketOptions } from "./session_socket.ts";
-import { fromDenoConn } from "./streams.ts";
+import { fromDenoConn, withPrefix } from "./streams.ts";
 
 /** The directory of the companion sockets, inside a session dir. */
-export const FRAMED_DIR = ".framed";
+export const FRAMED_DIR = ".framed2";
 
 /** How a session's service ended, as `serve` tells it. */
 export type EndStatus =
@@ -49,7 +57,10 @@ export interface SessionDuplex extends Duplex {
 const DATA = 0x44;
 const EOF = 0x45;
 const STATUS = 0x53;
-const HEADER = 5;
+/** The client's first frame: connect to the service (see session_status.ts for the others). */
+export const HELLO_CONNECT = 0x43;
+/** The bytes of a frame's header. */
+export const HEADER = 5;
 /** A status is a short JSON object; anything longer is not this protocol. */
 const STATUS_MAX = 64 * 1024;
 /** How long `finish` waits for a client that does not read before closing without a status. */
@@ -107,9 +118,16 @@ export async function connectSessionFramed(
 ): Promise<SessionDuplex> {
   if (options.key || Deno.build.os === "windows") {
     // A session pipe: framed both ways once its handshake is done.
-    return framedClient(await connectSession(path, options), { framedOutput: true });
+    const pipe = await connectSession(path, options);
+    try {
+      await pipe.write(encodeFrame(HELLO_CONNECT, new Uint8Array(0)));
+    } catch (err) {
+      pipe.close();
+      throw err;
+    }
+    return framedClient(pipe, { framedOutput: true });
   }
-  if (_trustedCompanion(framedPath(path))) {
+  if (trustedCompanion(framedPath(path))) {
     let conn: Deno.UnixConn | undefined;
     try {
       conn = await Deno.connect({ transport: "unix", path: framedPath(path) });
@@ -119,7 +137,15 @@ export async function connectSessionFramed(
         !(err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound)
       ) throw err;
     }
-    if (conn) return framedClient(fromDenoConn(conn));
+    if (conn) {
+      try {
+        await writeAll(conn, encodeFrame(HELLO_CONNECT, new Uint8Array(0)));
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+      return framedClient(fromDenoConn(conn));
+    }
   }
   // No companion: the session itself, without a status.
   return await connectSession(path, options);
@@ -137,7 +163,8 @@ export async function connectSessionStream(
   return await connectSession(path, options);
 }
 
-function _trustedCompanion(path: string): boolean {
+/** Whether the companion socket at `path` is this user's (or root's), and not a link. */
+export function trustedCompanion(path: string): boolean {
   const uid = Deno.uid();
   const mine = (info: Deno.FileInfo) =>
     (info.uid === uid || info.uid === 0) && ((info.mode ?? 0) & 0o022) === 0;
@@ -275,12 +302,12 @@ export function framedClient(raw: Duplex, options: FramedClientOptions = {}): Se
   let inputEnded = false;
   return {
     readable: chunks(),
-    write: options.framedOutput ? (chunk) => raw.write(_frame(DATA, chunk)) : raw.write,
+    write: options.framedOutput ? (chunk) => raw.write(encodeFrame(DATA, chunk)) : raw.write,
     closeWrite: options.framedOutput
       ? () => {
         if (inputEnded) return Promise.resolve();
         inputEnded = true;
-        return raw.write(_frame(EOF, new Uint8Array(0))).catch(() => {});
+        return raw.write(encodeFrame(EOF, new Uint8Array(0))).catch(() => {});
       }
       : raw.closeWrite,
     close() {
@@ -310,6 +337,7 @@ export interface FramedServerEnd extends Duplex {
   gone(): boolean;
 }
 
+/** `first`: the client's bytes read with its first frame, passed on before any others. */
 export interface FramedServerOptions {
   /** The client's bytes come framed too ("D", "E"): a session pipe, which has no half-close. */
   readonly framedInput?: boolean;
@@ -318,6 +346,8 @@ export interface FramedServerOptions {
    * its bytes once it resolves (a Deno connection; a node stream may still hold them).
    */
   readonly reuseBuffer?: boolean;
+  /** The client's bytes read with its first frame, passed on before any others. */
+  readonly first?: Uint8Array;
 }
 
 export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}): FramedServerEnd {
@@ -334,8 +364,13 @@ export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}):
     writing = p.catch(() => {});
     return p;
   };
-  const framedInput = options.framedInput ? _framedInput(raw.readable, () => onGone()) : undefined;
-  const input = framedInput ?? raw.readable[Symbol.asyncIterator]();
+  const source = withPrefix(
+    raw,
+    options.first ?? new Uint8Array(0),
+    raw.readable[Symbol.asyncIterator](),
+  ).readable;
+  const framedInput = options.framedInput ? _framedInput(source, () => onGone()) : undefined;
+  const input = framedInput ?? source[Symbol.asyncIterator]();
   // A read cannot be taken back; once released, the pending one is not waited for.
   let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   async function* chunks() {
@@ -364,10 +399,10 @@ export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}):
       // write in flight at most): a new buffer for each chunk costs more than the copy.
       let frame: Uint8Array;
       if (!scratch || scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) {
-        frame = _frame(DATA, chunk);
+        frame = encodeFrame(DATA, chunk);
       } else {
         scratchBusy = true;
-        frame = _frame(DATA, chunk, scratch);
+        frame = encodeFrame(DATA, chunk, scratch);
       }
       const p = send(frame);
       if (frame.buffer === scratch?.buffer) p.finally(() => scratchBusy = false).catch(() => {});
@@ -375,7 +410,7 @@ export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}):
     },
     closeWrite() {
       if (released) return Promise.resolve();
-      return send(_frame(EOF, new Uint8Array(0))).then(() => {}, () => {});
+      return send(encodeFrame(EOF, new Uint8Array(0))).then(() => {}, () => {});
     },
     close() {
       released = true;
@@ -393,7 +428,7 @@ export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}):
         // Flushed before the close: a node stream's write resolves once its bytes are queued.
         // A pipe is closed by its client, once it has the status: a pipe server that closes
         // first throws away what its client has not read yet.
-        const sent = send(_frame(STATUS, payload)).then(() => raw.closeWrite()).then(() =>
+        const sent = send(encodeFrame(STATUS, payload)).then(() => raw.closeWrite()).then(() =>
           framedInput?.drain()
         );
         await Promise.race([sent.catch(() => {}), late]);
@@ -412,7 +447,8 @@ export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}):
   };
 }
 
-function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Array {
+/** One frame: `type`, the payload's length, the payload (put together in `into` if given). */
+export function encodeFrame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Array {
   const frame = into
     ? into.subarray(0, HEADER + payload.length)
     : new Uint8Array(HEADER + payload.length);
@@ -420,6 +456,12 @@ function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Arra
   new DataView(frame.buffer, frame.byteOffset).setUint32(1, payload.length);
   frame.set(payload, HEADER);
   return frame;
+}
+
+/** Write all of `bytes`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
 /**

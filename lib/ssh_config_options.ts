@@ -90,6 +90,8 @@ class _SpecialOptions {
   jumpHost: string | undefined;
   jumpPort = -1;
   jumpExtra: string | undefined;
+  /** -W was given: ExitOnForwardFailure and ClearAllForwardings default to yes. */
+  stdioForward = false;
   /** Where each keyword got its value: "FILE line N" or "-o ...". */
   readonly origin = new Map<string, string>();
 }

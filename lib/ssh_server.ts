@@ -24,7 +24,13 @@ import {
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
-import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
+import {
+  parseExecCommand,
+  parseLifecycleCommand,
+  parseWhichProbe,
+  type ProxyRequest,
+} from "./ssh_server_exec.ts";
+import { runLifecycle } from "./ssh_server_lifecycle.ts";
 import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
@@ -63,6 +69,8 @@ export interface SshServerOptions {
   readonly maxUnauthenticatedPerSource: number;
   /** Channels (sessions, direct-streamlocal) open at once on one connection: sshd's MaxSessions. */
   readonly maxSessions: number;
+  /** Targets `sockhop start` may start here (and stop), as glob patterns; none by default. */
+  readonly allowStart?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -319,6 +327,17 @@ function _serveClient(
           channel.write(probe);
           channel.exit(0);
           channel.end();
+          return;
+        }
+        const lifecycle = parseLifecycleCommand(info.command);
+        if (lifecycle) {
+          runLifecycle(acceptExec(), lifecycle, {
+            dirs: options.dirs,
+            allowStart: options.allowStart ?? [],
+            ...(options.only !== undefined ? { only: options.only } : {}),
+            user: options.auth.user,
+            logger,
+          }, source);
           return;
         }
         const request = parseExecCommand(info.command);

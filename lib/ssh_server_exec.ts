@@ -77,3 +77,35 @@ function _isXpra(program: string): boolean {
 function _display(name: string): string {
   return /^\d+$/.test(name) ? `:${name}` : name;
 }
+
+/** A remote `_start` or `_stop` (sockhop start/stop URL), with its arguments. */
+export interface LifecycleRequest {
+  readonly command: "_start" | "_stop";
+  readonly args: readonly string[];
+}
+
+/**
+ * `sh -c '<sockhop's snippet>' sockhop _start|_stop ARGS...` (remote_command.ts), or bare
+ * `sockhop _start|_stop ARGS...`; undefined for anything else.
+ */
+export function parseLifecycleCommand(command: string): LifecycleRequest | undefined {
+  if (command.length > 65536) return undefined;
+  let words: string[];
+  try {
+    words = splitShellWords(command.trim());
+  } catch {
+    return undefined;
+  }
+  let rest: string[];
+  if (words[0] === "sh" && words[1] === "-c") {
+    const snippet = words[2] ?? "";
+    if (!snippet.includes("SOCKHOP/1 ERR") || !snippet.includes('"$@"')) return undefined;
+    if (words[3] !== "sockhop") return undefined;
+    rest = words.slice(4);
+  } else {
+    if (!/^(sockhop|sockhop\.exe)$/.test(_program(words[0] ?? ""))) return undefined;
+    rest = words.slice(1);
+  }
+  const [cmd, ...args] = rest;
+  return cmd === "_start" || cmd === "_stop" ? { command: cmd, args } : undefined;
+}

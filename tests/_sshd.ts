@@ -98,7 +98,12 @@ export async function keygen(path: string, passphrase = ""): Promise<string> {
 function _withOverrides(lines: string[], extra: string[]): string {
   const end = extra.findIndex((l) => /^\s*match\s/i.test(l));
   const keyword = (l: string) => l.trim().split(/\s+/)[0]!.toLowerCase();
-  const set = new Set(extra.slice(0, end < 0 ? undefined : end).map(keyword));
+  // Keywords sshd takes many times over add to the harness's lines (one more host key or
+  // listen address); the others replace them.
+  const repeatable = new Set(["hostkey", "listenaddress", "hostcertificate", "acceptenv"]);
+  const set = new Set(
+    extra.slice(0, end < 0 ? undefined : end).map(keyword).filter((k) => !repeatable.has(k)),
+  );
   return [...lines.filter((l) => !set.has(keyword(l))), ...extra, ""].join("\n");
 }
 

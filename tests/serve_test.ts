@@ -13,17 +13,18 @@ import {
 
 const host = Deno.hostname();
 
-Deno.test("serve: socket 0600 in a 0700 dir, removed on SIGTERM and SIGINT", async () => {
+Deno.test("serve: socket 0600 in a 0700 dir, removed on SIGTERM and SIGINT (exit 143, 130)", async () => {
   await using dir = await tempDir();
   const sockDir = `${dir}/socks`;
   const env = testEnv(sockDir);
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     const s = await startServe(["db", "exec:cat"], env);
     const path = `${sockDir}/${host}-db`;
     assert.equal(Deno.statSync(sockDir).mode! & 0o777, 0o700);
     assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o600);
     assert.ok(Deno.lstatSync(path).isSocket);
-    assert.equal(await s.stop(signal), 0);
+    // As the README says: 128 + the signal's number.
+    assert.equal(await s.stop(signal), code);
     assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
   }
 });
