@@ -8,7 +8,6 @@ import { help, out } from "./output.ts";
 export { help, out };
 import { type Logger, type LogOptions, stderrLogger } from "../lib/logger.ts";
 import { resolveSessionDirs, type SessionDirs } from "../lib/sessions.ts";
-import { HELP } from "../lib/usage.ts";
 import { closest } from "../lib/suggest.ts";
 
 export const COMMON_OPTIONS = {
