@@ -66,11 +66,13 @@ export async function cmdStart(args: string[]): Promise<number> {
     out(resolved.print);
     return 0;
   }
+  // With --attach, stdout is the session's stream: what start says goes to stderr.
+  const say = values.attach ? (text: string) => logger.info(text.trimEnd()) : out;
   if (resolved.route.backend === "local") {
     // Here: the same checks and arguments as on a remote host.
     const request = parseStartArgs([resolved.route.session, ...options, "--", ...target]);
-    out(`${await _startHere(request, dirs, logger)}\n`);
-  } else await _remote(resolved.route, dirs, logger);
+    say(`${await _startHere(request, dirs, logger)}\n`);
+  } else await _remote(resolved.route, dirs, logger, say);
   if (!values.attach) return 0;
   const attach = resolveRoute(where, values, logger, order);
   if ("print" in attach) return 0;
@@ -131,9 +133,14 @@ async function _startHere(
   }
 }
 
-async function _remote(route: Route, dirs: SessionDirs, logger: Logger) {
+async function _remote(
+  route: Route,
+  dirs: SessionDirs,
+  logger: Logger,
+  say: (text: string) => void = out,
+) {
   const { output, error } = await runRemote(route, dirs, logger);
-  out(output);
+  if (output) say(output);
   if (error === undefined) return;
   if (error instanceof SockhopError || error instanceof UsageError) throw error;
   throw new SockhopError(String(error), "remote-failed");

@@ -78,7 +78,13 @@ export async function findSession(
 ): Promise<(SessionInfo & { path: string }) | undefined> {
   for (const { path, kind } of sessionPaths(dirs, name)) {
     if (kind !== "sockhop") continue;
-    const info = await askSession(path, "probe");
+    let info: SessionInfo | undefined;
+    try {
+      info = await askSession(path, "probe");
+    } catch (err) {
+      // Busy: as if not found yet (a start polls again, a stop says there is none to stop).
+      if (!(err instanceof Deno.errors.TimedOut)) throw err;
+    }
     if (info && (id === undefined || info.id === id)) return { ...info, path };
   }
   return undefined;

@@ -106,7 +106,16 @@ export async function stopSession(
   if (!found) throw await _noSession(dirs, name);
   const refusal = allowed(found);
   if (refusal) throw new SockhopError(refusal, "start-refused");
-  const info = await askSession(found.path, "stop");
+  let info: SessionInfo | undefined;
+  try {
+    info = await askSession(found.path, "stop", 10_000);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.TimedOut)) throw err;
+    throw new SockhopError(
+      `Session ${name} took the stop but ${err.message}: try again, or end it with kill ${found.pid}`,
+      "failed",
+    );
+  }
   if (!info) throw await _noSession(dirs, name);
   const deadline = Date.now() + STOP_WAIT_MS;
   while (Date.now() < deadline && _running(info.pid, found.path)) {

@@ -45,11 +45,23 @@ export function parseRemoteSockhop(value: string): string[] {
   return list;
 }
 
+/**
+ * What the remote `_proxy` is asked for: one stream, or every stream of a `forward` over one
+ * channel (lib/proxy_mux.ts).
+ */
+export type ProxyMode = "stream" | "mux";
+
 /** The POSIX shell snippet (not yet quoted for `sh -c`). */
-export function remoteSnippet(candidates: readonly string[], name: string): string {
+export function remoteSnippet(
+  candidates: readonly string[],
+  name: string,
+  mode: ProxyMode = "stream",
+): string {
   validateRemoteName(name);
-  const args = name === "" ? "_proxy" : `_proxy ${quoteShellWord(name)}`;
-  return _snippet(candidates, args, xpraDisplay(name));
+  const proxy = mode === "stream" ? "_proxy" : `_proxy --${mode}`;
+  const args = name === "" ? proxy : `${proxy} ${quoteShellWord(name)}`;
+  // xpra's own _proxy carries one stream only.
+  return _snippet(candidates, args, mode === "stream" ? xpraDisplay(name) : undefined);
 }
 
 /**
@@ -114,8 +126,12 @@ export function platformCase(): string {
 }
 
 /** The whole remote command line: `sh -c '<snippet>'`. */
-export function remoteCommand(candidates: readonly string[], name: string): string {
-  return `sh -c ${quoteShellWord(remoteSnippet(candidates, name))}`;
+export function remoteCommand(
+  candidates: readonly string[],
+  name: string,
+  mode: ProxyMode = "stream",
+): string {
+  return `sh -c ${quoteShellWord(remoteSnippet(candidates, name, mode))}`;
 }
 
 /** A word that may hold `$HOME`: double-quoted so the remote shell expands variables only. */

@@ -464,6 +464,11 @@ export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
+/** A status frame's payload as a SessionEnd (what `readFrames` makes of it). */
+export function parseEndStatus(bytes: Uint8Array): SessionEnd {
+  return _parseStatus(bytes);
+}
+
 /**
  * The client's bytes of a framed pipe: its data frames, done at its "E" (or when the frames
  * end without one). `onGone` is called once the connection has closed.

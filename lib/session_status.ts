@@ -106,7 +106,8 @@ export async function sendInfo(conn: Deno.Conn, info: SessionInfo): Promise<void
 /**
  * Ask the serve of the session socket `path` (a probe, or a stop). Undefined when no status
  * socket of this user's answers there: none (an xpra socket, an older serve), or one whose
- * serve is gone. Never connects to the session socket itself.
+ * serve is gone; throws Deno.errors.TimedOut when one took the connection and said nothing in
+ * time (a busy serve). Never connects to the session socket itself.
  */
 export async function askSession(
   path: string,
@@ -125,7 +126,12 @@ export async function askSession(
     throw err;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), waitMs));
+  const late = new Promise<never>((_, reject) =>
+    timer = setTimeout(
+      () => reject(new Deno.errors.TimedOut(`its serve did not answer in ${waitMs / 1000} s`)),
+      waitMs,
+    )
+  );
   try {
     await writeAll(conn, encodeFrame(request === "probe" ? PROBE : STOP, new Uint8Array(0)));
     return await Promise.race([_readInfo(conn), late]);

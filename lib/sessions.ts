@@ -167,7 +167,15 @@ export async function listSessions(
         const tooLong = unixPathProblem(path, _os(dirs));
         if (tooLong) return { ...base, state: "INACCESSIBLE", cleaned: false, reason: tooLong };
         // A sockhop serve answers for its session, which is never connected to.
-        const info = kind === "sockhop" ? await askSession(path, "probe") : undefined;
+        let info: SessionInfo | undefined;
+        try {
+          info = kind === "sockhop" ? await askSession(path, "probe") : undefined;
+        } catch (err) {
+          // A status socket that took the probe is a serve's: busy, not dead, and its service
+          // is not for list to touch.
+          if (!(err instanceof Deno.errors.TimedOut)) throw err;
+          return { ...base, state: "UNKNOWN", cleaned: false, reason: err.message };
+        }
         if (info) return { ...base, state: "LIVE", cleaned: false, ..._described(info) };
         const result = clean && _ownedByMe(path, me)
           ? await removeDeadSocket(path, options)

@@ -53,8 +53,15 @@ export interface SshConfig {
   readonly batchMode: boolean;
   /** Seconds; 0: no limit. */
   readonly connectTimeout: number;
-  /** ServerAliveInterval (seconds) and ServerAliveCountMax. */
-  readonly keepalive: { readonly interval: number; readonly countMax: number };
+  /**
+   * ServerAliveInterval (seconds) and ServerAliveCountMax, and which of them a config file
+   * or -o set (the others are defaults, which `forward` replaces with its own).
+   */
+  readonly keepalive: {
+    readonly interval: number;
+    readonly countMax: number;
+    readonly set: { readonly interval: boolean; readonly countMax: boolean };
+  };
   readonly knownHosts: KnownHostsConfig;
   readonly auth: AuthConfig;
   readonly algorithms: AlgorithmsConfig;
@@ -165,6 +172,11 @@ export interface ResolveInput {
    * Match exec that would run is then a gap, and the config reads as if it had failed.
    */
   readonly matchExec?: "run" | "refuse";
+  /** The caller runs what the config asks, a subsystem too (sockhop ssh); else SessionType
+   * subsystem is refused: sockhop's own command is not a subsystem's name. */
+  readonly subsystem?: boolean;
+  /** The command line names a remote command (sockhop ssh's words after the destination). */
+  readonly command?: boolean;
   /** sockhop ssh's command line, after `args`: -o, -i, -J and the other flags, in order. */
   readonly commandLine?: readonly CommandLineSetting[];
 }
@@ -257,13 +269,26 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
       macs: o.macs ?? "",
     },
     identityFiles: [...o.identityFiles],
+    keepaliveSet: {
+      interval: o.serverAliveInterval !== -1,
+      countMax: o.serverAliveCountMax !== -1,
+    },
   };
   fillDefaults(o);
   o.user ??= env.localUser;
   _checkJump(o, host);
+  // ssh refuses a subsystem session with nothing named to invoke; sockhop's own command is
+  // never a subsystem's name.
+  if (o.sessionType === 1 && !input.subsystem) {
+    throw new UsageError(
+      `SessionType subsystem (${
+        o.origin.get("sessiontype") ?? "config"
+      }): sockhop runs its own command on the server, not a subsystem: remove it`,
+    );
+  }
   if (o.port === 0) o.port = 22;
   if (o.hostKeyAlias !== undefined) o.hostKeyAlias = o.hostKeyAlias.toLowerCase();
-  _tidy(r, host);
+  _tidy(r, host, input.command === true);
   // ssh -G assembles HostKeyAlgorithms only when it prints them.
   o.hostKeyAlgorithms = assembleList(
     o,
@@ -273,7 +298,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     ALL.key,
   );
   const printed = printOptions(o, input.host, host);
-  const { gaps, notes } = nativeGaps(o);
+  const { gaps, notes } = nativeGaps(o, raw.algorithms.hostKey);
   return {
     config: Object.freeze(_typed(r, host, raw, printed, [...r.gaps, ...gaps])),
     unsupported: [...r.notes, ...notes],
@@ -312,7 +337,7 @@ function _checkJump(o: Options, host: string) {
 }
 
 /** ssh.c between fill_default_options and the -G dump: checks and token expansion. */
-function _tidy(r: ConfigReader, host: string) {
+function _tidy(r: ConfigReader, host: string, command: boolean) {
   const o = r.o;
   if (o.proxyCommand === "-" && o.proxyUseFdpass) {
     throw new UsageError("ProxyCommand=- and ProxyUseFdpass are incompatible: drop one");
@@ -329,10 +354,13 @@ function _tidy(r: ConfigReader, host: string) {
       }): use 1 or more`,
     );
   }
-  if (o.forkAfterAuthentication === 1 && o.remoteCommand === undefined && o.sessionType !== 0) {
+  if (
+    o.forkAfterAuthentication === 1 && !command && o.remoteCommand === undefined &&
+    o.sessionType !== 0
+  ) {
     throw new UsageError(
       `ForkAfterAuthentication (${
-        o.origin.get("forkafterauthentication")
+        o.origin.get("forkafterauthentication") ?? "-f"
       }) needs a command: drop it`,
     );
   }
@@ -382,6 +410,7 @@ function _tidy(r: ConfigReader, host: string) {
 interface _Raw {
   readonly algorithms: AlgorithmsConfig;
   readonly identityFiles: readonly NamedFile[];
+  readonly keepaliveSet: { readonly interval: boolean; readonly countMax: boolean };
 }
 
 function _typed(
@@ -416,7 +445,11 @@ function _typed(
     proxyCommand: o.proxyCommand ?? "",
     batchMode: o.batchMode === 1,
     connectTimeout: Math.max(o.connectionTimeout, 0),
-    keepalive: { interval: o.serverAliveInterval, countMax: o.serverAliveCountMax },
+    keepalive: {
+      interval: o.serverAliveInterval,
+      countMax: o.serverAliveCountMax,
+      set: raw.keepaliveSet,
+    },
     knownHosts: {
       userFiles: o.userHostfiles,
       globalFiles: o.systemHostfiles.map((f) => tildeIn(r, f)),

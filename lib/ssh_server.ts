@@ -22,6 +22,7 @@ import {
   type SessionDuplex,
 } from "./session_frames.ts";
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
+import { checkSession, serveMux } from "./proxy_mux.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
 import {
@@ -425,6 +426,7 @@ async function _proxy(
   const name = request.name || options.only || "";
   // Writes to a channel the client has closed fail as 'error' events: taken here.
   channel.stderr.on("error", () => {});
+  if (request.mux) return await _proxyMux(channel, name, options, stats, logger, source);
   try {
     const { conn } = await openSession(options.dirs, name, connectSessionFramed);
     stats.sessions.add(name);
@@ -438,6 +440,32 @@ async function _proxy(
     channel.exit(1);
     channel.end();
   }
+}
+
+/** forward's one channel (`_proxy --mux`): the session checked, then its streams served. */
+async function _proxyMux(
+  channel: ssh2.ServerChannel,
+  name: string,
+  options: SshServerOptions,
+  stats: { sessions: Set<string> },
+  logger: Logger,
+  source: string,
+) {
+  try {
+    await checkSession(options.dirs, name);
+  } catch (err) {
+    logger.info(`ssh ${source}: _proxy --mux ${name}: ${(err as Error).message}`);
+    channel.write(markerErr((err as Error).message));
+    channel.exit(1);
+    channel.end();
+    return;
+  }
+  stats.sessions.add(name);
+  channel.write(MARKER_OK);
+  const base = fromNodeStreams(channel, channel, () => channel.close());
+  await serveMux(base.readable, base.write, options.dirs, name, logger);
+  channel.exit(0);
+  channel.end();
 }
 
 async function _relayChannel(

@@ -67,6 +67,13 @@ function _plan(request: LifecycleRequest, o: LifecycleOptions): () => Promise<st
     if (!startAllowed(o.allowStart, start.target)) {
       throw new SockhopError(startRefusal(start.target), "start-refused");
     }
+    // A path a client names would be a file this user appends to: the server picks its own.
+    if (start.logFile !== undefined) {
+      throw new SockhopError(
+        "This sockhop server keeps its sessions' logs where it chooses: leave out --log-file",
+        "start-refused",
+      );
+    }
     return () => startSession(start, o.dirs, o.logger, { user: o.user });
   }
   const name = parseStopArgs(request.args);

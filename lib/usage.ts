@@ -169,16 +169,24 @@ for a NAME on this host.
 
 ${ROUTE}
 ${COMMON}`,
-  forward: `Usage: sockhop forward [OPTIONS] URL|NAME|FILE --listen=ADDR
+  forward: `Usage: sockhop forward [OPTIONS] URL|NAME|FILE --listen=ADDR...
 
-Listen locally; every accepted connection becomes its own tunnel to the session. Many at
-once. On a terminal a status line shows the tunnels open and the bytes each way. Ctrl-C
-closes the listener and the tunnels.
+Connect first (log in, check that the session is there: a failure exits 1 with the cause),
+then listen locally; every accepted connection becomes its own tunnel to the session, all
+over one SSH connection, whatever --ssh is. When the connection drops (found within 45 s:
+ServerAliveInterval 15 x ServerAliveCountMax 3 unless your ssh config sets them) it is made
+again, at once when a client is waiting, else after 0.1 s doubling to 5 minutes; SIGHUP
+skips the wait. A refused login or host key is not retried. A status line on a terminal
+(timestamped lines otherwise) says connected or reconnecting, and why. Ctrl-C closes the
+listeners and the tunnels.
 
   --listen=ADDR         tcp:[HOST:]PORT (host default 127.0.0.1; another address such as
                         0.0.0.0 is allowed with a warning), unix:PATH (mode 0600), or
-                        on Windows pipe:NAME
+                        on Windows pipe:NAME; repeatable, every address listens
                         (required)
+  --retry               do not exit when the first connection fails: listen and keep
+                        trying; a refused login or host key stops the trying, SIGHUP
+                        starts it again (default: off)
 ${ROUTE}
 ${COMMON}`,
   ssh: `Usage: sockhop ssh [OPTIONS] destination [command [argument ...]]
@@ -252,6 +260,9 @@ Run on the remote host by connect: relay stdin/stdout to session NAME (an xpra d
 :N also looks in xpra's dirs), after a first line "SOCKHOP/1 OK" (or "SOCKHOP/1 ERR ...").
 With no NAME, the single LIVE session. Exits with the session's status: its command's own,
 128+N when a signal N ended it, 1 when its serve ended without a status (then says why).
+
+  --mux                 for forward: check that the session is there (the marker says),
+                        then carry many streams to it over stdin/stdout, framed
 
 ${COMMON}`,
 };

@@ -25,7 +25,7 @@ const VALUES: Record<string, readonly string[]> = {
   Port: ["22", "2222", "ssh", "http", "0", "65536"],
   LogLevel: ["QUIET", "quiet", "ERROR", "DEBUG3", "verbose", "bogus"],
   IPQoS: ["reliability", "lowdelay throughput", "af21", "0x01", "cs7 le", "none", "bogus"],
-  SessionType: ["default", "none", "DEFAULT"],
+  SessionType: ["default", "none", "DEFAULT", "subsystem"],
   GSSAPIKexAlgorithms: [
     "+gss-curve25519-sha256-",
     "gss-group14-sha256-",

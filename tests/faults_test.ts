@@ -638,7 +638,7 @@ Deno.test("faults: serve stopped (SIGTERM): its clients are told why and exit no
     const p = spawnSockhop(["connect", "st"], env);
     if (target.length > 1) await waitUntil("bytes through", () => p.bytes() > 0);
     else await waitUntil("connected", () => held.length > 0);
-    assert.equal(await s.stop("SIGTERM"), 0);
+    assert.equal(await s.stop("SIGTERM"), 143);
     const r = await p.ended();
     assert.equal(r.signal, null, "connect was still running after 10 s");
     assert.equal(r.code, 1);

@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
-import { nativeFlags, requirePeer, startSshd } from "./_sshd.ts";
+import { nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { authorizeClientKey, startSshServe, USER } from "./_serve_ssh.ts";
-import { sockhopWrapper } from "./_remote.ts";
+import { sockhopWrapper, sshOption } from "./_remote.ts";
 
 const host = Deno.hostname();
 const dec = new TextDecoder();
@@ -222,17 +222,29 @@ function ancestors(pid: number): string[] {
   return out;
 }
 
-for (const backend of ["native", "openssh"] as const) {
+/** The flags that pick a backend and let it into `sshd` (plink reads PuTTY's key format only). */
+async function backendFlags(backend: string, sshd: Sshd, dir: string): Promise<string[]> {
+  if (backend === "native") return nativeFlags(sshd);
+  if (backend === "openssh") return [`--ssh=${sshOption(sshd.sshWords())}`];
+  const ppk = `${dir}/client.ppk`;
+  const conv = await new Deno.Command("puttygen", {
+    args: [sshd.clientKey, "-O", "private", "-o", ppk],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(conv.code, 0, dec.decode(conv.stderr));
+  return [`--ssh=plink -ssh -noagent -batch -i ${ppk}`, `--host-key=${sshd.hostKeyFingerprint}`];
+}
+
+for (const backend of ["native", "openssh", "plink"] as const) {
   Deno.test(`start URL (${backend}, real sshd): start, connect, stop; the session outlives the SSH connection`, async () => {
     if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+    if (backend === "plink" && !requirePeer("puttygen", "puttygen", "putty-tools")) return;
     await using dir = await tempDir();
     await using sshd = await startSshd();
     const env = testEnv(`${dir}/local`);
     const remote = await sockhopWrapper(dir, `${dir}/remote`);
-    const flags = [
-      ...(backend === "native" ? nativeFlags(sshd) : [`--ssh=${_sshOption(sshd.sshWords())}`]),
-      `--remote-sockhop=${remote}`,
-    ];
+    const flags = [...await backendFlags(backend, sshd, dir), `--remote-sockhop=${remote}`];
     const url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}/db`;
     let pid: number | undefined;
     try {
@@ -261,15 +273,26 @@ for (const backend of ["native", "openssh"] as const) {
       const gone = await runSockhop(["stop", ...flags, url], { env });
       assert.equal(gone.code, 1);
       assert.match(gone.stderr, /No session db to stop/);
+      // A serve that cannot start: the remote log's last lines, and why.
+      const bad = await runSockhop(
+        ["start", ...flags, `--log-file=${dir}/bad.log`, url, `exec:${dir}/missing`],
+        { env },
+      );
+      assert.equal(bad.code, 1);
+      assert.match(dec.decode(bad.stdout), /Command \S+missing not found/);
+      assert.match(bad.stderr, /Remote: Session db did not start: its serve ended/);
+      // --attach: started, then the session on stdin/stdout as with connect.
+      const attach = await runSockhop(["start", "--attach", ...flags, url, "exec:cat"], {
+        env,
+        stdin: enc.encode("attached"),
+      });
+      assert.equal(dec.decode(attach.stdout), "attached", attach.stderr);
+      pid = Number(/started db pid=(\d+)/.exec(attach.stderr)?.[1]);
+      assert.ok(alive(pid), attach.stderr);
     } finally {
       await endPid(pid);
     }
   });
-}
-
-/** ssh's words as one --ssh= value. */
-function _sshOption(words: string[]): string {
-  return words.map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ");
 }
 
 Deno.test("start URL through the built-in server: refused by default, allowed with --allow-start", async () => {
@@ -299,9 +322,16 @@ Deno.test("start URL through the built-in server: refused by default, allowed wi
   );
   let pid: number | undefined;
   try {
+    const logFile = await runSockhop(
+      ["start", `--log-file=${dir}/elsewhere`, ...words(server.port), "exec:cat"],
+      { env },
+    );
+    assert.equal(logFile.code, 1);
+    assert.match(logFile.stderr, /leave out --log-file/);
     const r = await runSockhop(["start", ...words(server.port), "exec:cat"], { env });
     assert.equal(r.code, 0, r.stderr);
     pid = startedPid(r.stdout);
+    assert.match(dec.decode(r.stdout), new RegExp(`log=${dir}/state/sockhop/${host}-db\\.log`));
     const c = await runSockhop(["connect", ...words(server.port)], {
       env,
       stdin: enc.encode("via built-in"),

@@ -172,3 +172,16 @@ Deno.test("remote command: start/stop run through the same snippet, every argume
   assert.equal(parseLifecycleCommand("sh -c 'rm -rf /' sockhop _start db"), undefined);
   assert.equal(parseLifecycleCommand(remoteCommand(DEFAULT_REMOTE_SOCKHOP, "db")), undefined);
 });
+
+Deno.test("remote command: forward's mux mode asks _proxy for it, and has no xpra fallback", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir}/bin`);
+  await Deno.writeTextFile(`${dir}/bin/sockhop`, `#!/bin/sh\necho "ran $*"\n`, { mode: 0o755 });
+  await Deno.writeTextFile(`${dir}/bin/xpra`, `#!/bin/sh\necho "xpra $*"\n`, { mode: 0o755 });
+  const env = { HOME: dir, PATH: `${dir}/bin:/usr/bin:/bin` };
+  const found = await sh(remoteCommand(["sockhop"], "db", "mux"), env);
+  assert.equal(found.stdout, "ran _proxy --mux db\n");
+  const mux = await sh(remoteCommand(["/nope/sockhop"], ":100", "mux"), env);
+  assert.equal(mux.code, 127);
+  assert.match(mux.stdout, /^SOCKHOP\/1 ERR sockhop was not found/);
+});

@@ -488,7 +488,7 @@ Deno.test("Windows pipes: forward's pipe listener tunnels to a session (run over
   let listening!: () => void;
   const ready = new Promise<void>((r) => listening = r);
   const running = runForward({
-    listen: { kind: "pipe", path },
+    listen: [{ kind: "pipe", path }],
     transport: localTransport(dirs, "echo", logger),
     logger,
     signal: stop.signal,

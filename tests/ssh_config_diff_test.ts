@@ -48,7 +48,17 @@ const ALLOWED: readonly {
     why: "sockhop takes the URL's user, as -l, before any -o; ssh lets an -o User given " +
       "before the destination win",
   },
+  {
+    case: (c) => /^\s*SessionType\s+subsystem/im.test(_text(c.config)),
+    keyword: "(accepted)",
+    why: "ssh checks SessionType subsystem against a missing command on its command line only; " +
+      "sockhop refuses it wherever it is set: its own command is never a subsystem's name",
+  },
 ];
+
+function _text(spec: string | FileSpec | undefined): string {
+  return typeof spec === "string" ? spec : spec?.text ?? "";
+}
 
 /** Throwaway users, one per concurrent worker. */
 const WORKERS = 6;

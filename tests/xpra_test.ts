@@ -5,7 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type ServeProcess, sockhopArgv, tempDir, testEnv } from "./_cli.ts";
+import {
+  runSockhop,
+  type ServeProcess,
+  sockhopArgv,
+  startServe,
+  tempDir,
+  testEnv,
+} from "./_cli.ts";
 import { keygen, requirePeer, startSshd } from "./_sshd.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 import { quoteShellWord } from "../lib/shell_words.ts";
@@ -550,4 +557,23 @@ Deno.test('xpra: xpra\'s own client with --ssh="sockhop ssh ...", direct and thr
   await serve.stop();
   const left = await server.stop();
   assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
+});
+
+Deno.test("xpra: list shows a real xpra session beside sockhop's, whose services it never touches", async () => {
+  if (!requirePeer("xpra", "xpra", "xpra")) return;
+  if (!requirePeer("Xvfb", "Xvfb", "xvfb")) return;
+  await using dir = await tempDir("sockhop-xpra-");
+  await _xpraDirs(dir);
+  await using server = await startXpra(dir);
+  const env = testEnv(`${dir}/s`);
+  await Deno.writeTextFile(`${dir}/count.sh`, `#!/bin/sh\necho run >> '${dir}/runs'\nexec cat\n`);
+  await Deno.chmod(`${dir}/count.sh`, 0o755);
+  await using _serve = await startServe(["counted", `exec:${dir}/count.sh`], env);
+  const r = await runSockhop(["list", "--json"], { env });
+  const rows = JSON.parse(dec.decode(r.stdout)) as { name: string; kind: string; state: string }[];
+  assert.deepEqual(
+    rows.map((e) => [e.kind, e.name, e.state]).sort(),
+    [["sockhop", "counted", "LIVE"], ["xpra", String(server.display), "LIVE"]],
+  );
+  assert.throws(() => Deno.statSync(`${dir}/runs`), Deno.errors.NotFound, "list ran the command");
 });
