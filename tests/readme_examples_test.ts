@@ -140,6 +140,19 @@ curl http://127.0.0.1:8081/
   },
 
   [
+    `sockhop forward ssh://db/web --listen=tcp:8081 --listen=unix:/tmp/web.sock --retry
+`
+  ]: {
+    steps: [{ bg: true, ready: /forwarding|connected/ }],
+    after: async (w) => {
+      const tcp = await w.run("curl -sS http://127.0.0.1:8081/");
+      assert.equal(tcp.stdout, "hello web\n", tcp.stderr);
+      const unix = await w.run("curl -sS --unix-socket /tmp/web.sock http://localhost/");
+      assert.equal(unix.stdout, "hello web\n", unix.stderr);
+    },
+  },
+
+  [
     `sockhop serve --bind-ssh=0.0.0.0:2222 vnc tcp:127.0.0.1:5900
 `
   ]: {
@@ -222,7 +235,7 @@ interface RunOut {
   stderr: string;
 }
 
-interface World {
+export interface World {
   /** The world's /root, as this process sees it. */
   readonly home: string;
   run(line: string, stdin?: string, timeoutMs?: number): Promise<RunOut>;
@@ -297,7 +310,7 @@ function kill(pid: number, signal: Deno.Signal) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the world and runs `fn` in it; everything started in it is stopped afterwards. */
-async function withWorld(fn: (w: World) => Promise<void>) {
+export async function withWorld(fn: (w: World) => Promise<void>) {
   await using dir = await tempDir("sockhop-readme-");
   const home = `${dir}/home`;
   await Deno.mkdir(`${home}/.ssh`, { recursive: true, mode: 0o700 });

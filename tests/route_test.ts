@@ -104,6 +104,22 @@ Deno.test("route: a local session needs no SSH", () => {
   assert.deepEqual(route("pg", {}), { backend: "local", session: "pg" });
 });
 
+Deno.test("route: a name that reads as HOST/NAME or HOST:NAME is answered with the URL it meant", () => {
+  for (const where of ["db/pg", "db:pg"]) {
+    assert.throws(
+      () => route(where, {}),
+      (e) =>
+        e instanceof UsageError &&
+        /for session pg on host db, write ssh:\/\/db\/pg$/.test(e.message),
+    );
+  }
+  assert.throws(
+    () => route("a/b/c", {}),
+    (e) =>
+      e instanceof UsageError && /use letters, digits, "\.", "_", "\+", "@", "-"$/.test(e.message),
+  );
+});
+
 Deno.test("route: bad values are usage errors, before anything runs", () => {
   const refused = (where: string, flags: RouteFlags, message: RegExp) =>
     assert.throws(
