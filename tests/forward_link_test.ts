@@ -117,10 +117,9 @@ Deno.test("link: SIGHUP (wake) skips the back-off wait", async () => {
   const failures: Error[] = [];
   const f = fakeConnector(failures);
   const states: LinkState[] = [];
-  let link!: ReturnType<typeof forwardLink>;
   let connected!: () => void;
   const back = new Promise<void>((r) => connected = r);
-  link = forwardLink({
+  const link: ReturnType<typeof forwardLink> = forwardLink({
     connector: f.connector,
     retry: false,
     random: () => 1,
