@@ -13,7 +13,7 @@ import { loadIdentity } from "./native_identity.ts";
 import { identityPublicBlob, keyOrder } from "./native_key_order.ts";
 import { fingerprint } from "./public_keys.ts";
 import { joinPath } from "./platform_paths.ts";
-import type { Prompter } from "./prompt.ts";
+import { CannotAskError, type Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
 
 type NextAuth = ssh2.AuthenticationType | ssh2.AnyAuthMethod | false;
@@ -78,14 +78,20 @@ export function nativeAuth(input: AuthInput): Auth {
   return {
     handler,
     failure() {
-      if (pending instanceof SockhopError) return pending;
+      if (pending instanceof SockhopError && !(pending instanceof CannotAskError)) return pending;
+      const what = `tried ${tried.join(", ") || "nothing"}${
+        allowed ? `; the server allows ${(allowed as string[]).join(",")}` : ""
+      }`;
       return new SockhopError(
-        `Authentication failed for ${user}@${config.hostName}: tried ${
-          tried.join(", ") || "nothing"
-        }` +
-          `${allowed ? `; the server allows ${(allowed as string[]).join(",")}` : ""}. ` +
-          `Check the user name, put your public key in the server's authorized_keys, or give a password`,
+        `Authentication failed for ${user}@${config.hostName} (${what}): ${
+          _authFix(
+            pending,
+            input.password !== undefined &&
+              (tried.includes("password") || tried.includes("keyboard-interactive")),
+          )
+        }`,
         "auth-failed",
+        pending ? { cause: pending } : undefined,
       );
     },
     isNonFatal(err) {
@@ -103,6 +109,23 @@ export function nativeAuth(input: AuthInput): Auth {
       return nonFatal;
     },
   };
+}
+
+/** What to do after a failed login: why it stopped, and the fix for that. */
+function _authFix(pending: Error | undefined, passwordRefused: boolean): string {
+  if (passwordRefused) {
+    return "the password was refused: check the user name and the password (--password-file)";
+  }
+  if (pending instanceof CannotAskError) {
+    const asked = `cannot ask "${pending.question.trim()}" (${pending.why})`;
+    if (/passphrase/i.test(pending.question)) {
+      return `${asked}: load the key into ssh-agent (ssh-add KEY), or run on a terminal`;
+    }
+    return `${asked}: give a key the server accepts (-i KEY, its public key in the server's ` +
+      `authorized_keys) or a password (--password-file=FILE), or run on a terminal`;
+  }
+  return "check the user name, put your public key in the server's authorized_keys " +
+    "(and name it with -i KEY), or give a password (--password-file=FILE)";
 }
 
 async function* _steps(
