@@ -8,6 +8,8 @@
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { agentPath } from "./agent_path.ts";
+import { DEFAULT_IDENTITIES } from "./certificates.ts";
 import { type AgentKey, agentKeys, oneKeyAgent } from "./native_agent.ts";
 import { loadIdentity } from "./native_identity.ts";
 import { identityPublicBlob, keyOrder } from "./native_key_order.ts";
@@ -177,8 +179,8 @@ async function* _publicKeySteps(
   const explicit = [...input.extraKeys, ...config.auth.identityFiles];
   const files = explicit.length
     ? explicit
-    : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
-  const agent = _agentPath(config, input.env);
+    : DEFAULT_IDENTITIES.map((k) => joinPath([input.home, ".ssh", k]));
+  const agent = agentPath(config, input.env);
   let held: AgentKey[] = [];
   if (agent) {
     logger.debug("ssh", `auth: trying the agent at ${agent}`);
@@ -268,18 +270,4 @@ function _kbdintAnswers(
       finish(prompts.map(() => ""));
     });
   };
-}
-
-function _agentPath(
-  config: SshConfig,
-  env: { get(key: string): string | undefined },
-): string | undefined {
-  const a = config.auth.identityAgent;
-  if (a === "none") return undefined;
-  if (a === "SSH_AUTH_SOCK") {
-    return env.get("SSH_AUTH_SOCK") ||
-      (Deno.build.os === "windows" ? "\\\\.\\pipe\\openssh-ssh-agent" : undefined);
-  }
-  if (a.startsWith("$")) return env.get(a.slice(1)) || undefined;
-  return a;
 }
