@@ -2,7 +2,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../lib/errors.ts";
-import { type Logger, stderrLogger } from "../lib/logger.ts";
+import { type Logger, type LogOptions, stderrLogger } from "../lib/logger.ts";
 import { resolveSessionDirs, type SessionDirs } from "../lib/sessions.ts";
 import { HELP } from "../lib/usage.ts";
 import { closest } from "../lib/suggest.ts";
@@ -69,9 +69,15 @@ export function optionMistake(err: Error & { code?: string }, options: OptionTab
   }
 }
 
-export function setup(values: Common): { logger: Logger; dirs: SessionDirs } {
+export function setup(
+  values: Common,
+  log: LogOptions = {},
+): { logger: Logger; dirs: SessionDirs } {
   const debug = values.debug ? values.debug.split(",").map((s) => s.trim()).filter(Boolean) : [];
-  return { logger: stderrLogger(debug), dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]) };
+  return {
+    logger: stderrLogger(debug, "sockhop", log),
+    dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]),
+  };
 }
 
 /**

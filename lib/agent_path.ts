@@ -1,17 +1,19 @@
-/** Where the ssh-agent is for a host: IdentityAgent, else SSH_AUTH_SOCK (Windows: its pipe). */
+/** Where an agent socket setting points: IdentityAgent's and ForwardAgent's grammar. */
 
-import type { SshConfig } from "./ssh_config.ts";
-
-export function agentPath(
-  config: SshConfig,
+/**
+ * `SSH_AUTH_SOCK` (that variable, or Windows' OpenSSH agent pipe), `$VAR`, `none`, or a path
+ * as written. Undefined when there is no agent to use.
+ */
+export function agentSocketPath(
+  spec: string,
   env: { get(key: string): string | undefined },
+  os: typeof Deno.build.os = Deno.build.os,
 ): string | undefined {
-  const a = config.auth.identityAgent;
-  if (a === "none") return undefined;
-  if (a === "SSH_AUTH_SOCK") {
+  if (spec === "none") return undefined;
+  if (spec === "SSH_AUTH_SOCK") {
     return env.get("SSH_AUTH_SOCK") ||
-      (Deno.build.os === "windows" ? "\\\\.\\pipe\\openssh-ssh-agent" : undefined);
+      (os === "windows" ? "\\\\.\\pipe\\openssh-ssh-agent" : undefined);
   }
-  if (a.startsWith("$")) return env.get(a.slice(1)) || undefined;
-  return a;
+  if (spec.startsWith("$")) return env.get(spec.slice(1)) || undefined;
+  return spec;
 }

@@ -5,7 +5,7 @@
  * refused, naming the certificate.
  */
 
-import { agentPath } from "./agent_path.ts";
+import { agentSocketPath } from "./agent_path.ts";
 import { joinPath } from "./platform_paths.ts";
 import type { SshConfig } from "./ssh_config.ts";
 
@@ -29,7 +29,7 @@ export function certificateGap(
     if (_isFile(cert)) return `the certificate ${cert} (beside ${file}; certificates)`;
   }
   if (!config.auth.pubkey) return undefined;
-  const agent = agentPath(config, env);
+  const agent = agentSocketPath(config.auth.identityAgent, env);
   if (!agent) return undefined;
   for (const line of listAgent(agent)) {
     const [type, , ...comment] = line.split(" ");

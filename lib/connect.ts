@@ -10,7 +10,7 @@ import type { Logger } from "./logger.ts";
 import { relay, type RelayResult } from "./relay.ts";
 import type { Route } from "./route.ts";
 import type { SessionDirs } from "./sessions.ts";
-import type { Transport } from "./transport.ts";
+import type { Connector, Transport } from "./transport.ts";
 import { fromStdio } from "./streams.ts";
 
 /** The Transport of the backend the route names; connect and forward both start here. */
@@ -26,6 +26,22 @@ export async function transportFor(
       return (await import("./native.ts")).nativeTransport(route, logger);
     case "program":
       return (await import("./openssh.ts")).programTransport(route, logger);
+  }
+}
+
+/** forward's connection maker for the backend the route names. */
+export async function connectorFor(
+  route: Route,
+  dirs: SessionDirs,
+  logger: Logger,
+): Promise<Connector> {
+  switch (route.backend) {
+    case "local":
+      return (await import("./local_transport.ts")).localConnector(dirs, route.session, logger);
+    case "native":
+      return (await import("./native.ts")).nativeConnector(route, logger);
+    case "program":
+      return (await import("./openssh_mux.ts")).programConnector(route, logger);
   }
 }
 

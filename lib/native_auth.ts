@@ -4,11 +4,11 @@
  * password. Records what was tried, for one failure message.
  */
 
+import { agentSocketPath } from "./agent_path.ts";
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { agentPath } from "./agent_path.ts";
 import { DEFAULT_IDENTITIES } from "./certificates.ts";
 import { type AgentKey, agentKeys, oneKeyAgent } from "./native_agent.ts";
 import { loadIdentity } from "./native_identity.ts";
@@ -180,7 +180,7 @@ async function* _publicKeySteps(
   const files = explicit.length
     ? explicit
     : DEFAULT_IDENTITIES.map((k) => joinPath([input.home, ".ssh", k]));
-  const agent = agentPath(config, input.env);
+  const agent = agentSocketPath(config.auth.identityAgent, input.env);
   let held: AgentKey[] = [];
   if (agent) {
     logger.debug("ssh", `auth: trying the agent at ${agent}`);

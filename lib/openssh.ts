@@ -61,8 +61,8 @@ export async function openProgramStream(
   }
   if (marker.kind !== "ok") {
     ssh.child.stdin.destroy();
-    const { status } = await _exitWithin(ssh, 5000);
-    throw _failure(route, ssh, status, marker);
+    const { status } = await exitWithin(ssh, 5000);
+    throw programFailure(route, ssh, status, marker);
   }
   logger.debug("ssh", "marker received, relaying");
   const base = fromNodeStreams(ssh.child.stdout, ssh.child.stdin, () => {
@@ -78,7 +78,7 @@ export async function openProgramStream(
         ssh.release();
         return 0;
       }
-      const { status, killed } = await _exitWithin(ssh, aborted ? 0 : 3000);
+      const { status, killed } = await exitWithin(ssh, aborted ? 0 : 3000);
       if (killed || aborted) {
         // The session itself ended well; what kept ssh was something else (a ControlMaster
         // serving other sessions): --exit-ssh=yes ends it, and that is no remote failure.
@@ -123,7 +123,7 @@ function _endedBadly(route: ProgramRoute, ssh: SshProcess, status: number): Sock
 }
 
 /** The exit status, killing ssh if it has not ended within `ms`. */
-async function _exitWithin(
+export async function exitWithin(
   ssh: SshProcess,
   ms: number,
 ): Promise<{ status: number; killed: boolean }> {
@@ -140,7 +140,8 @@ function _tailText(ssh: SshProcess): string {
   return line ? `: ${line}` : "";
 }
 
-function _failure(
+/** Why ssh gave no OK marker: its own failure, sshpass's, or the remote side's. */
+export function programFailure(
   route: ProgramRoute,
   ssh: SshProcess,
   status: number,

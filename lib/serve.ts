@@ -16,6 +16,7 @@ import {
 } from "./session_frames.ts";
 import { acceptLoop } from "./accept_loop.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
+import { maskSecrets, readHello, sendInfo, type SessionInfo } from "./session_status.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
 import { parseHostPort } from "./address.ts";
@@ -69,6 +70,10 @@ export function parseServeTarget(
 /** A running session. */
 export interface Serving {
   readonly path: string;
+  /** What the status socket tells `list`. */
+  info(): SessionInfo;
+  /** Whether `sockhop stop` ended it (rather than close()). */
+  stopRequested(): boolean;
   /** Resolves when the listener has stopped and every connection has ended. */
   readonly done: Promise<void>;
   /** Stop accepting, end open connections (their clients told why), remove the socket. */
@@ -82,6 +87,10 @@ export interface ServeOptions {
   readonly logger: Logger;
   /** The most `exec:` commands running at once; a connection over it is refused. */
   readonly maxChildren?: number;
+  /** An id its starter gave it, reported by the status socket (`serve --start-id`). */
+  readonly id?: string;
+  /** Where its log goes, reported by the status socket. */
+  readonly logFile?: string;
 }
 
 /** The default of --max-children. */
@@ -103,16 +112,33 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   if (target.kind === "exec") _checkCommand(target.argv[0]);
   const { path, key } = await prepareSession(dirs, name);
   _prepareCompanionDir(path);
+  // The status socket first: a session socket that accepts always has it beside, so `list`
+  // never needs to connect to the session itself.
+  const companion = _listenCompanion(path, logger);
   let listener: SessionListener;
   try {
     listener = listenSession(path, { key, logger });
   } catch (err) {
+    if (companion) {
+      companion.close();
+      _removeIfSocket(companion.path);
+    }
     if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
       cause: err,
     });
   }
-  const companion = _listenCompanion(path, logger);
+  const started = new Date().toISOString();
+  let stopRequested = false;
+  const info = (): SessionInfo => ({
+    name,
+    pid: Deno.pid,
+    target: maskSecrets(_describe(target)),
+    started,
+    clients: handlers.size,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.logFile !== undefined ? { log: options.logFile } : {}),
+  });
   const services = new Set<Service>();
   const handlers = new Set<Promise<void>>();
   let children = 0;
@@ -180,8 +206,18 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     (async () => {
       if (!companion) return;
       for await (const conn of companion.connections) {
-        const framed = framedServerEnd(conn);
-        track(framed, framed);
+        _answer(conn, {
+          connect: (rest) => {
+            const framed = framedServerEnd(conn, rest);
+            track(framed, framed);
+          },
+          info,
+          stop: () => {
+            logger.info(`session ${name}: stopped by sockhop stop`);
+            stopRequested = true;
+            close();
+          },
+        }).catch((err) => logger.debug("serve", `status socket: ${(err as Error).message}`));
       }
     })(),
   ];
@@ -215,7 +251,28 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     await Promise.allSettled(accepting);
     while (handlers.size) await Promise.allSettled([...handlers]);
   })();
-  return { path, done, close };
+  return { path, done, close, info, stopRequested: () => stopRequested };
+}
+
+/** A status socket connection: a connect goes on to the target; a probe or a stop is answered. */
+async function _answer(
+  conn: Deno.UnixConn,
+  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
+): Promise<void> {
+  let hello;
+  try {
+    hello = await readHello(conn);
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  if (hello?.kind === "connect") return to.connect(hello.rest);
+  try {
+    if (hello) await sendInfo(conn, to.info());
+  } finally {
+    conn.close();
+  }
+  if (hello?.kind === "stop") to.stop();
 }
 
 /** How a connection's service ended, once its relay is over. */

@@ -1,11 +1,18 @@
 /**
  * How a session ended, told to sockhop's own clients (`connect NAME`, `_proxy`, the built-in
- * server). A unix stream socket cannot say it: a service killed mid-stream and one that
- * finished both look like EOF, then close. So next to each session socket `DIR/HOST-NAME`,
- * `serve` listens on a companion, `DIR/.framed/HOST-NAME`, where the service-to-client
- * direction is framed:
+ * server), and what a session is, told to `list` and `stop`. A unix stream socket cannot say
+ * it: a service killed mid-stream and one that finished both look like EOF, then close. So
+ * next to each session socket `DIR/HOST-NAME`, `serve` listens on a companion (the status
+ * socket), `DIR/.framed2/HOST-NAME`, where every frame is
  *
  *     frame = type (1 byte), length (4 bytes, big-endian), payload (length bytes)
+ *
+ * The client speaks first, with one frame that says what it wants (session_status.ts):
+ *     "C"  connect to the service: the relay below follows
+ *     "P"  probe: serve answers one "I" frame (JSON: pid, target, start time, clients...)
+ *          and closes, without connecting to its target (`list`)
+ *     "Q"  stop: serve answers "I", then ends as on SIGTERM (`sockhop stop`)
+ * After "C", the service-to-client direction is framed:
  *     "D"  data: the service's bytes
  *     "E"  end of the service's output (EOF); the client may go on sending
  *     "S"  the status, always last, then the connection closes: JSON, one of
@@ -15,17 +22,18 @@
  * socket. A connection that ends without an "S" frame ended abnormally (serve was killed).
  * The session socket itself is unchanged, so socat, `ssh -L`, direct-streamlocal and xpra see
  * exactly the service's bytes; a client that finds no companion (an xpra socket, an older
- * serve) uses the session socket and learns no status. This is version 1: another format
- * would take another directory name.
+ * serve) uses the session socket and learns no status. This is version 2 (version 1, in
+ * `.framed`, had no first frame): another format takes another directory name, so a client
+ * and a serve of different versions never misread each other.
  */
 
 import { baseName, joinPath, parentDir } from "./platform_paths.ts";
 import type { Duplex } from "./relay.ts";
 import { connectSession, type SessionSocketOptions } from "./session_socket.ts";
-import { fromDenoConn, readLoop } from "./streams.ts";
+import { fromDenoConn, readLoop, withPrefix } from "./streams.ts";
 
 /** The directory of the companion sockets, inside a session dir. */
-export const FRAMED_DIR = ".framed";
+export const FRAMED_DIR = ".framed2";
 
 /** How a session's service ended, as `serve` tells it. */
 export type EndStatus =
@@ -44,7 +52,10 @@ export interface SessionDuplex extends Duplex {
 const DATA = 0x44;
 const EOF = 0x45;
 const STATUS = 0x53;
-const HEADER = 5;
+/** The client's first frame: connect to the service (see session_status.ts for the others). */
+export const HELLO_CONNECT = 0x43;
+/** The bytes of a frame's header. */
+export const HEADER = 5;
 /** A status is a short JSON object; anything longer is not this protocol. */
 const STATUS_MAX = 64 * 1024;
 /** How long `finish` waits for a client that does not read before closing without a status. */
@@ -100,7 +111,7 @@ export async function connectSessionFramed(
   path: string,
   options: SessionSocketOptions = {},
 ): Promise<SessionDuplex> {
-  if (!options.key && Deno.build.os !== "windows" && _trustedCompanion(framedPath(path))) {
+  if (!options.key && Deno.build.os !== "windows" && trustedCompanion(framedPath(path))) {
     let conn: Deno.UnixConn | undefined;
     try {
       conn = await Deno.connect({ transport: "unix", path: framedPath(path) });
@@ -110,13 +121,22 @@ export async function connectSessionFramed(
         !(err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound)
       ) throw err;
     }
-    if (conn) return framedClient(conn);
+    if (conn) {
+      try {
+        await writeAll(conn, encodeFrame(HELLO_CONNECT, new Uint8Array(0)));
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+      return framedClient(conn);
+    }
   }
   // Windows (a pipe and its key), or no companion: the session itself, without a status.
   return await connectSession(path, options);
 }
 
-function _trustedCompanion(path: string): boolean {
+/** Whether the companion socket at `path` is this user's (or root's), and not a link. */
+export function trustedCompanion(path: string): boolean {
   const uid = Deno.uid();
   const mine = (info: Deno.FileInfo) =>
     (info.uid === uid || info.uid === 0) && ((info.mode ?? 0) & 0o022) === 0;
@@ -280,7 +300,11 @@ export interface FramedServerEnd extends Duplex {
   gone(): boolean;
 }
 
-export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
+/** `first`: the client's bytes read with its first frame, passed on before any others. */
+export function framedServerEnd(
+  conn: Deno.UnixConn,
+  first: Uint8Array = new Uint8Array(0),
+): FramedServerEnd {
   const raw = fromDenoConn(conn);
   let released = false;
   let aborted = false;
@@ -290,11 +314,13 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
   const scratch = new Uint8Array(SCRATCH_SIZE);
   let scratchBusy = false;
   const send = (frame: Uint8Array) => {
-    const p = writing.then(() => _writeAll(conn, frame));
+    const p = writing.then(() => writeAll(conn, frame));
     writing = p.catch(() => {});
     return p;
   };
-  const input = raw.readable[Symbol.asyncIterator]();
+  const input = withPrefix(raw, first, raw.readable[Symbol.asyncIterator]()).readable[
+    Symbol.asyncIterator
+  ]();
   // A read cannot be taken back; once released, the pending one is not waited for.
   let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   async function* chunks() {
@@ -319,10 +345,10 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       // Header and data in one write, through one buffer kept for it (the relay has one
       // write in flight at most): a new buffer for each chunk costs more than the copy.
       let frame: Uint8Array;
-      if (scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) frame = _frame(DATA, chunk);
+      if (scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) frame = encodeFrame(DATA, chunk);
       else {
         scratchBusy = true;
-        frame = _frame(DATA, chunk, scratch);
+        frame = encodeFrame(DATA, chunk, scratch);
       }
       const p = send(frame);
       if (frame.buffer === scratch.buffer) p.finally(() => scratchBusy = false).catch(() => {});
@@ -330,7 +356,7 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
     },
     closeWrite() {
       if (released) return Promise.resolve();
-      return send(_frame(EOF, new Uint8Array(0))).then(() => {}, () => {});
+      return send(encodeFrame(EOF, new Uint8Array(0))).then(() => {}, () => {});
     },
     close() {
       released = true;
@@ -345,7 +371,7 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       const late = new Promise<void>((r) => timer = setTimeout(r, FINISH_WAIT_MS));
       try {
         // A client that reads nothing more gets no status: it is not waiting for one.
-        await Promise.race([send(_frame(STATUS, payload)).catch(() => {}), late]);
+        await Promise.race([send(encodeFrame(STATUS, payload)).catch(() => {}), late]);
       } finally {
         clearTimeout(timer);
         raw.close();
@@ -361,7 +387,8 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
   };
 }
 
-function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Array {
+/** One frame: `type`, the payload's length, the payload (put together in `into` if given). */
+export function encodeFrame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Array {
   const frame = into
     ? into.subarray(0, HEADER + payload.length)
     : new Uint8Array(HEADER + payload.length);
@@ -371,7 +398,13 @@ function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Arra
   return frame;
 }
 
-async function _writeAll(conn: Deno.UnixConn, bytes: Uint8Array) {
+/** Write all of `bytes`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/** A status frame's payload as a SessionEnd (what `readFrames` makes of it). */
+export function parseEndStatus(bytes: Uint8Array): SessionEnd {
+  return _parseStatus(bytes);
 }

@@ -23,6 +23,7 @@ import {
   unixPathProblem,
 } from "./session_paths.ts";
 import { probePipe, type SessionSocketOptions } from "./session_socket.ts";
+import { askSession, type SessionInfo } from "./session_status.ts";
 
 export type { SessionState } from "./session_paths.ts";
 export { probeSocket } from "./dead_socket.ts";
@@ -52,6 +53,12 @@ export interface SessionEntry {
   readonly cleaned: boolean;
   /** Why the state is what it is, when that is not plain (UNSAFE, a server starting). */
   readonly reason?: string;
+  /** A sockhop session's serve, as its status socket describes it. */
+  readonly pid?: number;
+  readonly target?: string;
+  readonly started?: string;
+  readonly clients?: number;
+  readonly log?: string;
 }
 
 /** Resolve the session dirs from `--socket-dirs`, `SOCKHOP_SOCKET_DIRS` and the defaults. */
@@ -150,10 +157,26 @@ export async function listSessions(
           throw err;
         }
         if (refusal) {
-          return { ...base, state: "UNSAFE", cleaned: false, reason: refusalBrief(refusal) };
+          return {
+            ...base,
+            state: "UNSAFE",
+            cleaned: false,
+            reason: `${refusalBrief(refusal)}: ${refusal.fix}`,
+          };
         }
         const tooLong = unixPathProblem(path, _os(dirs));
         if (tooLong) return { ...base, state: "INACCESSIBLE", cleaned: false, reason: tooLong };
+        // A sockhop serve answers for its session, which is never connected to.
+        let info: SessionInfo | undefined;
+        try {
+          info = kind === "sockhop" ? await askSession(path, "probe") : undefined;
+        } catch (err) {
+          // A status socket that took the probe is a serve's: busy, not dead, and its service
+          // is not for list to touch.
+          if (!(err instanceof Deno.errors.TimedOut)) throw err;
+          return { ...base, state: "UNKNOWN", cleaned: false, reason: err.message };
+        }
+        if (info) return { ...base, state: "LIVE", cleaned: false, ..._described(info) };
         const result = clean && _ownedByMe(path, me)
           ? await removeDeadSocket(path, options)
           : { ...await socketState(path, options), removed: false };
@@ -168,6 +191,16 @@ export async function listSessions(
     }
   }
   return found;
+}
+
+function _described(info: SessionInfo) {
+  return {
+    pid: info.pid,
+    target: info.target,
+    started: info.started,
+    clients: info.clients,
+    ...(info.log !== undefined ? { log: info.log } : {}),
+  };
 }
 
 async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {

@@ -129,7 +129,7 @@ function _inUse(name: string, path: string): SockhopError {
   return new SockhopError(
     `A session named ${
       JSON.stringify(name)
-    } is already running (${path}): pick another name or stop it`,
+    } is already running (${path}): pick another name or stop it with sockhop stop ${name}`,
     "name-in-use",
   );
 }

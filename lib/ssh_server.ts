@@ -22,9 +22,16 @@ import {
   type SessionDuplex,
 } from "./session_frames.ts";
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
+import { checkSession, serveMux } from "./proxy_mux.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
-import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
+import {
+  parseExecCommand,
+  parseLifecycleCommand,
+  parseWhichProbe,
+  type ProxyRequest,
+} from "./ssh_server_exec.ts";
+import { runLifecycle } from "./ssh_server_lifecycle.ts";
 import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
@@ -66,6 +73,8 @@ export interface SshServerOptions {
   readonly maxUnauthenticatedPerSource: number;
   /** Channels (sessions, direct-streamlocal) open at once on one connection: sshd's MaxSessions. */
   readonly maxSessions: number;
+  /** Targets `sockhop start` may start here (and stop), as glob patterns; none by default. */
+  readonly allowStart?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -324,6 +333,17 @@ function _serveClient(
           channel.end();
           return;
         }
+        const lifecycle = parseLifecycleCommand(info.command);
+        if (lifecycle) {
+          runLifecycle(acceptExec(), lifecycle, {
+            dirs: options.dirs,
+            allowStart: options.allowStart ?? [],
+            ...(options.only !== undefined ? { only: options.only } : {}),
+            user: options.auth.user,
+            logger,
+          }, source);
+          return;
+        }
         const request = parseExecCommand(info.command);
         if (
           !request ||
@@ -404,6 +424,7 @@ async function _proxy(
   const name = request.name || options.only || "";
   // Writes to a channel the client has closed fail as 'error' events: taken here.
   channel.stderr.on("error", () => {});
+  if (request.mux) return await _proxyMux(channel, name, options, stats, logger, source);
   try {
     const { conn } = await openSession(options.dirs, name, connectSessionFramed);
     stats.sessions.add(name);
@@ -417,6 +438,32 @@ async function _proxy(
     channel.exit(1);
     channel.end();
   }
+}
+
+/** forward's one channel (`_proxy --mux`): the session checked, then its streams served. */
+async function _proxyMux(
+  channel: ssh2.ServerChannel,
+  name: string,
+  options: SshServerOptions,
+  stats: { sessions: Set<string> },
+  logger: Logger,
+  source: string,
+) {
+  try {
+    await checkSession(options.dirs, name);
+  } catch (err) {
+    logger.info(`ssh ${source}: _proxy --mux ${name}: ${(err as Error).message}`);
+    channel.write(markerErr((err as Error).message));
+    channel.exit(1);
+    channel.end();
+    return;
+  }
+  stats.sessions.add(name);
+  channel.write(MARKER_OK);
+  const base = fromNodeStreams(channel, channel, () => channel.close());
+  await serveMux(base.readable, base.write, options.dirs, name, logger);
+  channel.exit(0);
+  channel.end();
 }
 
 async function _relayChannel(

@@ -1,0 +1,149 @@
+/**
+ * Starting a serve that outlives its starter: `serve --detach` and `sockhop start`. The new
+ * serve's stdin is /dev/null and its output goes to a log file before the starter goes (a
+ * daemon writing to a closed SSH channel dies of a broken pipe: xpra #674). The starter waits
+ * until the status socket of THAT serve answers with the id it was given, not until "a socket
+ * appeared".
+ */
+
+import { closeSync, openSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { SockhopError } from "./errors.ts";
+import { parentDir } from "./platform_paths.ts";
+import { safeText } from "./safe_text.ts";
+import { type SessionDirs, sessionPaths } from "./sessions.ts";
+import { askSession, type SessionInfo } from "./session_status.ts";
+
+/** How long a start waits for its serve to accept, by default. */
+export const START_WAIT_MS = 60_000;
+const POLL_MS = 100;
+
+export interface DetachOptions {
+  /** The whole command line of the serve to start (program first). */
+  readonly argv: readonly string[];
+  readonly logFile: string;
+  readonly dirs: SessionDirs;
+  readonly name: string;
+  /** The id the serve was given (`--start-id`), which its status socket reports. */
+  readonly id: string;
+  readonly waitMs?: number;
+}
+
+/** Start the serve detached; resolves with what its status socket says once it accepts. */
+export async function startDetached(options: DetachOptions): Promise<SessionInfo> {
+  const { argv, logFile } = options;
+  const fd = openLogFile(logFile);
+  let child;
+  try {
+    child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ["ignore", fd, fd],
+      detached: true,
+      windowsHide: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => exited = signal ? `killed by ${signal}` : `exit ${code}`);
+  const spawnError = new Promise<Error>((r) => child.once("error", r));
+  child.unref();
+  const deadline = Date.now() + (options.waitMs ?? START_WAIT_MS);
+  while (Date.now() < deadline) {
+    const err = await Promise.race([spawnError, new Promise((r) => setTimeout(r, POLL_MS))]);
+    if (err instanceof Error) {
+      throw new SockhopError(`Cannot start ${argv[0]}: ${err.message}`, "start-failed");
+    }
+    const info = await findSession(options.dirs, options.name, options.id);
+    if (info) return info;
+    if (exited) throw _failed(options, `its serve ended (${exited}) before it accepted`);
+  }
+  if (child.pid) {
+    try {
+      Deno.kill(child.pid, "SIGTERM");
+    } catch {
+      // ended meanwhile
+    }
+  }
+  throw _failed(
+    options,
+    `its serve did not accept in ${(options.waitMs ?? START_WAIT_MS) / 1000} s and was ended`,
+  );
+}
+
+/** The session `name`'s status (only one started with `id`, if given), from its status socket. */
+export async function findSession(
+  dirs: SessionDirs,
+  name: string,
+  id?: string,
+): Promise<(SessionInfo & { path: string }) | undefined> {
+  for (const { path, kind } of sessionPaths(dirs, name)) {
+    if (kind !== "sockhop") continue;
+    let info: SessionInfo | undefined;
+    try {
+      info = await askSession(path, "probe");
+    } catch (err) {
+      // Busy: as if not found yet (a start polls again, a stop says there is none to stop).
+      if (!(err instanceof Deno.errors.TimedOut)) throw err;
+    }
+    if (info && (id === undefined || info.id === id)) return { ...info, path };
+  }
+  return undefined;
+}
+
+/** A start that failed, with the last lines of the serve's log for the user to see. */
+export class StartFailed extends SockhopError {
+  constructor(message: string, readonly logTail: readonly string[]) {
+    super(message, "start-failed");
+  }
+}
+
+function _failed(options: DetachOptions, why: string): StartFailed {
+  const tail = logTail(options.logFile);
+  return new StartFailed(
+    `Session ${options.name} did not start: ${why}; ${
+      tail.length
+        ? `the last lines of its log ${options.logFile} are above`
+        : `its log ${options.logFile} is empty`
+    }`,
+    tail,
+  );
+}
+
+/** Open (create, 0600) a log file for appending: its descriptor. */
+export function openLogFile(path: string): number {
+  try {
+    Deno.mkdirSync(parentDir(path), { recursive: true, mode: 0o700 });
+    return openSync(path, "a", 0o600);
+  } catch (err) {
+    throw new SockhopError(
+      `Cannot write the log file ${path}: ${(err as Error).message}: give another with --log-file`,
+      "start-failed",
+    );
+  }
+}
+
+/** The last lines of a log, made safe to show. */
+export function logTail(path: string, lines = 10): string[] {
+  let text: string;
+  try {
+    const file = Deno.openSync(path);
+    try {
+      const size = file.statSync().size;
+      const from = Math.max(0, size - 8192);
+      file.seekSync(from, Deno.SeekMode.Start);
+      const buf = new Uint8Array(size - from);
+      let got = 0;
+      while (got < buf.length) {
+        const n = file.readSync(buf.subarray(got));
+        if (n === null) break;
+        got += n;
+      }
+      text = new TextDecoder().decode(buf.subarray(0, got));
+    } finally {
+      file.close();
+    }
+  } catch {
+    return [];
+  }
+  return text.split("\n").filter((l) => l.trim()).slice(-lines).map((l) => safeText(l, 500, true));
+}

@@ -1,0 +1,190 @@
+/**
+ * What a session is, asked of its `serve` over the status socket (session_frames.ts): the
+ * client's first frame is a probe ("P") or a stop ("Q") instead of a connect ("C"), and serve
+ * answers one "I" frame without connecting to its target. `list` shows it, `stop` ends a serve
+ * with it, and `start` knows its own serve by the id it gave it.
+ */
+
+import {
+  encodeFrame,
+  framedPath,
+  HEADER,
+  HELLO_CONNECT,
+  trustedCompanion,
+  writeAll,
+} from "./session_frames.ts";
+
+/** A session as its serve describes it. */
+export interface SessionInfo {
+  readonly name: string;
+  readonly pid: number;
+  /** The target as given, secrets masked (see maskSecrets). */
+  readonly target: string;
+  /** When serve started, ISO 8601. */
+  readonly started: string;
+  /** Connections open now. */
+  readonly clients: number;
+  /** The id serve was started with (`serve --start-id`), if any. */
+  readonly id?: string;
+  /** The log file serve writes, if it knows one. */
+  readonly log?: string;
+}
+
+/** What a client's first frame asks for. */
+export type HelloKind = "connect" | "probe" | "stop";
+
+const PROBE = 0x50;
+const STOP = 0x51;
+const INFO = 0x49;
+/** An info frame is a short JSON object; anything longer is not this protocol. */
+const INFO_MAX = 16 * 1024;
+/** How long serve waits for a client's first frame before closing the connection. */
+export const HELLO_WAIT_MS = 10_000;
+
+const _KINDS: Record<number, HelloKind> = {
+  [HELLO_CONNECT]: "connect",
+  [PROBE]: "probe",
+  [STOP]: "stop",
+};
+
+/**
+ * serve's side: the client's first frame, and the bytes read after it (the start of a
+ * connect's data). Undefined when it is not one of ours, or does not come in `waitMs`.
+ */
+export async function readHello(
+  conn: Deno.Conn,
+  waitMs = HELLO_WAIT_MS,
+): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), waitMs));
+  try {
+    const got = await Promise.race([_readAtLeast(conn, HEADER), late]);
+    if (!got) return undefined;
+    const kind = _KINDS[got[0]!];
+    const length = new DataView(got.buffer, got.byteOffset).getUint32(1);
+    if (!kind || length !== 0) return undefined;
+    return { kind, rest: got.subarray(HEADER) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** serve's answer to a probe or a stop. */
+export async function sendInfo(conn: Deno.Conn, info: SessionInfo): Promise<void> {
+  await writeAll(conn, encodeFrame(INFO, new TextEncoder().encode(JSON.stringify(info))));
+}
+
+/**
+ * Ask the serve of the session socket `path` (a probe, or a stop). Undefined when no status
+ * socket of this user's answers there: none (an xpra socket, an older serve), or one whose
+ * serve is gone; throws Deno.errors.TimedOut when one took the connection and said nothing in
+ * time (a busy serve). Never connects to the session socket itself.
+ */
+export async function askSession(
+  path: string,
+  request: "probe" | "stop",
+  waitMs = 2000,
+): Promise<SessionInfo | undefined> {
+  const companion = framedPath(path);
+  if (Deno.build.os === "windows" || !trustedCompanion(companion)) return undefined;
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path: companion });
+  } catch (err) {
+    if (err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound) {
+      return undefined;
+    }
+    throw err;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) =>
+    timer = setTimeout(
+      () => reject(new Deno.errors.TimedOut(`its serve did not answer in ${waitMs / 1000} s`)),
+      waitMs,
+    )
+  );
+  try {
+    await writeAll(conn, encodeFrame(request === "probe" ? PROBE : STOP, new Uint8Array(0)));
+    return await Promise.race([_readInfo(conn), late]);
+  } catch (err) {
+    // The serve went away while answering: as good as no answer.
+    if (err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe) {
+      return undefined;
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    conn.close();
+  }
+}
+
+async function _readInfo(conn: Deno.Conn): Promise<SessionInfo | undefined> {
+  const head = await _readAtLeast(conn, HEADER);
+  if (!head || head[0] !== INFO) return undefined;
+  const length = new DataView(head.buffer, head.byteOffset).getUint32(1);
+  if (length > INFO_MAX) return undefined;
+  const whole = head.length >= HEADER + length
+    ? head
+    : await _readAtLeast(conn, HEADER + length, head);
+  if (!whole) return undefined;
+  return parseInfo(new TextDecoder().decode(whole.subarray(HEADER, HEADER + length)));
+}
+
+/** An info frame's JSON, checked field by field; undefined when it is not one. */
+export function parseInfo(text: string): SessionInfo | undefined {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const str = (x: unknown, max = 4096) => typeof x === "string" ? x.slice(0, max) : undefined;
+  const name = str(v?.name, 256);
+  const target = str(v?.target);
+  const started = str(v?.started, 64);
+  if (name === undefined || target === undefined || started === undefined) return undefined;
+  if (!Number.isSafeInteger(v.pid) || !Number.isSafeInteger(v.clients)) return undefined;
+  const id = str(v.id, 256);
+  const log = str(v.log);
+  return {
+    name,
+    pid: v.pid as number,
+    target,
+    started,
+    clients: v.clients as number,
+    ...(id !== undefined ? { id } : {}),
+    ...(log !== undefined ? { log } : {}),
+  };
+}
+
+/** Read until at least `n` bytes are in hand (after `have`); undefined at an early EOF. */
+async function _readAtLeast(
+  conn: Deno.Conn,
+  n: number,
+  have: Uint8Array = new Uint8Array(0),
+): Promise<Uint8Array | undefined> {
+  let buf = have;
+  while (buf.length < n) {
+    const room = new Uint8Array(Math.max(n - buf.length, 4096));
+    const got = await conn.read(room);
+    if (got === null) return undefined;
+    const next = new Uint8Array(buf.length + got);
+    next.set(buf);
+    next.set(room.subarray(0, got), buf.length);
+    buf = next;
+  }
+  return buf;
+}
+
+/**
+ * A target as `list` may show it: the password of a URL (`scheme://user:PASSWORD@`) and the
+ * value of a word such as `--password=X` or `PGPASSWORD=X` masked.
+ */
+export function maskSecrets(target: string): string {
+  return target
+    .replace(/(\/\/[^/\s:@]*):[^/\s@]*@/g, "$1:***@")
+    .replace(
+      /((?:^|\s)(?:--?)?[A-Za-z_]*(?:pass(?:word)?|secret|token|key)[A-Za-z_]*=)\S+/gi,
+      "$1***",
+    );
+}
