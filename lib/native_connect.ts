@@ -145,6 +145,17 @@ function _batchWrites(sock: net.Socket) {
 function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const family = { any: 0, inet: 4, inet6: 6 }[cfg.session.family];
+    // An address of the other family is not looked up, so the family check is ours (ssh -4/-6).
+    const literal = net.isIP(cfg.hostName);
+    if (family && literal && literal !== family) {
+      reject(
+        new SockhopError(
+          `Cannot connect to ${cfg.hostName}: not an IPv${family} address (AddressFamily, -4/-6)`,
+          "ssh-failed",
+        ),
+      );
+      return;
+    }
     const sock = net.connect({ host: cfg.hostName, port: cfg.port, family });
     const timer = cfg.connectTimeout > 0
       ? setTimeout(() => {

@@ -73,8 +73,13 @@ export function sshInvocation(
     else _letter(s, item.letter, item.arg ?? "", env);
   }
   if (s.host === undefined) throw new SshExit({ kind: "usage" });
-  if (commandWords.length === 0 && s.subsystem) {
-    throw new SshExit({ kind: "usage", message: "You must specify a subsystem to invoke." });
+  // After the command line and before any file, as ssh.c checks it: -s or -o SessionType.
+  if (commandWords.length === 0) {
+    s.set((o) => {
+      if (o.sessionType === 1) {
+        throw new SshExit({ kind: "usage", message: "You must specify a subsystem to invoke." });
+      }
+    });
   }
   if (s.syslog && s.logFile !== undefined) throw _fatal("Can't specify both -y and -E");
   return {
@@ -98,7 +103,6 @@ class _State {
   configTest = false;
   syslog = false;
   verbose = 0;
-  subsystem = false;
   stdioForward: { host: string; port: number } | undefined;
   muxCommand: string | undefined;
 
@@ -206,16 +210,17 @@ const _WITH_STATE: Record<string, _Handler> = {
   "I": (s, arg) => s.set((o) => o.pkcs11Provider = arg),
   "J": (s, arg) => s.arg("J", arg),
   "v": (s) => {
-    if (s.verbose === 0) {
-      s.verbose = 1;
-      s.set((o) => o.logLevel = 5);
-    } else if (s.verbose < 3) {
-      s.verbose++;
+    // ssh.c: the first -v sets DEBUG1; each further one raises the level as it stands then
+    // (so -vvv -q -v is FATAL).
+    if (s.verbose === 0) s.set((o) => o.logLevel = 5);
+    else {
       s.set((o) => {
         if (o.logLevel < 7) o.logLevel++;
       });
     }
+    s.verbose = Math.min(3, s.verbose + 1);
   },
+
   "w": (s, arg) => {
     const tun = a2tun(arg);
     if (!tun) throw _fatal(`Bad tun device '${arg}'`);
@@ -281,7 +286,6 @@ const _WITH_STATE: Record<string, _Handler> = {
   },
   "o": (s, arg) => s.arg("o", arg),
   "s": (s) => {
-    s.subsystem = true;
     s.set((o) => {
       if (o.sessionType !== -1 && o.sessionType !== 1) {
         throw _fatal("Cannot specify -s with -N/SessionType");

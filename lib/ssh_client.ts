@@ -26,6 +26,8 @@ export function resolveInvocation(inv: SshInvocation): Resolved {
       host: inv.host,
       configFile: inv.configFile,
       commandLine: inv.settings,
+      command: inv.command !== "",
+      subsystem: true,
       matchExec: "run" as const,
     }));
   } catch (err) {
@@ -85,8 +87,9 @@ export async function runSsh(
     }
     const plan = sessionPlan(inv, config, log);
     if (plan === undefined) {
+      // -N: until the connection ends (255, as ssh) or a signal ends it (0, as ssh).
       await Promise.race([conn.closed, _whenAborted(signal)]);
-      return 255;
+      return signal.aborted ? 0 : 255;
     }
     const { runSession } = await import("./ssh_session.ts");
     const end = await runSession(conn.client, plan, log, signal);

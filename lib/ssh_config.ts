@@ -172,6 +172,11 @@ export interface ResolveInput {
    * Match exec that would run is then a gap, and the config reads as if it had failed.
    */
   readonly matchExec?: "run" | "refuse";
+  /** The caller runs what the config asks, a subsystem too (sockhop ssh); else SessionType
+   * subsystem is refused: sockhop's own command is not a subsystem's name. */
+  readonly subsystem?: boolean;
+  /** The command line names a remote command (sockhop ssh's words after the destination). */
+  readonly command?: boolean;
   /** sockhop ssh's command line, after `args`: -o, -i, -J and the other flags, in order. */
   readonly commandLine?: readonly CommandLineSetting[];
 }
@@ -274,7 +279,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
   _checkJump(o, host);
   // ssh refuses a subsystem session with nothing named to invoke; sockhop's own command is
   // never a subsystem's name.
-  if (o.sessionType === 1) {
+  if (o.sessionType === 1 && !input.subsystem) {
     throw new UsageError(
       `SessionType subsystem (${
         o.origin.get("sessiontype") ?? "config"
@@ -283,7 +288,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
   }
   if (o.port === 0) o.port = 22;
   if (o.hostKeyAlias !== undefined) o.hostKeyAlias = o.hostKeyAlias.toLowerCase();
-  _tidy(r, host);
+  _tidy(r, host, input.command === true);
   // ssh -G assembles HostKeyAlgorithms only when it prints them.
   o.hostKeyAlgorithms = assembleList(
     o,
@@ -332,7 +337,7 @@ function _checkJump(o: Options, host: string) {
 }
 
 /** ssh.c between fill_default_options and the -G dump: checks and token expansion. */
-function _tidy(r: ConfigReader, host: string) {
+function _tidy(r: ConfigReader, host: string, command: boolean) {
   const o = r.o;
   if (o.proxyCommand === "-" && o.proxyUseFdpass) {
     throw new UsageError("ProxyCommand=- and ProxyUseFdpass are incompatible: drop one");
@@ -349,10 +354,13 @@ function _tidy(r: ConfigReader, host: string) {
       }): use 1 or more`,
     );
   }
-  if (o.forkAfterAuthentication === 1 && o.remoteCommand === undefined && o.sessionType !== 0) {
+  if (
+    o.forkAfterAuthentication === 1 && !command && o.remoteCommand === undefined &&
+    o.sessionType !== 0
+  ) {
     throw new UsageError(
       `ForkAfterAuthentication (${
-        o.origin.get("forkafterauthentication")
+        o.origin.get("forkafterauthentication") ?? "-f"
       }) needs a command: drop it`,
     );
   }

@@ -14,9 +14,9 @@ import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { baseName } from "./platform_paths.ts";
 import { quote, safeText } from "./safe_text.ts";
-import { connectSession } from "./session_socket.ts";
 import {
   connectSessionFramed,
+  connectSessionStream,
   endExitCode,
   endMessage,
   type SessionDuplex,
@@ -376,16 +376,21 @@ function _serveClient(
     client.on("openssh.streamlocal", (accept, reject, info) => {
       // Only one of this user's sessions (with a session given, exactly that one), checked as
       // every path that opens a session checks it.
-      openSocketPath(options.dirs, info.socketPath, options.only, connectSession).then((conn) => {
-        const channel = accept();
-        stats.sessions.add(baseName(info.socketPath));
-        _relayChannel(channel, conn, stats, false);
-      }, (err: Error) => {
-        logger.info(
-          `ssh ${source}: refused direct-streamlocal to ${quote(info.socketPath)}: ${err.message}`,
-        );
-        reject();
-      });
+      openSocketPath(options.dirs, info.socketPath, options.only, connectSessionStream).then(
+        (conn) => {
+          const channel = accept();
+          stats.sessions.add(baseName(info.socketPath));
+          _relayChannel(channel, conn, stats, false);
+        },
+        (err: Error) => {
+          logger.info(
+            `ssh ${source}: refused direct-streamlocal to ${
+              quote(info.socketPath)
+            }: ${err.message}`,
+          );
+          reject();
+        },
+      );
     });
     client.on("tcpip", (_accept, reject) => {
       logger.info(`ssh ${source}: refused TCP forwarding`);

@@ -35,6 +35,7 @@ export interface RawTerminal {
 export function rawTerminal(): RawTerminal {
   if (!Deno.stdin.isTerminal()) return { restore() {} };
   Deno.stdin.setRaw(true);
+  _noOutputProcessing();
   let raw = true;
   const restore = () => {
     if (!raw) return;
@@ -53,6 +54,21 @@ export function rawTerminal(): RawTerminal {
       restore();
     },
   };
+}
+
+/**
+ * ssh's raw mode also turns off output processing (OPOST), which Deno's setRaw leaves on:
+ * each CR LF of the remote pty would reach the screen as CR CR LF. stty does it (setRaw(false)
+ * puts back the modes saved before, OPOST included); without stty the output stays processed.
+ */
+function _noOutputProcessing() {
+  if (Deno.build.os === "windows") return;
+  try {
+    new Deno.Command("stty", { args: ["-opost"], stdin: "inherit", stdout: "null", stderr: "null" })
+      .outputSync();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
 }
 
 /** Call `onResize` with the new size on each SIGWINCH, until the returned function is called. */

@@ -636,6 +636,7 @@ Deno.test("native: ConnectTimeout covers a server that accepts and never speaks"
 
 Deno.test("native: --print-config shows -i and -J as ssh -G does", async () => {
   await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/k1`, "");
   const r = await runSockhop([
     "connect",
     "ssh://box/x",
@@ -643,11 +644,15 @@ Deno.test("native: --print-config shows -i and -J as ssh -G does", async () => {
     "none",
     "-i",
     `${dir}/k1`,
+    "-i",
+    `${dir}/missing`,
     "-J",
     "hop1,hop2:2222",
     "--print-config",
   ], { env: testEnv(`${dir}/s`) });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(dec.decode(r.stdout), new RegExp(`^identityfile ${dir}/k1$`, "m"));
+  // A key file that is not there is dropped with a warning, as ssh -G drops it.
+  assert.deepEqual(dec.decode(r.stdout).match(/^identityfile .*$/gm), [`identityfile ${dir}/k1`]);
+  assert.match(r.stderr, /Identity file .*missing not accessible/);
   assert.match(dec.decode(r.stdout), /^proxyjump hop1,hop2:2222$/m);
 });

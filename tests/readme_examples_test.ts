@@ -140,6 +140,19 @@ curl http://127.0.0.1:8081/
   },
 
   [
+    `sockhop forward ssh://db/web --listen=tcp:8081 --listen=unix:/tmp/web.sock --retry
+`
+  ]: {
+    steps: [{ bg: true, ready: /forwarding|connected/ }],
+    after: async (w) => {
+      const tcp = await w.run("curl -sS http://127.0.0.1:8081/");
+      assert.equal(tcp.stdout, "hello web\n", tcp.stderr);
+      const unix = await w.run("curl -sS --unix-socket /tmp/web.sock http://localhost/");
+      assert.equal(unix.stdout, "hello web\n", unix.stderr);
+    },
+  },
+
+  [
     `sockhop serve --bind-ssh=0.0.0.0:2222 vnc tcp:127.0.0.1:5900
 `
   ]: {

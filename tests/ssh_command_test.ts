@@ -86,6 +86,8 @@ Deno.test("sockhop ssh: exit statuses are the remote's, 255 for its own failures
       ["unknown option", ["-Z", "target", "true"]],
       ["missing destination", []],
       ["connection refused", ["-p", "1", "target", "true"]],
+      ["-6 to an IPv4 address", ["-6", "target", "true"]],
+      ["-4 to an IPv4 address", ["-4", "target", "true"]],
       ["unknown host key", ["-o", "UserKnownHostsFile=/dev/null", "target", "true"]],
       ["login refused", [
         "-o",
@@ -335,6 +337,25 @@ Deno.test("sockhop ssh: a pty session through script(1): raw terminal, size, res
     const before = await Deno.readTextFile(`${dir}/before`);
     assert.equal(await Deno.readTextFile(`${dir}/after`), before);
     assert.equal(await Deno.readTextFile(`${dir}/after-kill`), before);
+    // A change of size while the session runs reaches the remote (SIGWINCH).
+    const resize = [
+      "stty rows 20 cols 70",
+      `${wrapper} -t target 'stty size; sleep 3; stty size' </dev/tty & sleep 1.5`,
+      "stty rows 40 cols 120",
+      "wait",
+    ].join("; ");
+    const resized = await _run("script", ["-qec", resize, "/dev/null"], {
+      stdin: new Uint8Array(),
+    });
+    // ...and each line as the remote pty wrote it: CR LF, not CR CR LF (output unprocessed).
+    assert.match(dec.decode(resized.stdout), /20 70\r\n40 120\r\n/);
+    // An interactive login shell, typed into.
+    const typed = new TextEncoder().encode("echo $((6*7))\nexit 4\n");
+    const shell = await _run("script", ["-qec", `${wrapper} target`, "/dev/null"], {
+      stdin: typed,
+    });
+    assert.match(dec.decode(shell.stdout), /\b42\b/);
+    assert.equal(shell.code, 4);
     // -tt with no terminal (Ansible's way) still gets a pty; without -tt there is none.
     const forced = await _run(wrapper, ["-tt", "target", "tty"]);
     assert.match(dec.decode(forced.stdout), /\/dev\/pts\//);
