@@ -2,11 +2,13 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../lib/errors.ts";
+import { help, out } from "./output.ts";
+
+// What every command writes with, kept apart so that --version and --help load nothing more.
+export { help, out };
 import { type Logger, type LogOptions, stderrLogger } from "../lib/logger.ts";
 import { resolveSessionDirs, type SessionDirs } from "../lib/sessions.ts";
-import { HELP } from "../lib/usage.ts";
 import { closest } from "../lib/suggest.ts";
-import { safeText } from "../lib/safe_text.ts";
 
 export const COMMON_OPTIONS = {
   "socket-dirs": { type: "string" },
@@ -114,20 +116,4 @@ export function onSignals(graceMs = 3000): {
       } else Deno.removeSignalListener("SIGINT", handlers[0]![1]);
     },
   };
-}
-
-export function help(command: string): number {
-  out(HELP[command]! + "\n");
-  return 0;
-}
-
-/**
- * Text on stdout (help, list, --print-config, -G): what it shows may come from a file or a peer
- * (a session name, a config value), so it is made safe where it is written, as the logger and
- * the prompter make theirs.
- */
-export function out(text: string) {
-  const bytes = new TextEncoder().encode(safeText(text));
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }

@@ -11,6 +11,7 @@ import { relay, type RelayResult } from "./relay.ts";
 import type { Route } from "./route.ts";
 import type { SessionDirs } from "./sessions.ts";
 import type { Connector, Transport } from "./transport.ts";
+import { withPerTunnelFallback } from "./mux_connection.ts";
 import { fromStdio } from "./streams.ts";
 
 /** The Transport of the backend the route names; connect and forward both start here. */
@@ -38,11 +39,31 @@ export async function connectorFor(
   switch (route.backend) {
     case "local":
       return (await import("./local_transport.ts")).localConnector(dirs, route.session, logger);
-    case "native":
-      return (await import("./native.ts")).nativeConnector(route, logger);
-    case "program":
-      return (await import("./openssh_mux.ts")).programConnector(route, logger);
+    case "native": {
+      const { nativeConnector, nativeTransport } = await import("./native.ts");
+      return withPerTunnelFallback(
+        nativeConnector(route, logger),
+        () => nativeTransport(route, logger),
+        _xpraFallback(route.remoteCommand),
+        logger,
+      );
+    }
+    case "program": {
+      const { programConnector } = await import("./openssh_mux.ts");
+      const { programTransport } = await import("./openssh.ts");
+      return withPerTunnelFallback(
+        programConnector(route, logger),
+        () => programTransport(route, logger),
+        _xpraFallback(route.remoteCommand),
+        logger,
+      );
+    }
   }
+}
+
+/** Whether the per-stream remote command goes on to xpra's own `_proxy` without sockhop. */
+function _xpraFallback(command: string): boolean {
+  return command.includes("exec xpra _proxy");
 }
 
 /** Relay stdin/stdout through any transport's stream. */

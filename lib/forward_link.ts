@@ -71,106 +71,113 @@ const _NEEDS_USER = new RegExp(
 );
 
 export function forwardLink(options: LinkOptions): Link {
-  const { connector, onState } = options;
-  let current: Connection | undefined;
-  let stopped: Error | undefined;
-  let closed = false;
-  let trying = false;
-  let skipWait: (() => void) | undefined;
-  const waiters: { resolve: (c: Connection) => void; reject: (e: Error) => void }[] = [];
-  const closing = new AbortController();
-  let fail!: (err: Error) => void;
-  const fatal = new Promise<Error>((r) => fail = r);
+  return new _Link(options);
+}
 
-  const connected = (c: Connection, attempts: number) => {
-    if (closed) return void c.close();
-    current = c;
-    onState({ kind: "connected", attempts });
-    for (const w of waiters.splice(0)) w.resolve(c);
-    c.lost.then((why) => {
-      if (current !== c || closed) return;
-      current = undefined;
-      c.close();
-      reconnect(why);
-    });
-  };
-  const stop = (err: Error) => {
-    stopped = err;
-    onState({ kind: "stopped", why: err.message });
-    for (const w of waiters.splice(0)) w.reject(_notConnected(err));
-    if (!options.retry) fail(err);
-  };
-  /** Attempts until one connects or the failure needs the user; `why` the connection lost. */
-  const reconnect = async (why: Error | undefined) => {
-    for (let attempt = 1; !closed; attempt++) {
-      const wait = why === undefined && attempt === 1 ? 0 : backoffMs(attempt, options.random);
-      if (why) {
-        onState({ kind: "reconnecting", attempt, nextInMs: wait, why: why.message });
-      } else onState({ kind: "connecting" });
-      // A local client already waiting: no wait at all.
-      if (!waiters.length) await _sleep(wait, (skip) => skipWait = skip);
-      skipWait = undefined;
-      if (closed) break;
-      trying = true;
+type _Waiter = { resolve: (c: Connection) => void; reject: (e: Error) => void };
+
+class _Link implements Link {
+  #current: Connection | undefined;
+  /** A failure that needs the user: no attempt until SIGHUP. */
+  #stopped: Error | undefined;
+  #closed = false;
+  #trying = false;
+  #skipWait: (() => void) | undefined;
+  readonly #waiters: _Waiter[] = [];
+  readonly #closing = new AbortController();
+  #fail!: (err: Error) => void;
+  readonly fatal = new Promise<Error>((r) => this.#fail = r);
+
+  constructor(private readonly options: LinkOptions) {}
+
+  async start() {
+    if (this.options.retry) return void this.#reconnect(undefined);
+    this.options.onState({ kind: "connecting" });
+    const signal = this.#closing.signal;
+    this.#connected(await untilAborted(this.options.connector.connect(signal), signal), 1);
+  }
+
+  async open(): Promise<SessionStream> {
+    for (;;) {
+      const c = await this.#connection();
       try {
-        connected(await connector.connect(closing.signal), attempt);
-        return;
+        return await Promise.race([c.open(), new Promise<never>((_, no) => c.lost.then(no))]);
       } catch (err) {
-        why = err instanceof Error ? err : new Error(String(err));
-        if (needsUser(err)) return stop(why);
-      } finally {
-        trying = false;
+        // The connection went while the stream was being opened: on the next one.
+        if (this.#current === c || this.#closed) throw err;
       }
     }
-  };
-  const connection = (): Promise<Connection> => {
-    if (current) return Promise.resolve(current);
-    if (stopped) return Promise.reject(_notConnected(stopped));
-    if (closed) return Promise.reject(new SockhopError("forward is stopping", "interrupted"));
-    skipWait?.();
-    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-  };
-  return {
-    async start() {
-      if (options.retry) {
-        reconnect(undefined);
-        return;
+  }
+
+  wake() {
+    if (this.#stopped && !this.#trying && !this.#current) {
+      this.#stopped = undefined;
+      this.#reconnect(undefined);
+    } else this.#skipWait?.();
+  }
+
+  async close() {
+    this.#closed = true;
+    this.#closing.abort();
+    this.#skipWait?.();
+    const stopping = new SockhopError("forward is stopping", "interrupted");
+    for (const w of this.#waiters.splice(0)) w.reject(stopping);
+    await this.#current?.close();
+    this.#current = undefined;
+  }
+
+  #connected(c: Connection, attempts: number) {
+    if (this.#closed) return void c.close();
+    this.#current = c;
+    this.options.onState({ kind: "connected", attempts });
+    for (const w of this.#waiters.splice(0)) w.resolve(c);
+    c.lost.then((why) => {
+      if (this.#current !== c || this.#closed) return;
+      this.#current = undefined;
+      c.close();
+      this.#reconnect(why);
+    });
+  }
+
+  #stop(err: Error) {
+    this.#stopped = err;
+    this.options.onState({ kind: "stopped", why: err.message });
+    for (const w of this.#waiters.splice(0)) w.reject(_notConnected(err));
+    if (!this.options.retry) this.#fail(err);
+  }
+
+  /** Attempts until one connects or the failure needs the user; `why` the connection lost. */
+  async #reconnect(why: Error | undefined) {
+    const { connector, onState, random } = this.options;
+    for (let attempt = 1; !this.#closed; attempt++) {
+      const wait = why === undefined && attempt === 1 ? 0 : backoffMs(attempt, random);
+      if (why) onState({ kind: "reconnecting", attempt, nextInMs: wait, why: why.message });
+      else onState({ kind: "connecting" });
+      // A local client already waiting: no wait at all.
+      if (!this.#waiters.length) await _sleep(wait, (skip) => this.#skipWait = skip);
+      this.#skipWait = undefined;
+      if (this.#closed) break;
+      this.#trying = true;
+      try {
+        return this.#connected(await connector.connect(this.#closing.signal), attempt);
+      } catch (err) {
+        why = err instanceof Error ? err : new Error(String(err));
+        if (needsUser(err)) return this.#stop(why);
+      } finally {
+        this.#trying = false;
       }
-      onState({ kind: "connecting" });
-      connected(await untilAborted(connector.connect(closing.signal), closing.signal), 1);
-    },
-    async open() {
-      for (;;) {
-        const c = await connection();
-        try {
-          return await Promise.race([
-            c.open(),
-            new Promise<never>((_, reject) => c.lost.then(reject)),
-          ]);
-        } catch (err) {
-          // The connection went while the stream was being opened: on the next one.
-          if (current === c || closed) throw err;
-        }
-      }
-    },
-    wake() {
-      if (stopped && !trying && !current) {
-        stopped = undefined;
-        reconnect(undefined);
-      } else skipWait?.();
-    },
-    fatal,
-    async close() {
-      closed = true;
-      closing.abort();
-      skipWait?.();
-      for (const w of waiters.splice(0)) {
-        w.reject(new SockhopError("forward is stopping", "interrupted"));
-      }
-      await current?.close();
-      current = undefined;
-    },
-  };
+    }
+  }
+
+  #connection(): Promise<Connection> {
+    if (this.#current) return Promise.resolve(this.#current);
+    if (this.#stopped) return Promise.reject(_notConnected(this.#stopped));
+    if (this.#closed) {
+      return Promise.reject(new SockhopError("forward is stopping", "interrupted"));
+    }
+    this.#skipWait?.();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
 }
 
 function _notConnected(why: Error): SockhopError {

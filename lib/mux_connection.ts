@@ -7,7 +7,8 @@
 import { SockhopError } from "./errors.ts";
 import { endMessage } from "./session_frames.ts";
 import { type Mux, muxEndpoint } from "./session_mux.ts";
-import type { Connection, SessionStream } from "./transport.ts";
+import type { Logger } from "./logger.ts";
+import type { Connection, Connector, SessionStream, Transport } from "./transport.ts";
 
 export interface MuxCarrier {
   /** Bytes from the remote `_proxy --mux`, after its marker. */
@@ -60,4 +61,39 @@ async function _stream(mux: Mux): Promise<SessionStream> {
       return 0;
     },
   };
+}
+
+/**
+ * A remote side that cannot carry several streams in one channel (a sockhop older than
+ * `_proxy --mux`, or a host with xpra and no sockhop for an xpra display): one channel, or
+ * one ssh process, per tunnel as before, and no check at start.
+ */
+export function withPerTunnelFallback(
+  mux: Connector,
+  perTunnel: () => Transport,
+  xpraFallback: boolean,
+  logger: Logger,
+): Connector {
+  return {
+    async connect(signal) {
+      try {
+        return await mux.connect(signal);
+      } catch (err) {
+        if (!_muxUnknown(err, xpraFallback)) throw err;
+        logger.warn(
+          `the remote side cannot carry every tunnel in one channel (${
+            (err as Error).message
+          }): one per tunnel`,
+        );
+        const transport = perTunnel();
+        return { open: transport.open, lost: new Promise<Error>(() => {}), close: transport.close };
+      }
+    },
+  };
+}
+
+function _muxUnknown(err: unknown, xpraFallback: boolean): boolean {
+  if (!(err instanceof SockhopError)) return false;
+  if (err.code === "remote-missing") return xpraFallback;
+  return err.code === "no-marker" && /--mux/.test(err.message);
 }

@@ -16,7 +16,13 @@ import {
 } from "./session_frames.ts";
 import { acceptLoop } from "./accept_loop.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
-import { maskSecrets, readHello, sendInfo, type SessionInfo } from "./session_status.ts";
+import {
+  maskSecrets,
+  readHello,
+  readHelloChunks,
+  sendInfo,
+  type SessionInfo,
+} from "./session_status.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
 import { parseHostPort } from "./address.ts";
@@ -111,10 +117,11 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const maxChildren = options.maxChildren ?? MAX_CHILDREN;
   if (target.kind === "exec") _checkCommand(target.argv[0]);
   const { path, key } = await prepareSession(dirs, name);
-  _prepareCompanionDir(path);
   // The status socket first: a session socket that accepts always has it beside, so `list`
-  // never needs to connect to the session itself.
-  const companion = _listenCompanion(path, logger);
+  // never needs to connect to the session itself. A pipe (Windows, or any session with a key)
+  // carries its frames itself.
+  if (!key) _prepareCompanionDir(path);
+  const companion = key ? undefined : _listenCompanion(path, logger);
   let listener: SessionListener;
   try {
     listener = listenSession(path, { key, logger });
@@ -199,16 +206,26 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     handlers.add(h);
     h.finally(() => handlers.delete(h));
   };
+  // The session stops when one of its listeners does: only those that exist are waited on.
   const accepting = [
     (async () => {
-      for await (const client of listener.connections) track(client, undefined);
+      for await (const client of listener.connections) {
+        if (!key) track(client, undefined);
+        else {
+          _answerPipe(client, (rest) => {
+            const framed = framedServerEnd(client, { framedInput: true, first: rest });
+            track(framed, framed);
+          }).catch((err) => logger.debug("serve", `session pipe: ${(err as Error).message}`));
+        }
+      }
     })(),
-    (async () => {
-      if (!companion) return;
+  ];
+  if (companion) {
+    accepting.push((async () => {
       for await (const conn of companion.connections) {
         _answer(conn, {
           connect: (rest) => {
-            const framed = framedServerEnd(conn, rest);
+            const framed = framedServerEnd(fromDenoConn(conn), { reuseBuffer: true, first: rest });
             track(framed, framed);
           },
           info,
@@ -219,8 +236,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
           },
         }).catch((err) => logger.debug("serve", `status socket: ${(err as Error).message}`));
       }
-    })(),
-  ];
+    })());
+  }
   const close = () => {
     if (closed) return;
     closed = true;
@@ -252,6 +269,19 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     while (handlers.size) await Promise.allSettled([...handlers]);
   })();
   return { path, done, close, info, stopRequested: () => stopRequested };
+}
+
+/** A session pipe's connection: its "C" frame, then the framed relay; anything else is closed. */
+async function _answerPipe(client: Duplex, connect: (rest: Uint8Array) => void): Promise<void> {
+  let hello;
+  try {
+    hello = await readHelloChunks(client.readable[Symbol.asyncIterator]());
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  if (hello?.kind === "connect") return connect(hello.rest);
+  client.close();
 }
 
 /** A status socket connection: a connect goes on to the target; a probe or a stop is answered. */

@@ -25,12 +25,17 @@
  * serve) uses the session socket and learns no status. This is version 2 (version 1, in
  * `.framed`, had no first frame): another format takes another directory name, so a client
  * and a serve of different versions never misread each other.
+ *
+ * A Windows session is a named pipe, which has no half-close and no companion: after the
+ * handshake (pipe_auth.ts) the pipe itself carries the same frames, "C" first, and the
+ * client-to-service direction is framed too ("D" for its bytes, "E" for its end of input), so
+ * that end of input and the end status travel inside the one stream.
  */
 
 import { baseName, joinPath, parentDir } from "./platform_paths.ts";
 import type { Duplex } from "./relay.ts";
 import { connectSession, type SessionSocketOptions } from "./session_socket.ts";
-import { fromDenoConn, readLoop, withPrefix } from "./streams.ts";
+import { fromDenoConn, withPrefix } from "./streams.ts";
 
 /** The directory of the companion sockets, inside a session dir. */
 export const FRAMED_DIR = ".framed2";
@@ -111,7 +116,18 @@ export async function connectSessionFramed(
   path: string,
   options: SessionSocketOptions = {},
 ): Promise<SessionDuplex> {
-  if (!options.key && Deno.build.os !== "windows" && trustedCompanion(framedPath(path))) {
+  if (options.key || Deno.build.os === "windows") {
+    // A session pipe: framed both ways once its handshake is done.
+    const pipe = await connectSession(path, options);
+    try {
+      await pipe.write(encodeFrame(HELLO_CONNECT, new Uint8Array(0)));
+    } catch (err) {
+      pipe.close();
+      throw err;
+    }
+    return framedClient(pipe, { framedOutput: true });
+  }
+  if (trustedCompanion(framedPath(path))) {
     let conn: Deno.UnixConn | undefined;
     try {
       conn = await Deno.connect({ transport: "unix", path: framedPath(path) });
@@ -128,10 +144,22 @@ export async function connectSessionFramed(
         conn.close();
         throw err;
       }
-      return framedClient(conn);
+      return framedClient(fromDenoConn(conn));
     }
   }
-  // Windows (a pipe and its key), or no companion: the session itself, without a status.
+  // No companion: the session itself, without a status.
+  return await connectSession(path, options);
+}
+
+/**
+ * A session's bytes, its status left aside (a direct-streamlocal channel, an upgraded TCP
+ * connection): the session socket itself, or on Windows its pipe, framed as it must be.
+ */
+export async function connectSessionStream(
+  path: string,
+  options: SessionSocketOptions = {},
+): Promise<Duplex> {
+  if (options.key || Deno.build.os === "windows") return await connectSessionFramed(path, options);
   return await connectSession(path, options);
 }
 
@@ -237,15 +265,17 @@ function _parseStatus(bytes: Uint8Array): SessionEnd {
   return { lost: "a status sockhop does not know" };
 }
 
-/** The client's end of a companion connection. */
-export function framedClient(conn: Deno.UnixConn): SessionDuplex {
-  const raw = fromDenoConn(conn);
+export interface FramedClientOptions {
+  /** The client's bytes are framed too ("D", then "E" for end of input): a session pipe. */
+  readonly framedOutput?: boolean;
+}
+
+/** The client's end of a framed connection: a companion socket, or a session pipe. */
+export function framedClient(raw: Duplex, options: FramedClientOptions = {}): SessionDuplex {
   let closed = false;
   let settle!: (end: SessionEnd) => void;
   const status = new Promise<SessionEnd>((r) => settle = r);
-  const frames = readFrames(
-    readLoop((p) => conn.read(p), () => closed),
-  )[Symbol.asyncIterator]();
+  const frames = readFrames(raw.readable)[Symbol.asyncIterator]();
   // After the service's EOF the status is still to come: read on for it while the client
   // goes on sending.
   const readStatus = async () => {
@@ -269,10 +299,17 @@ export function framedClient(conn: Deno.UnixConn): SessionDuplex {
       }
     }
   }
+  let inputEnded = false;
   return {
     readable: chunks(),
-    write: raw.write,
-    closeWrite: raw.closeWrite,
+    write: options.framedOutput ? (chunk) => raw.write(encodeFrame(DATA, chunk)) : raw.write,
+    closeWrite: options.framedOutput
+      ? () => {
+        if (inputEnded) return Promise.resolve();
+        inputEnded = true;
+        return raw.write(encodeFrame(EOF, new Uint8Array(0))).catch(() => {});
+      }
+      : raw.closeWrite,
     close() {
       if (closed) return;
       closed = true;
@@ -301,26 +338,39 @@ export interface FramedServerEnd extends Duplex {
 }
 
 /** `first`: the client's bytes read with its first frame, passed on before any others. */
-export function framedServerEnd(
-  conn: Deno.UnixConn,
-  first: Uint8Array = new Uint8Array(0),
-): FramedServerEnd {
-  const raw = fromDenoConn(conn);
+export interface FramedServerOptions {
+  /** The client's bytes come framed too ("D", "E"): a session pipe, which has no half-close. */
+  readonly framedInput?: boolean;
+  /**
+   * Put each data frame together in one buffer kept for it: only where a write is done with
+   * its bytes once it resolves (a Deno connection; a node stream may still hold them).
+   */
+  readonly reuseBuffer?: boolean;
+  /** The client's bytes read with its first frame, passed on before any others. */
+  readonly first?: Uint8Array;
+}
+
+export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}): FramedServerEnd {
   let released = false;
   let aborted = false;
   let gone = false;
+  let onGone = () => {};
   const release = () => wake?.({ done: true, value: undefined });
   let writing: Promise<unknown> = Promise.resolve();
-  const scratch = new Uint8Array(SCRATCH_SIZE);
+  const scratch = options.reuseBuffer ? new Uint8Array(SCRATCH_SIZE) : undefined;
   let scratchBusy = false;
   const send = (frame: Uint8Array) => {
-    const p = writing.then(() => writeAll(conn, frame));
+    const p = writing.then(() => raw.write(frame));
     writing = p.catch(() => {});
     return p;
   };
-  const input = withPrefix(raw, first, raw.readable[Symbol.asyncIterator]()).readable[
-    Symbol.asyncIterator
-  ]();
+  const source = withPrefix(
+    raw,
+    options.first ?? new Uint8Array(0),
+    raw.readable[Symbol.asyncIterator](),
+  ).readable;
+  const framedInput = options.framedInput ? _framedInput(source, () => onGone()) : undefined;
+  const input = framedInput ?? source[Symbol.asyncIterator]();
   // A read cannot be taken back; once released, the pending one is not waited for.
   let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   async function* chunks() {
@@ -334,7 +384,10 @@ export function framedServerEnd(
       yield r.value;
     }
   }
-  const ended = raw.ended?.then(() => {
+  // A socket tells when its peer closed it altogether; a framed pipe, when its frames end
+  // without a close of input or after one.
+  const closedByPeer = options.framedInput ? new Promise<void>((r) => onGone = r) : raw.ended;
+  const ended = closedByPeer?.then(() => {
     gone = true;
   });
   return {
@@ -345,13 +398,14 @@ export function framedServerEnd(
       // Header and data in one write, through one buffer kept for it (the relay has one
       // write in flight at most): a new buffer for each chunk costs more than the copy.
       let frame: Uint8Array;
-      if (scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) frame = encodeFrame(DATA, chunk);
-      else {
+      if (!scratch || scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) {
+        frame = encodeFrame(DATA, chunk);
+      } else {
         scratchBusy = true;
         frame = encodeFrame(DATA, chunk, scratch);
       }
       const p = send(frame);
-      if (frame.buffer === scratch.buffer) p.finally(() => scratchBusy = false).catch(() => {});
+      if (frame.buffer === scratch?.buffer) p.finally(() => scratchBusy = false).catch(() => {});
       return p;
     },
     closeWrite() {
@@ -371,7 +425,13 @@ export function framedServerEnd(
       const late = new Promise<void>((r) => timer = setTimeout(r, FINISH_WAIT_MS));
       try {
         // A client that reads nothing more gets no status: it is not waiting for one.
-        await Promise.race([send(encodeFrame(STATUS, payload)).catch(() => {}), late]);
+        // Flushed before the close: a node stream's write resolves once its bytes are queued.
+        // A pipe is closed by its client, once it has the status: a pipe server that closes
+        // first throws away what its client has not read yet.
+        const sent = send(encodeFrame(STATUS, payload)).then(() => raw.closeWrite()).then(() =>
+          framedInput?.drain()
+        );
+        await Promise.race([sent.catch(() => {}), late]);
       } finally {
         clearTimeout(timer);
         raw.close();
@@ -407,4 +467,41 @@ export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
 /** A status frame's payload as a SessionEnd (what `readFrames` makes of it). */
 export function parseEndStatus(bytes: Uint8Array): SessionEnd {
   return _parseStatus(bytes);
+}
+
+/**
+ * The client's bytes of a framed pipe: its data frames, done at its "E" (or when the frames
+ * end without one). `onGone` is called once the connection has closed.
+ */
+function _framedInput(
+  readable: AsyncIterable<Uint8Array>,
+  onGone: () => void,
+): AsyncIterator<Uint8Array> & { drain(): Promise<void> } {
+  const frames = readFrames(readable)[Symbol.asyncIterator]();
+  let over = false;
+  let draining: Promise<void> | undefined;
+  let reading: Promise<unknown> = Promise.resolve();
+  // What the client still sends is dropped; reading on sees the connection close.
+  const drain = () =>
+    draining ??= reading.then(async () => {
+      over = true;
+      for (;;) {
+        const r = await frames.next();
+        if (r.done || r.value.kind === "status") return onGone();
+      }
+    });
+  return {
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      if (over) return { done: true, value: undefined };
+      const pending = frames.next();
+      reading = pending.catch(() => {});
+      const r = await pending;
+      if (!r.done && r.value.kind === "data") return { done: false, value: r.value.bytes };
+      over = true;
+      if (!r.done && r.value.kind === "eof") drain();
+      else onGone();
+      return { done: true, value: undefined };
+    },
+    drain,
+  };
 }

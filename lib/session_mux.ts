@@ -107,7 +107,7 @@ export function muxEndpoint(options: MuxOptions): Mux {
     if (type === PING) return void send(PONG, 0).catch(() => {});
     if (type === PONG) return;
     if (type === OPEN && options.onOpen && !streams.has(id)) {
-      const s = _stream(id, "server", send, () => streams.delete(id));
+      const s = new _Stream(id, "server", send, () => streams.delete(id));
       streams.set(id, s);
       return options.onOpen(s.stream);
     }
@@ -123,7 +123,7 @@ export function muxEndpoint(options: MuxOptions): Mux {
   return {
     open() {
       const id = ++serial;
-      const s = _stream(id, "client", send, () => streams.delete(id));
+      const s = new _Stream(id, "client", send, () => streams.delete(id));
       if (ended) s.lost(ended);
       else {
         streams.set(id, s);
@@ -186,121 +186,156 @@ async function _readFrames(
   }
 }
 
-interface _Stream {
-  readonly stream: MuxStream;
-  receive(type: number, body: Uint8Array): void;
-  lost(err: Error): void;
-}
-
 type _Send = (type: number, id: number, body?: Uint8Array) => Promise<void>;
 
-function _stream(
-  id: number,
-  role: "client" | "server",
-  send: _Send,
-  forget: () => void,
-): _Stream {
-  const queue: Uint8Array[] = [];
-  let eof = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  let credit = WINDOW;
-  let creditWake: (() => void) | undefined;
-  let taken = 0;
-  let done = false;
-  let settleStatus!: (end: SessionEnd) => void;
-  const status = new Promise<SessionEnd>((r) => settleStatus = r);
-  let abandon!: () => void;
-  const abandoned = new Promise<void>((r) => abandon = r);
-  let accepted!: () => void;
-  let refused!: (err: Error) => void;
-  const opened = new Promise<void>((resolve, reject) => {
-    accepted = resolve;
-    refused = reject;
+/** A promise and the functions that settle it. */
+function _deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
-  opened.catch(() => {});
-  const over = (end: SessionEnd) => {
-    if (done) return;
-    done = true;
-    refused(new Error(endMessage(end) ?? "The stream ended before it opened"));
-    forget();
-    settleStatus(end);
-    eof = true;
-    wake?.();
-    creditWake?.();
-  };
-  async function* readable() {
+  return { promise, resolve, reject };
+}
+
+/** The bytes the peer sent on one stream, until they are read; read ones are granted back. */
+class _Inbox {
+  readonly #queue: Uint8Array[] = [];
+  #eof = false;
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  #taken = 0;
+
+  constructor(readonly grant: (bytes: number) => void) {}
+
+  push(chunk: Uint8Array) {
+    this.#queue.push(chunk);
+    this.#wake?.();
+  }
+
+  end(failure?: Error) {
+    this.#eof = true;
+    this.#failure ??= failure;
+    this.#wake?.();
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
     for (;;) {
-      if (queue.length) {
-        const chunk = queue.shift()!;
+      const chunk = this.#queue.shift();
+      if (chunk) {
         yield chunk;
-        taken += chunk.length;
-        if (taken >= WINDOW / 4 && !done) {
-          const body = new Uint8Array(4);
-          new DataView(body.buffer).setUint32(0, taken);
-          taken = 0;
-          send(WINDOW_FRAME, id, body).catch(() => {});
+        this.#taken += chunk.length;
+        if (this.#taken >= WINDOW / 4) {
+          this.grant(this.#taken);
+          this.#taken = 0;
         }
         continue;
       }
-      if (failure) throw failure;
-      if (eof) return;
-      await new Promise<void>((r) => wake = r);
-      wake = undefined;
+      if (this.#failure) throw this.#failure;
+      if (this.#eof) return;
+      await new Promise<void>((r) => this.#wake = r);
+      this.#wake = undefined;
     }
   }
-  const stream: MuxStream = {
-    id,
-    readable: readable(),
-    async write(chunk) {
-      for (let at = 0; at < chunk.length;) {
-        while (credit <= 0 && !done) await new Promise<void>((r) => creditWake = r);
-        if (done) throw failure ?? new Error("Write after the stream closed");
-        const n = Math.min(PIECE, credit, chunk.length - at);
-        credit -= n;
-        await send(DATA, id, chunk.subarray(at, at + n));
-        at += n;
+}
+
+/** One stream: its two directions, how it ends, and the frames that concern it. */
+class _Stream {
+  readonly #inbox: _Inbox;
+  #credit = WINDOW;
+  #creditWake: (() => void) | undefined;
+  #done = false;
+  #failure: Error | undefined;
+  readonly #status = _deferred<SessionEnd>();
+  readonly #abandoned = _deferred<void>();
+  readonly #opened = _deferred<void>();
+  readonly stream: MuxStream;
+
+  constructor(
+    readonly id: number,
+    readonly role: "client" | "server",
+    readonly send: _Send,
+    readonly forget: () => void,
+  ) {
+    this.#opened.promise.catch(() => {});
+    this.#inbox = new _Inbox((n) => {
+      if (this.#done) return;
+      const body = new Uint8Array(4);
+      new DataView(body.buffer).setUint32(0, n);
+      send(WINDOW_FRAME, id, body).catch(() => {});
+    });
+    this.stream = this.#api();
+  }
+
+  receive(type: number, body: Uint8Array) {
+    if (type === ACCEPTED) this.#opened.resolve();
+    else if (type === DATA) this.#inbox.push(body);
+    else if (type === EOF) this.#inbox.end();
+    else if (type === WINDOW_FRAME && body.length >= 4) {
+      this.#credit += new DataView(body.buffer, body.byteOffset).getUint32(0);
+      this.#creditWake?.();
+    } else if (type === STATUS) this.#over(parseEndStatus(body));
+    else if (type === CLOSE) {
+      this.#abandoned.resolve();
+      this.#over({ lost: "the client gave the stream up" });
+    }
+  }
+
+  lost(err: Error) {
+    this.#failure = err;
+    this.#abandoned.resolve();
+    this.#over({ lost: err.message });
+  }
+
+  #over(end: SessionEnd) {
+    if (this.#done) return;
+    this.#done = true;
+    this.#opened.reject(new Error(endMessage(end) ?? "The stream ended before it opened"));
+    this.forget();
+    this.#status.resolve(end);
+    this.#inbox.end(this.#failure);
+    this.#creditWake?.();
+  }
+
+  async #write(chunk: Uint8Array) {
+    for (let at = 0; at < chunk.length;) {
+      while (this.#credit <= 0 && !this.#done) {
+        await new Promise<void>((r) => this.#creditWake = r);
       }
-    },
-    closeWrite: () => done ? Promise.resolve() : send(EOF, id).catch(() => {}),
-    close() {
-      // The server's end is let go by its relay before `finish` sends the status.
-      if (done || role === "server") return;
-      send(CLOSE, id).catch(() => {});
-      over({ lost: "closed before the session ended" });
-    },
-    ended: status.then(() => {}),
-    settled: status.then(() => {}),
-    status,
-    opened,
-    accept: () => send(ACCEPTED, id),
-    async finish(end) {
-      if (done) return;
-      await send(STATUS, id, new TextEncoder().encode(JSON.stringify(end))).catch(() => {});
-      over(end);
-    },
-    abandoned,
-  };
-  return {
-    stream,
-    receive(type, body) {
-      if (type === ACCEPTED) accepted();
-      else if (type === DATA) queue.push(body);
-      else if (type === EOF) eof = true;
-      else if (type === WINDOW_FRAME && body.length >= 4) {
-        credit += new DataView(body.buffer, body.byteOffset).getUint32(0);
-        creditWake?.();
-      } else if (type === STATUS) over(parseEndStatus(body));
-      else if (type === CLOSE) {
-        abandon();
-        over({ lost: "the client gave the stream up" });
-      }
-      wake?.();
-    },
-    lost(err) {
-      failure = err;
-      abandon();
-      over({ lost: err.message });
-    },
-  };
+      if (this.#done) throw this.#failure ?? new Error("Write after the stream closed");
+      const n = Math.min(PIECE, this.#credit, chunk.length - at);
+      this.#credit -= n;
+      await this.send(DATA, this.id, chunk.subarray(at, at + n));
+      at += n;
+    }
+  }
+
+  #api(): MuxStream {
+    const { id, send } = this;
+    const status = this.#status.promise;
+    return {
+      id,
+      readable: this.#inbox.chunks(),
+      write: (chunk) => this.#write(chunk),
+      closeWrite: () => this.#done ? Promise.resolve() : send(EOF, id).catch(() => {}),
+      close: () => {
+        // The server's end is let go by its relay before `finish` sends the status.
+        if (this.#done || this.role === "server") return;
+        send(CLOSE, id).catch(() => {});
+        this.#over({ lost: "closed before the session ended" });
+      },
+      ended: status.then(() => {}),
+      settled: status.then(() => {}),
+      status,
+      opened: this.#opened.promise,
+      accept: () => send(ACCEPTED, id),
+      finish: async (end) => {
+        if (this.#done) return;
+        await send(STATUS, id, new TextEncoder().encode(JSON.stringify(end))).catch(() => {});
+        this.#over(end);
+      },
+      abandoned: this.#abandoned.promise,
+    };
+  }
 }

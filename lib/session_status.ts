@@ -58,15 +58,44 @@ export async function readHello(
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), waitMs));
   try {
-    const got = await Promise.race([_readAtLeast(conn, HEADER), late]);
-    if (!got) return undefined;
-    const kind = _KINDS[got[0]!];
-    const length = new DataView(got.buffer, got.byteOffset).getUint32(1);
-    if (!kind || length !== 0) return undefined;
-    return { kind, rest: got.subarray(HEADER) };
+    return _hello(await Promise.race([_readAtLeast(conn, HEADER), late]));
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** readHello from a stream's chunks: a session pipe, where the frames follow its handshake. */
+export async function readHelloChunks(
+  chunks: AsyncIterator<Uint8Array>,
+  waitMs = HELLO_WAIT_MS,
+): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), waitMs));
+  const read = async () => {
+    let buf = new Uint8Array(0);
+    while (buf.length < HEADER) {
+      const r = await chunks.next();
+      if (r.done) return undefined;
+      const next = new Uint8Array(buf.length + r.value.length);
+      next.set(buf);
+      next.set(r.value, buf.length);
+      buf = next;
+    }
+    return buf;
+  };
+  try {
+    return _hello(await Promise.race([read(), late]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function _hello(got: Uint8Array | undefined): { kind: HelloKind; rest: Uint8Array } | undefined {
+  if (!got) return undefined;
+  const kind = _KINDS[got[0]!];
+  const length = new DataView(got.buffer, got.byteOffset).getUint32(1);
+  if (!kind || length !== 0) return undefined;
+  return { kind, rest: got.subarray(HEADER) };
 }
 
 /** serve's answer to a probe or a stop. */

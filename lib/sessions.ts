@@ -209,7 +209,12 @@ async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
     for (const entry of Deno.readDirSync(pipeDir(dirs))) names.push(entry.name);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
+    // Wine, and some Windows setups: sessions are still reached by name.
+    throw new SockhopError(
+      `Cannot list the named pipes in ${pipeDir(dirs)} (${
+        errorText(err)
+      }): name the session, as in sockhop connect NAME`,
+    );
   }
   const key = readSessionKey(dirs.dirs);
   const pipes = sessionPipes(names, _user(dirs), dirs.hostname, pipeDir(dirs));

@@ -43,6 +43,9 @@ export const REAL_FS: ConfigFs = {
   stat(path) {
     try {
       const st = Deno.statSync(path);
+      // Windows gives no owner, and mode bits that only tell the read-only attribute (0o666
+      // for any writable file): who may write a file is its ACL's, which Win32-OpenSSH checks.
+      if (Deno.build.os === "windows") return { uid: 0, mode: 0o644 };
       return { uid: st.uid ?? 0, mode: st.mode ?? 0o644 };
     } catch {
       return undefined;

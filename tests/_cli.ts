@@ -125,7 +125,7 @@ export interface ServeProcess extends AsyncDisposable {
 export async function startServe(
   args: string[],
   env: Record<string, string>,
-  opts: { argv?: string[]; cwd?: string; ready?: () => Promise<boolean> } = {},
+  opts: { argv?: string[]; cwd?: string; ready?: () => Promise<boolean>; startMs?: number } = {},
 ): Promise<ServeProcess> {
   const [cmd, ...rest] = opts.argv ?? sockhopArgv();
   const child = new Deno.Command(cmd!, {
@@ -142,7 +142,7 @@ export async function startServe(
     for await (const chunk of child.stderr) log += decoder.decode(chunk, { stream: true });
   })();
   const outDone = child.stdout.pipeTo(new WritableStream());
-  const deadline = Date.now() + 15000;
+  const deadline = Date.now() + (opts.startMs ?? 15000);
   const ready = args.some((a) => a.startsWith("--bind-")) ? /listening on / : / at (\/\S+)/;
   while (!(opts.ready ? await opts.ready() : ready.test(log))) {
     const status = await Promise.race([child.status, new Promise((r) => setTimeout(r, 50))]);

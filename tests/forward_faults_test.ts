@@ -209,3 +209,26 @@ Deno.test("forward through sockhop's own SSH server: the session checked, 30 tun
   for (let i = 0; i < 100 && ended() < 2; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(ended(), 2, server.log());
 });
+
+for (const backend of BACKENDS.filter((b) => b.name !== "plink")) {
+  Deno.test(`forward (${backend.name}): a remote sockhop without _proxy --mux gets one channel per tunnel`, async () => {
+    if (skip(backend)) return;
+    await using r = await rig(backend);
+    // An older sockhop: _proxy knows no --mux (parseArgs' words, exit 2).
+    const old = `${r.dir}/old-sockhop`;
+    const current = /--remote-sockhop=(.*)/.exec(r.args("echo").join("\n"))![1]!;
+    await Deno.writeTextFile(
+      old,
+      `#!/bin/sh\nif [ "$2" = --mux ]; then echo "sockhop: Unknown option '--mux'" >&2; exit 2; fi\nexec '${current}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const args = r.args("echo").slice(1).map((a) =>
+      a.startsWith("--remote-sockhop=") ? `--remote-sockhop=${old}` : a
+    );
+    const fwd = await startForward(args, r.env);
+    assert.match(fwd.log(), /cannot carry every tunnel in one channel .*--mux.*: one per tunnel/);
+    await echoed(fwd.where, "through a channel of its own", 60000);
+    await echoed(fwd.where, "and another", 60000);
+    assert.equal(await fwd.stop("SIGINT"), 130);
+  });
+}

@@ -255,7 +255,12 @@ for (const backend of ["native", "openssh", "plink"] as const) {
       assert.equal(r.code, 0, r.stderr);
       pid = startedPid(r.stdout);
       assert.match(dec.decode(r.stdout), new RegExp(`log=${dir}/remote\\.log`));
-      // The SSH connection that started it is gone; the serve is no child of any sshd.
+      // The SSH connection that started it is gone (no process of sshd's is left), and the
+      // serve, no child of any sshd, is still serving.
+      for (let i = 0; i < 100 && sshd.connectionPids().length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(sshd.connectionPids(), [], "the starting connection's processes are gone");
       assert.ok(alive(pid));
       assert.ok(!ancestors(pid).some((c) => /sshd/.test(c)), ancestors(pid).join("\n"));
       const c = await runSockhop(["connect", ...flags, url], {

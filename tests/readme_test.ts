@@ -22,6 +22,39 @@ Deno.test("readme: the tests' apt-get line (docs/testing.md) lists every package
   assert.deepEqual([...wanted].filter((p) => !listed.has(p)), []);
 });
 
+Deno.test("readme: every link of README.md and docs/ to a file of the repo finds it, and its heading", async () => {
+  const pages = [
+    "README.md",
+    ...[...Deno.readDirSync(new URL("docs/", root))]
+      .filter((e) => e.isFile && e.name.endsWith(".md")).map((e) => `docs/${e.name}`),
+  ];
+  const broken: string[] = [];
+  for (const page of pages) {
+    const text = await Deno.readTextFile(new URL(page, root));
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const [path, anchor] = m[1]!.split("#") as [string, string | undefined];
+      if (/^[a-z]+:/.test(path)) continue; // a web address
+      const target = path ? new URL(path, new URL(page, root)) : new URL(page, root);
+      const body = await Deno.readTextFile(target).catch(() => undefined);
+      if (body === undefined) {
+        broken.push(`${page}: ${m[1]} (no such file)`);
+      } else if (anchor && !_slugs(body).has(anchor)) {
+        broken.push(`${page}: ${m[1]} (no such heading)`);
+      }
+    }
+  }
+  assert.deepEqual(broken, []);
+});
+
+/** The anchors GitHub makes of a markdown file's headings. */
+function _slugs(markdown: string): Set<string> {
+  return new Set(
+    [...markdown.matchAll(/^#+\s+(.*)$/gm)].map((m) =>
+      m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-")
+    ),
+  );
+}
+
 Deno.test("readme: README.md is a newcomer's page of at most 300 lines", async () => {
   const readme = await Deno.readTextFile(new URL("README.md", root));
   const lines = readme.split("\n").length - (readme.endsWith("\n") ? 1 : 0);

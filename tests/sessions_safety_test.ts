@@ -9,6 +9,7 @@ import net from "node:net";
 import { listSessions, openSession, openSocketPath, resolveSessionDirs } from "../lib/sessions.ts";
 import { serve } from "../lib/serve.ts";
 import { connectPipe, connectSession, listenPipe, probePipe } from "../lib/session_socket.ts";
+import { connectSessionStream } from "../lib/session_frames.ts";
 import { ensureSessionKey, KEY_FILE, readSessionKey } from "../lib/pipe_auth.ts";
 import { SockhopError } from "../lib/errors.ts";
 import { parseListen, runForward } from "../lib/forward.ts";
@@ -548,7 +549,7 @@ Deno.test("Windows pipes: serve, list, connect NAME and a squatter, the Windows 
   assert.deepEqual(listed.map((e) => [e.name, e.state]), [["evil", "UNSAFE"], ["pg", "LIVE"]]);
   assert.equal(listed[0]!.reason, "not created by this user's sockhop serve");
 
-  const { conn } = await openSession(dirs, "pg", connectSession);
+  const { conn } = await openSession(dirs, "pg", connectSessionStream);
   const data = randomBytes(1024 * 1024);
   const [, echoed] = await Promise.all([
     (async () => {
@@ -572,7 +573,7 @@ Deno.test("Windows pipes: serve, list, connect NAME and a squatter, the Windows 
     /No session "x"; sessions here: pg/,
   );
   // direct-streamlocal through the built-in server names the pipe.
-  const viaPath = await openSocketPath(dirs, serving.path, undefined, connectSession);
+  const viaPath = await openSocketPath(dirs, serving.path, undefined, connectSessionStream);
   viaPath.close();
   await assert.rejects(
     () => openSocketPath(dirs, `${dir}/pipes/sockhop-bob-HOST-1-x`, undefined, connectSession),
