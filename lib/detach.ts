@@ -8,7 +8,8 @@
 
 import { closeSync, openSync } from "node:fs";
 import { spawn } from "node:child_process";
-import { SockhopError } from "./errors.ts";
+import { errorCode, SockhopError } from "./errors.ts";
+import { readSessionKey } from "./pipe_auth.ts";
 import { parentDir } from "./platform_paths.ts";
 import { safeText } from "./safe_text.ts";
 import { type SessionDirs, sessionPaths } from "./sessions.ts";
@@ -76,14 +77,16 @@ export async function findSession(
   name: string,
   id?: string,
 ): Promise<(SessionInfo & { path: string }) | undefined> {
+  const key = sessionKey(dirs);
   for (const { path, kind } of sessionPaths(dirs, name)) {
     if (kind !== "sockhop") continue;
     let info: SessionInfo | undefined;
     try {
-      info = await askSession(path, "probe");
+      info = await askSession(path, "probe", 2000, key);
     } catch (err) {
-      // Busy: as if not found yet (a start polls again, a stop says there is none to stop).
-      if (!(err instanceof Deno.errors.TimedOut)) throw err;
+      // Busy: as if not found yet (a start polls again, a stop says there is none to stop);
+      // a pipe that is not there (Windows) likewise.
+      if (!(err instanceof Deno.errors.TimedOut) && errorCode(err) !== "ENOENT") throw err;
     }
     if (info && (id === undefined || info.id === id)) return { ...info, path };
   }
@@ -107,6 +110,11 @@ function _failed(options: DetachOptions, why: string): StartFailed {
     }`,
     tail,
   );
+}
+
+/** Windows: this user's session key, which a session pipe's handshake needs; posix: none. */
+export function sessionKey(dirs: SessionDirs): Uint8Array | undefined {
+  return (dirs.os ?? Deno.build.os) === "windows" ? readSessionKey(dirs.dirs) : undefined;
 }
 
 /** Open (create, 0600) a log file for appending: its descriptor. */

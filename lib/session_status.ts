@@ -13,6 +13,10 @@ import {
   trustedCompanion,
   writeAll,
 } from "./session_frames.ts";
+import { errorCode } from "./errors.ts";
+import type { Duplex } from "./relay.ts";
+import { connectPipe } from "./session_socket.ts";
+import { fromDenoConn } from "./streams.ts";
 
 /** A session as its serve describes it. */
 export interface SessionInfo {
@@ -100,31 +104,24 @@ function _hello(got: Uint8Array | undefined): { kind: HelloKind; rest: Uint8Arra
 
 /** serve's answer to a probe or a stop. */
 export async function sendInfo(conn: Deno.Conn, info: SessionInfo): Promise<void> {
-  await writeAll(conn, encodeFrame(INFO, new TextEncoder().encode(JSON.stringify(info))));
+  await writeAll(conn, infoFrame(info));
 }
 
 /**
- * Ask the serve of the session socket `path` (a probe, or a stop). Undefined when no status
- * socket of this user's answers there: none (an xpra socket, an older serve), or one whose
- * serve is gone; throws Deno.errors.TimedOut when one took the connection and said nothing in
- * time (a busy serve). Never connects to the session socket itself.
+ * Ask the serve of the session socket `path` (a probe, or a stop): over its status socket, or
+ * with the session `key` (Windows: a session pipe, through its handshake) over the pipe itself.
+ * Undefined when no status socket of this user's answers there: none (an xpra socket, an older
+ * serve), or one whose serve is gone; throws Deno.errors.TimedOut when one took the connection
+ * and said nothing in time (a busy serve). Never connects to a session's service.
  */
 export async function askSession(
   path: string,
   request: "probe" | "stop",
   waitMs = 2000,
+  key?: Uint8Array,
 ): Promise<SessionInfo | undefined> {
-  const companion = framedPath(path);
-  if (Deno.build.os === "windows" || !trustedCompanion(companion)) return undefined;
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path: companion });
-  } catch (err) {
-    if (err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound) {
-      return undefined;
-    }
-    throw err;
-  }
+  const stream = key ? await connectPipe(path, key) : await _companion(path);
+  if (!stream) return undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) =>
     timer = setTimeout(
@@ -133,30 +130,59 @@ export async function askSession(
     )
   );
   try {
-    await writeAll(conn, encodeFrame(request === "probe" ? PROBE : STOP, new Uint8Array(0)));
-    return await Promise.race([_readInfo(conn), late]);
+    await stream.write(encodeFrame(request === "probe" ? PROBE : STOP, new Uint8Array(0)));
+    return await Promise.race([_readInfo(stream.readable[Symbol.asyncIterator]()), late]);
   } catch (err) {
     // The serve went away while answering: as good as no answer.
-    if (err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe) {
+    if (
+      err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe ||
+      errorCode(err) === "EPIPE" || errorCode(err) === "ECONNRESET"
+    ) {
       return undefined;
     }
     throw err;
   } finally {
     clearTimeout(timer);
-    conn.close();
+    stream.close();
   }
 }
 
-async function _readInfo(conn: Deno.Conn): Promise<SessionInfo | undefined> {
-  const head = await _readAtLeast(conn, HEADER);
-  if (!head || head[0] !== INFO) return undefined;
-  const length = new DataView(head.buffer, head.byteOffset).getUint32(1);
-  if (length > INFO_MAX) return undefined;
-  const whole = head.length >= HEADER + length
-    ? head
-    : await _readAtLeast(conn, HEADER + length, head);
-  if (!whole) return undefined;
-  return parseInfo(new TextDecoder().decode(whole.subarray(HEADER, HEADER + length)));
+/** The status socket of the session socket `path`, when one of this user's accepts. */
+async function _companion(path: string): Promise<Duplex | undefined> {
+  const companion = framedPath(path);
+  if (Deno.build.os === "windows" || !trustedCompanion(companion)) return undefined;
+  try {
+    return fromDenoConn(await Deno.connect({ transport: "unix", path: companion }));
+  } catch (err) {
+    if (err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+async function _readInfo(chunks: AsyncIterator<Uint8Array>): Promise<SessionInfo | undefined> {
+  let buf = new Uint8Array(0);
+  let need = HEADER;
+  while (buf.length < need) {
+    const r = await chunks.next();
+    if (r.done) return undefined;
+    const next = new Uint8Array(buf.length + r.value.length);
+    next.set(buf);
+    next.set(r.value, buf.length);
+    buf = next;
+    if (need === HEADER && buf.length >= HEADER) {
+      const length = new DataView(buf.buffer, buf.byteOffset).getUint32(1);
+      if (buf[0] !== INFO || length > INFO_MAX) return undefined;
+      need = HEADER + length;
+    }
+  }
+  return parseInfo(new TextDecoder().decode(buf.subarray(HEADER, need)));
+}
+
+/** The frame that answers a probe or a stop. */
+export function infoFrame(info: SessionInfo): Uint8Array {
+  return encodeFrame(INFO, new TextEncoder().encode(JSON.stringify(info)));
 }
 
 /** An info frame's JSON, checked field by field; undefined when it is not one. */

@@ -16,7 +16,16 @@ import {
   makeClientKeys,
   SshClients,
 } from "./_ssh_clients.ts";
-import { hashPasswordFile, hostKeyLine, startSshServe, USER } from "./_serve_ssh.ts";
+import {
+  authorizeClientKey,
+  hashPasswordFile,
+  hostKeyLine,
+  startSshServe,
+  USER,
+} from "./_serve_ssh.ts";
+import { serverOffer } from "./_client_peers.ts";
+import { keygen, requirePeer } from "./_sshd.ts";
+import { knownAlgorithms } from "../lib/ssh_algorithms.ts";
 
 const dec = new TextDecoder();
 const MIB = 1024 * 1024;
@@ -145,4 +154,25 @@ Deno.test("server interop: 8 clients × 5 key types and a password, 8 MiB each w
     if (kinds.includes(key.split(" ")[0] as ClientKind)) console.log(`n/a ${key}: ${why}`);
   }
   assert.deepEqual(problems, []);
+});
+
+Deno.test("server interop: the MACs offered are sshd's defaults that ssh2 has, in sshd's order, no SHA-1", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir("sockhop-interop-");
+  await keygen(`${dir}/host`);
+  const t = await new Deno.Command("/usr/sbin/sshd", {
+    args: ["-T", "-f", "/dev/null", "-o", `HostKey=${dir}/host`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(t.code, 0, dec.decode(t.stderr));
+  const sshdMacs = /^macs (\S+)$/m.exec(dec.decode(t.stdout))![1]!.split(",");
+  // UMAC: ssh2 has none; SHA-1: sockhop offers none, as everywhere else.
+  const want = sshdMacs.filter((m) => knownAlgorithms("hmac").includes(m) && !/sha1/.test(m));
+  assert.ok(want.some((m) => !m.includes("-etm@")), "sshd offers plain HMACs too");
+  await authorizeClientKey(dir);
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  await using serve = await startSshServe(`${dir}/authorized_keys`, ["m", "exec:cat"], env);
+  const offer = await serverOffer(serve.port);
+  assert.deepEqual(offer.mac, want);
 });
