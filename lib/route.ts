@@ -163,7 +163,9 @@ export function resolveRoute(
   const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
   const jumps = v.jump ? parseHops(v.jump) : undefined;
   const args = _commandLine(v, order, dest);
-  if (v["print-config"]) return { print: _printedConfig(dest, v, args, logger, purpose) };
+  if (v["print-config"]) {
+    return { print: _printedConfig(dest, v, args, logger, _forPrint(purpose, choice)) };
+  }
   // The program reads its own config; the built-in client (and auto, to choose) reads it here.
   const configs = choice.backend === "program"
     ? undefined
@@ -414,15 +416,24 @@ function _printedConfig(
   v: RouteFlags,
   args: readonly CommandLineArg[],
   logger: Logger,
-  purpose: RoutePurpose,
+  purpose: RoutePurpose | "forward-plink",
 ): string {
   const resolved = _hopConfig(dest, v, args, "run");
   for (const w of resolved.warnings) logger.warn(w);
   if (purpose === "connect") return formatSshConfig(resolved.config);
   const config = withForwardKeepalive(resolved.config);
-  const k = keepaliveSource(config);
+  const k = purpose === "forward-plink" ? PLINK_KEEPALIVE : keepaliveSource(config);
   logger.info(`serveraliveinterval ${k.interval}, serveralivecountmax ${k.countMax}: ${k.source}`);
   return formatSshConfig(config);
+}
+
+/** plink reads no ssh config: forward's keepalive there is its own ping, said so. */
+function _forPrint(
+  purpose: RoutePurpose,
+  choice: ReturnType<typeof parseSshOption>,
+): RoutePurpose | "forward-plink" {
+  const plink = choice.backend === "program" && choice.flavor === "plink";
+  return purpose === "forward" && plink ? "forward-plink" : purpose;
 }
 
 /**
