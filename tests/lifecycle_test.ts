@@ -359,3 +359,34 @@ Deno.test("start URL through the built-in server: refused by default, allowed wi
     await endPid(pid);
   }
 });
+
+Deno.test("serve --detach --bind-ssh with no session: returns once its SSH listener accepts", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_STATE_HOME: `${dir}/state` });
+  await authorizeClientKey(dir);
+  let pid: number | undefined;
+  try {
+    const r = await runSockhop([
+      "serve",
+      "--detach",
+      "--bind-ssh=127.0.0.1:0",
+      `--authorized-keys=${dir}/authorized_keys`,
+    ], { env });
+    assert.equal(r.code, 0, r.stderr);
+    pid = startedPid(r.stdout);
+    assert.match(
+      dec.decode(r.stdout),
+      new RegExp(`log=${dir}/state/sockhop/${host}-gateway\\.log`),
+    );
+    const log = await Deno.readTextFile(`${dir}/state/sockhop/${host}-gateway.log`);
+    const port = Number(/listening on ssh:127\.0\.0\.1:(\d+)/.exec(log)?.[1]);
+    // It accepts now: an SSH banner at once.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const buf = new Uint8Array(64);
+    const n = await conn.read(buf);
+    conn.close();
+    assert.match(dec.decode(buf.subarray(0, n ?? 0)), /^SSH-2\.0-/);
+  } finally {
+    await endPid(pid);
+  }
+});
