@@ -226,7 +226,8 @@ connection, login, host key) and for a remote killed by a signal, as ssh 9.2.
   -C                    accepted; the connection stays uncompressed
   -M, -S CTL_PATH       accepted, as ControlMaster, ControlPersist and ControlPath: no master
                         is used, each call has its own connection (-v says so)
-  -e CHAR               accepted; there are no escape sequences
+  -e CHAR               escape character of a pty session (default ~): ~. ends it, ~~ sends
+                        ~; none: no escapes
   -c CIPHERS            cipher list, as Ciphers
   -m MACS               MAC list, as MACs
   -b ADDRESS            accepted (BindAddress), not used
