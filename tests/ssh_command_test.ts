@@ -361,6 +361,12 @@ Deno.test("sockhop ssh: a pty session through script(1): raw terminal, size, res
     });
     assert.match(dec.decode(shell.stdout), /\b42\b/);
     assert.equal(shell.code, 4);
+    // ~. after a newline ends a stuck session, as in ssh (exit 255, the remote left running).
+    const escaped = await _run("script", ["-qec", `${wrapper} target`, "/dev/null"], {
+      stdin: new TextEncoder().encode("sleep 60\r~."),
+    });
+    assert.equal(escaped.code, 255);
+    assert.match(dec.decode(escaped.stdout), /Connection to 127\.0\.0\.1 closed\./);
     // -tt with no terminal (Ansible's way) still gets a pty; without -tt there is none.
     const forced = await _run(wrapper, ["-tt", "target", "tty"]);
     assert.match(dec.decode(forced.stdout), /\/dev\/pts\//);
