@@ -23,15 +23,15 @@ export interface DetachOptions {
   /** The whole command line of the serve to start (program first). */
   readonly argv: readonly string[];
   readonly logFile: string;
-  readonly dirs: SessionDirs;
-  readonly name: string;
-  /** The id the serve was given (`--start-id`), which its status socket reports. */
-  readonly id: string;
+  /** What is started, for messages: `Session db`, `The SSH gateway`. */
+  readonly what: string;
+  /** The pid of THE serve started, once it accepts (known by the id it was given). */
+  ready(): Promise<number | undefined>;
   readonly waitMs?: number;
 }
 
-/** Start the serve detached; resolves with what its status socket says once it accepts. */
-export async function startDetached(options: DetachOptions): Promise<SessionInfo> {
+/** Start the serve detached; resolves with its pid once it accepts. */
+export async function startDetached(options: DetachOptions): Promise<number> {
   const { argv, logFile } = options;
   const fd = openLogFile(logFile);
   let child;
@@ -54,8 +54,8 @@ export async function startDetached(options: DetachOptions): Promise<SessionInfo
     if (err instanceof Error) {
       throw new SockhopError(`Cannot start ${argv[0]}: ${err.message}`, "start-failed");
     }
-    const info = await findSession(options.dirs, options.name, options.id);
-    if (info) return info;
+    const pid = await options.ready();
+    if (pid !== undefined) return pid;
     if (exited) throw _failed(options, `its serve ended (${exited}) before it accepted`);
   }
   if (child.pid) {
@@ -69,6 +69,34 @@ export async function startDetached(options: DetachOptions): Promise<SessionInfo
     options,
     `its serve did not accept in ${(options.waitMs ?? START_WAIT_MS) / 1000} s and was ended`,
   );
+}
+
+/** The line a serve started with `--start-id` logs once all its listeners accept. */
+export function readyLine(id: string, pid: number): string {
+  return `ready (start id ${id}, pid ${pid})`;
+}
+
+/** The pid in the ready line of `id` written to `logFile` after `offset`, if it is there. */
+export function readyInLog(logFile: string, offset: number, id: string): number | undefined {
+  let text: string;
+  try {
+    const bytes = Deno.readFileSync(logFile);
+    text = new TextDecoder().decode(bytes.subarray(Math.min(offset, bytes.length)));
+  } catch {
+    return undefined;
+  }
+  const escaped = id.replace(/[^A-Za-z0-9-]/g, "");
+  const m = new RegExp(`ready \\(start id ${escaped}, pid (\\d+)\\)`).exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** How long a log file is now (0 when there is none yet). */
+export function logSize(logFile: string): number {
+  try {
+    return Deno.statSync(logFile).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** The session `name`'s status (only one started with `id`, if given), from its status socket. */
@@ -103,7 +131,7 @@ export class StartFailed extends SockhopError {
 function _failed(options: DetachOptions, why: string): StartFailed {
   const tail = logTail(options.logFile);
   return new StartFailed(
-    `Session ${options.name} did not start: ${why}; ${
+    `${options.what} did not start: ${why}; ${
       tail.length
         ? `the last lines of its log ${options.logFile} are above`
         : `its log ${options.logFile} is empty`

@@ -78,15 +78,14 @@ export async function startSession(
     name,
     ...target,
   ];
-  const info = await startDetached({
+  const pid = await startDetached({
     argv,
     logFile,
-    dirs,
-    name,
-    id,
+    what: `Session ${name}`,
+    ready: async () => (await findSession(dirs, name, id))?.pid,
     ...(request.waitMs !== undefined ? { waitMs: request.waitMs } : {}),
   });
-  return `started ${name} pid=${info.pid} log=${logFile}`;
+  return `started ${name} pid=${pid} log=${logFile}`;
 }
 
 /** How long `stop` waits for the serve to be gone. */

@@ -39,10 +39,12 @@ const CANNOT: Partial<Record<`${ClientKind} ${Login}`, string>> = {
   "libssh2 rsa":
     "libssh2 1.10 signs with an RSA key only as ssh-rsa (SHA-1), which the server does not " +
     "accept; rsa-sha2 signatures came in libssh2 1.11",
-  "libssh rsa": "libssh 0.10.6 picks ssh-rsa (SHA-1) for the RSA key here and then refuses " +
-    "to send it (its PUBLICKEY_ACCEPTED_TYPES); the server accepts no SHA-1 signature",
-  "conch rsa": "Twisted Conch 22.4 loses the connection while authenticating with the RSA key " +
-    "(it signs as ssh-rsa, SHA-1, which the server does not accept)",
+  "libssh rsa": "libssh 0.10.6 picks the RSA signature type as soon as the key exchange ends, " +
+    "before its service request; the server (ssh2) can send its server-sig-algs only after the " +
+    "client's NEWKEYS (sshd sends it right after its own), so libssh falls back to ssh-rsa " +
+    "(SHA-1), which its own defaults then refuse to send",
+  "conch rsa": "Twisted Conch 22.4's client signs with an RSA key only as ssh-rsa (SHA-1): it " +
+    "keeps the server's server-sig-algs but does not use it; the server accepts no SHA-1",
 };
 
 /** Why a run is not a good transfer, or undefined when it is. */
