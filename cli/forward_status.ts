@@ -30,7 +30,7 @@ export function forwardStatus(
       `${_size(stats.up)} up, ${_size(stats.down)} down`;
     Deno.stderr.writeSync(enc.encode(`\r\x1b[K${text}`));
   };
-  const timer = terminal && addrs ? setInterval(draw, 500) : undefined;
+  const timer = terminal ? setInterval(draw, 500) : undefined;
   return {
     link(next: LinkState) {
       const changed = next.kind !== state.kind || next.kind !== "connected";
@@ -41,6 +41,8 @@ export function forwardStatus(
     },
     listening(list: readonly string[]) {
       addrs = list;
+      // The line that says so starts on a line of its own.
+      if (terminal) Deno.stderr.writeSync(enc.encode("\r\x1b[K"));
     },
     stop() {
       if (timer === undefined) return;

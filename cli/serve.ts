@@ -7,7 +7,15 @@ import { localEnv } from "../lib/env.ts";
 import { yesNo } from "../lib/yes_no.ts";
 import { writeSync } from "node:fs";
 import type { Logger } from "../lib/logger.ts";
-import { openLogFile, startDetached, StartFailed } from "../lib/detach.ts";
+import {
+  findSession,
+  logSize,
+  openLogFile,
+  readyInLog,
+  readyLine,
+  startDetached,
+  StartFailed,
+} from "../lib/detach.ts";
 import { defaultLogFile, newStartId } from "../lib/lifecycle.ts";
 import { selfArgv } from "../lib/self_command.ts";
 import { parseAllowStart } from "../lib/start_policy.ts";
@@ -135,6 +143,9 @@ export async function cmdServe(args: string[]): Promise<number> {
       })
       : undefined;
     for (const a of ssh?.addresses ?? []) logger.info(`listening on ${a}`);
+    // For `serve --detach` of a gateway (no session to ask): everything accepts now.
+    const startId = values["start-id"];
+    if (startId !== undefined) logger.info(readyLine(startId, Deno.pid));
     const stopped = new Promise<void>((r) =>
       signals.signal.addEventListener("abort", () => r(), { once: true })
     );
@@ -236,32 +247,39 @@ async function _detach(
   name: string | undefined,
   values: { "log-file"?: string; "start-id"?: string; "socket-dirs"?: string; debug?: string },
 ): Promise<number> {
-  if (name === undefined) {
-    throw new UsageError("--detach needs a session: sockhop serve --detach NAME TARGET", "serve");
-  }
   const { logger, dirs } = setup(values);
-  const logFile = values["log-file"] ?? defaultLogFile(Deno.env, dirs, name);
+  const logFile = values["log-file"] ??
+    defaultLogFile(Deno.env, dirs, name ?? GATEWAY_LOG_NAME);
   const id = values["start-id"] ?? newStartId();
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) {
+    throw new UsageError("--start-id: give letters, digits and - only", "serve");
+  }
   const head = (execAt >= 0 ? args.slice(0, execAt) : args).filter((a) =>
     a !== "--detach" && !a.startsWith("--log-file=") && !a.startsWith("--start-id=")
   );
   const kept = _dropValueFlags(head, ["--log-file", "--start-id"]);
   const rest = execAt >= 0 ? args.slice(execAt) : [];
+  const offset = logSize(logFile);
   try {
-    const info = await startDetached({
+    const pid = await startDetached({
       argv: [...selfArgv(), "serve", `--start-id=${id}`, `--log-file=${logFile}`, ...kept, ...rest],
       logFile,
-      dirs,
-      name,
-      id,
+      what: name !== undefined ? `Session ${name}` : "The SSH gateway",
+      // A session: asked over its status socket; a gateway alone: its log says it is ready.
+      ready: name !== undefined
+        ? async () => (await findSession(dirs, name, id))?.pid
+        : () => Promise.resolve(readyInLog(logFile, offset, id)),
     });
-    out(`started ${name} pid=${info.pid} log=${logFile}\n`);
+    out(`started ${name ?? "gateway"} pid=${pid} log=${logFile}\n`);
     return 0;
   } catch (err) {
     if (err instanceof StartFailed) { for (const l of err.logTail) logger.info(`log: ${l}`); }
     throw err;
   }
 }
+
+/** The log file name of a detached serve with no session (--bind-ssh only). */
+const GATEWAY_LOG_NAME = "gateway";
 
 /** `--flag VALUE` (two words) removed for each flag named. */
 function _dropValueFlags(words: readonly string[], flags: readonly string[]): string[] {

@@ -8,7 +8,8 @@
 
 import { closeSync, openSync } from "node:fs";
 import { spawn } from "node:child_process";
-import { SockhopError } from "./errors.ts";
+import { errorCode, SockhopError } from "./errors.ts";
+import { readSessionKey } from "./pipe_auth.ts";
 import { parentDir } from "./platform_paths.ts";
 import { safeText } from "./safe_text.ts";
 import { type SessionDirs, sessionPaths } from "./sessions.ts";
@@ -22,15 +23,15 @@ export interface DetachOptions {
   /** The whole command line of the serve to start (program first). */
   readonly argv: readonly string[];
   readonly logFile: string;
-  readonly dirs: SessionDirs;
-  readonly name: string;
-  /** The id the serve was given (`--start-id`), which its status socket reports. */
-  readonly id: string;
+  /** What is started, for messages: `Session db`, `The SSH gateway`. */
+  readonly what: string;
+  /** The pid of THE serve started, once it accepts (known by the id it was given). */
+  ready(): Promise<number | undefined>;
   readonly waitMs?: number;
 }
 
-/** Start the serve detached; resolves with what its status socket says once it accepts. */
-export async function startDetached(options: DetachOptions): Promise<SessionInfo> {
+/** Start the serve detached; resolves with its pid once it accepts. */
+export async function startDetached(options: DetachOptions): Promise<number> {
   const { argv, logFile } = options;
   const fd = openLogFile(logFile);
   let child;
@@ -53,8 +54,8 @@ export async function startDetached(options: DetachOptions): Promise<SessionInfo
     if (err instanceof Error) {
       throw new SockhopError(`Cannot start ${argv[0]}: ${err.message}`, "start-failed");
     }
-    const info = await findSession(options.dirs, options.name, options.id);
-    if (info) return info;
+    const pid = await options.ready();
+    if (pid !== undefined) return pid;
     if (exited) throw _failed(options, `its serve ended (${exited}) before it accepted`);
   }
   if (child.pid) {
@@ -70,20 +71,50 @@ export async function startDetached(options: DetachOptions): Promise<SessionInfo
   );
 }
 
+/** The line a serve started with `--start-id` logs once all its listeners accept. */
+export function readyLine(id: string, pid: number): string {
+  return `ready (start id ${id}, pid ${pid})`;
+}
+
+/** The pid in the ready line of `id` written to `logFile` after `offset`, if it is there. */
+export function readyInLog(logFile: string, offset: number, id: string): number | undefined {
+  let text: string;
+  try {
+    const bytes = Deno.readFileSync(logFile);
+    text = new TextDecoder().decode(bytes.subarray(Math.min(offset, bytes.length)));
+  } catch {
+    return undefined;
+  }
+  const escaped = id.replace(/[^A-Za-z0-9-]/g, "");
+  const m = new RegExp(`ready \\(start id ${escaped}, pid (\\d+)\\)`).exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** How long a log file is now (0 when there is none yet). */
+export function logSize(logFile: string): number {
+  try {
+    return Deno.statSync(logFile).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** The session `name`'s status (only one started with `id`, if given), from its status socket. */
 export async function findSession(
   dirs: SessionDirs,
   name: string,
   id?: string,
 ): Promise<(SessionInfo & { path: string }) | undefined> {
+  const key = sessionKey(dirs);
   for (const { path, kind } of sessionPaths(dirs, name)) {
     if (kind !== "sockhop") continue;
     let info: SessionInfo | undefined;
     try {
-      info = await askSession(path, "probe");
+      info = await askSession(path, "probe", 2000, key);
     } catch (err) {
-      // Busy: as if not found yet (a start polls again, a stop says there is none to stop).
-      if (!(err instanceof Deno.errors.TimedOut)) throw err;
+      // Busy: as if not found yet (a start polls again, a stop says there is none to stop);
+      // a pipe that is not there (Windows) likewise.
+      if (!(err instanceof Deno.errors.TimedOut) && errorCode(err) !== "ENOENT") throw err;
     }
     if (info && (id === undefined || info.id === id)) return { ...info, path };
   }
@@ -100,13 +131,18 @@ export class StartFailed extends SockhopError {
 function _failed(options: DetachOptions, why: string): StartFailed {
   const tail = logTail(options.logFile);
   return new StartFailed(
-    `Session ${options.name} did not start: ${why}; ${
+    `${options.what} did not start: ${why}; ${
       tail.length
         ? `the last lines of its log ${options.logFile} are above`
         : `its log ${options.logFile} is empty`
     }`,
     tail,
   );
+}
+
+/** Windows: this user's session key, which a session pipe's handshake needs; posix: none. */
+export function sessionKey(dirs: SessionDirs): Uint8Array | undefined {
+  return (dirs.os ?? Deno.build.os) === "windows" ? readSessionKey(dirs.dirs) : undefined;
 }
 
 /** Open (create, 0600) a log file for appending: its descriptor. */

@@ -1,10 +1,9 @@
 /** `sockhop forward`: a local listener whose every connection is its own tunnel to the session. */
 
-import { acceptLoop } from "./accept_loop.ts";
+import { acceptStreams } from "./accept_loop.ts";
 import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type Duplex, relay } from "./relay.ts";
-import { fromDenoConn } from "./streams.ts";
 import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
 import { isLoopback, parseHostPort, parsePort } from "./address.ts";
@@ -185,8 +184,8 @@ interface LocalListener extends SessionListener {
 }
 
 function _fromDeno(listener: Deno.Listener, where: string, logger: Logger): LocalListener {
-  const loop = acceptLoop(
-    { accept: async () => fromDenoConn(await listener.accept()), close: () => listener.close() },
+  const loop = acceptStreams(
+    listener,
     where,
     logger,
   );

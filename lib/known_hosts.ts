@@ -260,10 +260,12 @@ export class HostKeyError extends SockhopError {
     name: string,
     blob: Uint8Array,
     firstFile: string,
+    options?: ErrorOptions,
   ) {
     super(
       _message(result, name, blob, firstFile),
       result.status === "known" ? "host-key" : `host-key-${result.status}`,
+      options,
     );
   }
 }
@@ -285,8 +287,9 @@ function _message(
       if (result.certAuthorityOnly) {
         return `Host ${name} is known only through a @cert-authority line; certificates are not supported by the native client: use --ssh=openssh`;
       }
-      return `Host key for ${name} is not known (${fp}): add it to ${firstFile} ` +
-        `(connect once on a terminal and answer yes, or use -o StrictHostKeyChecking=accept-new)`;
+      return `Host key for ${name} is not known (${fp}): if that is the host's key, trust it ` +
+        `with --host-key=${fingerprint(blob)}, or -o StrictHostKeyChecking=accept-new to add it ` +
+        `to ${firstFile} (or connect once on a terminal and answer yes)`;
     case "known":
       return `Host key for ${name} is known`;
   }

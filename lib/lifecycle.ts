@@ -5,7 +5,7 @@
  */
 
 import { SockhopError } from "./errors.ts";
-import { findSession, startDetached } from "./detach.ts";
+import { findSession, sessionKey, startDetached } from "./detach.ts";
 import { stateDir } from "./env.ts";
 import type { Logger } from "./logger.ts";
 import { type Env, joinPath } from "./platform_paths.ts";
@@ -78,15 +78,14 @@ export async function startSession(
     name,
     ...target,
   ];
-  const info = await startDetached({
+  const pid = await startDetached({
     argv,
     logFile,
-    dirs,
-    name,
-    id,
+    what: `Session ${name}`,
+    ready: async () => (await findSession(dirs, name, id))?.pid,
     ...(request.waitMs !== undefined ? { waitMs: request.waitMs } : {}),
   });
-  return `started ${name} pid=${info.pid} log=${logFile}`;
+  return `started ${name} pid=${pid} log=${logFile}`;
 }
 
 /** How long `stop` waits for the serve to be gone. */
@@ -106,9 +105,10 @@ export async function stopSession(
   if (!found) throw await _noSession(dirs, name);
   const refusal = allowed(found);
   if (refusal) throw new SockhopError(refusal, "start-refused");
+  const key = sessionKey(dirs);
   let info: SessionInfo | undefined;
   try {
-    info = await askSession(found.path, "stop", 10_000);
+    info = await askSession(found.path, "stop", 10_000, key);
   } catch (err) {
     if (!(err instanceof Deno.errors.TimedOut)) throw err;
     throw new SockhopError(
@@ -117,17 +117,21 @@ export async function stopSession(
     );
   }
   if (!info) throw await _noSession(dirs, name);
+  const running = () => _running(info.pid, () => findSession(dirs, name, info.id));
   const deadline = Date.now() + STOP_WAIT_MS;
-  while (Date.now() < deadline && _running(info.pid, found.path)) {
+  while (Date.now() < deadline && await running()) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  return _running(info.pid, found.path)
+  return await running()
     ? `stopping ${name} pid=${info.pid} (still ending its commands)`
     : `stopped ${name} pid=${info.pid}`;
 }
 
-/** Whether a serve is still there: its process (where /proc tells) or its session socket. */
-function _running(pid: number, path: string): boolean {
+/**
+ * Whether a serve is still there: its process, where /proc tells (Linux); elsewhere, whether
+ * a serve still answers for the session (its socket or pipe goes as it stops).
+ */
+async function _running(pid: number, answers: () => Promise<unknown>): Promise<boolean> {
   if (Deno.build.os === "linux") {
     try {
       const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -137,19 +141,16 @@ function _running(pid: number, path: string): boolean {
       return false;
     }
   }
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return (await answers()) !== undefined;
 }
 
 async function _noSession(dirs: SessionDirs, name: string): Promise<SockhopError> {
   const live = (await listSessions(dirs, false)).filter((s) =>
     s.state === "LIVE" && s.kind === "sockhop"
   );
-  const old = sessionPaths(dirs, name).some(({ path, kind }) => {
+  // A pipe is not looked at: lstat would open it (Windows).
+  const pipes = (dirs.os ?? Deno.build.os) === "windows";
+  const old = !pipes && sessionPaths(dirs, name).some(({ path, kind }) => {
     try {
       return kind === "sockhop" && Deno.lstatSync(path).isSocket;
     } catch {

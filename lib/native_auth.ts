@@ -9,12 +9,13 @@ import { agentSocketPath } from "./agent_path.ts";
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { DEFAULT_IDENTITIES } from "./certificates.ts";
 import { type AgentKey, agentKeys, oneKeyAgent } from "./native_agent.ts";
 import { loadIdentity } from "./native_identity.ts";
 import { identityPublicBlob, keyOrder } from "./native_key_order.ts";
 import { fingerprint } from "./public_keys.ts";
 import { joinPath } from "./platform_paths.ts";
-import type { Prompter } from "./prompt.ts";
+import { CannotAskError, type Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
 
 type NextAuth = ssh2.AuthenticationType | ssh2.AnyAuthMethod | false;
@@ -79,14 +80,20 @@ export function nativeAuth(input: AuthInput): Auth {
   return {
     handler,
     failure() {
-      if (pending instanceof SockhopError) return pending;
+      if (pending instanceof SockhopError && !(pending instanceof CannotAskError)) return pending;
+      const what = `tried ${tried.join(", ") || "nothing"}${
+        allowed ? `; the server allows ${(allowed as string[]).join(",")}` : ""
+      }`;
       return new SockhopError(
-        `Authentication failed for ${user}@${config.hostName}: tried ${
-          tried.join(", ") || "nothing"
-        }` +
-          `${allowed ? `; the server allows ${(allowed as string[]).join(",")}` : ""}. ` +
-          `Check the user name, put your public key in the server's authorized_keys, or give a password`,
+        `Authentication failed for ${user}@${config.hostName} (${what}): ${
+          _authFix(
+            pending,
+            input.password !== undefined &&
+              (tried.includes("password") || tried.includes("keyboard-interactive")),
+          )
+        }`,
         "auth-failed",
+        pending ? { cause: pending } : undefined,
       );
     },
     isNonFatal(err) {
@@ -104,6 +111,23 @@ export function nativeAuth(input: AuthInput): Auth {
       return nonFatal;
     },
   };
+}
+
+/** What to do after a failed login: why it stopped, and the fix for that. */
+function _authFix(pending: Error | undefined, passwordRefused: boolean): string {
+  if (passwordRefused) {
+    return "the password was refused: check the user name and the password (--password-file)";
+  }
+  if (pending instanceof CannotAskError) {
+    const asked = `cannot ask "${pending.question.trim()}" (${pending.why})`;
+    if (/passphrase/i.test(pending.question)) {
+      return `${asked}: load the key into ssh-agent (ssh-add KEY), or run on a terminal`;
+    }
+    return `${asked}: give a key the server accepts (-i KEY, its public key in the server's ` +
+      `authorized_keys) or a password (--password-file=FILE), or run on a terminal`;
+  }
+  return "check the user name, put your public key in the server's authorized_keys " +
+    "(and name it with -i KEY), or give a password (--password-file=FILE)";
 }
 
 async function* _steps(
@@ -155,8 +179,8 @@ async function* _publicKeySteps(
   const explicit = [...input.extraKeys, ...config.auth.identityFiles];
   const files = explicit.length
     ? explicit
-    : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
-  const agent = _agentPath(config, input.env);
+    : DEFAULT_IDENTITIES.map((k) => joinPath([input.home, ".ssh", k]));
+  const agent = agentSocketPath(config.auth.identityAgent, input.env);
   let held: AgentKey[] = [];
   if (agent) {
     logger.debug("ssh", `auth: trying the agent at ${agent}`);
@@ -246,11 +270,4 @@ function _kbdintAnswers(
       finish(prompts.map(() => ""));
     });
   };
-}
-
-function _agentPath(
-  config: SshConfig,
-  env: { get(key: string): string | undefined },
-): string | undefined {
-  return agentSocketPath(config.auth.identityAgent, env);
 }

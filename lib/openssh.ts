@@ -13,6 +13,7 @@ import { buildSshInvocation, programNotFound, type SshInvocation } from "./opens
 import { remoteFailure } from "./remote_failure.ts";
 import type { ProgramRoute } from "./route.ts";
 import { tailLines } from "./lines.ts";
+import { decisiveLine } from "./ssh_decisive_line.ts";
 import { quoteShellWord } from "./shell_words.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
@@ -110,7 +111,7 @@ function _endedBadly(route: ProgramRoute, ssh: SshProcess, status: number): Sock
   if (route.flavor === "openssh" && status === 255) {
     return new SockhopError(
       `${program} failed (exit 255)${
-        last ? `: ${last}` : ""
+        _tailText(ssh)
       }: the session's output may be incomplete; run with --debug=ssh to see all it said`,
       "ssh-failed",
     );
@@ -135,8 +136,8 @@ export async function exitWithin(
 }
 
 function _tailText(ssh: SshProcess): string {
-  const last = ssh.stderrTail().at(-1);
-  return last ? `: ${last}` : "";
+  const line = decisiveLine(ssh.stderrTail());
+  return line ? `: ${line}` : "";
 }
 
 /** Why ssh gave no OK marker: its own failure, sshpass's, or the remote side's. */

@@ -11,6 +11,8 @@ import { UsageError } from "./errors.ts";
 import { compact } from "./compact.ts";
 import { type Hop, parseHop, parseHops } from "./hop.ts";
 import { nativeHostKeyGap } from "./known_hosts.ts";
+import { certificateGap } from "./certificates.ts";
+import { localEnv } from "./env.ts";
 import type { Logger } from "./logger.ts";
 import { hasControllingTerminal } from "./prompt.ts";
 import { a2port } from "./ssh_config_values.ts";
@@ -161,13 +163,15 @@ export function resolveRoute(
   const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
   const jumps = v.jump ? parseHops(v.jump) : undefined;
   const args = _commandLine(v, order, dest);
-  if (v["print-config"]) return { print: _printedConfig(dest, v, args, logger, purpose) };
+  if (v["print-config"]) {
+    return { print: _printedConfig(dest, v, args, logger, _forPrint(purpose, choice)) };
+  }
   // The program reads its own config; the built-in client (and auto, to choose) reads it here.
   const configs = choice.backend === "program"
     ? undefined
     : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v, args, logger);
   const native = configs !== undefined &&
-    _nativeFits(choice.backend === "native", configs, _keyCheck(v), logger);
+    _nativeFits(choice.backend === "native", configs, _keyCheck(v), dest.key ?? "", logger);
   const keepalive = (c: SshConfig) => purpose === "forward" ? withForwardKeepalive(c) : c;
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
   const candidates = v["remote-sockhop"]
@@ -412,15 +416,24 @@ function _printedConfig(
   v: RouteFlags,
   args: readonly CommandLineArg[],
   logger: Logger,
-  purpose: RoutePurpose,
+  purpose: RoutePurpose | "forward-plink",
 ): string {
   const resolved = _hopConfig(dest, v, args, "run");
   for (const w of resolved.warnings) logger.warn(w);
   if (purpose === "connect") return formatSshConfig(resolved.config);
   const config = withForwardKeepalive(resolved.config);
-  const k = keepaliveSource(config);
+  const k = purpose === "forward-plink" ? PLINK_KEEPALIVE : keepaliveSource(config);
   logger.info(`serveraliveinterval ${k.interval}, serveralivecountmax ${k.countMax}: ${k.source}`);
   return formatSshConfig(config);
+}
+
+/** plink reads no ssh config: forward's keepalive there is its own ping, said so. */
+function _forPrint(
+  purpose: RoutePurpose,
+  choice: ReturnType<typeof parseSshOption>,
+): RoutePurpose | "forward-plink" {
+  const plink = choice.backend === "program" && choice.flavor === "plink";
+  return purpose === "forward" && plink ? "forward-plink" : purpose;
 }
 
 /**
@@ -432,9 +445,10 @@ function _nativeFits(
   required: boolean,
   configs: _Configs,
   keys: _KeyCheck,
+  destKey: string,
   logger: Logger,
 ): boolean {
-  const reason = _nativeGap(configs, keys);
+  const reason = _nativeGap(configs, keys, destKey);
   if (required) {
     if (reason) {
       throw new UsageError(
@@ -463,10 +477,11 @@ function _keyCheck(v: RouteFlags): _KeyCheck {
  * The first option only ssh can honour, in the host's config or a jump host's, or a host key
  * only ssh can check (unless known_hosts is set aside: a pinned key, or any key accepted).
  */
-function _nativeGap(configs: _Configs, keys: _KeyCheck): string | undefined {
+function _nativeGap(configs: _Configs, keys: _KeyCheck, destKey: string): string | undefined {
   const gap = (config: SshConfig, known: boolean) =>
     nativeUnsupportedReason(config) ?? (known ? nativeHostKeyGap(config) : undefined);
-  const reason = gap(configs.dest.config, keys.dest);
+  const reason = gap(configs.dest.config, keys.dest) ??
+    certificateGap(configs.dest.config, destKey ? [destKey] : [], Deno.env, localEnv().home);
   if (reason) return reason;
   for (const { hop, config } of configs.jumps) {
     const r = gap(config, keys.jumps);

@@ -17,6 +17,7 @@ import {
 import { acceptLoop } from "./accept_loop.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import {
+  infoFrame,
   maskSecrets,
   readHello,
   readHelloChunks,
@@ -206,15 +207,24 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     handlers.add(h);
     h.finally(() => handlers.delete(h));
   };
+  const stop = () => {
+    logger.info(`session ${name}: stopped by sockhop stop`);
+    stopRequested = true;
+    close();
+  };
   // The session stops when one of its listeners does: only those that exist are waited on.
   const accepting = [
     (async () => {
       for await (const client of listener.connections) {
         if (!key) track(client, undefined);
         else {
-          _answerPipe(client, (rest) => {
-            const framed = framedServerEnd(client, { framedInput: true, first: rest });
-            track(framed, framed);
+          _answerPipe(client, {
+            connect: (rest) => {
+              const framed = framedServerEnd(client, { framedInput: true, first: rest });
+              track(framed, framed);
+            },
+            info,
+            stop,
           }).catch((err) => logger.debug("serve", `session pipe: ${(err as Error).message}`));
         }
       }
@@ -229,11 +239,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
             track(framed, framed);
           },
           info,
-          stop: () => {
-            logger.info(`session ${name}: stopped by sockhop stop`);
-            stopRequested = true;
-            close();
-          },
+          stop,
         }).catch((err) => logger.debug("serve", `status socket: ${(err as Error).message}`));
       }
     })());
@@ -271,8 +277,14 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   return { path, done, close, info, stopRequested: () => stopRequested };
 }
 
-/** A session pipe's connection: its "C" frame, then the framed relay; anything else is closed. */
-async function _answerPipe(client: Duplex, connect: (rest: Uint8Array) => void): Promise<void> {
+/**
+ * A session pipe's connection (after its handshake): a "C" frame goes on to the framed relay;
+ * a probe or a stop is answered, as on the status socket.
+ */
+async function _answerPipe(
+  client: Duplex,
+  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
+): Promise<void> {
   let hello;
   try {
     hello = await readHelloChunks(client.readable[Symbol.asyncIterator]());
@@ -280,8 +292,13 @@ async function _answerPipe(client: Duplex, connect: (rest: Uint8Array) => void):
     client.close();
     throw err;
   }
-  if (hello?.kind === "connect") return connect(hello.rest);
-  client.close();
+  if (hello?.kind === "connect") return to.connect(hello.rest);
+  try {
+    if (hello) await client.write(infoFrame(to.info()));
+  } finally {
+    client.close();
+  }
+  if (hello?.kind === "stop") to.stop();
 }
 
 /** A status socket connection: a connect goes on to the target; a probe or a stop is answered. */

@@ -235,9 +235,15 @@ async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
       };
     }
     try {
+      // Its serve answers for it, after the handshake (so the pipe is this user's session).
+      const info = await askSession(pipe, "probe", 2000, key);
+      if (info) return { ...base, state: "LIVE", ..._described(info) };
       await probePipe(pipe, key);
       return { ...base, state: "LIVE" };
     } catch (err) {
+      if (err instanceof Deno.errors.TimedOut) {
+        return { ...base, state: "UNKNOWN", reason: err.message };
+      }
       if (err instanceof SockhopError && err.code === "session-refused") {
         return { ...base, state: "UNSAFE", reason: "not created by this user's sockhop serve" };
       }

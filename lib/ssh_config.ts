@@ -92,6 +92,8 @@ export interface SessionConfig {
   readonly family: "any" | "inet" | "inet6";
   /** LogLevel, as a number: 0 QUIET ... 3 INFO ... 5-7 DEBUG1-3. */
   readonly logLevel: number;
+  /** EscapeChar's code; undefined for none. */
+  readonly escapeChar?: number;
   /** ControlMaster as set ("no" when unset), and ControlPath. */
   readonly controlMaster: string;
   readonly controlPath?: string;
@@ -500,6 +502,7 @@ function _session(o: Options): SessionConfig {
     ...compact({
       forwardAgent: o.forwardAgent === 1 ? o.forwardAgentSockPath ?? "SSH_AUTH_SOCK" : undefined,
       controlPath: o.controlPath,
+      escapeChar: o.escapeChar >= 0 ? o.escapeChar : undefined,
     }),
     stdinNull: o.stdinNull === 1,
     compression: o.compression === 1,

@@ -36,6 +36,7 @@ import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_se
 import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
+import { DEFAULT_ALGORITHMS } from "./ssh_algorithms.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
 import { VERSION } from "./version.ts";
 
@@ -55,7 +56,9 @@ export const SERVER_ALGORITHMS = Object.freeze({
     "aes192-ctr",
     "aes256-ctr",
   ],
-  hmac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"],
+  // sshd 9.2's default MACs that ssh2 has (no UMAC), SHA-1 left out: encrypt-then-MAC first,
+  // then the plain HMAC-SHA2 that libssh2 1.10 and Twisted Conch 22.4 need.
+  hmac: DEFAULT_ALGORITHMS.hmac,
   compress: ["none"],
 });
 

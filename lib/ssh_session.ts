@@ -14,6 +14,7 @@ import { type Duplex, relay } from "./relay.ts";
 import { fromNodeStreams, fromStdio } from "./streams.ts";
 import type { SshLog } from "./ssh_log.ts";
 import { type PtyRequest, rawTerminal, watchWindow } from "./ssh_tty.ts";
+import { escapeFilter } from "./ssh_escape.ts";
 
 export interface SessionPlan {
   readonly kind: "exec" | "shell" | "subsystem";
@@ -23,6 +24,8 @@ export interface SessionPlan {
   readonly env: Readonly<Record<string, string>>;
   /** -n: stdin is not read. */
   readonly stdinNull: boolean;
+  /** The escape character (`~`) of a pty session; none when undefined. */
+  readonly escape?: number;
 }
 
 export interface SessionEnd {
@@ -51,10 +54,17 @@ export async function runSession(
     // sends the exit status after its EOF, and a close of ours in between loses it (the
     // status would then be 255). Only a failure or an abort closes it from here.
     const remote: Duplex = { ...fromNodeStreams(channel, channel, () => {}), ended: closed };
-    const result = await relay(_stdio(plan.stdinNull), remote, { signal });
-    if (result.error || signal.aborted) channel.close();
-    await Promise.race([closed, _aborted(signal)]);
-    await Promise.race([errDone, _aborted(signal)]);
+    // Ended by a signal, or by ~. typed on the terminal.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) stop.abort();
+    const local = _stdio(plan.stdinNull, plan.pty ? plan.escape : undefined, () => stop.abort());
+    const result = await relay(local, remote, { signal: stop.signal });
+    signal.removeEventListener("abort", onAbort);
+    if (result.error || stop.signal.aborted) channel.close();
+    await Promise.race([closed, _aborted(stop.signal)]);
+    await Promise.race([errDone, _aborted(stop.signal)]);
   } finally {
     unwatch();
     raw?.restore();
@@ -109,10 +119,26 @@ function _open(client: ssh2.Client, plan: SessionPlan, log: SshLog): Promise<_Op
 }
 
 /** stdin and stdout; with -n, stdin is not read at all (EOF at once, as /dev/null). */
-function _stdio(stdinNull: boolean): Duplex {
+/**
+ * stdin and stdout; with -n, stdin is not read at all (EOF at once, as /dev/null); with an
+ * escape character (a pty session), `~.` calls `disconnect`.
+ */
+function _stdio(stdinNull: boolean, escape: number | undefined, disconnect: () => void): Duplex {
   const io = fromStdio();
-  if (!stdinNull) return io;
-  return { ...io, readable: (async function* () {})() };
+  if (stdinNull) return { ...io, readable: (async function* () {})() };
+  if (escape === undefined) return io;
+  const filter = escapeFilter(escape);
+  async function* filtered() {
+    for await (const chunk of io.readable) {
+      const { data, disconnect: end } = filter(chunk);
+      if (data.length) yield data;
+      if (end) {
+        disconnect();
+        return;
+      }
+    }
+  }
+  return { ...io, readable: filtered() };
 }
 
 /** The remote's stderr on ours, as it comes. */

@@ -24,7 +24,13 @@ export function sessionPlan(
   const command = inv.command !== "" ? inv.command : s.remoteCommand ?? "";
   const tty = wantsTty(s.requestTty, command !== "", s.stdinNull, stdinIsTerminal, log);
   const vars = sessionEnv(s.sendEnv, s.setEnv, env.toObject());
-  const base = { env: vars, stdinNull: s.stdinNull, ...(tty ? { pty: ptyRequest(env) } : {}) };
+  const base = {
+    env: vars,
+    stdinNull: s.stdinNull,
+    ...(tty ? { pty: ptyRequest(env) } : {}),
+    // As ssh: escape sequences only with a pty.
+    ...(tty && s.escapeChar !== undefined ? { escape: s.escapeChar } : {}),
+  };
   if (s.sessionType === "subsystem") return { kind: "subsystem", command, ...base };
   return command !== "" ? { kind: "exec", command, ...base } : { kind: "shell", command, ...base };
 }

@@ -70,13 +70,15 @@ socket 0600). Many clients at once; SIGINT/SIGTERM (exit 130/143) or sockhop sto
 (exit 0) ends it and removes the socket. Give serve's options before NAME: after
 exec:COMMAND every word is the command's.
 
-  --detach                start in the background, return once the session accepts, and
-                          print "started NAME pid=PID log=FILE" (default: off)
+  --detach                start in the background, return once the session accepts (with
+                          --bind-ssh and no NAME: once it listens), and print "started NAME
+                          pid=PID log=FILE" (default: off)
   --log-file=FILE         write the log there (mode 0600, appended) (default: stderr; with
-                          --detach ~/.local/state/sockhop/<hostname>-NAME.log). Lines carry
-                          an ISO 8601 time unless written to a terminal
-  --start-id=ID           an id its status socket reports, for scripts that start it
-                          (default: none)
+                          --detach ~/.local/state/sockhop/<hostname>-NAME.log, or
+                          <hostname>-gateway.log). Lines carry an ISO 8601 time unless
+                          written to a terminal
+  --start-id=ID           an id (letters, digits, -) its status socket reports and its log
+                          names once it accepts, for scripts that start it (default: none)
 
 TARGET:
   exec:COMMAND [ARGS...]  one process per connection; its stdin/stdout are the stream,
@@ -224,7 +226,8 @@ connection, login, host key) and for a remote killed by a signal, as ssh 9.2.
   -C                    accepted; the connection stays uncompressed
   -M, -S CTL_PATH       accepted, as ControlMaster, ControlPersist and ControlPath: no master
                         is used, each call has its own connection (-v says so)
-  -e CHAR               accepted; there are no escape sequences
+  -e CHAR               escape character of a pty session (default ~): ~. ends it, ~~ sends
+                        ~; none: no escapes
   -c CIPHERS            cipher list, as Ciphers
   -m MACS               MAC list, as MACs
   -b ADDRESS            accepted (BindAddress), not used

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { opensshKeepalive, sshConfigWords } from "../lib/forward_keepalive.ts";
-import { tempDir } from "./_cli.ts";
+import { runSockhop, tempDir, testEnv } from "./_cli.ts";
 
 Deno.test("forward keepalive: ssh's -F and -o found among its words, other flags skipped", () => {
   assert.deepEqual(
@@ -37,4 +37,34 @@ Deno.test("forward keepalive: ssh gets 15 s x 3 unless its config or -o sets the
   assert.deepEqual(fromO.words, []);
   assert.equal(fromO.keepalive.interval, 0);
   assert.match(fromO.keepalive.source, /from the ssh config/);
+});
+
+Deno.test("forward --print-config shows the keepalive forward uses, and where it came from", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  const args = [
+    "forward",
+    "ssh://h.example/x",
+    "-F",
+    "/dev/null",
+    "--listen=tcp:1",
+    "--print-config",
+  ];
+  const ours = await runSockhop(args, { env });
+  assert.equal(ours.code, 0, ours.stderr);
+  const out = new TextDecoder().decode(ours.stdout);
+  assert.match(out, /^serveraliveinterval 15$/m);
+  assert.match(out, /^serveralivecountmax 3$/m);
+  assert.match(ours.stderr, /forward's default/);
+  const theirs = await runSockhop([...args, "-o", "ServerAliveInterval=40"], { env });
+  assert.match(new TextDecoder().decode(theirs.stdout), /^serveraliveinterval 40$/m);
+  assert.match(theirs.stderr, /ServerAliveInterval from the ssh config/);
+  // connect keeps OpenSSH's own default.
+  const connect = await runSockhop([
+    "connect",
+    ...args.slice(1).filter((a) => !a.startsWith("--listen")),
+  ], {
+    env,
+  });
+  assert.match(new TextDecoder().decode(connect.stdout), /^serveraliveinterval 0$/m);
 });

@@ -112,3 +112,30 @@ Deno.test("link: without --retry a refused login after a drop ends forward", asy
   assert.equal(r.states.at(-1)?.kind, "stopped");
   await link.close();
 });
+
+Deno.test("link: SIGHUP (wake) skips the back-off wait", async () => {
+  const failures: Error[] = [];
+  const f = fakeConnector(failures);
+  const states: LinkState[] = [];
+  let connected!: () => void;
+  const back = new Promise<void>((r) => connected = r);
+  const link: ReturnType<typeof forwardLink> = forwardLink({
+    connector: f.connector,
+    retry: false,
+    random: () => 1,
+    onState: (s) => {
+      states.push(s);
+      // Waits of 0.1, 0.2 ... 102.4 s: each skipped as soon as it starts.
+      if (s.kind === "reconnecting") queueMicrotask(() => link.wake());
+      if (s.kind === "connected" && s.attempts > 1) connected();
+    },
+  });
+  await link.start();
+  failures.push(...Array.from({ length: 10 }, down));
+  f.drop(down());
+  await back;
+  assert.equal(f.attempts(), 12);
+  const last = states.filter((s) => s.kind === "reconnecting").at(-1);
+  assert.ok(last?.kind === "reconnecting" && last.nextInMs === 102400);
+  await link.close();
+});

@@ -12,12 +12,13 @@ import {
   framedServerEnd,
   type SessionDuplex,
 } from "../lib/session_frames.ts";
-import { ensureSessionKey } from "../lib/pipe_auth.ts";
+import { ensureSessionKey, readSessionKey } from "../lib/pipe_auth.ts";
+import { askSession } from "../lib/session_status.ts";
 import { checkPipeFree } from "../lib/socket_dir.ts";
 import { SockhopError } from "../lib/errors.ts";
 import { stderrLogger } from "../lib/logger.ts";
 import type { Duplex } from "../lib/relay.ts";
-import { openSession } from "../lib/sessions.ts";
+import { listSessions, openSession } from "../lib/sessions.ts";
 import { randomBytes, sha256, tempDir } from "./_cli.ts";
 
 async function windowsDirs(dir: string): Promise<SessionDirs> {
@@ -169,4 +170,26 @@ Deno.test("Windows pipes: where \\\\.\\pipe\\ cannot be listed, serve opens the 
     (err: Error) => err instanceof SockhopError && err.code === "name-in-use",
   );
   live.close();
+});
+
+Deno.test("Windows pipes: list asks serve over the pipe (no command run), stop ends it", async () => {
+  await using dir = await tempDir();
+  const dirs = await windowsDirs(dir);
+  const runs = `${dir}/runs`;
+  const { serving, over } = await served(dirs, "counted", {
+    kind: "exec",
+    argv: ["sh", "-c", `echo run >> '${runs}'; cat`],
+  });
+  const [entry] = await listSessions(dirs);
+  assert.equal(entry?.state, "LIVE");
+  assert.equal(entry?.pid, Deno.pid);
+  assert.equal(entry?.target, `exec:sh -c echo run >> '${runs}'; cat`);
+  assert.equal(entry?.clients, 0);
+  assert.throws(() => Deno.statSync(runs), Deno.errors.NotFound, "list ran the command");
+  const key = readSessionKey(dirs.dirs)!;
+  const info = await askSession(entry!.path, "stop", 10_000, key);
+  assert.equal(info?.name, "counted");
+  await serving.done;
+  assert.ok(over() && serving.stopRequested());
+  assert.throws(() => Deno.statSync(runs), Deno.errors.NotFound, "stop ran the command");
 });

@@ -316,8 +316,13 @@ export async function withWorld(fn: (w: World) => Promise<void>) {
   await Deno.mkdir(`${home}/.ssh`, { recursive: true, mode: 0o700 });
   await Deno.mkdir(`${home}/.cache/deno`, { recursive: true });
   await copyCheckout(`${home}/sockhop`);
-  const realDenoDir = Deno.env.get("DENO_DIR") ??
-    `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  // The cache this deno uses (DENO_DIR, XDG_CACHE_HOME or HOME's), for `deno install` offline.
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+  })
+    .output();
+  const realDenoDir = (JSON.parse(dec.decode(info.stdout)) as { denoDir: string }).denoDir;
   await Deno.mkdir(realDenoDir, { recursive: true });
   const denoBin = dirname(Deno.execPath());
   assert.ok(!denoBin.startsWith("/root/"), `deno in ${denoBin} would be hidden by the world`);

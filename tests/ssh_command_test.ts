@@ -324,6 +324,9 @@ Deno.test("sockhop ssh: a pty session through script(1): raw terminal, size, res
       "stty -g > after",
       `${wrapper} -tt target 'kill -9 $$'; echo "killed=$?"`,
       "stty -g > after-kill",
+      // Ended by a signal here while the terminal is raw: it is given back all the same.
+      `${wrapper} -t target 'sleep 30' </dev/tty & sleep 2; kill -TERM $!; wait $!; echo "term=$?"`,
+      "stty -g > after-term",
     ].join("; ");
     const r = await _run("script", ["-qec", inner, "/dev/null"], {
       cwd: dir,
@@ -337,6 +340,8 @@ Deno.test("sockhop ssh: a pty session through script(1): raw terminal, size, res
     const before = await Deno.readTextFile(`${dir}/before`);
     assert.equal(await Deno.readTextFile(`${dir}/after`), before);
     assert.equal(await Deno.readTextFile(`${dir}/after-kill`), before);
+    assert.match(text, /term=255/);
+    assert.equal(await Deno.readTextFile(`${dir}/after-term`), before);
     // A change of size while the session runs reaches the remote (SIGWINCH).
     const resize = [
       "stty rows 20 cols 70",
@@ -356,6 +361,12 @@ Deno.test("sockhop ssh: a pty session through script(1): raw terminal, size, res
     });
     assert.match(dec.decode(shell.stdout), /\b42\b/);
     assert.equal(shell.code, 4);
+    // ~. after a newline ends a stuck session, as in ssh (exit 255, the remote left running).
+    const escaped = await _run("script", ["-qec", `${wrapper} target`, "/dev/null"], {
+      stdin: new TextEncoder().encode("sleep 60\r~."),
+    });
+    assert.equal(escaped.code, 255);
+    assert.match(dec.decode(escaped.stdout), /Connection to 127\.0\.0\.1 closed\./);
     // -tt with no terminal (Ansible's way) still gets a pty; without -tt there is none.
     const forced = await _run(wrapper, ["-tt", "target", "tty"]);
     assert.match(dec.decode(forced.stdout), /\/dev\/pts\//);
@@ -403,6 +414,36 @@ Deno.test("sockhop ssh: ansible -m ping with ansible_ssh_executable (-C, Control
     assert.match(dec.decode(down.stdout), /UNREACHABLE/);
     assert.equal(sshd.port > 0, true);
   } finally {
+    await sshd.stop();
+  }
+});
+
+Deno.test("sockhop ssh: -A forwards the agent; without it the remote has none", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  if (!requirePeer("ssh-agent", "ssh-agent", "openssh-client")) return;
+  await using dir = await tempDir("sockhop-sshcmd-");
+  const { sshd, wrapper } = await _setup(dir);
+  const sock = `${dir}/agent.sock`;
+  const agent = new Deno.Command("ssh-agent", {
+    args: ["-D", "-a", sock],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    for (let i = 0; i < 100 && !(await Deno.stat(sock).then(() => true, () => false)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const env = { PATH: Deno.env.get("PATH") ?? "", HOME: dir, SSH_AUTH_SOCK: sock };
+    const added = await _run("ssh-add", ["-q", sshd.clientKey], { env });
+    assert.equal(added.code, 0, added.stderr);
+    const forwarded = await _run(wrapper, ["-A", "target", "ssh-add -l"], { env });
+    assert.equal(forwarded.code, 0, forwarded.stderr);
+    assert.match(dec.decode(forwarded.stdout), /sockhop-test \(ED25519\)/);
+    const not = await _run(wrapper, ["target", "ssh-add -l"], { env });
+    assert.equal(not.code, 2, "no agent without -A");
+  } finally {
+    agent.kill("SIGTERM");
+    await agent.status;
     await sshd.stop();
   }
 });
