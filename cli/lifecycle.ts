@@ -106,7 +106,9 @@ export async function cmdRemoteStart(args: string[]): Promise<number> {
   const { logger, dirs } = setup({});
   const request = parseStartArgs(args);
   out(MARKER_OK);
-  out(`${await _startHere(request, dirs, logger)}\n`);
+  // Its stderr is seen by the client only under --debug=ssh: a warning goes to the report.
+  const report: Logger = { ...logger, warn: (m) => out(`sockhop: warning: ${m}\n`) };
+  out(`${await _startHere(request, dirs, report)}\n`);
   return 0;
 }
 

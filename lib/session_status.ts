@@ -16,7 +16,7 @@ import {
 import { errorCode } from "./errors.ts";
 import type { Duplex } from "./relay.ts";
 import { connectPipe } from "./session_socket.ts";
-import { fromDenoConn } from "./streams.ts";
+import { fromDenoConn, readLoop } from "./streams.ts";
 
 /** A session as its serve describes it. */
 export interface SessionInfo {
@@ -55,17 +55,11 @@ const _KINDS: Record<number, HelloKind> = {
  * serve's side: the client's first frame, and the bytes read after it (the start of a
  * connect's data). Undefined when it is not one of ours, or does not come in `waitMs`.
  */
-export async function readHello(
+export function readHello(
   conn: Deno.Conn,
   waitMs = HELLO_WAIT_MS,
 ): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), waitMs));
-  try {
-    return _hello(await Promise.race([_readAtLeast(conn, HEADER), late]));
-  } finally {
-    clearTimeout(timer);
-  }
+  return readHelloChunks(readLoop((p) => conn.read(p), () => false), waitMs);
 }
 
 /** readHello from a stream's chunks: a session pipe, where the frames follow its handshake. */
@@ -73,25 +67,7 @@ export async function readHelloChunks(
   chunks: AsyncIterator<Uint8Array>,
   waitMs = HELLO_WAIT_MS,
 ): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), waitMs));
-  const read = async () => {
-    let buf = new Uint8Array(0);
-    while (buf.length < HEADER) {
-      const r = await chunks.next();
-      if (r.done) return undefined;
-      const next = new Uint8Array(buf.length + r.value.length);
-      next.set(buf);
-      next.set(r.value, buf.length);
-      buf = next;
-    }
-    return buf;
-  };
-  try {
-    return _hello(await Promise.race([read(), late]));
-  } finally {
-    clearTimeout(timer);
-  }
+  return _hello(await _within(_readAtLeast(chunks, HEADER), waitMs, () => undefined));
 }
 
 function _hello(got: Uint8Array | undefined): { kind: HelloKind; rest: Uint8Array } | undefined {
@@ -122,16 +98,11 @@ export async function askSession(
 ): Promise<SessionInfo | undefined> {
   const stream = key ? await connectPipe(path, key) : await _companion(path);
   if (!stream) return undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) =>
-    timer = setTimeout(
-      () => reject(new Deno.errors.TimedOut(`its serve did not answer in ${waitMs / 1000} s`)),
-      waitMs,
-    )
-  );
   try {
     await stream.write(encodeFrame(request === "probe" ? PROBE : STOP, new Uint8Array(0)));
-    return await Promise.race([_readInfo(stream.readable[Symbol.asyncIterator]()), late]);
+    return await _within(_readInfo(stream.readable[Symbol.asyncIterator]()), waitMs, () => {
+      throw new Deno.errors.TimedOut(`its serve did not answer in ${waitMs / 1000} s`);
+    });
   } catch (err) {
     // The serve went away while answering: as good as no answer.
     if (
@@ -142,7 +113,6 @@ export async function askSession(
     }
     throw err;
   } finally {
-    clearTimeout(timer);
     stream.close();
   }
 }
@@ -162,22 +132,32 @@ async function _companion(path: string): Promise<Duplex | undefined> {
 }
 
 async function _readInfo(chunks: AsyncIterator<Uint8Array>): Promise<SessionInfo | undefined> {
-  let buf = new Uint8Array(0);
-  let need = HEADER;
-  while (buf.length < need) {
-    const r = await chunks.next();
-    if (r.done) return undefined;
-    const next = new Uint8Array(buf.length + r.value.length);
-    next.set(buf);
-    next.set(r.value, buf.length);
-    buf = next;
-    if (need === HEADER && buf.length >= HEADER) {
-      const length = new DataView(buf.buffer, buf.byteOffset).getUint32(1);
-      if (buf[0] !== INFO || length > INFO_MAX) return undefined;
-      need = HEADER + length;
-    }
+  const head = await _readAtLeast(chunks, HEADER);
+  if (!head || head[0] !== INFO) return undefined;
+  const length = new DataView(head.buffer, head.byteOffset).getUint32(1);
+  if (length > INFO_MAX) return undefined;
+  const whole = await _readAtLeast(chunks, HEADER + length, head);
+  if (!whole) return undefined;
+  return parseInfo(new TextDecoder().decode(whole.subarray(HEADER, HEADER + length)));
+}
+
+/** `promise`, or what `onLate` returns (or throws) once `ms` have passed. */
+async function _within<T>(promise: Promise<T>, ms: number, onLate: () => T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<T>((resolve, reject) =>
+    timer = setTimeout(() => {
+      try {
+        resolve(onLate());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms)
+  );
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
-  return parseInfo(new TextDecoder().decode(buf.subarray(HEADER, need)));
 }
 
 /** The frame that answers a probe or a stop. */
@@ -212,20 +192,19 @@ export function parseInfo(text: string): SessionInfo | undefined {
   };
 }
 
-/** Read until at least `n` bytes are in hand (after `have`); undefined at an early EOF. */
+/** Chunks until at least `n` bytes are in hand (after `have`); undefined at an early end. */
 async function _readAtLeast(
-  conn: Deno.Conn,
+  chunks: AsyncIterator<Uint8Array>,
   n: number,
   have: Uint8Array = new Uint8Array(0),
 ): Promise<Uint8Array | undefined> {
   let buf = have;
   while (buf.length < n) {
-    const room = new Uint8Array(Math.max(n - buf.length, 4096));
-    const got = await conn.read(room);
-    if (got === null) return undefined;
-    const next = new Uint8Array(buf.length + got);
+    const r = await chunks.next();
+    if (r.done) return undefined;
+    const next = new Uint8Array(buf.length + r.value.length);
     next.set(buf);
-    next.set(room.subarray(0, got), buf.length);
+    next.set(r.value, buf.length);
     buf = next;
   }
   return buf;

@@ -22,6 +22,8 @@ export interface LifecycleOptions {
   readonly only?: string;
   readonly user: string;
   readonly logger: Logger;
+  /** Where a start's warnings go (the client's report); default: the logger. */
+  readonly report?: Logger;
 }
 
 /** Run the request on the channel: the marker, what was done, the exit status. */
@@ -36,9 +38,17 @@ export async function runLifecycle(
     channel.exit(code);
     channel.end();
   };
+  // A warning (systemd, lingering) is for the client, in the report it prints.
+  const report: Logger = {
+    ...options.logger,
+    warn(message) {
+      options.logger.warn(message);
+      channel.write(`sockhop: warning: ${message}\n`);
+    },
+  };
   let work: () => Promise<string>;
   try {
-    work = _plan(request, options);
+    work = _plan(request, { ...options, report });
   } catch (err) {
     options.logger.info(`ssh ${source}: refused ${request.command}: ${(err as Error).message}`);
     channel.write(markerErr((err as Error).message));
@@ -74,7 +84,7 @@ function _plan(request: LifecycleRequest, o: LifecycleOptions): () => Promise<st
         "start-refused",
       );
     }
-    return () => startSession(start, o.dirs, o.logger, { user: o.user });
+    return () => startSession(start, o.dirs, o.report ?? o.logger, { user: o.user });
   }
   const name = parseStopArgs(request.args);
   _only(o, name);

@@ -6,9 +6,10 @@
 
 import assert from "node:assert/strict";
 import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
-import { nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
-import { authorizeClientKey, startSshServe, USER } from "./_serve_ssh.ts";
-import { sockhopWrapper, sshOption } from "./_remote.ts";
+import { requirePeer, startSshd } from "./_sshd.ts";
+import { BACKENDS } from "./_backends.ts";
+import { authorizeClientKey, startSshServe, throwawayNativeWords, USER } from "./_serve_ssh.ts";
+import { sockhopWrapper } from "./_remote.ts";
 
 const host = Deno.hostname();
 const dec = new TextDecoder();
@@ -222,29 +223,14 @@ function ancestors(pid: number): string[] {
   return out;
 }
 
-/** The flags that pick a backend and let it into `sshd` (plink reads PuTTY's key format only). */
-async function backendFlags(backend: string, sshd: Sshd, dir: string): Promise<string[]> {
-  if (backend === "native") return nativeFlags(sshd);
-  if (backend === "openssh") return [`--ssh=${sshOption(sshd.sshWords())}`];
-  const ppk = `${dir}/client.ppk`;
-  const conv = await new Deno.Command("puttygen", {
-    args: [sshd.clientKey, "-O", "private", "-o", ppk],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(conv.code, 0, dec.decode(conv.stderr));
-  return [`--ssh=plink -ssh -noagent -batch -i ${ppk}`, `--host-key=${sshd.hostKeyFingerprint}`];
-}
-
-for (const backend of ["native", "openssh", "plink"] as const) {
-  Deno.test(`start URL (${backend}, real sshd): start, connect, stop; the session outlives the SSH connection`, async () => {
-    if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
-    if (backend === "plink" && !requirePeer("puttygen", "puttygen", "putty-tools")) return;
+for (const backend of BACKENDS) {
+  Deno.test(`start URL (${backend.name}, real sshd): start, connect, stop; the session outlives the SSH connection`, async () => {
+    if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server") || !backend.available()) return;
     await using dir = await tempDir();
     await using sshd = await startSshd();
     const env = testEnv(`${dir}/local`);
     const remote = await sockhopWrapper(dir, `${dir}/remote`);
-    const flags = [...await backendFlags(backend, sshd, dir), `--remote-sockhop=${remote}`];
+    const flags = [...await backend.flags(sshd, dir), `--remote-sockhop=${remote}`];
     const url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}/db`;
     let pid: number | undefined;
     try {
@@ -305,12 +291,7 @@ Deno.test("start URL through the built-in server: refused by default, allowed wi
   const env = testEnv(`${dir}/s`, { XDG_STATE_HOME: `${dir}/state` });
   const key = await authorizeClientKey(dir);
   const words = (port: number) => [
-    "--ssh=native",
-    "-F",
-    "none",
-    "-i",
-    key,
-    "--insecure-accept-any-host-key",
+    ...throwawayNativeWords(key),
     `ssh://${USER}@127.0.0.1:${port}/db`,
   ];
   {
