@@ -49,7 +49,7 @@ export function parseServeTarget(
     if (!command) throw new UsageError(`exec: needs a command: write exec:cat`, "serve");
     return { kind: "exec", argv: [command, ...rest] };
   }
-  if (rest.length) {
+  if (rest.length && /^(tcp|unix):/.test(first)) {
     throw new UsageError(`Unexpected ${JSON.stringify(rest[0])} after TARGET ${first}`, "serve");
   }
   if (first.startsWith("tcp:")) {
