@@ -55,7 +55,10 @@ export function parseServeTarget(
   if (first.startsWith("tcp:")) {
     const { host, port } = parseHostPort(first.slice(4), first);
     if (port === undefined) {
-      throw new UsageError(`${first} has no port: write tcp:HOST:PORT`, "serve");
+      const only = /^\d+$/.test(host)
+        ? `; for port ${host} on this host: tcp:127.0.0.1:${host}`
+        : "";
+      throw new UsageError(`${first} has no port: write tcp:HOST:PORT${only}`, "serve");
     }
     return { kind: "tcp", host, port };
   }
