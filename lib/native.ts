@@ -9,6 +9,7 @@
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
+import { keepUntilClosed } from "./ssh2_channel.ts";
 import { untilAborted } from "./until_aborted.ts";
 import { muxConnection } from "./mux_connection.ts";
 import { tailLines } from "./lines.ts";
@@ -255,7 +256,7 @@ function _exec(
  * misses a status that came in the same read.
  */
 function _execEnds(channel: ssh2.ClientChannel, logger: Logger): _ExecEnds {
-  _keepUntilClosed(channel);
+  keepUntilClosed(channel);
   const tail = tailLines(channel.stderr, (line) => {
     if (line.trim()) logger.debug("ssh", `remote stderr: ${line}`);
   });
@@ -270,21 +271,6 @@ function _execEnds(channel: ssh2.ClientChannel, logger: Logger): _ExecEnds {
   });
   const closed = new Promise<void>((r) => channel.once("close", () => r()));
   return { tail, exit: () => end, settled: Promise.race([exitedP, closed]), closed };
-}
-
-/**
- * Node destroys a duplex once it has ended both ways, and ssh2's Channel#destroy sends
- * CHANNEL_CLOSE: our EOF and the server's EOF would close the channel before the exit status
- * (asyncssh, paramiko and Go's servers send it after their EOF, then drop it). The channel is
- * closed by the session's end instead (lib/relay.ts's `settled`).
- */
-function _keepUntilClosed(channel: ssh2.ClientChannel): void {
-  const states = channel as unknown as {
-    _readableState?: { autoDestroy: boolean };
-    _writableState?: { autoDestroy: boolean };
-  };
-  if (states._readableState) states._readableState.autoDestroy = false;
-  if (states._writableState) states._writableState.autoDestroy = false;
 }
 
 function _streamLocal(

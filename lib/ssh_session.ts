@@ -10,6 +10,7 @@
 import type ssh2 from "ssh2";
 import type { Readable } from "node:stream";
 import { SockhopError } from "./errors.ts";
+import { keepUntilClosed } from "./ssh2_channel.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { fromNodeStreams, fromStdio } from "./streams.ts";
 import type { SshLog } from "./ssh_log.ts";
@@ -97,6 +98,7 @@ function _open(client: ssh2.Client, plan: SessionPlan, log: SshLog): Promise<_Op
         reject(new SockhopError(`The server refused the ${what}: ${err.message}`, "ssh-failed"));
         return;
       }
+      keepUntilClosed(channel);
       let end: SessionEnd = {};
       channel.on("exit", (code: number | null, sig?: string) => {
         end = code !== null && code !== undefined ? { status: code } : { signal: sig ?? "?" };

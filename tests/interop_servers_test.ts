@@ -72,6 +72,36 @@ for (const kind of SERVER_KINDS) {
   });
 }
 
+Deno.test("interop servers: sockhop ssh gets the exit status each server sends after its output", async () => {
+  const kinds = SERVER_KINDS.filter((k) => serverAvailable(k));
+  await using dir = await tempDir();
+  await keygen(`${dir}/client`);
+  for (const kind of kinds) {
+    await using server = await startServer(kind, dir);
+    const r = await runSockhop([
+      "ssh",
+      "-F",
+      "none",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "IdentitiesOnly=yes",
+      "-i",
+      `${dir}/client`,
+      "-p",
+      String(server.port),
+      "nobody@127.0.0.1",
+      "late5",
+    ], { env: testEnv(`${dir}/s`), stdin: new TextEncoder().encode("via ssh") });
+    assert.equal(r.code, 5, `${kind}: ${r.stderr}\n${server.log()}`);
+    assert.equal(dec.decode(r.stdout), "SOCKHOP/1 OK\nvia ssh", kind);
+  }
+});
+
 Deno.test("interop servers: go: the status in the same read as the exec reply is not missed", async () => {
   if (!serverAvailable("go")) return;
   await using dir = await tempDir();

@@ -71,7 +71,7 @@ serve_pid=$!
 # SMOKE_START_S: how long serve may take to start (a build run under emulation needs more).
 start_s=${SMOKE_START_S:-30}
 for _ in $(seq $((start_s * 5))); do
-  if grep -q 'listening on ssh:' "$tmp/serve.log" && grep -q 'session smoke at ' "$tmp/serve.log"; then
+  if grep -qs 'listening on ssh:' "$tmp/serve.log" && grep -qs 'session smoke at ' "$tmp/serve.log"; then
     break
   fi
   kill -0 "$serve_pid" 2>/dev/null || fail "serve ended"
@@ -83,7 +83,7 @@ if [ -z "$port" ] || [ -z "$fp" ]; then fail "serve did not start in $start_s s"
 
 step "list"
 "$bin" list >"$tmp/list" || fail "list"
-tr -d '\r' <"$tmp/list" | grep -Eq 'LIVE[[:space:]]+smoke$' || fail "list: $(cat "$tmp/list")"
+tr -d '\r' <"$tmp/list" | grep -Eq 'LIVE[[:space:]]+smoke([[:space:]]|$)' || fail "list: $(cat "$tmp/list")"
 
 # Lines through the session's `sort`: both directions and the end of the stream.
 through() {

@@ -214,8 +214,8 @@ fp=$(sed -n 's/.*host key ED25519 \(SHA256:[^ ]*\).*/\1/p' "$tmp/serve-cat.log" 
 
 step "list: LIVE"
 ws list >"$tmp/list.out" 2>&1 || fail "list: $(cat "$tmp/list.out")"
-tr -d '\r' <"$tmp/list.out" | grep -Eq 'LIVE[[:space:]]+wcat$' || fail "list: $(cat "$tmp/list.out")"
-tr -d '\r' <"$tmp/list.out" | grep -Eq 'LIVE[[:space:]]+wsort$' || fail "list: $(cat "$tmp/list.out")"
+tr -d '\r' <"$tmp/list.out" | grep -Eq 'LIVE[[:space:]]+wcat([[:space:]]|$)' || fail "list: $(cat "$tmp/list.out")"
+tr -d '\r' <"$tmp/list.out" | grep -Eq 'LIVE[[:space:]]+wsort([[:space:]]|$)' || fail "list: $(cat "$tmp/list.out")"
 
 step "connect NAME into sort: end of input reaches it, its exit status comes back"
 set +e
