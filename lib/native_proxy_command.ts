@@ -1,7 +1,6 @@
 /**
- * ProxyCommand for the built-in client: the command runs as ssh runs it (`$SHELL -c "exec
- * CMD"`, %h %k %n %p %r expanded, its stderr on ours), and its stdin and stdout are the
- * connection.
+ * ProxyCommand for the built-in client: the command runs as ssh runs it (%h %k %n %p %r
+ * expanded, its stderr on ours), and its stdin and stdout are the connection.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -11,10 +10,23 @@ import { ExpandError, expandTokens } from "./ssh_config_expand.ts";
 import type { SshConfig } from "./ssh_config.ts";
 import type { Logger } from "./logger.ts";
 
-/** The command line ssh would run for this ProxyCommand (sshconnect.c expand_proxy_command). */
-export function proxyCommandLine(cfg: SshConfig): string {
+/**
+ * The argv ssh would run for this ProxyCommand (sshconnect.c expand_proxy_command): `$SHELL -c
+ * "exec CMD"`; on Windows `cmd.exe /d /s /c "CMD"`, as Win32-OpenSSH runs it.
+ */
+export function proxyCommandArgv(
+  cfg: SshConfig,
+  env: { get(k: string): string | undefined } = Deno.env,
+  os: typeof Deno.build.os = Deno.build.os,
+): string[] {
+  const line = _expanded(cfg);
+  if (os === "windows") return [env.get("ComSpec") || "cmd.exe", "/d", "/s", "/c", `"${line}"`];
+  return [env.get("SHELL") || "/bin/sh", "-c", `exec ${line}`];
+}
+
+function _expanded(cfg: SshConfig): string {
   try {
-    return expandTokens(`exec ${cfg.proxyCommand}`, {
+    return expandTokens(cfg.proxyCommand, {
       h: cfg.hostName,
       k: cfg.knownHosts.alias || cfg.host,
       n: cfg.host,
@@ -29,10 +41,13 @@ export function proxyCommandLine(cfg: SshConfig): string {
 
 /** Start the proxy command; its stdio as a node duplex for ssh2. */
 export function proxyCommandSocket(cfg: SshConfig, logger: Logger): NodeDuplex {
-  const line = proxyCommandLine(cfg);
-  const shell = Deno.env.get("SHELL") || "/bin/sh";
-  logger.debug("ssh", `Executing proxy command: ${line}`);
-  const child = spawn(shell, ["-c", line], { stdio: ["pipe", "pipe", "inherit"] });
+  const [program, ...args] = proxyCommandArgv(cfg);
+  logger.debug("ssh", `Executing proxy command: ${args.at(-1)}`);
+  const child = spawn(program!, args, {
+    stdio: ["pipe", "pipe", "inherit"],
+    // cmd.exe takes its /c line as written, quotes included.
+    windowsVerbatimArguments: Deno.build.os === "windows",
+  });
   return _childDuplex(child);
 }
 

@@ -50,13 +50,16 @@ export function parseServeTarget(
     if (!command) throw new UsageError(`exec: needs a command: write exec:cat`, "serve");
     return { kind: "exec", argv: [command, ...rest] };
   }
-  if (rest.length) {
+  if (rest.length && /^(tcp|unix):/.test(first)) {
     throw new UsageError(`Unexpected ${JSON.stringify(rest[0])} after TARGET ${first}`, "serve");
   }
   if (first.startsWith("tcp:")) {
     const { host, port } = parseHostPort(first.slice(4), first);
     if (port === undefined) {
-      throw new UsageError(`${first} has no port: write tcp:HOST:PORT`, "serve");
+      const only = /^\d+$/.test(host)
+        ? `; for port ${host} on this host: tcp:127.0.0.1:${host}`
+        : "";
+      throw new UsageError(`${first} has no port: write tcp:HOST:PORT${only}`, "serve");
     }
     return { kind: "tcp", host, port };
   }
