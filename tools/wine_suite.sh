@@ -319,6 +319,12 @@ set -e
 got=$(echo unlisted | SHIM_NO_PIPE_LIST=1 ws connect wnolist 2>"$tmp/connect.err" | tr -d '\r') ||
   fail "connect without a listing: $(cat "$tmp/connect.err")"
 [ "$got" = unlisted ] || fail "connect without a listing: got '$got'"
+set +e
+SHIM_NO_PIPE_LIST=1 ws list >/dev/null 2>"$tmp/list.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q 'Cannot list the named pipes in .*: name the session' "$tmp/list.err" ||
+  fail "list without a listing: exit $rc: $(cat "$tmp/list.err")"
 
 step "stop serve"
 kill "$sort_pid"
