@@ -8,7 +8,7 @@ import { HELP } from "./lib/usage.ts";
 import { VERSION } from "./lib/version.ts";
 import { safeText } from "./lib/safe_text.ts";
 import { closest } from "./lib/suggest.ts";
-import { help, out } from "./cli/common.ts";
+import { help, out } from "./cli/output.ts";
 import { COMMANDS, publicCommands } from "./cli/commands.ts";
 
 async function main(argv: string[]): Promise<number> {

@@ -10,6 +10,7 @@
 import { measureThroughput } from "./throughput.ts";
 import { measureLoad } from "./load.ts";
 import { formatTable } from "./report.ts";
+import { formatTunnels, measureTunnels } from "./tunnels.ts";
 
 const SIZE = Number(Deno.env.get("BENCH_MIB") ?? "256") * 1024 * 1024;
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? "3");
@@ -20,6 +21,7 @@ const started = performance.now();
 const log = (line: string) => console.error(line);
 const rows = await measureThroughput(SIZE, RUNS, log, LONG);
 const load = Deno.env.get("BENCH_LOAD") === "no" ? undefined : await measureLoad(log);
+const tunnels = await measureTunnels(log);
 const machine = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
 const summary = [
   `Machine: ${machine}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}, Deno ${Deno.version.deno}; ${
@@ -32,13 +34,15 @@ const summary = [
   ...(load?.lines ?? []),
   `Took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
 ];
-console.log(formatTable(rows) + "\n\n" + summary.join("\n"));
+console.log(
+  formatTable(rows) + "\n\n" + formatTunnels(tunnels) + "\n\n" + summary.join("\n"),
+);
 await Deno.mkdir("bench/results", { recursive: true });
 const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
 await Deno.writeTextFile(
   file,
   JSON.stringify(
-    { size: SIZE, longSize: LONG, runs: RUNS, machine, rows, load: load?.json },
+    { size: SIZE, longSize: LONG, runs: RUNS, machine, rows, load: load?.json, tunnels },
     null,
     2,
   ),

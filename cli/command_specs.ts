@@ -14,9 +14,15 @@ export async function commandSpecs(): Promise<CommandSpec[]> {
   const summaries = _summaries(HELP.main!);
   const specs: CommandSpec[] = [];
   for (const name of publicCommands()) {
-    const { options = {} } = await COMMANDS[name]!();
+    const { options = {}, letters } = await COMMANDS[name]!();
     const entries = helpEntries(HELP[name] ?? "");
     const flags: FlagSpec[] = [];
+    if (letters !== undefined) {
+      // Its own grammar: the flags are its help lines, as written.
+      for (const e of entries) flags.push(_flag([...e.flags], e.value !== undefined, e));
+      specs.push({ name, summary: summaries.get(name) ?? "", flags });
+      continue;
+    }
     for (const [long, option] of Object.entries({ ...COMMON_OPTIONS, ...options } as OptionTable)) {
       const spellings = [`--${long}`, ...(option.short ? [`-${option.short}`] : [])];
       const entry = entries.find((e) => e.flags.some((f) => spellings.includes(f)));

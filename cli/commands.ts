@@ -8,7 +8,11 @@ import type { ParseArgsConfig } from "node:util";
 
 export type Command = (args: string[]) => Promise<number>;
 export type OptionTable = NonNullable<ParseArgsConfig["options"]>;
-export type CommandModule = { run: Command; options?: OptionTable };
+/**
+ * `options`: the parseArgs table; `letters`: instead, a command with a grammar of its own
+ * (`ssh`'s getopt): the one-letter options it takes, its help lines the only description.
+ */
+export type CommandModule = { run: Command; options?: OptionTable; letters?: string };
 
 export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   serve: async () => {
@@ -31,6 +35,14 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
     const m = await import("./passwd.ts");
     return { run: m.cmdPasswd, options: m.PASSWD_OPTIONS };
   },
+  start: async () => {
+    const m = await import("./lifecycle.ts");
+    return { run: m.cmdStart, options: m.START_OPTIONS };
+  },
+  stop: async () => {
+    const m = await import("./lifecycle.ts");
+    return { run: m.cmdStop, options: m.STOP_OPTIONS };
+  },
   completion: async () => {
     const m = await import("./completion.ts");
     return { run: m.cmdCompletion, options: m.COMPLETION_OPTIONS };
@@ -39,10 +51,16 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
     const m = await import("./completion.ts");
     return { run: m.cmdMan, options: m.MAN_OPTIONS };
   },
+  ssh: async () => {
+    const m = await import("./ssh.ts");
+    return { run: m.cmdSsh, letters: m.SSH_LETTERS };
+  },
   _proxy: async () => {
     const m = await import("./proxy.ts");
     return { run: m.cmdProxy, options: m.PROXY_OPTIONS };
   },
+  _start: async () => ({ run: (await import("./lifecycle.ts")).cmdRemoteStart }),
+  _stop: async () => ({ run: (await import("./lifecycle.ts")).cmdRemoteStop }),
 };
 
 /** The commands a user types: those not starting with "_". */

@@ -2,11 +2,13 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../lib/errors.ts";
-import { type Logger, stderrLogger } from "../lib/logger.ts";
+import { help, out } from "./output.ts";
+
+// What every command writes with, kept apart so that --version and --help load nothing more.
+export { help, out };
+import { type Logger, type LogOptions, stderrLogger } from "../lib/logger.ts";
 import { resolveSessionDirs, type SessionDirs } from "../lib/sessions.ts";
-import { HELP } from "../lib/usage.ts";
 import { closest } from "../lib/suggest.ts";
-import { safeText } from "../lib/safe_text.ts";
 
 export const COMMON_OPTIONS = {
   "socket-dirs": { type: "string" },
@@ -49,6 +51,11 @@ export function optionMistake(err: Error & { code?: string }, options: OptionTab
   switch (err.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
       const typed = flag.split("=")[0]!;
+      if (/^-[LRD]/.test(typed)) {
+        // ssh's forwarding flags: the nearest name (-l, a user) would send the user astray.
+        return `Unknown option ${typed}: ssh's -L, -R and -D are not sockhop's; ` +
+          "sockhop forward URL --listen=tcp:PORT (or unix:PATH) makes a session a local port";
+      }
       const near = closest(
         typed,
         names.filter((n) => n.startsWith("--") === typed.startsWith("--")),
@@ -69,9 +76,15 @@ export function optionMistake(err: Error & { code?: string }, options: OptionTab
   }
 }
 
-export function setup(values: Common): { logger: Logger; dirs: SessionDirs } {
+export function setup(
+  values: Common,
+  log: LogOptions = {},
+): { logger: Logger; dirs: SessionDirs } {
   const debug = values.debug ? values.debug.split(",").map((s) => s.trim()).filter(Boolean) : [];
-  return { logger: stderrLogger(debug), dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]) };
+  return {
+    logger: stderrLogger(debug, "sockhop", log),
+    dirs: resolveSessionDirs(Deno.env, values["socket-dirs"]),
+  };
 }
 
 /**
@@ -108,20 +121,4 @@ export function onSignals(graceMs = 3000): {
       } else Deno.removeSignalListener("SIGINT", handlers[0]![1]);
     },
   };
-}
-
-export function help(command: string): number {
-  out(HELP[command]! + "\n");
-  return 0;
-}
-
-/**
- * Text on stdout (help, list, --print-config, -G): what it shows may come from a file or a peer
- * (a session name, a config value), so it is made safe where it is written, as the logger and
- * the prompter make theirs.
- */
-export function out(text: string) {
-  const bytes = new TextEncoder().encode(safeText(text));
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }

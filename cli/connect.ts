@@ -2,7 +2,9 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { connectTransport, transportFor } from "../lib/connect.ts";
-import { resolveRoute } from "../lib/route.ts";
+import { resolveRoute, type Route } from "../lib/route.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { SessionDirs } from "../lib/sessions.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { argOrder, ROUTE_OPTIONS } from "./route.ts";
 
@@ -22,7 +24,12 @@ export async function cmdConnect(args: string[]): Promise<number> {
     out(resolved.print);
     return 0;
   }
-  const transport = await transportFor(resolved.route, dirs, logger);
+  return await relayRoute(resolved.route, dirs, logger);
+}
+
+/** Relay stdin/stdout through the route until the session ends; the exit status. */
+export async function relayRoute(route: Route, dirs: SessionDirs, logger: Logger): Promise<number> {
+  const transport = await transportFor(route, dirs, logger);
   const signals = onSignals();
   try {
     await connectTransport(transport, logger, signals.signal);

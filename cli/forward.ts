@@ -1,20 +1,59 @@
-/** `sockhop forward URL --listen=ADDR`. */
+/** `sockhop forward URL --listen=ADDR...`. */
 
 import { UsageError } from "../lib/errors.ts";
-import { transportFor } from "../lib/connect.ts";
-import { type ForwardStats, isExposed, parseListen, runForward } from "../lib/forward.ts";
+import { untilAborted } from "../lib/until_aborted.ts";
+import { connectorFor } from "../lib/connect.ts";
+import {
+  type ForwardStats,
+  isExposed,
+  type ListenAddress,
+  parseListen,
+  runForward,
+} from "../lib/forward.ts";
+import { forwardLink, type Link } from "../lib/forward_link.ts";
+import type { Logger } from "../lib/logger.ts";
 import { resolveRoute } from "../lib/route.ts";
 import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { argOrder, ROUTE_OPTIONS } from "./route.ts";
+import { type ForwardStatus, forwardStatus } from "./forward_status.ts";
 
 export const FORWARD_OPTIONS = {
   ...ROUTE_OPTIONS,
-  listen: { type: "string" },
+  listen: { type: "string", multiple: true },
+  retry: { type: "boolean" },
 } as const;
 
 export async function cmdForward(args: string[]): Promise<number> {
   const { values, positionals, tokens } = parseCommand("forward", args, FORWARD_OPTIONS);
   if (values.help) return help("forward");
+  const where = _where(positionals);
+  const listen = _listen(values.listen);
+  const { logger, dirs } = setup(values);
+  listen.forEach((addr, i) => {
+    if (isExposed(addr)) {
+      logger.warn(
+        `listening on ${
+          values.listen![i]
+        }: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
+      );
+    }
+  });
+  const resolved = resolveRoute(where, values, logger, argOrder(tokens), undefined, "forward");
+  if ("print" in resolved) {
+    out(resolved.print);
+    return 0;
+  }
+  const stats: ForwardStats = { open: 0, total: 0, failed: 0, up: 0, down: 0 };
+  const status = forwardStatus(stats, logger, Deno.stderr.isTerminal());
+  const link = forwardLink({
+    connector: await connectorFor(resolved.route, dirs, logger),
+    retry: values.retry ?? false,
+    onState: (state) => status.link(state),
+  });
+  return await _run(where, listen, link, status, stats, logger);
+}
+
+function _where(positionals: readonly string[]): string {
   const [where, ...extra] = positionals;
   if (where === undefined) {
     throw new UsageError(
@@ -23,67 +62,61 @@ export async function cmdForward(args: string[]): Promise<number> {
     );
   }
   if (extra.length) throw new UsageError(`Unexpected ${JSON.stringify(extra[0])}`, "forward");
-  if (!values.listen) {
+  return where;
+}
+
+function _listen(texts: readonly string[] | undefined): ListenAddress[] {
+  if (!texts?.length) {
     throw new UsageError(
       "Missing --listen: give --listen=tcp:127.0.0.1:PORT or unix:PATH",
       "forward",
     );
   }
-  const listen = parseListen(values.listen);
-  const { logger, dirs } = setup(values);
-  if (isExposed(listen)) {
-    logger.warn(
-      `listening on ${values.listen}: anyone who can reach this host can use the session; use tcp:127.0.0.1:PORT to keep it local`,
-    );
-  }
-  const resolved = resolveRoute(where, values, logger, argOrder(tokens));
-  if ("print" in resolved) {
-    out(resolved.print);
-    return 0;
-  }
-  const transport = await transportFor(resolved.route, dirs, logger);
-  const stats: ForwardStats = { open: 0, total: 0, failed: 0, up: 0, down: 0 };
+  return texts.map((text) => parseListen(text));
+}
+
+/** Listen, connect, tunnel; until a signal, or a failure that needs the user (exit 1). */
+async function _run(
+  where: string,
+  listen: readonly ListenAddress[],
+  link: Link,
+  status: ForwardStatus,
+  stats: ForwardStats,
+  logger: Logger,
+): Promise<number> {
   const signals = onSignals();
-  const status = Deno.stderr.isTerminal() ? _statusLine(stats) : undefined;
+  const hup = () => link.wake();
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hup);
+  const fatal = new AbortController();
+  let failure: Error | undefined;
+  link.fatal.then((err) => {
+    failure = err;
+    fatal.abort();
+  });
   try {
     await runForward({
       listen,
-      transport,
+      transport: link,
       logger,
-      signal: signals.signal,
-      onListening: (addr) => logger.info(`forwarding ${addr} to ${where} (Ctrl-C to stop)`),
+      signal: AbortSignal.any([signals.signal, fatal.signal]),
+      // As ssh's ExitOnForwardFailure: nothing is reported listening until the session is
+      // known to be there.
+      ready: () => untilAborted(link.start(), signals.signal),
+      onListening: (addrs) => {
+        status.listening(addrs);
+        logger.info(`forwarding ${addrs.join(", ")} to ${where} (Ctrl-C to stop)`);
+      },
     }, stats);
+    if (failure && signals.received() === undefined) throw failure;
     return signals.received() ?? 0;
+  } catch (err) {
+    const code = signals.received();
+    if (code !== undefined) return code;
+    throw err;
   } finally {
-    status?.stop();
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", hup);
+    status.stop();
+    await link.close();
     signals.dispose();
   }
-}
-
-/** A status line on the terminal, redrawn twice a second. */
-function _statusLine(stats: ForwardStats) {
-  const enc = new TextEncoder();
-  const draw = () => {
-    const text =
-      `${stats.open} open, ${stats.total} total${
-        stats.failed ? `, ${stats.failed} failed` : ""
-      }, ` +
-      `${_size(stats.up)} up, ${_size(stats.down)} down`;
-    Deno.stderr.writeSync(enc.encode(`\r\x1b[K${text}`));
-  };
-  const timer = setInterval(draw, 500);
-  return {
-    stop() {
-      clearInterval(timer);
-      draw();
-      Deno.stderr.writeSync(enc.encode("\n"));
-    },
-  };
-}
-
-function _size(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
-  return `${(n / 1073741824).toFixed(2)} GiB`;
 }

@@ -2,9 +2,9 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { writePasswordEntry } from "../lib/password_hashes.ts";
-import { configDir, localEnv } from "../lib/env.ts";
+import { defaultPasswordsFile, localEnv } from "../lib/env.ts";
 import { makePrompter } from "../lib/prompt.ts";
-import { joinPath, parentDir } from "../lib/platform_paths.ts";
+import { parentDir } from "../lib/platform_paths.ts";
 import { stderrLogger } from "../lib/logger.ts";
 import { help, out, parseCommand } from "./common.ts";
 import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
@@ -19,8 +19,17 @@ export async function cmdPasswd(args: string[]): Promise<number> {
   }
   const user = positionals[0] ?? localEnv().localUser;
   const logger = stderrLogger([]);
-  const file = passwordHashesFile(values, "passwd", logger) ??
-    joinPath([configDir(Deno.env), "passwords"]);
+  const file = passwordHashesFile(values, "passwd", logger) ?? defaultPasswordsFile(Deno.env);
+  const me = localEnv().localUser;
+  if (positionals[0] !== undefined && positionals[0] !== me) {
+    logger.warn(
+      `the built-in server lets in only the user its serve runs as: ${
+        positionals[0]
+      } can log in only to a serve that ${
+        positionals[0]
+      } runs (with this file as --password-hashes), not to one of ${me}'s`,
+    );
+  }
   let password: string;
   if (Deno.stdin.isTerminal()) {
     const prompter = makePrompter({ batchMode: false, env: Deno.env });

@@ -2,10 +2,13 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { runProxy } from "../lib/proxy.ts";
+import { runProxyMux } from "../lib/proxy_mux.ts";
 import { endExitCode, endMessage } from "../lib/session_frames.ts";
 import { help, parseCommand, setup } from "./common.ts";
 
-export const PROXY_OPTIONS = {} as const;
+export const PROXY_OPTIONS = {
+  mux: { type: "boolean" },
+} as const;
 
 export async function cmdProxy(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("_proxy", args, PROXY_OPTIONS);
@@ -14,7 +17,12 @@ export async function cmdProxy(args: string[]): Promise<number> {
     throw new UsageError(`Unexpected ${JSON.stringify(positionals[1])}`, "_proxy");
   }
   const { logger, dirs } = setup(values);
-  const end = await runProxy(dirs, positionals[0] ?? "", logger);
+  const name = positionals[0] ?? "";
+  if (values.mux) {
+    await runProxyMux(dirs, name, logger);
+    return 0;
+  }
+  const end = await runProxy(dirs, name, logger);
   // The session's own status, as ssh carries a command's: the line on stderr says what it
   // was, for the client to show.
   const message = endMessage(end);

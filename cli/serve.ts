@@ -5,7 +5,22 @@ import { validateSessionName } from "../lib/session_name.ts";
 import { MAX_CHILDREN, parseServeTarget, serve, type Serving } from "../lib/serve.ts";
 import { localEnv } from "../lib/env.ts";
 import { yesNo } from "../lib/yes_no.ts";
-import { help, onSignals, parseCommand, setup } from "./common.ts";
+import { writeSync } from "node:fs";
+import type { Logger } from "../lib/logger.ts";
+import {
+  findSession,
+  logSize,
+  openLogFile,
+  readyInLog,
+  readyLine,
+  startDetached,
+  StartFailed,
+} from "../lib/detach.ts";
+import { defaultLogFile, newStartId } from "../lib/lifecycle.ts";
+import { selfArgv } from "../lib/self_command.ts";
+import { parseAllowStart } from "../lib/start_policy.ts";
+import { defaultPasswordsFile } from "../lib/env.ts";
+import { help, onSignals, out, parseCommand, setup } from "./common.ts";
 import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
 
 export const SERVE_OPTIONS = {
@@ -22,6 +37,10 @@ export const SERVE_OPTIONS = {
   "max-children": { type: "string" },
   "max-sessions": { type: "string" },
   "max-password-checks": { type: "string" },
+  "allow-start": { type: "string", multiple: true },
+  detach: { type: "boolean" },
+  "log-file": { type: "string" },
+  "start-id": { type: "string" },
 } as const;
 
 /**
@@ -74,34 +93,30 @@ export async function cmdServe(args: string[]): Promise<number> {
       "serve",
     );
   }
-  const maxChildren = boundedInt(values["max-children"], "--max-children", {
-    min: 1,
-    max: 100_000,
-    fallback: MAX_CHILDREN,
+  const allowStart = parseAllowStart(values["allow-start"] ?? []);
+  const limits = _limits(values);
+  if (values.detach) return await _detach(args, execAt, name, values);
+  const logFile = values["log-file"];
+  const { logger, dirs } = setup(values, {
+    timestamps: logFile !== undefined || !Deno.stderr.isTerminal(),
+    ...(logFile !== undefined ? { write: _fileWriter(logFile) } : {}),
   });
-  const grace = boundedInt(values["login-grace-time"], "--login-grace-time", {
-    min: 1,
-    max: 3600,
-    fallback: 30,
-  });
-  const maxSessions = boundedInt(values["max-sessions"], "--max-sessions", {
-    min: 1,
-    max: 1000,
-    fallback: 10,
-  });
-  const maxPasswordChecks = boundedInt(values["max-password-checks"], "--max-password-checks", {
-    min: 1,
-    max: 64,
-    fallback: 2,
-  });
-  const { logger, dirs } = setup(values);
-  const passwordHashes = passwordHashesFile(values, "serve", logger);
+  if (execAt >= 0) _warnOwnFlags(args.slice(execAt + 1), logger);
+  const passwordHashes = sshWanted ? _passwordHashes(values, logger) : undefined;
   // Time to end the commands (SIGTERM, SIGKILL 5 s later) and tell their clients why.
   const signals = onSignals(10_000);
   let serving: Serving | undefined;
   try {
     if (name !== undefined && target) {
-      serving = await serve({ dirs, name, target, logger, maxChildren });
+      serving = await serve({
+        dirs,
+        name,
+        target,
+        logger,
+        maxChildren: limits.maxChildren,
+        ...(values["start-id"] !== undefined ? { id: values["start-id"] } : {}),
+        ...(logFile !== undefined ? { logFile } : {}),
+      });
       logger.info(`session ${name} at ${serving.path}`);
     }
     const env = localEnv();
@@ -116,9 +131,10 @@ export async function cmdServe(args: string[]): Promise<number> {
         ...(values["authorized-keys"] ? { authorizedKeys: values["authorized-keys"] } : {}),
         ...(passwordHashes ? { passwordHashes } : {}),
         authNone: values.auth === "none",
-        loginGraceSeconds: grace,
-        maxSessions,
-        maxPasswordChecks,
+        loginGraceSeconds: limits.grace,
+        maxSessions: limits.maxSessions,
+        maxPasswordChecks: limits.maxPasswordChecks,
+        allowStart,
         ...(name !== undefined ? { session: name } : {}),
         dirs,
         user: env.localUser,
@@ -127,6 +143,9 @@ export async function cmdServe(args: string[]): Promise<number> {
       })
       : undefined;
     for (const a of ssh?.addresses ?? []) logger.info(`listening on ${a}`);
+    // For `serve --detach` of a gateway (no session to ask): everything accepts now.
+    const startId = values["start-id"];
+    if (startId !== undefined) logger.info(readyLine(startId, Deno.pid));
     const stopped = new Promise<void>((r) =>
       signals.signal.addEventListener("abort", () => r(), { once: true })
     );
@@ -134,11 +153,140 @@ export async function cmdServe(args: string[]): Promise<number> {
     ssh?.close();
     serving?.close();
     await serving?.done;
-    return 0;
+    // As the README says: 130 after SIGINT, 143 after SIGTERM; 0 after sockhop stop.
+    return signals.received() ?? 0;
   } catch (err) {
     serving?.close();
     throw err;
   } finally {
     signals.dispose();
   }
+}
+
+function _limits(values: Record<string, unknown>) {
+  const get = (k: string) => values[k] as string | undefined;
+  return {
+    maxChildren: boundedInt(get("max-children"), "--max-children", {
+      min: 1,
+      max: 100_000,
+      fallback: MAX_CHILDREN,
+    }),
+    grace: boundedInt(get("login-grace-time"), "--login-grace-time", {
+      min: 1,
+      max: 3600,
+      fallback: 30,
+    }),
+    maxSessions: boundedInt(get("max-sessions"), "--max-sessions", {
+      min: 1,
+      max: 1000,
+      fallback: 10,
+    }),
+    maxPasswordChecks: boundedInt(get("max-password-checks"), "--max-password-checks", {
+      min: 1,
+      max: 64,
+      fallback: 2,
+    }),
+  };
+}
+
+/**
+ * --password-hashes, or else the file `sockhop passwd` writes when it exists (said at start,
+ * so nobody wonders why a password works).
+ */
+function _passwordHashes(
+  values: { "password-hashes"?: string; "password-file"?: string },
+  logger: Logger,
+): string | undefined {
+  const given = passwordHashesFile(values, "serve", logger);
+  if (given !== undefined) return given;
+  const file = defaultPasswordsFile(Deno.env);
+  try {
+    Deno.lstatSync(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  logger.info(`password logins: hashes from ${file} (written by sockhop passwd)`);
+  return file;
+}
+
+/**
+ * Words after exec:COMMAND are the command's; one that is serve's own flag was most likely
+ * meant for serve (issue: it went to the command in silence).
+ */
+function _warnOwnFlags(words: readonly string[], logger: Logger) {
+  const own = new Set([...Object.keys(SERVE_OPTIONS), "socket-dirs", "debug"]);
+  for (const w of words) {
+    const m = /^--([a-z-]+)(=|$)/.exec(w);
+    if (m && own.has(m[1]!)) {
+      logger.warn(
+        `${
+          w.slice(0, 60)
+        } comes after exec: and is given to the command, not to serve: put serve's options before NAME`,
+      );
+    }
+  }
+}
+
+/** Appends each log line to FILE (created 0600). */
+function _fileWriter(path: string): (bytes: Uint8Array) => void {
+  const fd = openLogFile(path);
+  return (bytes) => {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off);
+  };
+}
+
+/**
+ * serve --detach: the same serve started again without --detach, its output to a log file,
+ * waited for until it accepts (known by a fresh id); prints `started NAME pid=... log=...`.
+ */
+async function _detach(
+  args: string[],
+  execAt: number,
+  name: string | undefined,
+  values: { "log-file"?: string; "start-id"?: string; "socket-dirs"?: string; debug?: string },
+): Promise<number> {
+  const { logger, dirs } = setup(values);
+  const logFile = values["log-file"] ??
+    defaultLogFile(Deno.env, dirs, name ?? GATEWAY_LOG_NAME);
+  const id = values["start-id"] ?? newStartId();
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) {
+    throw new UsageError("--start-id: give letters, digits and - only", "serve");
+  }
+  const head = (execAt >= 0 ? args.slice(0, execAt) : args).filter((a) =>
+    a !== "--detach" && !a.startsWith("--log-file=") && !a.startsWith("--start-id=")
+  );
+  const kept = _dropValueFlags(head, ["--log-file", "--start-id"]);
+  const rest = execAt >= 0 ? args.slice(execAt) : [];
+  const offset = logSize(logFile);
+  try {
+    const pid = await startDetached({
+      argv: [...selfArgv(), "serve", `--start-id=${id}`, `--log-file=${logFile}`, ...kept, ...rest],
+      logFile,
+      what: name !== undefined ? `Session ${name}` : "The SSH gateway",
+      // A session: asked over its status socket; a gateway alone: its log says it is ready.
+      ready: name !== undefined
+        ? async () => (await findSession(dirs, name, id))?.pid
+        : () => Promise.resolve(readyInLog(logFile, offset, id)),
+    });
+    out(`started ${name ?? "gateway"} pid=${pid} log=${logFile}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof StartFailed) { for (const l of err.logTail) logger.info(`log: ${l}`); }
+    throw err;
+  }
+}
+
+/** The log file name of a detached serve with no session (--bind-ssh only). */
+const GATEWAY_LOG_NAME = "gateway";
+
+/** `--flag VALUE` (two words) removed for each flag named. */
+function _dropValueFlags(words: readonly string[], flags: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (flags.includes(words[i]!)) i++;
+    else kept.push(words[i]!);
+  }
+  return kept;
 }

@@ -11,6 +11,8 @@
 
 import { errorCode, errorText } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import type { Duplex } from "./relay.ts";
+import { fromDenoConn } from "./streams.ts";
 
 /** What the loop needs of a listener. */
 export interface Acceptor<C> {
@@ -105,4 +107,17 @@ export function acceptLoop<C>(
       listener.close();
     },
   };
+}
+
+/** The loop over a Deno listener, each connection as a Duplex (unix sockets, forward's TCP). */
+export function acceptStreams(
+  listener: Deno.Listener,
+  where: string,
+  logger: Logger,
+): AcceptLoop<Duplex> {
+  return acceptLoop(
+    { accept: async () => fromDenoConn(await listener.accept()), close: () => listener.close() },
+    where,
+    logger,
+  );
 }

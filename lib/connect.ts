@@ -10,7 +10,8 @@ import type { Logger } from "./logger.ts";
 import { relay, type RelayResult } from "./relay.ts";
 import type { Route } from "./route.ts";
 import type { SessionDirs } from "./sessions.ts";
-import type { Transport } from "./transport.ts";
+import type { Connector, Transport } from "./transport.ts";
+import { withPerTunnelFallback } from "./mux_connection.ts";
 import { fromStdio } from "./streams.ts";
 
 /** The Transport of the backend the route names; connect and forward both start here. */
@@ -27,6 +28,42 @@ export async function transportFor(
     case "program":
       return (await import("./openssh.ts")).programTransport(route, logger);
   }
+}
+
+/** forward's connection maker for the backend the route names. */
+export async function connectorFor(
+  route: Route,
+  dirs: SessionDirs,
+  logger: Logger,
+): Promise<Connector> {
+  switch (route.backend) {
+    case "local":
+      return (await import("./local_transport.ts")).localConnector(dirs, route.session, logger);
+    case "native": {
+      const { nativeConnector, nativeTransport } = await import("./native.ts");
+      return withPerTunnelFallback(
+        nativeConnector(route, logger),
+        () => nativeTransport(route, logger),
+        _xpraFallback(route.remoteCommand),
+        logger,
+      );
+    }
+    case "program": {
+      const { programConnector } = await import("./openssh_mux.ts");
+      const { programTransport } = await import("./openssh.ts");
+      return withPerTunnelFallback(
+        programConnector(route, logger),
+        () => programTransport(route, logger),
+        _xpraFallback(route.remoteCommand),
+        logger,
+      );
+    }
+  }
+}
+
+/** Whether the per-stream remote command goes on to xpra's own `_proxy` without sockhop. */
+function _xpraFallback(command: string): boolean {
+  return command.includes("exec xpra _proxy");
 }
 
 /** Relay stdin/stdout through any transport's stream. */

@@ -48,7 +48,12 @@ export interface SocketCheckOptions {
 /** Where /proc/net/unix cannot tell: twice xpra's half second from bind to listen. */
 const RECHECK_MS = 1500;
 
-/** The state of the socket at `path`, with the reason when it is not plain. */
+/**
+ * The state of the socket at `path`, with the reason when it is not plain. /proc/net/unix can
+ * only say yes: it lists a socket as its server spelled the path (through a symlinked dir, a
+ * relative path) and only for this network namespace. So not found there means "probe again"
+ * (after a server's bind-to-listen time), never DEAD by itself.
+ */
 export async function socketState(
   path: string,
   options: SocketCheckOptions = {},
@@ -56,12 +61,34 @@ export async function socketState(
   const state = await probeSocket(path, options.timeoutMs);
   if (state !== "DEAD") return { state };
   const proc = (options.procNetUnix ?? _readProcNetUnix)();
-  if (proc !== undefined) {
-    if (!isBound(path, boundSocketPaths(proc))) return { state };
+  if (proc !== undefined && _boundSomehow(path, boundSocketPaths(proc))) {
     return { state: "UNKNOWN", reason: "a process has it bound but does not accept yet" };
   }
   await new Promise((r) => setTimeout(r, options.recheckMs ?? RECHECK_MS));
   return { state: await probeSocket(path, options.timeoutMs) };
+}
+
+/** Bound as spelled here, or under another spelling of the same file (a symlinked dir). */
+function _boundSomehow(path: string, bound: ReadonlySet<string>): boolean {
+  if (isBound(path, bound)) return true;
+  const real = _realPath(path);
+  if (real === undefined) return false;
+  const file = real.slice(real.lastIndexOf("/") + 1);
+  for (const p of bound) {
+    if (p.startsWith("/") && p.endsWith(`/${file}`) && _realPath(p) === real) return true;
+  }
+  return false;
+}
+
+/** The path with its dir's symlinks resolved (the socket itself is not followed). */
+function _realPath(path: string): string | undefined {
+  const at = path.lastIndexOf("/");
+  try {
+    const dir = Deno.realPathSync(at > 0 ? path.slice(0, at) : at === 0 ? "/" : ".");
+    return `${dir === "/" ? "" : dir}/${path.slice(at + 1)}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -28,3 +28,17 @@ export function configDir(env: Env, os: Os = Deno.build.os): string {
   const xdg = env.get("XDG_CONFIG_HOME");
   return joinPath([xdg || joinPath([homeDir(env, os), ".config"], os), "sockhop"], os);
 }
+
+/** Where sockhop keeps its logs: `$XDG_STATE_HOME/sockhop`, `~/.local/state/sockhop`, or `%LOCALAPPDATA%\\sockhop`. */
+export function stateDir(env: Env, os: Os = Deno.build.os): string {
+  if (os === "windows") {
+    return joinPath([env.get("LOCALAPPDATA") ?? homeDir(env, os), "sockhop"], os);
+  }
+  const xdg = env.get("XDG_STATE_HOME");
+  return joinPath([xdg || joinPath([homeDir(env, os), ".local", "state"], os), "sockhop"], os);
+}
+
+/** The file `sockhop passwd` writes and `serve --bind-ssh` reads by default. */
+export function defaultPasswordsFile(env: Env, os: Os = Deno.build.os): string {
+  return joinPath([configDir(env, os), "passwords"], os);
+}

@@ -44,6 +44,8 @@ export type ErrorCode =
   | "ssh-failed"
   | "ssh-killed"
   | "ssh-missing"
+  | "start-failed"
+  | "start-refused"
   | "unsafe-session"
   | "usage"
   | "usage-auth"

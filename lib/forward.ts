@@ -1,10 +1,9 @@
 /** `sockhop forward`: a local listener whose every connection is its own tunnel to the session. */
 
-import { acceptLoop } from "./accept_loop.ts";
+import { acceptStreams } from "./accept_loop.ts";
 import { SockhopError, UsageError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type Duplex, relay } from "./relay.ts";
-import { fromDenoConn } from "./streams.ts";
 import { untilAborted } from "./until_aborted.ts";
 import type { Transport } from "./transport.ts";
 import { isLoopback, parseHostPort, parsePort } from "./address.ts";
@@ -73,28 +72,40 @@ export interface ForwardStats {
 }
 
 export interface ForwardOptions {
-  readonly listen: ListenAddress;
+  /** Every address to listen on; all are bound before any is reported. */
+  readonly listen: readonly ListenAddress[];
+  /** Where each connection's stream comes from: forward's link (lib/forward_link.ts). */
   readonly transport: Transport;
   readonly logger: Logger;
   readonly signal: AbortSignal;
-  /** Called once listening, with the address actually bound (the port when 0 was asked). */
-  readonly onListening?: (where: string) => void;
+  /**
+   * Awaited once every address is bound and before any is reported (forward makes its
+   * connection there); when it throws, the listeners close and the error is forward's.
+   */
+  readonly ready?: () => Promise<void>;
+  /** Called once listening, with the addresses actually bound (the port when 0 was asked). */
+  readonly onListening?: (where: readonly string[]) => void;
 }
 
-/** Listen and tunnel until the signal aborts; then close the listener and every tunnel. */
+/** Listen and tunnel until the signal aborts; then close the listeners and every tunnel. */
 export async function runForward(options: ForwardOptions, stats: ForwardStats): Promise<void> {
-  const { listen, transport, logger, signal } = options;
-  const listener = await _listen(listen, logger);
-  const where = listen.kind === "tcp"
-    ? `tcp:${_hostText(listen.host)}:${listener.port}`
-    : `${listen.kind}:${listen.path}`;
-  options.onListening?.(where);
+  const { transport, logger, signal } = options;
+  const listeners: LocalListener[] = [];
+  try {
+    for (const addr of options.listen) listeners.push(await _listen(addr, logger));
+    await options.ready?.();
+  } catch (err) {
+    for (const l of listeners) l.close();
+    _removeSockets(options.listen.slice(0, listeners.length));
+    throw err;
+  }
+  options.onListening?.(listeners.map((l, i) => _where(options.listen[i]!, l)));
   const tunnels = new Set<Promise<void>>();
   const closers = new Set<AbortController>();
-  const onAbort = () => listener.close();
+  const onAbort = () => listeners.forEach((l) => l.close());
   signal.addEventListener("abort", onAbort, { once: true });
   let serial = 0;
-  try {
+  const accept = async (listener: LocalListener) => {
     for await (const conn of listener.connections) {
       const id = ++serial;
       const stop = new AbortController();
@@ -105,16 +116,30 @@ export async function runForward(options: ForwardOptions, stats: ForwardStats): 
       });
       tunnels.add(tunnel);
     }
+  };
+  try {
+    // One listener failing ends forward: no address is dropped silently.
+    await Promise.all(listeners.map(accept));
   } finally {
     signal.removeEventListener("abort", onAbort);
-    if (!signal.aborted) listener.close();
+    if (!signal.aborted) onAbort();
     for (const c of closers) c.abort();
     // Closing the transport first also ends tunnels still connecting (their ssh is killed).
     const closing = transport.close();
     await Promise.allSettled([...tunnels]);
-    if (listen.kind === "unix") _removeSocket(listen.path);
+    _removeSockets(options.listen);
     await closing;
   }
+}
+
+function _where(addr: ListenAddress, listener: LocalListener): string {
+  return addr.kind === "tcp"
+    ? `tcp:${_hostText(addr.host)}:${listener.port}`
+    : `${addr.kind}:${addr.path}`;
+}
+
+function _removeSockets(addrs: readonly ListenAddress[]) {
+  for (const a of addrs) if (a.kind === "unix") _removeSocket(a.path);
 }
 
 async function _tunnel(
@@ -159,8 +184,8 @@ interface LocalListener extends SessionListener {
 }
 
 function _fromDeno(listener: Deno.Listener, where: string, logger: Logger): LocalListener {
-  const loop = acceptLoop(
-    { accept: async () => fromDenoConn(await listener.accept()), close: () => listener.close() },
+  const loop = acceptStreams(
+    listener,
     where,
     logger,
   );

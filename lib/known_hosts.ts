@@ -9,7 +9,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { SockhopError } from "./errors.ts";
 import { parentDir } from "./platform_paths.ts";
-import { fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
+import { decodePublicKey, fingerprint, keyTypeLabel, keyTypeOf } from "./public_keys.ts";
 import { FileTooLargeError, NotRegularFileError, readUnblockingFile } from "./regular_file.ts";
 import { matchPatternList } from "./ssh_patterns.ts";
 
@@ -55,11 +55,19 @@ function _parse(file: string, text: string): Entry[] {
     } else if (fields[0]!.startsWith("@")) return;
     const [hosts, keyType, b64] = fields;
     if (!hosts || !keyType || !b64) return;
-    // As ssh's sshkey_read: a line whose key does not decode, or whose type field names
-    // another type than the key itself, is no entry at all (not a "changed" key).
-    const blob = Buffer.from(b64, "base64");
-    if (keyTypeOf(blob) !== keyType) return;
-    entries.push({ file, line: i + 1, marker, hosts, keyType, key: blob.toString("base64") });
+    // As ssh's sshkey_read: a line whose key does not decode (bad base64, a truncated or
+    // padded blob), or whose type field names another type than the key itself, is no entry
+    // at all (not a "changed" key).
+    const blob = decodePublicKey(keyType, b64);
+    if (!blob) return;
+    entries.push({
+      file,
+      line: i + 1,
+      marker,
+      hosts,
+      keyType,
+      key: Buffer.from(blob).toString("base64"),
+    });
   });
   return entries;
 }
@@ -111,7 +119,8 @@ export interface KnownHosts {
   check(host: string, port: number, alias: string, keyBlob: Uint8Array): HostKeyResult;
   /**
    * The key types on record for a host, so the client can prefer them (as OpenSSH's
-   * order_hostkeyalgs: under the lookup name only, not the bare-host fallback).
+   * order_hostkeyalgs: under the lookup name only, not the bare-host fallback; no type with a
+   * @revoked key for the host).
    */
   keyTypes(host: string, port: number, alias: string): string[];
   /**
@@ -154,9 +163,14 @@ export function readKnownHosts(
         `@cert-authority ${ca.hosts} (${ca.file} line ${ca.line}; ${name} is known only through a @cert-authority line, and the built-in client checks no host certificates)`;
     },
     keyTypes(host, port, alias) {
+      const named = _entriesFor(hostKeyName(host, port, alias), entries);
+      // ssh prefers no type it has a revoked key of for this host (record_hostkey).
+      const revoked = new Set(named.filter((e) => e.marker === "@revoked").map((e) => e.keyType));
       const types: string[] = [];
-      for (const e of _entriesFor(hostKeyName(host, port, alias), entries)) {
-        if (e.marker === "" && !types.includes(e.keyType)) types.push(e.keyType);
+      for (const e of named) {
+        if (e.marker === "" && !revoked.has(e.keyType) && !types.includes(e.keyType)) {
+          types.push(e.keyType);
+        }
       }
       return types;
     },
@@ -246,10 +260,12 @@ export class HostKeyError extends SockhopError {
     name: string,
     blob: Uint8Array,
     firstFile: string,
+    options?: ErrorOptions,
   ) {
     super(
       _message(result, name, blob, firstFile),
       result.status === "known" ? "host-key" : `host-key-${result.status}`,
+      options,
     );
   }
 }
@@ -271,8 +287,9 @@ function _message(
       if (result.certAuthorityOnly) {
         return `Host ${name} is known only through a @cert-authority line; certificates are not supported by the native client: use --ssh=openssh`;
       }
-      return `Host key for ${name} is not known (${fp}): add it to ${firstFile} ` +
-        `(connect once on a terminal and answer yes, or use -o StrictHostKeyChecking=accept-new)`;
+      return `Host key for ${name} is not known (${fp}): if that is the host's key, trust it ` +
+        `with --host-key=${fingerprint(blob)}, or -o StrictHostKeyChecking=accept-new to add it ` +
+        `to ${firstFile} (or connect once on a terminal and answer yes)`;
     case "known":
       return `Host key for ${name} is known`;
   }

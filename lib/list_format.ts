@@ -23,7 +23,15 @@ export function formatSessionList(sessions: readonly SessionEntry[], dirs: Sessi
     const name = _clean(s.kind === "xpra" ? `xpra :${s.name}` : s.name);
     const host = s.host && s.host !== dirs.hostname ? ` (host ${_clean(s.host)})` : "";
     const note = s.cleaned ? " (cleaned up)" : s.reason ? ` (${_clean(s.reason)})` : "";
-    lines.push(`\t${s.state.padEnd(12)} ${name}${host}${note}`);
+    lines.push(`\t${s.state.padEnd(12)} ${name}${host}${note}${_serve(s)}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** What a sockhop session's serve said of itself: pid, clients, since when, what it serves. */
+function _serve(s: SessionEntry): string {
+  if (s.pid === undefined) return "";
+  return `  pid=${s.pid} clients=${s.clients ?? 0} since ${_clean(s.started ?? "?")}  ${
+    _clean(s.target ?? "")
+  }`;
 }

@@ -4,7 +4,8 @@ import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { connectSessionFramed, endMessage } from "./session_frames.ts";
 import { openSession, type SessionDirs } from "./sessions.ts";
-import type { Transport } from "./transport.ts";
+import type { Connection, Connector, Transport } from "./transport.ts";
+import { checkSession } from "./proxy_mux.ts";
 
 export function localTransport(dirs: SessionDirs, name: string, logger: Logger): Transport {
   return {
@@ -24,5 +25,16 @@ export function localTransport(dirs: SessionDirs, name: string, logger: Logger):
       };
     },
     close: () => Promise.resolve(),
+  };
+}
+
+/** forward to a session on this host: the check at start, then a socket per stream. */
+export function localConnector(dirs: SessionDirs, name: string, logger: Logger): Connector {
+  return {
+    async connect(): Promise<Connection> {
+      await checkSession(dirs, name);
+      const transport = localTransport(dirs, name, logger);
+      return { open: transport.open, lost: new Promise<Error>(() => {}), close: transport.close };
+    },
   };
 }

@@ -4,13 +4,18 @@
  * password. Records what was tried, for one failure message.
  */
 
+import { agentSocketPath } from "./agent_path.ts";
 // @ts-types="@types/ssh2"
 import type ssh2 from "ssh2";
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { DEFAULT_IDENTITIES } from "./certificates.ts";
+import { type AgentKey, agentKeys, oneKeyAgent } from "./native_agent.ts";
 import { loadIdentity } from "./native_identity.ts";
+import { identityPublicBlob, keyOrder } from "./native_key_order.ts";
+import { fingerprint } from "./public_keys.ts";
 import { joinPath } from "./platform_paths.ts";
-import type { Prompter } from "./prompt.ts";
+import { CannotAskError, type Prompter } from "./prompt.ts";
 import type { SshConfig } from "./ssh_config.ts";
 
 type NextAuth = ssh2.AuthenticationType | ssh2.AnyAuthMethod | false;
@@ -75,14 +80,20 @@ export function nativeAuth(input: AuthInput): Auth {
   return {
     handler,
     failure() {
-      if (pending instanceof SockhopError) return pending;
+      if (pending instanceof SockhopError && !(pending instanceof CannotAskError)) return pending;
+      const what = `tried ${tried.join(", ") || "nothing"}${
+        allowed ? `; the server allows ${(allowed as string[]).join(",")}` : ""
+      }`;
       return new SockhopError(
-        `Authentication failed for ${user}@${config.hostName}: tried ${
-          tried.join(", ") || "nothing"
-        }` +
-          `${allowed ? `; the server allows ${(allowed as string[]).join(",")}` : ""}. ` +
-          `Check the user name, put your public key in the server's authorized_keys, or give a password`,
+        `Authentication failed for ${user}@${config.hostName} (${what}): ${
+          _authFix(
+            pending,
+            input.password !== undefined &&
+              (tried.includes("password") || tried.includes("keyboard-interactive")),
+          )
+        }`,
         "auth-failed",
+        pending ? { cause: pending } : undefined,
       );
     },
     isNonFatal(err) {
@@ -102,6 +113,23 @@ export function nativeAuth(input: AuthInput): Auth {
   };
 }
 
+/** What to do after a failed login: why it stopped, and the fix for that. */
+function _authFix(pending: Error | undefined, passwordRefused: boolean): string {
+  if (passwordRefused) {
+    return "the password was refused: check the user name and the password (--password-file)";
+  }
+  if (pending instanceof CannotAskError) {
+    const asked = `cannot ask "${pending.question.trim()}" (${pending.why})`;
+    if (/passphrase/i.test(pending.question)) {
+      return `${asked}: load the key into ssh-agent (ssh-add KEY), or run on a terminal`;
+    }
+    return `${asked}: give a key the server accepts (-i KEY, its public key in the server's ` +
+      `authorized_keys) or a password (--password-file=FILE), or run on a terminal`;
+  }
+  return "check the user name, put your public key in the server's authorized_keys " +
+    "(and name it with -i KEY), or give a password (--password-file=FILE)";
+}
+
 async function* _steps(
   input: AuthInput,
   tried: string[],
@@ -115,28 +143,7 @@ async function* _steps(
   yield { type: "none", username };
   for (const method of config.auth.methods) {
     if (method === "publickey" && config.auth.pubkey && may("publickey")) {
-      const agent = _agentPath(config, input.env);
-      const explicit = [...input.extraKeys, ...config.auth.identityFiles];
-      if (agent && !(config.auth.identitiesOnly && explicit.length)) {
-        tried.push("agent");
-        logger.debug("ssh", `auth: trying the agent at ${agent}`);
-        yield { type: "agent", username, agent };
-      }
-      const files = explicit.length
-        ? explicit
-        : ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => joinPath([input.home, ".ssh", k]));
-      for (const file of files) {
-        const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
-        if (loaded.kind === "none" || !may("publickey")) continue;
-        if (loaded.kind === "unusable") {
-          tried.push(`key ${file} (unusable here: ${loaded.reason})`);
-          logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
-          continue;
-        }
-        tried.push(`key ${file}`);
-        logger.debug("ssh", `auth: trying key ${file}`);
-        yield { type: "publickey", username, key: loaded.key };
-      }
+      yield* _publicKeySteps(input, tried, () => may("publickey"));
     } else if (
       method === "keyboard-interactive" && config.auth.kbdInteractive && may(method)
     ) {
@@ -158,6 +165,65 @@ async function* _steps(
         }
       }
     }
+  }
+}
+
+/** Keys in OpenSSH's order (lib/native_key_order.ts), each one step, while the server allows. */
+async function* _publicKeySteps(
+  input: AuthInput,
+  tried: string[],
+  may: () => boolean,
+): AsyncGenerator<NextAuth | undefined> {
+  const { config, logger, prompter } = input;
+  const username = config.user;
+  const explicit = [...input.extraKeys, ...config.auth.identityFiles];
+  const files = explicit.length
+    ? explicit
+    : DEFAULT_IDENTITIES.map((k) => joinPath([input.home, ".ssh", k]));
+  const agent = agentSocketPath(config.auth.identityAgent, input.env);
+  let held: AgentKey[] = [];
+  if (agent) {
+    logger.debug("ssh", `auth: trying the agent at ${agent}`);
+    try {
+      held = await agentKeys(agent);
+      logger.debug("ssh", `auth: the agent holds ${held.length} key(s)`);
+    } catch (err) {
+      tried.push(`the agent (${(err as Error).message})`);
+      logger.debug("ssh", `auth: the agent cannot be used: ${(err as Error).message}`);
+    }
+  }
+  const order = keyOrder(
+    files.map((file) => ({ file, blob: identityPublicBlob(file) })),
+    held,
+    config.auth.identitiesOnly,
+  );
+  for (const step of order) {
+    if (!may()) return;
+    if (step.kind === "agent") {
+      const label = step.file
+        ? `key ${step.file} (in the agent)`
+        : `agent key ${step.key.comment || fingerprint(step.key.blob)}`;
+      const one = oneKeyAgent(agent!, step.key);
+      if (!one) {
+        logger.debug("ssh", `auth: skipping ${label}: a key type the built-in client cannot use`);
+        continue;
+      }
+      tried.push(label);
+      logger.debug("ssh", `auth: trying ${label}`);
+      yield { type: "agent", username, agent: one };
+      continue;
+    }
+    const file = step.file;
+    const loaded = await loadIdentity(file, explicit.includes(file), prompter, logger);
+    if (loaded.kind === "none" || !may()) continue;
+    if (loaded.kind === "unusable") {
+      tried.push(`key ${file} (unusable here: ${loaded.reason})`);
+      logger.debug("ssh", `auth: skipping key ${file}, unusable here: ${loaded.reason}`);
+      continue;
+    }
+    tried.push(`key ${file}`);
+    logger.debug("ssh", `auth: trying key ${file}`);
+    yield { type: "publickey", username, key: loaded.key };
   }
 }
 
@@ -204,18 +270,4 @@ function _kbdintAnswers(
       finish(prompts.map(() => ""));
     });
   };
-}
-
-function _agentPath(
-  config: SshConfig,
-  env: { get(key: string): string | undefined },
-): string | undefined {
-  const a = config.auth.identityAgent;
-  if (a === "none") return undefined;
-  if (a === "SSH_AUTH_SOCK") {
-    return env.get("SSH_AUTH_SOCK") ||
-      (Deno.build.os === "windows" ? "\\\\.\\pipe\\openssh-ssh-agent" : undefined);
-  }
-  if (a.startsWith("$")) return env.get(a.slice(1)) || undefined;
-  return a;
 }

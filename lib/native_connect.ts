@@ -19,6 +19,7 @@ import { makePrompter } from "./prompt.ts";
 import { readKnownHosts } from "./known_hosts.ts";
 import { VERSION } from "./version.ts";
 import { compact } from "./compact.ts";
+import { proxyCommandSocket } from "./native_proxy_command.ts";
 import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 
 export interface NativeConnection {
@@ -143,7 +144,19 @@ function _batchWrites(sock: net.Socket) {
 
 function _tcpConnect(cfg: SshConfig): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: cfg.hostName, port: cfg.port });
+    const family = { any: 0, inet: 4, inet6: 6 }[cfg.session.family];
+    // An address of the other family is not looked up, so the family check is ours (ssh -4/-6).
+    const literal = net.isIP(cfg.hostName);
+    if (family && literal && literal !== family) {
+      reject(
+        new SockhopError(
+          `Cannot connect to ${cfg.hostName}: not an IPv${family} address (AddressFamily, -4/-6)`,
+          "ssh-failed",
+        ),
+      );
+      return;
+    }
+    const sock = net.connect({ host: cfg.hostName, port: cfg.port, family });
     const timer = cfg.connectTimeout > 0
       ? setTimeout(() => {
         sock.destroy();
@@ -205,8 +218,12 @@ async function _connectOne(
   });
   const known = knownHosts.keyTypes(cfg.hostName, cfg.port, cfg.knownHosts.alias);
   // Prefer the key types already on record, as OpenSSH does, so a known host is not "unknown".
-  const preferred = [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
-  const socket = sock ?? await _tcpConnect(cfg);
+  // As ssh's order_hostkeyalgs, and only when HostKeyAlgorithms is not set (ssh sends a list
+  // the user gave, + - ^ included, as it is).
+  const preferred = cfg.algorithms.hostKey
+    ? hostKeys
+    : [...hostKeys.filter((k) => known.some((t) => _sameFamily(t, k))), ...hostKeys];
+  const socket = sock ?? (_proxied(cfg) ? proxyCommandSocket(cfg, logger) : await _tcpConnect(cfg));
   const client = new ssh2.Client();
   const t0 = performance.now();
   return await new Promise<ssh2.Client>((resolve, reject) => {
@@ -293,11 +310,15 @@ async function _connectOne(
         check.verify(new Uint8Array(key)).then(verify, () => verify(false));
       },
       authHandler: auth.handler,
+      // -A (sockhop ssh): ssh2 asks for agent forwarding on each session channel.
+      ...(hop.agentForward ? { agent: hop.agentForward, agentForward: true } : {}),
       algorithms: {
         kex,
         serverHostKey: [...new Set(preferred)],
         cipher,
         hmac,
+        // Never compressed, -C or not: ssh2's zlib runs on node's internal zlib binding, which
+        // Deno lacks (the handshake fails "expected type v8::data::Function").
         compress: ["none"],
       } as ssh2.Algorithms,
       ...(logger.debugOn("ssh2") ? { debug: (m: string) => logger.debug("ssh2", m) } : {}),
@@ -343,6 +364,11 @@ function _boundKeyboardInteractive(
     }
     return original(...args);
   };
+}
+
+/** A ProxyCommand to run instead of a TCP connection ("none" is the ProxyJump marker). */
+function _proxied(cfg: SshConfig): boolean {
+  return cfg.proxyCommand !== "" && cfg.proxyCommand !== "none";
 }
 
 function _sameFamily(recorded: string, algorithm: string): boolean {

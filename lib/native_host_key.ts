@@ -81,7 +81,14 @@ export function knownHostsCheck(
     if (decision === "ask") {
       // As OpenSSH: an empty answer is no, and only yes (or the fingerprint) is yes; a
       // dialog is asked for text, not a bare OK, so that dismissing it never trusts a key.
-      let answer = await prompter.ask(unknownHostQuestion(name, blob), { secret: false });
+      let answer = await prompter.ask(unknownHostQuestion(name, blob), { secret: false })
+        .catch((err) => {
+          // Nobody to ask: the refusal names the key and the ways to trust it.
+          if (err instanceof SockhopError && err.code === "no-prompt") {
+            throw new HostKeyError(result, name, blob, userFile, { cause: err });
+          }
+          throw err;
+        });
       for (
         let again = 0;
         again < 3 && !acceptsAnswer(answer, blob) && !/^(no?)?$/i.test(answer.trim());

@@ -33,17 +33,22 @@ interface _Entry {
   limit: number;
 }
 
-export function connectionPool(route: NativeRoute, logger: Logger): ConnectionPool {
+/** `first`: a connection already made, used before any other. */
+export function connectionPool(
+  route: NativeRoute,
+  logger: Logger,
+  first?: NativeConnection,
+): ConnectionPool {
   const entries: _Entry[] = [];
   let serial = 0;
   const remove = (entry: _Entry) => {
     const i = entries.indexOf(entry);
     if (i >= 0) entries.splice(i, 1);
   };
-  const add = (): _Entry => {
+  const add = (made?: NativeConnection): _Entry => {
     const entry: _Entry = {
       n: ++serial,
-      ready: connectNative(route, logger),
+      ready: made ? Promise.resolve(made) : connectNative(route, logger),
       busy: 0,
       limit: Infinity,
     };
@@ -59,6 +64,7 @@ export function connectionPool(route: NativeRoute, logger: Logger): ConnectionPo
     }, () => remove(entry));
     return entry;
   };
+  if (first) add(first);
   return {
     async open(openOn) {
       for (;;) {

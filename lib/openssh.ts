@@ -13,6 +13,7 @@ import { buildSshInvocation, programNotFound, type SshInvocation } from "./opens
 import { remoteFailure } from "./remote_failure.ts";
 import type { ProgramRoute } from "./route.ts";
 import { tailLines } from "./lines.ts";
+import { decisiveLine } from "./ssh_decisive_line.ts";
 import { quoteShellWord } from "./shell_words.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
@@ -60,8 +61,8 @@ export async function openProgramStream(
   }
   if (marker.kind !== "ok") {
     ssh.child.stdin.destroy();
-    const { status } = await _exitWithin(ssh, 5000);
-    throw _failure(route, ssh, status, marker);
+    const { status } = await exitWithin(ssh, 5000);
+    throw programFailure(route, ssh, status, marker);
   }
   logger.debug("ssh", "marker received, relaying");
   const base = fromNodeStreams(ssh.child.stdout, ssh.child.stdin, () => {
@@ -77,7 +78,7 @@ export async function openProgramStream(
         ssh.release();
         return 0;
       }
-      const { status, killed } = await _exitWithin(ssh, aborted ? 0 : 3000);
+      const { status, killed } = await exitWithin(ssh, aborted ? 0 : 3000);
       if (killed || aborted) {
         // The session itself ended well; what kept ssh was something else (a ControlMaster
         // serving other sessions): --exit-ssh=yes ends it, and that is no remote failure.
@@ -110,7 +111,7 @@ function _endedBadly(route: ProgramRoute, ssh: SshProcess, status: number): Sock
   if (route.flavor === "openssh" && status === 255) {
     return new SockhopError(
       `${program} failed (exit 255)${
-        last ? `: ${last}` : ""
+        _tailText(ssh)
       }: the session's output may be incomplete; run with --debug=ssh to see all it said`,
       "ssh-failed",
     );
@@ -122,7 +123,7 @@ function _endedBadly(route: ProgramRoute, ssh: SshProcess, status: number): Sock
 }
 
 /** The exit status, killing ssh if it has not ended within `ms`. */
-async function _exitWithin(
+export async function exitWithin(
   ssh: SshProcess,
   ms: number,
 ): Promise<{ status: number; killed: boolean }> {
@@ -135,11 +136,12 @@ async function _exitWithin(
 }
 
 function _tailText(ssh: SshProcess): string {
-  const last = ssh.stderrTail().at(-1);
-  return last ? `: ${last}` : "";
+  const line = decisiveLine(ssh.stderrTail());
+  return line ? `: ${line}` : "";
 }
 
-function _failure(
+/** Why ssh gave no OK marker: its own failure, sshpass's, or the remote side's. */
+export function programFailure(
   route: ProgramRoute,
   ssh: SshProcess,
   status: number,

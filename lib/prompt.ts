@@ -41,6 +41,14 @@ export interface Terminal {
   close(): void;
 }
 
+/** A question nobody can answer here; `question` and `why` let the caller say what to do. */
+export class CannotAskError extends SockhopError {
+  override name = "CannotAskError";
+  constructor(readonly question: string, readonly why: string, message: string) {
+    super(message, "no-prompt");
+  }
+}
+
 /** The prompter for this process. */
 export function makePrompter(options: PrompterOptions): Prompter {
   const os = options.os ?? Deno.build.os;
@@ -51,11 +59,12 @@ export function makePrompter(options: PrompterOptions): Prompter {
       // server's (keyboard-interactive's name, instructions and prompts, a host name).
       const question = safeText(asked);
       if (options.batchMode) {
-        throw new SockhopError(
+        throw new CannotAskError(
+          _firstLine(question),
+          "under BatchMode",
           `Cannot ask "${
             _firstLine(question)
           }" under BatchMode: give the answer another way (a key, --password-file, known_hosts) or drop BatchMode`,
-          "no-prompt",
         );
       }
       const askpass = options.env.get("SSH_ASKPASS");
@@ -75,10 +84,11 @@ export function makePrompter(options: PrompterOptions): Prompter {
       if (askpass && require !== "never" && (display || require === "prefer")) {
         return await _askpass(askpass, question, os);
       }
-      throw new SockhopError(
+      throw new CannotAskError(
+        _firstLine(question),
+        "no terminal and no SSH_ASKPASS program",
         `Cannot ask "${_firstLine(question)}": no terminal and no SSH_ASKPASS program; ` +
           `run on a terminal, set SSH_ASKPASS (with SSH_ASKPASS_REQUIRE=force), or give the answer another way`,
-        "no-prompt",
       );
     },
   };

@@ -45,10 +45,40 @@ export function parseRemoteSockhop(value: string): string[] {
   return list;
 }
 
+/**
+ * What the remote `_proxy` is asked for: one stream, or every stream of a `forward` over one
+ * channel (lib/proxy_mux.ts).
+ */
+export type ProxyMode = "stream" | "mux";
+
 /** The POSIX shell snippet (not yet quoted for `sh -c`). */
-export function remoteSnippet(candidates: readonly string[], name: string): string {
+export function remoteSnippet(
+  candidates: readonly string[],
+  name: string,
+  mode: ProxyMode = "stream",
+): string {
   validateRemoteName(name);
-  const args = name === "" ? "_proxy" : `_proxy ${quoteShellWord(name)}`;
+  const proxy = mode === "stream" ? "_proxy" : `_proxy --${mode}`;
+  const args = name === "" ? proxy : `${proxy} ${quoteShellWord(name)}`;
+  // xpra's own _proxy carries one stream only.
+  return _snippet(candidates, args, mode === "stream" ? xpraDisplay(name) : undefined);
+}
+
+/**
+ * The remote command that runs sockhop with `args` (`_start NAME ...`, `_stop NAME`) through
+ * the same snippet as `_proxy`: `sh -c '<snippet>' sockhop ARGS...`, the snippet running
+ * `CANDIDATE "$@"`. Each argument is quoted once, as the snippet is.
+ */
+export function remoteSockhopCommand(
+  candidates: readonly string[],
+  args: readonly string[],
+): string {
+  return `sh -c ${quoteShellWord(_snippet(candidates, '"$@"', undefined))} sockhop ${
+    args.map(quoteShellWord).join(" ")
+  }`;
+}
+
+function _snippet(candidates: readonly string[], args: string, display: string | undefined) {
   const branches = candidates.map((candidate, i) => {
     const words = splitShellWords(candidate.replace(/^~\//, "$HOME/"));
     const program = words[0];
@@ -65,7 +95,6 @@ export function remoteSnippet(candidates: readonly string[], name: string): stri
     return `${i === 0 ? "if" : "elif"} ${test}; then exec ${cmd} ${args}`;
   });
   if (candidates.some(platformy)) branches.unshift(platformCase());
-  const display = xpraDisplay(name);
   if (display !== undefined) {
     branches.push(
       `elif command -v xpra >/dev/null 2>&1; then echo ${
@@ -97,8 +126,12 @@ export function platformCase(): string {
 }
 
 /** The whole remote command line: `sh -c '<snippet>'`. */
-export function remoteCommand(candidates: readonly string[], name: string): string {
-  return `sh -c ${quoteShellWord(remoteSnippet(candidates, name))}`;
+export function remoteCommand(
+  candidates: readonly string[],
+  name: string,
+  mode: ProxyMode = "stream",
+): string {
+  return `sh -c ${quoteShellWord(remoteSnippet(candidates, name, mode))}`;
 }
 
 /** A word that may hold `$HOME`: double-quoted so the remote shell expands variables only. */

@@ -11,6 +11,8 @@ import { UsageError } from "./errors.ts";
 import { compact } from "./compact.ts";
 import { type Hop, parseHop, parseHops } from "./hop.ts";
 import { nativeHostKeyGap } from "./known_hosts.ts";
+import { certificateGap } from "./certificates.ts";
+import { localEnv } from "./env.ts";
 import type { Logger } from "./logger.ts";
 import { hasControllingTerminal } from "./prompt.ts";
 import { a2port } from "./ssh_config_values.ts";
@@ -27,8 +29,20 @@ import {
   resolveSshConfig,
   type SshConfig,
 } from "./ssh_config.ts";
-import { DEFAULT_REMOTE_SOCKHOP, parseRemoteSockhop, remoteCommand } from "./remote_command.ts";
+import {
+  DEFAULT_REMOTE_SOCKHOP,
+  parseRemoteSockhop,
+  remoteCommand,
+  remoteSockhopCommand,
+} from "./remote_command.ts";
 import { validateRemoteName } from "./session_name.ts";
+import {
+  type Keepalive,
+  keepaliveSource,
+  opensshKeepalive,
+  PLINK_KEEPALIVE,
+  withForwardKeepalive,
+} from "./forward_keepalive.ts";
 
 /**
  * The options connect and forward share, as the command line spells them (a connection file
@@ -61,6 +75,8 @@ export type HostKeyPolicy =
 export interface NativeHop extends Hop {
   readonly config: SshConfig;
   readonly hostKey: HostKeyPolicy;
+  /** The agent socket to forward to this host's sessions (sockhop ssh -A); none by default. */
+  readonly agentForward?: string;
 }
 
 /** A session on this host: no SSH. */
@@ -76,6 +92,8 @@ export interface NativeRoute {
   readonly hops: readonly NativeHop[];
   /** The remote command (`sh -c '...'`), unless `remoteSocket` is given. */
   readonly remoteCommand: string;
+  /** forward's remote command, that carries every stream (`_proxy --mux`). */
+  readonly muxCommand?: string;
   /** A socket path on the remote host, reached with direct-streamlocal. */
   readonly remoteSocket?: string;
 }
@@ -101,6 +119,10 @@ export interface ProgramRoute {
   readonly exitSsh: boolean;
   /** Whether a terminal can answer the program's questions (plink gets -batch when not). */
   readonly interactive: boolean;
+  /** The remote command that carries every stream of a forward (`_proxy --mux`). */
+  readonly muxCommand: string;
+  /** forward: the keepalive in effect (ssh's -o is among the words; plink: sockhop's ping). */
+  readonly keepalive?: Keepalive;
 }
 
 export type Route = LocalRoute | NativeRoute | ProgramRoute;
@@ -108,22 +130,32 @@ export type Route = LocalRoute | NativeRoute | ProgramRoute;
 /** A route, or with --print-config the settings to print instead. */
 export type Resolution = { readonly route: Route } | { readonly print: string };
 
+/**
+ * What the route is for: `forward` keeps one connection up, and finds a dead peer by default
+ * (lib/forward_keepalive.ts).
+ */
+export type RoutePurpose = "connect" | "forward";
+
 /** Which of -i, -o and -J came first: their order on the command line. */
 export type ArgOrder = readonly ("i" | "o" | "J")[];
 
 /**
  * Resolve the destination and options into a frozen Route. `order` is how -i, -o and -J were
  * interleaved (ssh reads them in that order); without it, every -o, then -i, then -J.
+ * `remoteArgs`: the remote sockhop runs these arguments (given the session name) instead of
+ * `_proxy NAME` (start, stop).
  */
 export function resolveRoute(
   where: string,
   flags: RouteFlags,
   logger: Logger,
   order?: ArgOrder,
+  remoteArgs?: (name: string) => readonly string[],
+  purpose: RoutePurpose = "connect",
 ): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
   if (target.kind === "local") {
-    return _frozen({ backend: "local", session: validateRemoteName(target.name) });
+    return _frozen({ backend: "local", session: validateRemoteName(target.name, true) });
   }
   const dest = _applyFlags(target, v);
   const choice = parseSshOption(v.ssh ?? "auto");
@@ -131,18 +163,24 @@ export function resolveRoute(
   const exitSsh = yesNo(v["exit-ssh"], "--exit-ssh", true);
   const jumps = v.jump ? parseHops(v.jump) : undefined;
   const args = _commandLine(v, order, dest);
-  if (v["print-config"]) return { print: _printedConfig(dest, v, args, logger) };
+  if (v["print-config"]) {
+    return { print: _printedConfig(dest, v, args, logger, _forPrint(purpose, choice)) };
+  }
   // The program reads its own config; the built-in client (and auto, to choose) reads it here.
   const configs = choice.backend === "program"
     ? undefined
     : _configs(dest, jumps ?? (dest.jump ? [dest.jump] : undefined), v, args, logger);
   const native = configs !== undefined &&
-    _nativeFits(choice.backend === "native", configs, _keyCheck(v), logger);
+    _nativeFits(choice.backend === "native", configs, _keyCheck(v), dest.key ?? "", logger);
+  const keepalive = (c: SshConfig) => purpose === "forward" ? withForwardKeepalive(c) : c;
   const password = v["password-file"] ? readPasswordFile(v["password-file"]) : dest.password;
   const candidates = v["remote-sockhop"]
     ? parseRemoteSockhop(v["remote-sockhop"])
     : [...DEFAULT_REMOTE_SOCKHOP];
-  const command = remoteCommand(candidates, validateRemoteName(dest.name));
+  const name = validateRemoteName(dest.name);
+  const command = remoteArgs
+    ? remoteSockhopCommand(candidates, remoteArgs(name))
+    : remoteCommand(candidates, name);
   const hostKey = v["host-key"];
   const destHop: Hop = compact({
     host: dest.host,
@@ -171,20 +209,23 @@ export function resolveRoute(
       : { kind: "known-hosts" };
     const jumpHops = configs!.jumps.map(({ hop, config }): NativeHop => ({
       ...hop,
-      config,
+      config: keepalive(config),
       hostKey: anyKey,
     }));
+    const destConfig = keepalive(resolved.config);
+    if (purpose === "forward") _logKeepalive(keepaliveSource(destConfig), logger);
     return _frozen({
       backend: "native",
       hops: [...jumpHops, {
         ...destHop,
-        config: resolved.config,
+        config: destConfig,
         // An insecure choice wins over a pinned key, as it is asked for by name.
         hostKey: !insecure && hostKey !== undefined
           ? { kind: "pinned", fingerprint: hostKey }
           : anyKey,
       }],
       remoteCommand: command,
+      muxCommand: remoteCommand(candidates, name, "mux"),
       ...compact({ remoteSocket: v["remote-socket"] || undefined }),
     });
   }
@@ -210,14 +251,19 @@ export function resolveRoute(
       "--host-key pins a key for plink; for ssh, put the key in known_hosts (UserKnownHostsFile)",
     );
   }
+  const words = [...program.words, ..._passThrough(program.flavor, v, args)];
+  const alive = purpose === "forward" ? _programKeepalive(program.flavor, words, destHop) : {};
+  if (alive.keepalive) _logKeepalive(alive.keepalive, logger);
   return _frozen({
     backend: "program",
     flavor: program.flavor,
-    words: [...program.words, ..._passThrough(program.flavor, v, args)],
+    words: [...words, ...alive.words ?? []],
+    ...compact({ keepalive: alive.keepalive }),
     hopWords: [...program.words, ...(v["config-file"] ? ["-F", v["config-file"]] : [])],
     dest: destHop,
     ...compact({ jump: dest.jump, hostKey: hostKey || undefined }),
     remoteCommand: command,
+    muxCommand: remoteCommand(candidates, name, "mux"),
     exitSsh,
     interactive: hasControllingTerminal(),
   });
@@ -250,19 +296,34 @@ function _targetAndFlags(
   return { target: file.target, flags: { ...fromFile, ...compact(flags) } };
 }
 
+function _programKeepalive(
+  flavor: "openssh" | "plink",
+  words: readonly string[],
+  dest: Hop,
+): { words?: readonly string[]; keepalive?: Keepalive } {
+  return flavor === "plink" ? { keepalive: PLINK_KEEPALIVE } : opensshKeepalive(words, dest);
+}
+
+function _logKeepalive(k: Keepalive, logger: Logger) {
+  logger.debug(
+    "ssh",
+    `keepalive: ServerAliveInterval ${k.interval} s, ServerAliveCountMax ${k.countMax} (${k.source})`,
+  );
+}
+
 /** -p and -l override the URL, as ssh's own flags override its config. */
 function _applyFlags(target: SshTarget, v: RouteFlags): SshTarget {
   return {
     ...target,
     ...compact({
-      port: v.port !== undefined ? _sshPort(v.port) : undefined,
+      port: v.port !== undefined ? sshPort(v.port) : undefined,
       user: v.login || undefined,
     }),
   };
 }
 
 /** -p as ssh reads it (a2port): 1-65535 or a service name of /etc/services. */
-function _sshPort(text: string): number {
+export function sshPort(text: string): number {
   const port = a2port(text);
   if (port <= 0) {
     throw new UsageError(`Bad port ${JSON.stringify(text)} for -p: use 1-65535 or a service name`);
@@ -355,10 +416,24 @@ function _printedConfig(
   v: RouteFlags,
   args: readonly CommandLineArg[],
   logger: Logger,
+  purpose: RoutePurpose | "forward-plink",
 ): string {
   const resolved = _hopConfig(dest, v, args, "run");
   for (const w of resolved.warnings) logger.warn(w);
-  return formatSshConfig(resolved.config);
+  if (purpose === "connect") return formatSshConfig(resolved.config);
+  const config = withForwardKeepalive(resolved.config);
+  const k = purpose === "forward-plink" ? PLINK_KEEPALIVE : keepaliveSource(config);
+  logger.info(`serveraliveinterval ${k.interval}, serveralivecountmax ${k.countMax}: ${k.source}`);
+  return formatSshConfig(config);
+}
+
+/** plink reads no ssh config: forward's keepalive there is its own ping, said so. */
+function _forPrint(
+  purpose: RoutePurpose,
+  choice: ReturnType<typeof parseSshOption>,
+): RoutePurpose | "forward-plink" {
+  const plink = choice.backend === "program" && choice.flavor === "plink";
+  return purpose === "forward" && plink ? "forward-plink" : purpose;
 }
 
 /**
@@ -370,9 +445,10 @@ function _nativeFits(
   required: boolean,
   configs: _Configs,
   keys: _KeyCheck,
+  destKey: string,
   logger: Logger,
 ): boolean {
-  const reason = _nativeGap(configs, keys);
+  const reason = _nativeGap(configs, keys, destKey);
   if (required) {
     if (reason) {
       throw new UsageError(
@@ -401,10 +477,11 @@ function _keyCheck(v: RouteFlags): _KeyCheck {
  * The first option only ssh can honour, in the host's config or a jump host's, or a host key
  * only ssh can check (unless known_hosts is set aside: a pinned key, or any key accepted).
  */
-function _nativeGap(configs: _Configs, keys: _KeyCheck): string | undefined {
+function _nativeGap(configs: _Configs, keys: _KeyCheck, destKey: string): string | undefined {
   const gap = (config: SshConfig, known: boolean) =>
     nativeUnsupportedReason(config) ?? (known ? nativeHostKeyGap(config) : undefined);
-  const reason = gap(configs.dest.config, keys.dest);
+  const reason = gap(configs.dest.config, keys.dest) ??
+    certificateGap(configs.dest.config, destKey ? [destKey] : [], Deno.env, localEnv().home);
   if (reason) return reason;
   for (const { hop, config } of configs.jumps) {
     const r = gap(config, keys.jumps);

@@ -15,7 +15,16 @@ import {
   framedServerEnd,
 } from "./session_frames.ts";
 import { acceptLoop } from "./accept_loop.ts";
+import { spawnCommand } from "./command_service.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
+import {
+  infoFrame,
+  maskSecrets,
+  readHello,
+  readHelloChunks,
+  sendInfo,
+  type SessionInfo,
+} from "./session_status.ts";
 import type { SessionDirs } from "./sessions.ts";
 import { fromDenoConn, fromNodeStreams } from "./streams.ts";
 import { parseHostPort } from "./address.ts";
@@ -41,13 +50,16 @@ export function parseServeTarget(
     if (!command) throw new UsageError(`exec: needs a command: write exec:cat`, "serve");
     return { kind: "exec", argv: [command, ...rest] };
   }
-  if (rest.length) {
+  if (rest.length && /^(tcp|unix):/.test(first)) {
     throw new UsageError(`Unexpected ${JSON.stringify(rest[0])} after TARGET ${first}`, "serve");
   }
   if (first.startsWith("tcp:")) {
     const { host, port } = parseHostPort(first.slice(4), first);
     if (port === undefined) {
-      throw new UsageError(`${first} has no port: write tcp:HOST:PORT`, "serve");
+      const only = /^\d+$/.test(host)
+        ? `; for port ${host} on this host: tcp:127.0.0.1:${host}`
+        : "";
+      throw new UsageError(`${first} has no port: write tcp:HOST:PORT${only}`, "serve");
     }
     return { kind: "tcp", host, port };
   }
@@ -69,6 +81,10 @@ export function parseServeTarget(
 /** A running session. */
 export interface Serving {
   readonly path: string;
+  /** What the status socket tells `list`. */
+  info(): SessionInfo;
+  /** Whether `sockhop stop` ended it (rather than close()). */
+  stopRequested(): boolean;
   /** Resolves when the listener has stopped and every connection has ended. */
   readonly done: Promise<void>;
   /** Stop accepting, end open connections (their clients told why), remove the socket. */
@@ -82,6 +98,10 @@ export interface ServeOptions {
   readonly logger: Logger;
   /** The most `exec:` commands running at once; a connection over it is refused. */
   readonly maxChildren?: number;
+  /** An id its starter gave it, reported by the status socket (`serve --start-id`). */
+  readonly id?: string;
+  /** Where its log goes, reported by the status socket. */
+  readonly logFile?: string;
 }
 
 /** The default of --max-children. */
@@ -102,17 +122,35 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const maxChildren = options.maxChildren ?? MAX_CHILDREN;
   if (target.kind === "exec") _checkCommand(target.argv[0]);
   const { path, key } = await prepareSession(dirs, name);
-  _prepareCompanionDir(path);
+  // The status socket first: a session socket that accepts always has it beside, so `list`
+  // never needs to connect to the session itself. A pipe (Windows, or any session with a key)
+  // carries its frames itself.
+  if (!key) _prepareCompanionDir(path);
+  const companion = key ? undefined : _listenCompanion(path, logger);
   let listener: SessionListener;
   try {
     listener = listenSession(path, { key, logger });
   } catch (err) {
+    if (companion) {
+      companion.close();
+      _removeIfSocket(companion.path);
+    }
     if (err instanceof SockhopError) throw err;
     throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
       cause: err,
     });
   }
-  const companion = _listenCompanion(path, logger);
+  const started = new Date().toISOString();
+  let stopRequested = false;
+  const info = (): SessionInfo => ({
+    name,
+    pid: Deno.pid,
+    target: maskSecrets(_describe(target)),
+    started,
+    clients: handlers.size,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.logFile !== undefined ? { log: options.logFile } : {}),
+  });
   const services = new Set<Service>();
   const handlers = new Set<Promise<void>>();
   let children = 0;
@@ -173,18 +211,43 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     handlers.add(h);
     h.finally(() => handlers.delete(h));
   };
+  const stop = () => {
+    logger.info(`session ${name}: stopped by sockhop stop`);
+    stopRequested = true;
+    close();
+  };
+  // The session stops when one of its listeners does: only those that exist are waited on.
   const accepting = [
     (async () => {
-      for await (const client of listener.connections) track(client, undefined);
-    })(),
-    (async () => {
-      if (!companion) return;
-      for await (const conn of companion.connections) {
-        const framed = framedServerEnd(conn);
-        track(framed, framed);
+      for await (const client of listener.connections) {
+        if (!key) track(client, undefined);
+        else {
+          _answerPipe(client, {
+            connect: (rest) => {
+              const framed = framedServerEnd(client, { framedInput: true, first: rest });
+              track(framed, framed);
+            },
+            info,
+            stop,
+          }).catch((err) => logger.debug("serve", `session pipe: ${(err as Error).message}`));
+        }
       }
     })(),
   ];
+  if (companion) {
+    accepting.push((async () => {
+      for await (const conn of companion.connections) {
+        _answer(conn, {
+          connect: (rest) => {
+            const framed = framedServerEnd(fromDenoConn(conn), { reuseBuffer: true, first: rest });
+            track(framed, framed);
+          },
+          info,
+          stop,
+        }).catch((err) => logger.debug("serve", `status socket: ${(err as Error).message}`));
+      }
+    })());
+  }
   const close = () => {
     if (closed) return;
     closed = true;
@@ -215,7 +278,52 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     await Promise.allSettled(accepting);
     while (handlers.size) await Promise.allSettled([...handlers]);
   })();
-  return { path, done, close };
+  return { path, done, close, info, stopRequested: () => stopRequested };
+}
+
+/**
+ * A session pipe's connection (after its handshake): a "C" frame goes on to the framed relay;
+ * a probe or a stop is answered, as on the status socket.
+ */
+async function _answerPipe(
+  client: Duplex,
+  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
+): Promise<void> {
+  let hello;
+  try {
+    hello = await readHelloChunks(client.readable[Symbol.asyncIterator]());
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  if (hello?.kind === "connect") return to.connect(hello.rest);
+  try {
+    if (hello) await client.write(infoFrame(to.info()));
+  } finally {
+    client.close();
+  }
+  if (hello?.kind === "stop") to.stop();
+}
+
+/** A status socket connection: a connect goes on to the target; a probe or a stop is answered. */
+async function _answer(
+  conn: Deno.UnixConn,
+  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
+): Promise<void> {
+  let hello;
+  try {
+    hello = await readHello(conn);
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  if (hello?.kind === "connect") return to.connect(hello.rest);
+  try {
+    if (hello) await sendInfo(conn, to.info());
+  } finally {
+    conn.close();
+  }
+  if (hello?.kind === "stop") to.stop();
 }
 
 /** How a connection's service ended, once its relay is over. */
@@ -369,9 +477,20 @@ function _spawnTarget(
   logger: Logger,
   onExit: () => void,
 ): Promise<Service> {
-  // In a process group of its own (not on Windows: no groups, and a console of its own), so
-  // that ending it ends what it started too: `sh -c 'a; b'` would leave `b` running.
-  const group = Deno.build.os !== "windows";
+  if (Deno.build.os === "windows") {
+    return Promise.resolve(spawnCommand(
+      argv,
+      (stderr) => {
+        stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
+        eachLine(stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
+      },
+      onExit,
+      KILL_AFTER_MS,
+    ));
+  }
+  // In a process group of its own, so that ending it ends what it started too: `sh -c 'a; b'`
+  // would leave `b` running.
+  const group = true;
   const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: group });
   const members = _processGroup(child, group);
   return new Promise((resolve, reject) => {

@@ -1,11 +1,18 @@
 /**
  * How a session ended, told to sockhop's own clients (`connect NAME`, `_proxy`, the built-in
- * server). A unix stream socket cannot say it: a service killed mid-stream and one that
- * finished both look like EOF, then close. So next to each session socket `DIR/HOST-NAME`,
- * `serve` listens on a companion, `DIR/.framed/HOST-NAME`, where the service-to-client
- * direction is framed:
+ * server), and what a session is, told to `list` and `stop`. A unix stream socket cannot say
+ * it: a service killed mid-stream and one that finished both look like EOF, then close. So
+ * next to each session socket `DIR/HOST-NAME`, `serve` listens on a companion (the status
+ * socket), `DIR/.framed2/HOST-NAME`, where every frame is
  *
  *     frame = type (1 byte), length (4 bytes, big-endian), payload (length bytes)
+ *
+ * The client speaks first, with one frame that says what it wants (session_status.ts):
+ *     "C"  connect to the service: the relay below follows
+ *     "P"  probe: serve answers one "I" frame (JSON: pid, target, start time, clients...)
+ *          and closes, without connecting to its target (`list`)
+ *     "Q"  stop: serve answers "I", then ends as on SIGTERM (`sockhop stop`)
+ * After "C", the service-to-client direction is framed:
  *     "D"  data: the service's bytes
  *     "E"  end of the service's output (EOF); the client may go on sending
  *     "S"  the status, always last, then the connection closes: JSON, one of
@@ -15,17 +22,23 @@
  * socket. A connection that ends without an "S" frame ended abnormally (serve was killed).
  * The session socket itself is unchanged, so socat, `ssh -L`, direct-streamlocal and xpra see
  * exactly the service's bytes; a client that finds no companion (an xpra socket, an older
- * serve) uses the session socket and learns no status. This is version 1: another format
- * would take another directory name.
+ * serve) uses the session socket and learns no status. This is version 2 (version 1, in
+ * `.framed`, had no first frame): another format takes another directory name, so a client
+ * and a serve of different versions never misread each other.
+ *
+ * A Windows session is a named pipe, which has no half-close and no companion: after the
+ * handshake (pipe_auth.ts) the pipe itself carries the same frames, "C" first, and the
+ * client-to-service direction is framed too ("D" for its bytes, "E" for its end of input), so
+ * that end of input and the end status travel inside the one stream.
  */
 
 import { baseName, joinPath, parentDir } from "./platform_paths.ts";
 import type { Duplex } from "./relay.ts";
 import { connectSession, type SessionSocketOptions } from "./session_socket.ts";
-import { fromDenoConn, readLoop } from "./streams.ts";
+import { fromDenoConn, withPrefix } from "./streams.ts";
 
 /** The directory of the companion sockets, inside a session dir. */
-export const FRAMED_DIR = ".framed";
+export const FRAMED_DIR = ".framed2";
 
 /** How a session's service ended, as `serve` tells it. */
 export type EndStatus =
@@ -44,7 +57,10 @@ export interface SessionDuplex extends Duplex {
 const DATA = 0x44;
 const EOF = 0x45;
 const STATUS = 0x53;
-const HEADER = 5;
+/** The client's first frame: connect to the service (see session_status.ts for the others). */
+export const HELLO_CONNECT = 0x43;
+/** The bytes of a frame's header. */
+export const HEADER = 5;
 /** A status is a short JSON object; anything longer is not this protocol. */
 const STATUS_MAX = 64 * 1024;
 /** How long `finish` waits for a client that does not read before closing without a status. */
@@ -100,7 +116,18 @@ export async function connectSessionFramed(
   path: string,
   options: SessionSocketOptions = {},
 ): Promise<SessionDuplex> {
-  if (!options.key && Deno.build.os !== "windows" && _trustedCompanion(framedPath(path))) {
+  if (options.key || Deno.build.os === "windows") {
+    // A session pipe: framed both ways once its handshake is done.
+    const pipe = await connectSession(path, options);
+    try {
+      await pipe.write(encodeFrame(HELLO_CONNECT, new Uint8Array(0)));
+    } catch (err) {
+      pipe.close();
+      throw err;
+    }
+    return framedClient(pipe, { framedOutput: true });
+  }
+  if (trustedCompanion(framedPath(path))) {
     let conn: Deno.UnixConn | undefined;
     try {
       conn = await Deno.connect({ transport: "unix", path: framedPath(path) });
@@ -110,13 +137,34 @@ export async function connectSessionFramed(
         !(err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.NotFound)
       ) throw err;
     }
-    if (conn) return framedClient(conn);
+    if (conn) {
+      try {
+        await writeAll(conn, encodeFrame(HELLO_CONNECT, new Uint8Array(0)));
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+      return framedClient(fromDenoConn(conn));
+    }
   }
-  // Windows (a pipe and its key), or no companion: the session itself, without a status.
+  // No companion: the session itself, without a status.
   return await connectSession(path, options);
 }
 
-function _trustedCompanion(path: string): boolean {
+/**
+ * A session's bytes, its status left aside (a direct-streamlocal channel, an upgraded TCP
+ * connection): the session socket itself, or on Windows its pipe, framed as it must be.
+ */
+export async function connectSessionStream(
+  path: string,
+  options: SessionSocketOptions = {},
+): Promise<Duplex> {
+  if (options.key || Deno.build.os === "windows") return await connectSessionFramed(path, options);
+  return await connectSession(path, options);
+}
+
+/** Whether the companion socket at `path` is this user's (or root's), and not a link. */
+export function trustedCompanion(path: string): boolean {
   const uid = Deno.uid();
   const mine = (info: Deno.FileInfo) =>
     (info.uid === uid || info.uid === 0) && ((info.mode ?? 0) & 0o022) === 0;
@@ -217,15 +265,17 @@ function _parseStatus(bytes: Uint8Array): SessionEnd {
   return { lost: "a status sockhop does not know" };
 }
 
-/** The client's end of a companion connection. */
-export function framedClient(conn: Deno.UnixConn): SessionDuplex {
-  const raw = fromDenoConn(conn);
+export interface FramedClientOptions {
+  /** The client's bytes are framed too ("D", then "E" for end of input): a session pipe. */
+  readonly framedOutput?: boolean;
+}
+
+/** The client's end of a framed connection: a companion socket, or a session pipe. */
+export function framedClient(raw: Duplex, options: FramedClientOptions = {}): SessionDuplex {
   let closed = false;
   let settle!: (end: SessionEnd) => void;
   const status = new Promise<SessionEnd>((r) => settle = r);
-  const frames = readFrames(
-    readLoop((p) => conn.read(p), () => closed),
-  )[Symbol.asyncIterator]();
+  const frames = readFrames(raw.readable)[Symbol.asyncIterator]();
   // After the service's EOF the status is still to come: read on for it while the client
   // goes on sending.
   const readStatus = async () => {
@@ -249,10 +299,17 @@ export function framedClient(conn: Deno.UnixConn): SessionDuplex {
       }
     }
   }
+  let inputEnded = false;
   return {
     readable: chunks(),
-    write: raw.write,
-    closeWrite: raw.closeWrite,
+    write: options.framedOutput ? (chunk) => raw.write(encodeFrame(DATA, chunk)) : raw.write,
+    closeWrite: options.framedOutput
+      ? () => {
+        if (inputEnded) return Promise.resolve();
+        inputEnded = true;
+        return raw.write(encodeFrame(EOF, new Uint8Array(0))).catch(() => {});
+      }
+      : raw.closeWrite,
     close() {
       if (closed) return;
       closed = true;
@@ -280,21 +337,40 @@ export interface FramedServerEnd extends Duplex {
   gone(): boolean;
 }
 
-export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
-  const raw = fromDenoConn(conn);
+/** `first`: the client's bytes read with its first frame, passed on before any others. */
+export interface FramedServerOptions {
+  /** The client's bytes come framed too ("D", "E"): a session pipe, which has no half-close. */
+  readonly framedInput?: boolean;
+  /**
+   * Put each data frame together in one buffer kept for it: only where a write is done with
+   * its bytes once it resolves (a Deno connection; a node stream may still hold them).
+   */
+  readonly reuseBuffer?: boolean;
+  /** The client's bytes read with its first frame, passed on before any others. */
+  readonly first?: Uint8Array;
+}
+
+export function framedServerEnd(raw: Duplex, options: FramedServerOptions = {}): FramedServerEnd {
   let released = false;
   let aborted = false;
   let gone = false;
+  let onGone = () => {};
   const release = () => wake?.({ done: true, value: undefined });
   let writing: Promise<unknown> = Promise.resolve();
-  const scratch = new Uint8Array(SCRATCH_SIZE);
+  const scratch = options.reuseBuffer ? new Uint8Array(SCRATCH_SIZE) : undefined;
   let scratchBusy = false;
   const send = (frame: Uint8Array) => {
-    const p = writing.then(() => _writeAll(conn, frame));
+    const p = writing.then(() => raw.write(frame));
     writing = p.catch(() => {});
     return p;
   };
-  const input = raw.readable[Symbol.asyncIterator]();
+  const source = withPrefix(
+    raw,
+    options.first ?? new Uint8Array(0),
+    raw.readable[Symbol.asyncIterator](),
+  ).readable;
+  const framedInput = options.framedInput ? _framedInput(source, () => onGone()) : undefined;
+  const input = framedInput ?? source[Symbol.asyncIterator]();
   // A read cannot be taken back; once released, the pending one is not waited for.
   let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   async function* chunks() {
@@ -308,7 +384,10 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       yield r.value;
     }
   }
-  const ended = raw.ended?.then(() => {
+  // A socket tells when its peer closed it altogether; a framed pipe, when its frames end
+  // without a close of input or after one.
+  const closedByPeer = options.framedInput ? new Promise<void>((r) => onGone = r) : raw.ended;
+  const ended = closedByPeer?.then(() => {
     gone = true;
   });
   return {
@@ -319,18 +398,19 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       // Header and data in one write, through one buffer kept for it (the relay has one
       // write in flight at most): a new buffer for each chunk costs more than the copy.
       let frame: Uint8Array;
-      if (scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) frame = _frame(DATA, chunk);
-      else {
+      if (!scratch || scratchBusy || chunk.length > SCRATCH_SIZE - HEADER) {
+        frame = encodeFrame(DATA, chunk);
+      } else {
         scratchBusy = true;
-        frame = _frame(DATA, chunk, scratch);
+        frame = encodeFrame(DATA, chunk, scratch);
       }
       const p = send(frame);
-      if (frame.buffer === scratch.buffer) p.finally(() => scratchBusy = false).catch(() => {});
+      if (frame.buffer === scratch?.buffer) p.finally(() => scratchBusy = false).catch(() => {});
       return p;
     },
     closeWrite() {
       if (released) return Promise.resolve();
-      return send(_frame(EOF, new Uint8Array(0))).then(() => {}, () => {});
+      return send(encodeFrame(EOF, new Uint8Array(0))).then(() => {}, () => {});
     },
     close() {
       released = true;
@@ -345,7 +425,13 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
       const late = new Promise<void>((r) => timer = setTimeout(r, FINISH_WAIT_MS));
       try {
         // A client that reads nothing more gets no status: it is not waiting for one.
-        await Promise.race([send(_frame(STATUS, payload)).catch(() => {}), late]);
+        // Flushed before the close: a node stream's write resolves once its bytes are queued.
+        // A pipe is closed by its client, once it has the status: a pipe server that closes
+        // first throws away what its client has not read yet.
+        const sent = send(encodeFrame(STATUS, payload)).then(() => raw.closeWrite()).then(() =>
+          framedInput?.drain()
+        );
+        await Promise.race([sent.catch(() => {}), late]);
       } finally {
         clearTimeout(timer);
         raw.close();
@@ -361,7 +447,8 @@ export function framedServerEnd(conn: Deno.UnixConn): FramedServerEnd {
   };
 }
 
-function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Array {
+/** One frame: `type`, the payload's length, the payload (put together in `into` if given). */
+export function encodeFrame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Array {
   const frame = into
     ? into.subarray(0, HEADER + payload.length)
     : new Uint8Array(HEADER + payload.length);
@@ -371,7 +458,50 @@ function _frame(type: number, payload: Uint8Array, into?: Uint8Array): Uint8Arra
   return frame;
 }
 
-async function _writeAll(conn: Deno.UnixConn, bytes: Uint8Array) {
+/** Write all of `bytes`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/** A status frame's payload as a SessionEnd (what `readFrames` makes of it). */
+export function parseEndStatus(bytes: Uint8Array): SessionEnd {
+  return _parseStatus(bytes);
+}
+
+/**
+ * The client's bytes of a framed pipe: its data frames, done at its "E" (or when the frames
+ * end without one). `onGone` is called once the connection has closed.
+ */
+function _framedInput(
+  readable: AsyncIterable<Uint8Array>,
+  onGone: () => void,
+): AsyncIterator<Uint8Array> & { drain(): Promise<void> } {
+  const frames = readFrames(readable)[Symbol.asyncIterator]();
+  let over = false;
+  let draining: Promise<void> | undefined;
+  let reading: Promise<unknown> = Promise.resolve();
+  // What the client still sends is dropped; reading on sees the connection close.
+  const drain = () =>
+    draining ??= reading.then(async () => {
+      over = true;
+      for (;;) {
+        const r = await frames.next();
+        if (r.done || r.value.kind === "status") return onGone();
+      }
+    });
+  return {
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      if (over) return { done: true, value: undefined };
+      const pending = frames.next();
+      reading = pending.catch(() => {});
+      const r = await pending;
+      if (!r.done && r.value.kind === "data") return { done: false, value: r.value.bytes };
+      over = true;
+      if (!r.done && r.value.kind === "eof") drain();
+      else onGone();
+      return { done: true, value: undefined };
+    },
+    drain,
+  };
 }

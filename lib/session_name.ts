@@ -32,14 +32,26 @@ export function validateSessionName(name: string): string {
   return name;
 }
 
-/** A name a client asks for: a session, an xpra display (`:100`), or "" for the only one. */
-export function validateRemoteName(name: string): string {
+/**
+ * A name a client asks for: a session, an xpra display (`:100`), or "" for the only one.
+ * `local`: the name was given alone (no URL), so HOST/NAME or HOST:NAME is likely a URL meant.
+ */
+export function validateRemoteName(name: string, local = false): string {
   if (name !== "" && !_REMOTE_RE.test(name)) {
     throw new UsageError(
-      `Invalid session name ${JSON.stringify(name)}: use letters, digits, ".", "_", "+", "@", "-"`,
+      `Invalid session name ${JSON.stringify(name)}: use letters, digits, ".", "_", "+", "@", "-"${
+        local ? _urlHint(name) : ""
+      }`,
     );
   }
   return name;
+}
+
+/** What a name that reads as HOST/NAME or HOST:NAME was likely meant to be: a URL. */
+function _urlHint(name: string): string {
+  const m = /^([^/:\s]+)[/:]([^/:\s]+)$/.exec(name);
+  if (!m || !_REMOTE_RE.test(m[2]!)) return "";
+  return `; for session ${m[2]} on host ${m[1]}, write ssh://${m[1]}/${m[2]}`;
 }
 
 /** The display number of an xpra display name (`:100`, `100`), if it is one. */

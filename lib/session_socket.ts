@@ -5,7 +5,7 @@
  */
 
 import net from "node:net";
-import { acceptLoop } from "./accept_loop.ts";
+import { acceptStreams } from "./accept_loop.ts";
 import { SockhopError } from "./errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { clientHandshake, HANDSHAKE_MS, serverHandshake } from "./pipe_auth.ts";
@@ -115,8 +115,8 @@ export function listenSession(path: string, options: SessionSocketOptions = {}):
     listener.close();
     throw err;
   }
-  return acceptLoop(
-    { accept: async () => fromDenoConn(await listener.accept()), close: () => listener.close() },
+  return acceptStreams(
+    listener,
     path,
     options.logger ?? silentLogger,
   );

@@ -23,6 +23,7 @@ import {
   unixPathProblem,
 } from "./session_paths.ts";
 import { probePipe, type SessionSocketOptions } from "./session_socket.ts";
+import { askSession, type SessionInfo } from "./session_status.ts";
 
 export type { SessionState } from "./session_paths.ts";
 export { probeSocket } from "./dead_socket.ts";
@@ -52,6 +53,12 @@ export interface SessionEntry {
   readonly cleaned: boolean;
   /** Why the state is what it is, when that is not plain (UNSAFE, a server starting). */
   readonly reason?: string;
+  /** A sockhop session's serve, as its status socket describes it. */
+  readonly pid?: number;
+  readonly target?: string;
+  readonly started?: string;
+  readonly clients?: number;
+  readonly log?: string;
 }
 
 /** Resolve the session dirs from `--socket-dirs`, `SOCKHOP_SOCKET_DIRS` and the defaults. */
@@ -104,11 +111,9 @@ export function privateDirIn(dir: string, me: number | null = Deno.uid()): strin
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(dir);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return dir;
-    }
-    throw err;
+  } catch {
+    // Not there, or not to be looked at: the dir as given, whose checks then say what is wrong.
+    return dir;
   }
   return isSharedDir(info) ? joinPath([dir, `sockhop-${me}`]) : dir;
 }
@@ -152,10 +157,26 @@ export async function listSessions(
           throw err;
         }
         if (refusal) {
-          return { ...base, state: "UNSAFE", cleaned: false, reason: refusalBrief(refusal) };
+          return {
+            ...base,
+            state: "UNSAFE",
+            cleaned: false,
+            reason: `${refusalBrief(refusal)}: ${refusal.fix}`,
+          };
         }
         const tooLong = unixPathProblem(path, _os(dirs));
         if (tooLong) return { ...base, state: "INACCESSIBLE", cleaned: false, reason: tooLong };
+        // A sockhop serve answers for its session, which is never connected to.
+        let info: SessionInfo | undefined;
+        try {
+          info = kind === "sockhop" ? await askSession(path, "probe") : undefined;
+        } catch (err) {
+          // A status socket that took the probe is a serve's: busy, not dead, and its service
+          // is not for list to touch.
+          if (!(err instanceof Deno.errors.TimedOut)) throw err;
+          return { ...base, state: "UNKNOWN", cleaned: false, reason: err.message };
+        }
+        if (info) return { ...base, state: "LIVE", cleaned: false, ..._described(info) };
         const result = clean && _ownedByMe(path, me)
           ? await removeDeadSocket(path, options)
           : { ...await socketState(path, options), removed: false };
@@ -172,13 +193,28 @@ export async function listSessions(
   return found;
 }
 
+function _described(info: SessionInfo) {
+  return {
+    pid: info.pid,
+    target: info.target,
+    started: info.started,
+    clients: info.clients,
+    ...(info.log !== undefined ? { log: info.log } : {}),
+  };
+}
+
 async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
   const names: string[] = [];
   try {
     for (const entry of Deno.readDirSync(pipeDir(dirs))) names.push(entry.name);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
+    // Wine, and some Windows setups: sessions are still reached by name.
+    throw new SockhopError(
+      `Cannot list the named pipes in ${pipeDir(dirs)} (${
+        errorText(err)
+      }): name the session, as in sockhop connect NAME`,
+    );
   }
   const key = readSessionKey(dirs.dirs);
   const pipes = sessionPipes(names, _user(dirs), dirs.hostname, pipeDir(dirs));
@@ -199,9 +235,15 @@ async function _listPipes(dirs: SessionDirs): Promise<SessionEntry[]> {
       };
     }
     try {
+      // Its serve answers for it, after the handshake (so the pipe is this user's session).
+      const info = await askSession(pipe, "probe", 2000, key);
+      if (info) return { ...base, state: "LIVE", ..._described(info) };
       await probePipe(pipe, key);
       return { ...base, state: "LIVE" };
     } catch (err) {
+      if (err instanceof Deno.errors.TimedOut) {
+        return { ...base, state: "UNKNOWN", reason: err.message };
+      }
       if (err instanceof SockhopError && err.code === "session-refused") {
         return { ...base, state: "UNSAFE", reason: "not created by this user's sockhop serve" };
       }

@@ -5,7 +5,7 @@
 
 import { resolve } from "node:path";
 import { removeDeadSocket, socketAt, type SocketCheckOptions } from "./dead_socket.ts";
-import { SockhopError } from "./errors.ts";
+import { errorCode, SockhopError } from "./errors.ts";
 import { ensureSessionKey, KEY_FILE } from "./pipe_auth.ts";
 import { joinPath } from "./platform_paths.ts";
 import { checkParents, checkSessionDir, refusalText } from "./session_check.ts";
@@ -32,11 +32,7 @@ export async function prepareSession(
   if (os === "windows") {
     const key = ensureSessionKey(prepareSocketDir(dirs.dirs, KEY_FILE, os));
     const path = sessionPaths(dirs, name)[0]!.path;
-    if (_pipeExists(pipeDir(dirs), path)) {
-      // Another instance of the pipe would share the name with whatever holds it now.
-      await probePipe(path, key);
-      throw _inUse(name, path);
-    }
+    await checkPipeFree(pipeDir(dirs), path, name, key);
     return { path, key };
   }
   const file = socketFileName(dirs.hostname, name);
@@ -129,7 +125,7 @@ function _inUse(name: string, path: string): SockhopError {
   return new SockhopError(
     `A session named ${
       JSON.stringify(name)
-    } is already running (${path}): pick another name or stop it`,
+    } is already running (${path}): pick another name or stop it with sockhop stop ${name}`,
     "name-in-use",
   );
 }
@@ -149,14 +145,42 @@ async function _clearOldSocket(path: string, name: string, options: SocketCheckO
   }
 }
 
+/** The names in the pipe namespace, as `Deno.readDirSync` lists them (tests give another). */
+export type PipeLister = (dir: string) => Iterable<{ name: string }>;
+
 /**
- * Whether a pipe of that name exists. Listed, not opened: opening a pipe to look would take
- * one of its instances, as a client does.
+ * Throws unless the pipe of session `name` is free: another instance of the pipe would share
+ * the name with whatever holds it now. Listed, not opened (opening a pipe to look would take
+ * one of its instances, as a client does); where the namespace cannot be listed (Wine, some
+ * Windows setups) the pipe is opened by name instead.
  */
-function _pipeExists(dir: string, path: string): boolean {
+export async function checkPipeFree(
+  dir: string,
+  path: string,
+  name: string,
+  key: Uint8Array,
+  list: PipeLister = Deno.readDirSync,
+): Promise<void> {
+  const listed = _pipeListed(dir, path, list);
+  if (listed === false) return;
+  try {
+    await probePipe(path, key);
+  } catch (err) {
+    if (listed === undefined && errorCode(err) === "ENOENT") return;
+    throw err;
+  }
+  throw _inUse(name, path);
+}
+
+/** Whether a pipe of that name is listed; undefined when the namespace cannot be listed. */
+function _pipeListed(dir: string, path: string, list: PipeLister): boolean | undefined {
   const name = path.slice(dir.length).toLowerCase();
-  for (const entry of Deno.readDirSync(dir)) {
-    if (entry.name.toLowerCase() === name) return true;
+  try {
+    for (const entry of list(dir)) {
+      if (entry.name.toLowerCase() === name) return true;
+    }
+  } catch {
+    return undefined;
   }
   return false;
 }

@@ -53,16 +53,56 @@ export interface SshConfig {
   readonly batchMode: boolean;
   /** Seconds; 0: no limit. */
   readonly connectTimeout: number;
-  /** ServerAliveInterval (seconds) and ServerAliveCountMax. */
-  readonly keepalive: { readonly interval: number; readonly countMax: number };
+  /**
+   * ServerAliveInterval (seconds) and ServerAliveCountMax, and which of them a config file
+   * or -o set (the others are defaults, which `forward` replaces with its own).
+   */
+  readonly keepalive: {
+    readonly interval: number;
+    readonly countMax: number;
+    readonly set: { readonly interval: boolean; readonly countMax: boolean };
+  };
   readonly knownHosts: KnownHostsConfig;
   readonly auth: AuthConfig;
   readonly algorithms: AlgorithmsConfig;
   /** Options only ssh can honour (see lib/ssh_config_native.ts). */
   readonly nativeGaps: readonly NativeGap[];
+  /** What a login session asks for (sockhop ssh): tty, environment, agent, forwards. */
+  readonly session: SessionConfig;
   /** Every option as `ssh -G` prints it. */
   readonly printed: readonly PrintedOption[];
 }
+
+/** The session-level options, as `sockhop ssh` acts on them. */
+export interface SessionConfig {
+  /** RequestTTY: auto (a tty for a login shell on a terminal), no, yes, force. */
+  readonly requestTty: "auto" | "no" | "yes" | "force";
+  /** SessionType: default (a command or shell), none (-N), subsystem (-s). */
+  readonly sessionType: "default" | "none" | "subsystem";
+  readonly remoteCommand?: string;
+  /** SendEnv patterns (`!` negates), in order. */
+  readonly sendEnv: readonly string[];
+  /** SetEnv entries, `NAME=value`. */
+  readonly setEnv: readonly string[];
+  /** ForwardAgent: none, or the agent socket (`SSH_AUTH_SOCK`, `$VAR` or a path). */
+  readonly forwardAgent?: string;
+  readonly stdinNull: boolean;
+  readonly compression: boolean;
+  /** AddressFamily. */
+  readonly family: "any" | "inet" | "inet6";
+  /** LogLevel, as a number: 0 QUIET ... 3 INFO ... 5-7 DEBUG1-3. */
+  readonly logLevel: number;
+  /** EscapeChar's code; undefined for none. */
+  readonly escapeChar?: number;
+  /** ControlMaster as set ("no" when unset), and ControlPath. */
+  readonly controlMaster: string;
+  readonly controlPath?: string;
+  /** What only ssh does that this config asks for, as ssh_config keywords (forwards, X11, tunnels). */
+  readonly unsupported: readonly string[];
+}
+
+/** A command-line setting, in the order given: an `-o` line or a flag applied as ssh.c does. */
+export type CommandLineSetting = CommandLineArg | { readonly apply: (o: Options) => void };
 
 /** How the server's host key is checked and recorded. */
 export interface KnownHostsConfig {
@@ -134,6 +174,13 @@ export interface ResolveInput {
    * Match exec that would run is then a gap, and the config reads as if it had failed.
    */
   readonly matchExec?: "run" | "refuse";
+  /** The caller runs what the config asks, a subsystem too (sockhop ssh); else SessionType
+   * subsystem is refused: sockhop's own command is not a subsystem's name. */
+  readonly subsystem?: boolean;
+  /** The command line names a remote command (sockhop ssh's words after the destination). */
+  readonly command?: boolean;
+  /** sockhop ssh's command line, after `args`: -o, -i, -J and the other flags, in order. */
+  readonly commandLine?: readonly CommandLineSetting[];
 }
 
 export interface Resolved {
@@ -197,6 +244,10 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     ...(input.options ?? []).map((value) => ({ flag: "o" as const, value })),
     ...(input.args ?? []),
   ]);
+  for (const item of input.commandLine ?? []) {
+    if ("apply" in item) item.apply(o);
+    else warnings.push(...readCommandLine(r, [item]));
+  }
   if (o.user !== undefined && !validUser(o.user)) {
     throw new UsageError(
       `User name ${JSON.stringify(o.user)} contains invalid characters: check the user name`,
@@ -220,13 +271,26 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
       macs: o.macs ?? "",
     },
     identityFiles: [...o.identityFiles],
+    keepaliveSet: {
+      interval: o.serverAliveInterval !== -1,
+      countMax: o.serverAliveCountMax !== -1,
+    },
   };
   fillDefaults(o);
   o.user ??= env.localUser;
   _checkJump(o, host);
+  // ssh refuses a subsystem session with nothing named to invoke; sockhop's own command is
+  // never a subsystem's name.
+  if (o.sessionType === 1 && !input.subsystem) {
+    throw new UsageError(
+      `SessionType subsystem (${
+        o.origin.get("sessiontype") ?? "config"
+      }): sockhop runs its own command on the server, not a subsystem: remove it`,
+    );
+  }
   if (o.port === 0) o.port = 22;
   if (o.hostKeyAlias !== undefined) o.hostKeyAlias = o.hostKeyAlias.toLowerCase();
-  _tidy(r, host);
+  _tidy(r, host, input.command === true);
   // ssh -G assembles HostKeyAlgorithms only when it prints them.
   o.hostKeyAlgorithms = assembleList(
     o,
@@ -236,7 +300,7 @@ export function resolveSshConfig(input: ResolveInput): Resolved {
     ALL.key,
   );
   const printed = printOptions(o, input.host, host);
-  const { gaps, notes } = nativeGaps(o);
+  const { gaps, notes } = nativeGaps(o, raw.algorithms.hostKey);
   return {
     config: Object.freeze(_typed(r, host, raw, printed, [...r.gaps, ...gaps])),
     unsupported: [...r.notes, ...notes],
@@ -275,7 +339,7 @@ function _checkJump(o: Options, host: string) {
 }
 
 /** ssh.c between fill_default_options and the -G dump: checks and token expansion. */
-function _tidy(r: ConfigReader, host: string) {
+function _tidy(r: ConfigReader, host: string, command: boolean) {
   const o = r.o;
   if (o.proxyCommand === "-" && o.proxyUseFdpass) {
     throw new UsageError("ProxyCommand=- and ProxyUseFdpass are incompatible: drop one");
@@ -292,10 +356,13 @@ function _tidy(r: ConfigReader, host: string) {
       }): use 1 or more`,
     );
   }
-  if (o.forkAfterAuthentication === 1 && o.remoteCommand === undefined && o.sessionType !== 0) {
+  if (
+    o.forkAfterAuthentication === 1 && !command && o.remoteCommand === undefined &&
+    o.sessionType !== 0
+  ) {
     throw new UsageError(
       `ForkAfterAuthentication (${
-        o.origin.get("forkafterauthentication")
+        o.origin.get("forkafterauthentication") ?? "-f"
       }) needs a command: drop it`,
     );
   }
@@ -345,6 +412,7 @@ function _tidy(r: ConfigReader, host: string) {
 interface _Raw {
   readonly algorithms: AlgorithmsConfig;
   readonly identityFiles: readonly NamedFile[];
+  readonly keepaliveSet: { readonly interval: boolean; readonly countMax: boolean };
 }
 
 function _typed(
@@ -379,7 +447,11 @@ function _typed(
     proxyCommand: o.proxyCommand ?? "",
     batchMode: o.batchMode === 1,
     connectTimeout: Math.max(o.connectionTimeout, 0),
-    keepalive: { interval: o.serverAliveInterval, countMax: o.serverAliveCountMax },
+    keepalive: {
+      interval: o.serverAliveInterval,
+      countMax: o.serverAliveCountMax,
+      set: raw.keepaliveSet,
+    },
     knownHosts: {
       userFiles: o.userHostfiles,
       globalFiles: o.systemHostfiles.map((f) => tildeIn(r, f)),
@@ -405,8 +477,39 @@ function _typed(
       passwordPrompts: o.numberOfPasswordPrompts,
     },
     algorithms: raw.algorithms,
+    session: _session(o),
     nativeGaps: gaps,
     printed,
+  };
+}
+
+function _session(o: Options): SessionConfig {
+  const tty = (["auto", "no", "yes", "force"] as const)[o.requestTty] ?? "auto";
+  const type = (["none", "subsystem", "default"] as const)[o.sessionType] ?? "default";
+  const unsupported = [
+    ...(o.localForwards.length ? ["LocalForward/DynamicForward (-L, -D)"] : []),
+    ...(o.remoteForwards.length ? ["RemoteForward (-R)"] : []),
+    ...(o.forwardX11 === 1 ? ["ForwardX11 (-X, -Y)"] : []),
+    ...(o.tunOpen > 0 ? ["Tunnel (-w)"] : []),
+    ...(o.forkAfterAuthentication === 1 ? ["ForkAfterAuthentication (-f)"] : []),
+  ];
+  return {
+    requestTty: tty,
+    sessionType: type,
+    ...compact({ remoteCommand: o.remoteCommand }),
+    sendEnv: [...o.sendEnv],
+    setEnv: [...o.setEnv],
+    ...compact({
+      forwardAgent: o.forwardAgent === 1 ? o.forwardAgentSockPath ?? "SSH_AUTH_SOCK" : undefined,
+      controlPath: o.controlPath,
+      escapeChar: o.escapeChar >= 0 ? o.escapeChar : undefined,
+    }),
+    stdinNull: o.stdinNull === 1,
+    compression: o.compression === 1,
+    family: o.addressFamily === 2 ? "inet" : o.addressFamily === 10 ? "inet6" : "any",
+    logLevel: o.logLevel,
+    controlMaster: (["no", "yes", "auto", "ask", "autoask"] as const)[o.controlMaster] ?? "no",
+    unsupported,
   };
 }
 

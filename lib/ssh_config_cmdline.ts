@@ -61,7 +61,9 @@ function _jump(r: ConfigReader, value: string) {
     o.jumpHost = jump.hop.host;
     o.jumpPort = jump.hop.port;
     o.jumpExtra = jump.extra;
+    // readconf.c parse_jump: only a real jump host stands in for a ProxyCommand; after
+    // -J none a later -o ProxyCommand still counts (as ssh -G shows).
+    o.proxyCommand = "none";
   }
-  o.proxyCommand = "none";
   o.origin.set("proxyjump", "-J");
 }

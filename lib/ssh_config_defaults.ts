@@ -22,6 +22,9 @@ export function fillForCanonicalization(o: Options) {
  */
 export function fillDefaults(o: Options) {
   const fields = o as unknown as Record<string, number | string | undefined>;
+  // ssh.c defers these so that a config can override what -W implies.
+  if (o.stdioForward && o.exitOnForwardFailure === -1) o.exitOnForwardFailure = 1;
+  if (o.stdioForward && o.clearForwardings === -1) o.clearForwardings = 1;
   for (const { kind, def } of OPTION_TABLE) {
     if (def === undefined) continue;
     if (isNumberKind(kind) && o[kind.f] === -1) fields[kind.f] = def;

@@ -43,6 +43,9 @@ export const REAL_FS: ConfigFs = {
   stat(path) {
     try {
       const st = Deno.statSync(path);
+      // Windows gives no owner, and mode bits that only tell the read-only attribute (0o666
+      // for any writable file): who may write a file is its ACL's, which Win32-OpenSSH checks.
+      if (Deno.build.os === "windows") return { uid: 0, mode: 0o644 };
       return { uid: st.uid ?? 0, mode: st.mode ?? 0o644 };
     } catch {
       return undefined;
@@ -142,8 +145,9 @@ function _hasMagic(part: string): boolean {
 }
 
 /**
- * fnmatch(3) with FNM_PERIOD for one path component: `*`, `?`, `[a-z]`, `[!x]`, `[^x]`,
- * `[[:alpha:]]`, `\` escapes; a leading dot only matches a literal one.
+ * OpenSSH's glob(3) (openbsd-compat, as its Include uses it) for one path component: `*`,
+ * `?`, `[a-z]`, `[!x]`, `[[:alpha:]]`, `\` escapes; a leading dot only matches a literal one.
+ * `[^x]` is not a negation there: `^` is one of the characters.
  */
 export function fnmatch(pattern: string, name: string): boolean {
   if (name.startsWith(".") && !pattern.startsWith(".") && !pattern.startsWith("\\.")) return false;
@@ -205,7 +209,7 @@ function _bracket(
   c: string,
 ): { matched: boolean; next: number } | undefined {
   let i = start + 1;
-  const negate = p[i] === "!" || p[i] === "^";
+  const negate = p[i] === "!";
   if (negate) i++;
   let matched = false;
   let first = true;

@@ -21,8 +21,14 @@ export interface NativeNote {
   readonly where: string;
 }
 
-/** Gaps and notes for options already filled with their defaults. */
-export function nativeGaps(o: Options): { gaps: NativeGap[]; notes: NativeNote[] } {
+/**
+ * Gaps and notes for options already filled with their defaults; `hostKeyAlgorithms` is that
+ * option as the user wrote it (the filled one holds the default's certificate types).
+ */
+export function nativeGaps(
+  o: Options,
+  hostKeyAlgorithms = "",
+): { gaps: NativeGap[]; notes: NativeNote[] } {
   const gaps: NativeGap[] = [];
   const notes: NativeNote[] = [];
   // Origins are kept under the keyword in lower case.
@@ -44,6 +50,11 @@ export function nativeGaps(o: Options): { gaps: NativeGap[]; notes: NativeNote[]
   const sk = o.skProvider === "internal" ? undefined : o.skProvider;
   gap("SecurityKeyProvider", sk, "security keys");
   gap("CertificateFile", o.certificateFiles[0]?.path, "certificates");
+  // A list that asks for host certificates (not one that takes them away).
+  const certs = !hostKeyAlgorithms.startsWith("-") && /cert/i.test(hostKeyAlgorithms)
+    ? hostKeyAlgorithms
+    : undefined;
+  gap("HostKeyAlgorithms", certs, "host certificates");
   gap("KnownHostsCommand", o.knownHostsCommand, "it runs a command");
   const canonical = o.canonicalizeHostname === 0
     ? undefined

@@ -90,6 +90,8 @@ class _SpecialOptions {
   jumpHost: string | undefined;
   jumpPort = -1;
   jumpExtra: string | undefined;
+  /** -W was given: ExitOnForwardFailure and ClearAllForwardings default to yes. */
+  stdioForward = false;
   /** Where each keyword got its value: "FILE line N" or "-o ...". */
   readonly origin = new Map<string, string>();
 }
@@ -129,6 +131,8 @@ export type StringKind<F extends string = string> =
     readonly f: F;
     readonly check: (s: string) => boolean;
     readonly what: string;
+    /** Whether `+`, `-` and `^` before the list are read (not for GSSAPIKexAlgorithms). */
+    readonly signs: boolean;
   };
 /** A parser of its own: it sets only the special fields, so the table types the others. */
 type Runner = (o: _SpecialOptions, a: Args, c: LineContext, k: ConfigWords) => void;
@@ -167,7 +171,8 @@ const algos = <F extends string>(
   check: (s: string) => boolean,
   what: string,
   def?: string,
-) => _spec(n, { t: "algos", f, check, what } as const, def);
+  signs = true,
+) => _spec(n, { t: "algos", f, check, what, signs } as const, def);
 const special = (n: Names, run: Runner) => _spec(n, { t: "special", run } as const);
 const other = (n: Names, t: "deprecated" | "unsupported" | "ignore") => _spec(n, { t } as const);
 
@@ -213,6 +218,8 @@ export const OPTION_TABLE = [
     gssNamesValid,
     "Bad GSSAPI KexAlgorithms",
     DEFAULTS.gssKex.join(","),
+    // Debian's GSSAPI patch checks the list as written: no +, - or ^.
+    false,
   ),
   flag("hashknownhosts", "hashKnownHosts", 0),
   flag("hostbasedauthentication", "hostbasedAuthentication", 0),
@@ -468,7 +475,8 @@ export function applyOption(o: Options, k: ConfigWords, c: LineContext) {
     case "algos": {
       const arg = a.next();
       if (!arg) throw new OptionError("Missing argument");
-      if (!arg.startsWith("-") && !kind.check(/^[+^]/.test(arg) ? arg.slice(1) : arg)) {
+      const signed = kind.signs && /^[+^-]/.test(arg);
+      if (!(signed && arg.startsWith("-")) && !kind.check(signed ? arg.slice(1) : arg)) {
         throw new OptionError(`${kind.what} '${arg}'`);
       }
       if (c.active && o[kind.f] === undefined) {

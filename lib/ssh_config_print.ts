@@ -36,7 +36,8 @@ const SPECIAL: Record<string, (o: Options, line: Line) => void> = {
   fingerprinthash: (o, line) => line("fingerprinthash", digestName(o.fingerprintHash)),
   identityagent: (o, line) =>
     o.identityAgent !== undefined && line("identityagent", o.identityAgent),
-  loglevel: (o, line) => line("loglevel", logLevelName(o.logLevel)),
+  // ssh -G names level 0 (QUIET, -q) SILENT.
+  loglevel: (o, line) => line("loglevel", o.logLevel === 0 ? "SILENT" : logLevelName(o.logLevel)),
   remoteforward: (o, line) => {
     for (const f of o.localForwards) {
       if (f.connectHost === undefined || f.connectHost === "socks") {

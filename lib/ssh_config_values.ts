@@ -118,7 +118,8 @@ const IPQOS: [string, number][] = [
   ["cs6", 0xc0],
   ["cs7", 0xe0],
   ["ef", 0xb8],
-  ["le", 0x01],
+  // glibc's IPTOS_DSCP_LE (netinet/ip.h), which OpenSSH takes over its own 0x01 on Linux.
+  ["le", 0x04],
   ["lowdelay", 0x10],
   ["throughput", 0x08],
   ["reliability", 0x04],
@@ -234,7 +235,9 @@ export function logLevelNumber(s: string | undefined): number {
   return LOG_LEVELS.find(([n]) => n === s?.toUpperCase())?.[1] ?? -1;
 }
 
+/** As ssh -G prints a level: QUIET is SILENT there (log.c's name for it). */
 export function logLevelName(v: number): string {
+  if (v === 0) return "SILENT";
   return LOG_LEVELS.find(([, n]) => n === v)?.[0] ?? "UNKNOWN";
 }
 

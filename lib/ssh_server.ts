@@ -14,21 +14,29 @@ import { MARKER_OK, markerErr } from "./marker.ts";
 import { type Duplex, relay } from "./relay.ts";
 import { baseName } from "./platform_paths.ts";
 import { quote, safeText } from "./safe_text.ts";
-import { connectSession } from "./session_socket.ts";
 import {
   connectSessionFramed,
+  connectSessionStream,
   endExitCode,
   endMessage,
   type SessionDuplex,
 } from "./session_frames.ts";
 import { openSession, openSocketPath, type SessionDirs } from "./sessions.ts";
+import { checkSession, serveMux } from "./proxy_mux.ts";
 import { fromNodeStreams } from "./streams.ts";
 import { authenticate, type AuthState, type ServerAuthConfig } from "./ssh_server_auth.ts";
-import { parseExecCommand, parseWhichProbe, type ProxyRequest } from "./ssh_server_exec.ts";
+import {
+  parseExecCommand,
+  parseLifecycleCommand,
+  parseWhichProbe,
+  type ProxyRequest,
+} from "./ssh_server_exec.ts";
+import { runLifecycle } from "./ssh_server_lifecycle.ts";
 import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
 import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
+import { DEFAULT_ALGORITHMS } from "./ssh_algorithms.ts";
 import { listenTcpSockets, type TcpSocket, type TcpSocketListener } from "./tcp_sockets.ts";
 import { VERSION } from "./version.ts";
 
@@ -48,7 +56,9 @@ export const SERVER_ALGORITHMS = Object.freeze({
     "aes192-ctr",
     "aes256-ctr",
   ],
-  hmac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"],
+  // sshd 9.2's default MACs that ssh2 has (no UMAC), SHA-1 left out: encrypt-then-MAC first,
+  // then the plain HMAC-SHA2 that libssh2 1.10 and Twisted Conch 22.4 need.
+  hmac: DEFAULT_ALGORITHMS.hmac,
   compress: ["none"],
 });
 
@@ -63,6 +73,8 @@ export interface SshServerOptions {
   readonly maxUnauthenticatedPerSource: number;
   /** Channels (sessions, direct-streamlocal) open at once on one connection: sshd's MaxSessions. */
   readonly maxSessions: number;
+  /** Targets `sockhop start` may start here (and stop), as glob patterns; none by default. */
+  readonly allowStart?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -321,6 +333,17 @@ function _serveClient(
           channel.end();
           return;
         }
+        const lifecycle = parseLifecycleCommand(info.command);
+        if (lifecycle) {
+          runLifecycle(acceptExec(), lifecycle, {
+            dirs: options.dirs,
+            allowStart: options.allowStart ?? [],
+            ...(options.only !== undefined ? { only: options.only } : {}),
+            user: options.auth.user,
+            logger,
+          }, source);
+          return;
+        }
         const request = parseExecCommand(info.command);
         if (
           !request ||
@@ -353,16 +376,21 @@ function _serveClient(
     client.on("openssh.streamlocal", (accept, reject, info) => {
       // Only one of this user's sessions (with a session given, exactly that one), checked as
       // every path that opens a session checks it.
-      openSocketPath(options.dirs, info.socketPath, options.only, connectSession).then((conn) => {
-        const channel = accept();
-        stats.sessions.add(baseName(info.socketPath));
-        _relayChannel(channel, conn, stats, false);
-      }, (err: Error) => {
-        logger.info(
-          `ssh ${source}: refused direct-streamlocal to ${quote(info.socketPath)}: ${err.message}`,
-        );
-        reject();
-      });
+      openSocketPath(options.dirs, info.socketPath, options.only, connectSessionStream).then(
+        (conn) => {
+          const channel = accept();
+          stats.sessions.add(baseName(info.socketPath));
+          _relayChannel(channel, conn, stats, false);
+        },
+        (err: Error) => {
+          logger.info(
+            `ssh ${source}: refused direct-streamlocal to ${
+              quote(info.socketPath)
+            }: ${err.message}`,
+          );
+          reject();
+        },
+      );
     });
     client.on("tcpip", (_accept, reject) => {
       logger.info(`ssh ${source}: refused TCP forwarding`);
@@ -401,6 +429,7 @@ async function _proxy(
   const name = request.name || options.only || "";
   // Writes to a channel the client has closed fail as 'error' events: taken here.
   channel.stderr.on("error", () => {});
+  if (request.mux) return await _proxyMux(channel, name, options, stats, logger, source);
   try {
     const { conn } = await openSession(options.dirs, name, connectSessionFramed);
     stats.sessions.add(name);
@@ -414,6 +443,32 @@ async function _proxy(
     channel.exit(1);
     channel.end();
   }
+}
+
+/** forward's one channel (`_proxy --mux`): the session checked, then its streams served. */
+async function _proxyMux(
+  channel: ssh2.ServerChannel,
+  name: string,
+  options: SshServerOptions,
+  stats: { sessions: Set<string> },
+  logger: Logger,
+  source: string,
+) {
+  try {
+    await checkSession(options.dirs, name);
+  } catch (err) {
+    logger.info(`ssh ${source}: _proxy --mux ${name}: ${(err as Error).message}`);
+    channel.write(markerErr((err as Error).message));
+    channel.exit(1);
+    channel.end();
+    return;
+  }
+  stats.sessions.add(name);
+  channel.write(MARKER_OK);
+  const base = fromNodeStreams(channel, channel, () => channel.close());
+  await serveMux(base.readable, base.write, options.dirs, name, logger);
+  channel.exit(0);
+  channel.end();
 }
 
 async function _relayChannel(

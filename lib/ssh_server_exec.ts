@@ -12,6 +12,8 @@ export interface ProxyRequest {
   readonly name: string;
   /** sockhop's clients expect the marker line; xpra's expect the raw stream. */
   readonly kind: "sockhop" | "xpra";
+  /** `_proxy --mux`: forward's many streams over the one channel (lib/proxy_mux.ts). */
+  readonly mux?: boolean;
 }
 
 /** What an exec request asks for, or undefined if it is not one of ours. */
@@ -20,8 +22,9 @@ export function parseExecCommand(command: string): ProxyRequest | undefined {
   if (cmd.length > 8192) return undefined;
   // Our own snippet: sh -c '... exec CANDIDATE _proxy NAME ...' with the marker in its else.
   if (/^sh -c /.test(cmd) && cmd.includes("SOCKHOP/1 ERR")) {
-    const m = new RegExp(String.raw`exec \S+(?: [^;]*?)? _proxy(?: (${REMOTE_NAME}))?;`).exec(cmd);
-    return m ? { name: m[1] ?? "", kind: "sockhop" } : undefined;
+    const m = new RegExp(String.raw`exec \S+(?: [^;]*?)? _proxy( --mux)?(?: (${REMOTE_NAME}))?;`)
+      .exec(cmd);
+    return m ? { name: m[2] ?? "", kind: "sockhop", ...(m[1] ? { mux: true } : {}) } : undefined;
   }
   // xpra's snippets: sh -c '... xpra _proxy ":100" ...' (6.x and 3.1.3 forms).
   if (/^sh -c /.test(cmd) && /run-xpra|command -v "?xpra"?|which "?xpra"?/.test(cmd)) {
@@ -37,11 +40,14 @@ export function parseExecCommand(command: string): ProxyRequest | undefined {
   const at = words.indexOf("_proxy");
   if (at !== 1) return undefined;
   const program = _program(words[0]!);
-  const name = words[2] ?? "";
+  const mux = words[2] === "--mux";
+  const name = words[mux ? 3 : 2] ?? "";
   if (name && !new RegExp(`^${REMOTE_NAME}$`).test(name)) return undefined;
-  const rest = words.slice(name ? 3 : 2);
+  const rest = words.slice((name ? 3 : 2) + (mux ? 1 : 0));
   if (rest.some((w) => !w.startsWith("--"))) return undefined;
-  if (/^(sockhop|sockhop\.exe|remote-sockhop)$/.test(program)) return { name, kind: "sockhop" };
+  if (/^(sockhop|sockhop\.exe|remote-sockhop)$/.test(program)) {
+    return { name, kind: "sockhop", ...(mux ? { mux } : {}) };
+  }
   if (_isXpra(program)) return { name: _display(name), kind: "xpra" };
   return undefined;
 }
@@ -76,4 +82,36 @@ function _isXpra(program: string): boolean {
 
 function _display(name: string): string {
   return /^\d+$/.test(name) ? `:${name}` : name;
+}
+
+/** A remote `_start` or `_stop` (sockhop start/stop URL), with its arguments. */
+export interface LifecycleRequest {
+  readonly command: "_start" | "_stop";
+  readonly args: readonly string[];
+}
+
+/**
+ * `sh -c '<sockhop's snippet>' sockhop _start|_stop ARGS...` (remote_command.ts), or bare
+ * `sockhop _start|_stop ARGS...`; undefined for anything else.
+ */
+export function parseLifecycleCommand(command: string): LifecycleRequest | undefined {
+  if (command.length > 65536) return undefined;
+  let words: string[];
+  try {
+    words = splitShellWords(command.trim());
+  } catch {
+    return undefined;
+  }
+  let rest: string[];
+  if (words[0] === "sh" && words[1] === "-c") {
+    const snippet = words[2] ?? "";
+    if (!snippet.includes("SOCKHOP/1 ERR") || !snippet.includes('"$@"')) return undefined;
+    if (words[3] !== "sockhop") return undefined;
+    rest = words.slice(4);
+  } else {
+    if (!/^(sockhop|sockhop\.exe)$/.test(_program(words[0] ?? ""))) return undefined;
+    rest = words.slice(1);
+  }
+  const [cmd, ...args] = rest;
+  return cmd === "_start" || cmd === "_stop" ? { command: cmd, args } : undefined;
 }

@@ -32,6 +32,8 @@ export interface SshListenOptions {
   readonly maxSessions: number;
   /** Password hashes computed at once; more wait their turn. */
   readonly maxPasswordChecks: number;
+  /** Targets `sockhop start` may start through this server (--allow-start). */
+  readonly allowStart?: readonly string[];
   readonly session?: string;
   readonly dirs: SessionDirs;
   readonly user: string;
@@ -107,6 +109,7 @@ export function startSshListeners(o: SshListenOptions): SshListeners {
       maxUnauthenticated: MAX_UNAUTHENTICATED,
       maxUnauthenticatedPerSource: 10,
       maxSessions: o.maxSessions,
+      ...(o.allowStart ? { allowStart: o.allowStart } : {}),
       logger: o.logger,
     });
   }

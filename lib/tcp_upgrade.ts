@@ -6,7 +6,7 @@
 
 import type { Logger } from "./logger.ts";
 import { relay } from "./relay.ts";
-import { connectSession } from "./session_socket.ts";
+import { connectSessionStream } from "./session_frames.ts";
 import { openSession, type SessionDirs } from "./sessions.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SshServer } from "./ssh_server.ts";
@@ -96,7 +96,7 @@ export function listenTcp(
 
 async function _raw(sock: TcpSocket, first: Uint8Array, options: TcpUpgradeOptions) {
   try {
-    const { conn } = await openSession(options.dirs, options.session!, connectSession);
+    const { conn } = await openSession(options.dirs, options.session!, connectSessionStream);
     const base = fromNodeStreams(sock, sock);
     const it = nodeChunks(sock);
     sock.resume();

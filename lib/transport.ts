@@ -22,3 +22,18 @@ export interface Transport {
   /** Release what the transport holds (an SSH connection). */
   close(): Promise<void>;
 }
+
+/** One connection carrying every stream of a `forward` (none for a session on this host). */
+export interface Connection {
+  /** A new stream to the session over this connection. */
+  open(): Promise<SessionStream>;
+  /** Resolves when the connection is gone, with why. */
+  readonly lost: Promise<Error>;
+  close(): Promise<void>;
+}
+
+/** Makes `forward`'s connection: connect, log in, check that the session is there. */
+export interface Connector {
+  /** Throws a SockhopError naming the fix. Aborting `signal` ends an attempt under way. */
+  connect(signal: AbortSignal): Promise<Connection>;
+}

@@ -71,7 +71,7 @@ function _parseXpraName(text: string): SshTarget {
   let display = "";
   if (parts.length > 1) {
     hostText = parts.slice(0, -1).join(sep);
-    display = parts.at(-1)!.split(/[?#]/)[0]!;
+    display = _displayPart(parts.at(-1)!.split(/[?#]/)[0]!);
   }
   const target: Mutable<SshTarget> = {
     kind: "ssh",
@@ -136,11 +136,8 @@ function _parseSshUrl(rest: string, original: string): SshTarget {
   }
   const slash = rest.indexOf("/");
   const authority = slash >= 0 ? rest.slice(0, slash) : rest;
-  let path = slash >= 0 ? rest.slice(slash + 1) : "";
-  // xpra's `/DISPLAY,k=v` options are for xpra's client; the session is what comes first.
-  const comma = path.indexOf(",");
-  if (comma >= 0) path = path.slice(0, comma);
-  const name = _sessionName(percentDecode(path.replace(/\/+$/, ""), original));
+  const path = slash >= 0 ? rest.slice(slash + 1) : "";
+  const name = _sessionName(percentDecode(_displayPart(path), original));
   const params = _parseQuery(query, original);
   const target: Mutable<SshTarget> = {
     kind: "ssh",
@@ -238,6 +235,15 @@ function _urlHostPort(
  * The session part: a display `100`, `:100`, `100.0` or `:100.0` names xpra display 100 (the
  * screen number means nothing to a socket); anything else is a session name.
  */
+/**
+ * The display part of either form without what follows it for xpra's client: `,k=v` options
+ * and trailing slashes (`100,encoding=rgb/` is display 100).
+ */
+function _displayPart(text: string): string {
+  const comma = text.indexOf(",");
+  return (comma >= 0 ? text.slice(0, comma) : text).replace(/\/+$/, "");
+}
+
 function _sessionName(text: string): string {
   const display = /^(:?\d+)\.\d+$/.exec(text);
   return display ? display[1]! : text;

@@ -118,11 +118,14 @@ export interface ServeProcess extends AsyncDisposable {
   stop(signal?: Deno.Signal): Promise<number>;
 }
 
-/** Start `sockhop serve ARGS` and wait until its socket is up. */
+/**
+ * Start `sockhop serve ARGS` and wait until its socket is up (or, given `ready`, until it says
+ * so: a serve that logs to a file says nothing on stderr).
+ */
 export async function startServe(
   args: string[],
   env: Record<string, string>,
-  opts: { argv?: string[]; cwd?: string } = {},
+  opts: { argv?: string[]; cwd?: string; ready?: () => Promise<boolean>; startMs?: number } = {},
 ): Promise<ServeProcess> {
   const [cmd, ...rest] = opts.argv ?? sockhopArgv();
   const child = new Deno.Command(cmd!, {
@@ -139,9 +142,9 @@ export async function startServe(
     for await (const chunk of child.stderr) log += decoder.decode(chunk, { stream: true });
   })();
   const outDone = child.stdout.pipeTo(new WritableStream());
-  const deadline = Date.now() + 15000;
+  const deadline = Date.now() + (opts.startMs ?? 15000);
   const ready = args.some((a) => a.startsWith("--bind-")) ? /listening on / : / at (\/\S+)/;
-  while (!ready.test(log)) {
+  while (!(opts.ready ? await opts.ready() : ready.test(log))) {
     const status = await Promise.race([child.status, new Promise((r) => setTimeout(r, 50))]);
     if (status || Date.now() > deadline) {
       if (!status) child.kill("SIGKILL");

@@ -82,14 +82,14 @@ export function connectToSocket(
   return runSockhop([
     "connect",
     `ssh://${USER}@127.0.0.1:${port}/`,
-    "--ssh=native",
-    "-F",
-    "none",
-    "-i",
-    key,
-    "--insecure-accept-any-host-key",
+    ...throwawayNativeWords(key),
     `--remote-socket=${socket}`,
   ], { env });
+}
+
+/** The built-in client's words for a server a test started: no config, `key`, any host key. */
+export function throwawayNativeWords(key: string): string[] {
+  return ["--ssh=native", "-F", "none", "-i", key, "--insecure-accept-any-host-key"];
 }
 
 /**

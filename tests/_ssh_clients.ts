@@ -2,12 +2,23 @@
  * SSH clients nobody here wrote, each driven like `ssh HOST COMMAND` (stdin to the command, its
  * output back, its exit status as the client's): dropbear's dbclient, paramiko and asyncssh
  * (Debian's /usr/bin/python3, scripts written here), Go's golang.org/x/crypto/ssh (a small
- * program built here in GOPATH mode, offline) and OpenSSH's ssh (sshpass for passwords).
+ * program built here in GOPATH mode, offline), OpenSSH's ssh (sshpass for passwords), libssh2
+ * and libssh (small C programs compiled here) and Twisted Conch (tests/_ssh_clients_c.ts).
  */
 
 import { requirePeer } from "./_sshd.ts";
+import { buildC, CONCH_CLIENT, LIBSSH2_CLIENT, LIBSSH_CLIENT } from "./_ssh_clients_c.ts";
 
-export const CLIENT_KINDS = ["dbclient", "paramiko", "asyncssh", "go", "openssh"] as const;
+export const CLIENT_KINDS = [
+  "dbclient",
+  "paramiko",
+  "asyncssh",
+  "go",
+  "openssh",
+  "libssh2",
+  "libssh",
+  "conch",
+] as const;
 export type ClientKind = typeof CLIENT_KINDS[number];
 
 export const KEY_KINDS = ["ed25519", "ecdsa-256", "ecdsa-384", "ecdsa-521", "rsa"] as const;
@@ -100,6 +111,7 @@ export class SshClients {
   readonly #dir: string;
   readonly #keys: ClientKeys;
   #goBuilt: Promise<string> | undefined;
+  readonly #cBuilt = new Map<string, Promise<string>>();
 
   constructor(dir: string, keys: ClientKeys) {
     // A plain string: the test's temp dir is a String object, which Deno.makeTempDir ignores.
@@ -126,6 +138,14 @@ export class SshClients {
           );
       case "openssh":
         return requirePeer("ssh", "ssh", "openssh-client") && requirePeer("sshpass");
+      case "libssh2":
+        return requirePeer("gcc") &&
+          requirePeer("libssh2", "/usr/include/libssh2.h", "libssh2-1-dev");
+      case "libssh":
+        return requirePeer("gcc") &&
+          requirePeer("libssh", "/usr/include/libssh/libssh.h", "libssh-dev");
+      case "conch":
+        return requirePeer("Twisted Conch", `${DIST}/twisted/conch/__init__.py`, "python3-twisted");
     }
   }
 
@@ -156,6 +176,17 @@ export class SshClients {
       return `${src}/client`;
     })();
     return this.#goBuilt;
+  }
+
+  /** Compile a C client once for this run. */
+  cClient(kind: "libssh2" | "libssh"): Promise<string> {
+    let built = this.#cBuilt.get(kind);
+    if (!built) {
+      const [source, lib] = kind === "libssh2" ? [LIBSSH2_CLIENT, "ssh2"] : [LIBSSH_CLIENT, "ssh"];
+      built = buildC(`${this.#dir}/cclient`, `${kind}_client`, source, lib);
+      this.#cBuilt.set(kind, built);
+    }
+    return built;
   }
 
   async #script(name: string, text: string): Promise<string> {
@@ -203,6 +234,24 @@ export class SshClients {
         return {
           cmd: PYTHON,
           args: [script, "127.0.0.1", port, target.user, key, knownHosts, command],
+          env: password,
+        };
+      }
+      case "libssh2":
+      case "libssh":
+        return {
+          cmd: await this.cClient(kind),
+          args: ["127.0.0.1", port, target.user, key, knownHosts, command],
+          env: password,
+        };
+      case "conch": {
+        const script = await this.#script("conch_client.py", CONCH_CLIENT);
+        // Conch 22.4 matches a known_hosts line by host name alone: no "[host]:port".
+        const plain = `${home}/known_hosts_plain`;
+        await Deno.writeTextFile(plain, target.knownHosts.replace(/^\[([^\]]+)\]:\d+ /gm, "$1 "));
+        return {
+          cmd: PYTHON,
+          args: [script, "127.0.0.1", port, target.user, key, plain, command],
           env: password,
         };
       }

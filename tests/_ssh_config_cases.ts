@@ -4,6 +4,8 @@
  * combinations generated from small lists. `~` in a config is the throwaway user's home.
  */
 
+import type { CommandLineArg } from "../lib/ssh_config_cmdline.ts";
+
 /** A file under the home directory, with its mode and owner when they matter. */
 export interface FileSpec {
   readonly text: string;
@@ -23,6 +25,8 @@ export interface Case {
   readonly l?: string;
   readonly p?: string;
   readonly o?: readonly string[];
+  /** -o, -i and -J interleaved, given after `o`, in this order. */
+  readonly args?: readonly CommandLineArg[];
   /** Read the config with -F (an absolute path) instead of ~/.ssh/config. */
   readonly F?: boolean;
   /** Extra environment variables, for ${VAR}. */
@@ -30,6 +34,8 @@ export interface Case {
   /** Also run through the sockhop CLI (a sample: start-up costs about 100 ms). */
   readonly cli?: boolean;
 }
+
+export type { CommandLineArg };
 
 const L = (...lines: string[]) => lines.join("\n") + "\n";
 

@@ -1,7 +1,9 @@
 /**
- * SSH servers nobody here wrote, for the built-in client: asyncssh and paramiko (Debian's
- * /usr/bin/python3, scripts written here) and Go's golang.org/x/crypto/ssh (a small program
- * built here in GOPATH mode, offline). Each takes any user with no authentication and runs
+ * SSH servers nobody here wrote, for the built-in client: asyncssh, paramiko and Twisted Conch
+ * (Debian's /usr/bin/python3, scripts written here), Go's golang.org/x/crypto/ssh (a small
+ * program built here in GOPATH mode, offline) and libssh (a small C program compiled here).
+ * Each takes any user (with no authentication; Conch, which has no "none", with any key that
+ * signs) and runs
  * every exec the same way: the OK marker, then what the client sends echoed back; after the
  * client's EOF its own EOF, and only 200 ms later the exit status (N for a command that names
  * `lateN`, else 0), then the channel's close: the order asyncssh gives a process that exits
@@ -12,8 +14,9 @@
  */
 
 import { keygen, requirePeer } from "./_sshd.ts";
+import { buildC } from "./_ssh_clients_c.ts";
 
-export const SERVER_KINDS = ["asyncssh", "paramiko", "go"] as const;
+export const SERVER_KINDS = ["asyncssh", "paramiko", "go", "libssh", "conch"] as const;
 export type ServerKind = typeof SERVER_KINDS[number];
 
 const PYTHON = "/usr/bin/python3";
@@ -42,6 +45,11 @@ export function serverAvailable(kind: ServerKind): boolean {
           `${GOPATH}/src/golang.org/x/crypto/ssh/server.go`,
           "golang-golang-x-crypto-dev",
         );
+    case "libssh":
+      return requirePeer("gcc") &&
+        requirePeer("libssh", "/usr/include/libssh/server.h", "libssh-dev");
+    case "conch":
+      return requirePeer("Twisted Conch", `${DIST}/twisted/conch/__init__.py`, "python3-twisted");
   }
 }
 
@@ -54,6 +62,9 @@ export async function startServer(kind: ServerKind, dir: string): Promise<Foreig
   let args: string[];
   if (kind === "go") {
     cmd = await _goBuild(base, GO_SERVER);
+    args = [hostKey];
+  } else if (kind === "libssh") {
+    cmd = await buildC(base, "libssh_server", LIBSSH_SERVER, "ssh");
     args = [hostKey];
   } else {
     await Deno.writeTextFile(`${base}/server.py`, PYTHON_SERVERS[kind]);
@@ -117,7 +128,87 @@ async function _goBuild(dir: string, source: string): Promise<string> {
   return `${dir}/server`;
 }
 
-const PYTHON_SERVERS: Record<"asyncssh" | "paramiko", string> = {
+const PYTHON_SERVERS: Record<"asyncssh" | "paramiko" | "conch", string> = {
+  conch: `import re
+import struct
+import sys
+
+from twisted.conch import avatar, error
+from twisted.conch.ssh import channel, common, connection, factory, keys, userauth
+from twisted.cred import checkers, credentials, portal
+from twisted.cred.error import UnauthorizedLogin
+from twisted.internet import defer, reactor
+from zope.interface import implementer
+
+
+class Session(channel.SSHChannel):
+    name = b"session"
+    status = 0
+
+    def request_exec(self, data):
+        command, _ = common.getNS(data)
+        m = re.search(rb"(?:late|atonce)(\\d+)", command)
+        self.status = int(m.group(1)) if m else 0
+        self.write(b"SOCKHOP/1 OK\\n")
+        return 1
+
+    def dataReceived(self, data):
+        self.write(data)
+
+    def eofReceived(self):
+        self.eofWhenSent()
+
+    def eofWhenSent(self):
+        # What the window does not take yet waits in the channel's buffer; EOF goes after it.
+        if self.buf:
+            reactor.callLater(0.02, self.eofWhenSent)
+            return
+        self.conn.sendEOF(self)
+        reactor.callLater(0.2, self.exit)
+
+    def exit(self):
+        self.conn.sendRequest(self, b"exit-status", struct.pack(">L", self.status))
+        self.loseConnection()
+
+
+class Avatar(avatar.ConchUser):
+    def __init__(self, username):
+        avatar.ConchUser.__init__(self)
+        self.channelLookup[b"session"] = Session
+
+
+@implementer(portal.IRealm)
+class Realm:
+    def requestAvatar(self, avatarId, mind, *interfaces):
+        return interfaces[0], Avatar(avatarId), lambda: None
+
+
+@implementer(checkers.ICredentialsChecker)
+class AnySignedKey:
+    """Any user, with any key that signs: the test is of the session, not of the login."""
+    credentialInterfaces = (credentials.ISSHPrivateKey,)
+
+    def requestAvatarId(self, creds):
+        if creds.signature is None:
+            return defer.fail(error.ValidPublicKey())
+        if keys.Key.fromString(creds.blob).verify(creds.signature, creds.sigData):
+            return defer.succeed(creds.username)
+        return defer.fail(UnauthorizedLogin("bad signature"))
+
+
+host = keys.Key.fromFile(sys.argv[1])
+f = factory.SSHFactory()
+f.portal = portal.Portal(Realm(), [AnySignedKey()])
+f.publicKeys = {host.sshType(): host.public()}
+f.privateKeys = {host.sshType(): host}
+f.services = {
+    b"ssh-userauth": userauth.SSHUserAuthServer,
+    b"ssh-connection": connection.SSHConnection,
+}
+port = reactor.listenTCP(0, f, interface="127.0.0.1")
+print(port.getHost().port, flush=True)
+reactor.run()
+`,
   asyncssh: `
 import asyncio, re, sys, asyncssh
 
@@ -325,5 +416,112 @@ func session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		ch.Close()
 		return
 	}
+}
+`;
+
+const LIBSSH_SERVER =
+  `/* An SSH server on libssh for the built-in client's tests: any user, no authentication; each
+   exec prints the OK marker, echoes the client's bytes, sends its EOF, and only 200 ms later the
+   exit status (N for a command naming lateN or atonceN, else 0), then closes. One process per
+   connection. Usage: server HOSTKEY; prints the port it listens on. */
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int status_of(const char *command) {
+  regex_t re;
+  regmatch_t m[3];
+  int status = 0;
+  regcomp(&re, "(late|atonce)([0-9]+)", REG_EXTENDED);
+  if (regexec(&re, command, 3, m, 0) == 0) status = atoi(command + m[2].rm_so);
+  regfree(&re);
+  return status;
+}
+
+static void serve(ssh_session session) {
+  if (ssh_handle_key_exchange(session) != SSH_OK) {
+    fprintf(stderr, "key exchange: %s\\n", ssh_get_error(session));
+    return;
+  }
+  ssh_set_auth_methods(session, SSH_AUTH_METHOD_NONE | SSH_AUTH_METHOD_PUBLICKEY);
+  ssh_channel chan = NULL;
+  char *command = NULL;
+  ssh_message msg;
+  while (!command && (msg = ssh_message_get(session)) != NULL) {
+    int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
+    if (type == SSH_REQUEST_AUTH) {
+      ssh_message_auth_reply_success(msg, 0);
+    } else if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_SESSION && !chan) {
+      chan = ssh_message_channel_request_open_reply_accept(msg);
+    } else if (type == SSH_REQUEST_CHANNEL && sub == SSH_CHANNEL_REQUEST_EXEC && chan) {
+      command = strdup(ssh_message_channel_request_command(msg));
+      ssh_message_channel_request_reply_success(msg);
+    } else {
+      ssh_message_reply_default(msg);
+    }
+    ssh_message_free(msg);
+  }
+  if (!command) return;
+  int status = status_of(command);
+  int atonce = strstr(command, "atonce") != NULL;
+  ssh_channel_write(chan, "SOCKHOP/1 OK\\n", 13);
+  char buf[32768];
+  int n;
+  while (!atonce && (n = ssh_channel_read(chan, buf, sizeof buf, 0)) > 0) {
+    if (ssh_channel_write(chan, buf, n) != n) break;
+  }
+  ssh_channel_send_eof(chan);
+  if (!atonce) usleep(200000);
+  ssh_channel_request_send_exit_status(chan, status);
+  ssh_channel_close(chan);
+  /* Until the client hangs up. */
+  while ((msg = ssh_message_get(session)) != NULL) {
+    ssh_message_reply_default(msg);
+    ssh_message_free(msg);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: server HOSTKEY\\n");
+    return 2;
+  }
+  signal(SIGCHLD, SIG_IGN);
+  ssh_bind bind = ssh_bind_new();
+  int port = 0;
+  ssh_bind_options_set(bind, SSH_BIND_OPTIONS_BINDADDR, "127.0.0.1");
+  ssh_bind_options_set(bind, SSH_BIND_OPTIONS_BINDPORT, &port);
+  ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HOSTKEY, argv[1]);
+  if (ssh_bind_listen(bind) < 0) {
+    fprintf(stderr, "listen: %s\\n", ssh_get_error(bind));
+    return 1;
+  }
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  getsockname(ssh_bind_get_fd(bind), (struct sockaddr *)&sin, &len);
+  printf("%d\\n", ntohs(sin.sin_port));
+  fflush(stdout);
+  for (;;) {
+    ssh_session session = ssh_new();
+    if (ssh_bind_accept(bind, session) != SSH_OK) {
+      ssh_free(session);
+      continue;
+    }
+    if (fork() == 0) {
+      ssh_bind_free(bind);
+      serve(session);
+      ssh_disconnect(session);
+      ssh_free(session);
+      _exit(0);
+    }
+    ssh_free(session);
+  }
 }
 `;

@@ -55,6 +55,10 @@ export interface Sshd extends AsyncDisposable {
   /** ssh's words for this server: no user config, our key, our known_hosts, no questions. */
   sshWords(): string[];
   log(): Promise<string>;
+  /** Kill sshd and its connections, then start it again on the same port and keys. */
+  restart(): Promise<void>;
+  /** The processes of its connections (every descendant of the listening sshd). */
+  connectionPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -65,6 +69,10 @@ export interface SshdOptions {
   passwordAuth?: boolean;
   /** Keyboard-interactive through PAM (root only; for a test user). */
   kbdInteractive?: boolean;
+  /** Words that start sshd inside a namespace (`nsenter --net=... --`); readiness from its log. */
+  enter?: string[];
+  /** The port (default: a free one); with `enter`, a namespace's own port 22 is free. */
+  port?: number;
 }
 
 async function _run(cmd: string, args: string[]): Promise<string> {
@@ -91,12 +99,28 @@ export async function keygen(path: string, passphrase = ""): Promise<string> {
   return (await Deno.readTextFile(`${path}.pub`)).trim();
 }
 
+/**
+ * The harness's lines, then `extra`: sshd takes a keyword's first value, so a keyword that
+ * `extra` sets (before any Match block) is left out of the harness's lines.
+ */
+function _withOverrides(lines: string[], extra: string[]): string {
+  const end = extra.findIndex((l) => /^\s*match\s/i.test(l));
+  const keyword = (l: string) => l.trim().split(/\s+/)[0]!.toLowerCase();
+  // Keywords sshd takes many times over add to the harness's lines (one more host key or
+  // listen address); the others replace them.
+  const repeatable = new Set(["hostkey", "listenaddress", "hostcertificate", "acceptenv"]);
+  const set = new Set(
+    extra.slice(0, end < 0 ? undefined : end).map(keyword).filter((k) => !repeatable.has(k)),
+  );
+  return [...lines.filter((l) => !set.has(keyword(l))), ...extra, ""].join("\n");
+}
+
 /** Start sshd; resolves once it answers with an SSH banner. */
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const tmp = await tempDir("sockhop-sshd-");
   const dir = `${tmp}`;
   await Deno.chmod(dir, 0o755);
-  const port = freePort();
+  const port = options.port ?? freePort();
   const hostKey = `${dir}/host_ed25519`;
   const hostKeyLine = (await keygen(hostKey)).split(" ").slice(0, 2).join(" ");
   const hostKeyFingerprint = (await _run("ssh-keygen", ["-lf", `${hostKey}.pub`])).split(" ")[1]!;
@@ -108,7 +132,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const config = `${dir}/sshd_config`;
   await Deno.writeTextFile(
     config,
-    [
+    _withOverrides([
       `Port ${port}`,
       "ListenAddress 127.0.0.1",
       `HostKey ${hostKey}`,
@@ -129,29 +153,37 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       "MaxStartups 100",
       "MaxSessions 100",
       "AcceptEnv LANG",
-      ...(options.extraConfig ?? []),
-      "",
-    ].join("\n"),
+    ], options.extraConfig ?? []),
   );
   if (Deno.uid() === 0) await Deno.mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   const logFile = `${dir}/sshd.log`;
-  const child = new Deno.Command(SSHD, {
-    args: ["-D", "-f", config, "-E", logFile],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const [command, ...prefix] = [...(options.enter ?? []), SSHD];
+  const spawn = () =>
+    new Deno.Command(command!, {
+      args: [...prefix, "-D", "-f", config, "-E", logFile],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  let child = spawn();
   const log = () => Deno.readTextFile(logFile).catch(() => "");
-  const stop = async () => {
-    // Per-connection children of `sshd -D` outlive the listener: end them too.
+  const connectionPids = () => _descendantsOf(child.pid);
+  const end = async () => {
+    // Per-connection children of `sshd -D` outlive the listener: end them too (a stopped
+    // one is continued first, or SIGTERM waits for it).
+    for (const pid of connectionPids()) _kill(pid, "SIGCONT");
     for (const pid of _childrenOf(child.pid)) _kill(pid);
     _kill(child.pid);
     await child.status;
     for (const pid of _processesWith(config)) _kill(pid);
+  };
+  const stop = async () => {
+    await end();
     await tmp[Symbol.asyncDispose]();
   };
   try {
-    await _waitForBanner(port, child);
+    if (options.enter) await _waitForLog(log, child);
+    else await _waitForBanner(port, child);
   } catch (err) {
     const text = await log();
     await stop();
@@ -186,6 +218,12 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       "LogLevel=ERROR",
     ],
     log,
+    async restart() {
+      await end();
+      child = spawn();
+      await _waitForBanner(port, child);
+    },
+    connectionPids,
     stop,
     [Symbol.asyncDispose]: stop,
   };
@@ -211,9 +249,22 @@ async function _waitForBanner(port: number, child: Deno.ChildProcess) {
   throw new Error("no SSH banner within 10 s");
 }
 
-function _kill(pid: number) {
+/** Readiness of an sshd this process cannot connect to (another network namespace). */
+async function _waitForLog(log: () => Promise<string>, child: Deno.ChildProcess) {
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error("sshd exited");
+    if ((await log()).includes("Server listening on")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("sshd logged no 'Server listening on' within 10 s");
+}
+
+function _kill(pid: number, signal: Deno.Signal = "SIGTERM") {
   try {
-    Deno.kill(pid, "SIGTERM");
+    Deno.kill(pid, signal);
   } catch {
     // already gone
   }
@@ -232,6 +283,15 @@ function _childrenOf(ppid: number): number[] {
     }
   }
   return pids;
+}
+
+function _descendantsOf(ppid: number): number[] {
+  const found: number[] = [];
+  for (let next = [ppid]; next.length;) {
+    next = next.flatMap(_childrenOf);
+    found.push(...next);
+  }
+  return found;
 }
 
 function _processesWith(text: string): number[] {

@@ -18,7 +18,17 @@ const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 Deno.test("every flag a command parses is in its --help, and every flag --help names is parsed", async () => {
   for (const name of publicCommands()) {
-    const { options = {} } = await COMMANDS[name]!();
+    const { options = {}, letters } = await COMMANDS[name]!();
+    if (letters !== undefined) {
+      // A grammar of its own (ssh's): every flag its help names is one of its letters.
+      for (const flag of helpEntries(HELP[name] ?? "").flatMap((e) => e.flags)) {
+        assert(
+          flag === "--help" || (flag.length === 2 && letters.includes(flag[1]!)),
+          `${name} --help names ${flag}, which it does not take`,
+        );
+      }
+      continue;
+    }
     const table: OptionTable = { ...COMMON_OPTIONS, ...options };
     const parsed = new Set(
       Object.entries(table).flatMap((
@@ -146,6 +156,11 @@ Deno.test("a mistyped option, command or backend is answered with the one meant,
   const cases: [string[], RegExp][] = [
     [["forward", "--lisen=tcp:1"], /Unknown option --lisen: did you mean --listen\?/],
     [["list", "--jsno"], /did you mean --json\?/],
+    [
+      ["forward", "ssh://h/x", "-L", "5432"],
+      /-L, -R and -D are not sockhop's; sockhop forward URL --listen=tcp:PORT/,
+    ],
+    [["connect", "-L5432:/s", "ssh://h/x"], /Unknown option -L: ssh.s -L, -R and -D/],
     [["connect", "-i"], /-i needs a value: -i VALUE/],
     [["list", "--json=yes"], /--json takes no value/],
     [["lsit"], /Unknown command "lsit": did you mean list\?/],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBytes, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { exchange, startForward } from "./_forward.ts";
 import { parseListen } from "../lib/forward.ts";
 import { requirePeer } from "./_sshd.ts";
@@ -48,7 +48,7 @@ Deno.test("forward: listen addresses", () => {
   assert.throws(() => parseListen("tcp:host"), /has no port/);
 });
 
-Deno.test("forward: Ctrl-C while a tunnel is still connecting ends it and its ssh", async () => {
+Deno.test("forward --retry: Ctrl-C while the connection is still being made ends its ssh", async () => {
   if (!requirePeer("ssh", "ssh", "openssh-client")) return;
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`);
@@ -63,6 +63,7 @@ Deno.test("forward: Ctrl-C while a tunnel is still connecting ends it and its ss
     `ssh://nobody@127.0.0.1:${port}/x`,
     `--ssh=ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=60 -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o SetEnv=SOCKHOP_TEST_MARK=${dir}`,
     "--listen=tcp:127.0.0.1:0",
+    "--retry",
   ], env);
   const addr = parseListen(fwd.where);
   if (addr.kind !== "tcp") throw new Error("tcp expected");
@@ -79,4 +80,34 @@ Deno.test("forward: Ctrl-C while a tunnel is still connecting ends it and its ss
   for (const c of held) c.close();
   silent.close();
   await accepting;
+});
+
+Deno.test("forward: several --listen addresses all serve, all are reported; a taken one fails", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  await using _s = await startServe(["echo", "exec:cat"], env);
+  const path = `${dir}/two.sock`;
+  const fwd = await startForward(
+    ["echo", "--listen=tcp:127.0.0.1:0", `--listen=unix:${path}`],
+    env,
+  );
+  const line = /forwarding (.*) to echo/.exec(fwd.log())?.[1] ?? "";
+  const addrs = line.split(", ");
+  assert.equal(addrs.length, 2, fwd.log());
+  assert.match(addrs[0]!, /^tcp:127\.0\.0\.1:\d+$/);
+  assert.equal(addrs[1], `unix:${path}`);
+  for (const where of addrs) {
+    const reply = await exchange(where, new TextEncoder().encode(where));
+    assert.equal(new TextDecoder().decode(reply), where);
+  }
+  assert.match(fwd.log(), /Z connected\n/);
+  const port = addrs[0]!.split(":").at(-1);
+  const taken = await runSockhop(
+    ["forward", "echo", "--listen=tcp:127.0.0.1:0", `--listen=tcp:127.0.0.1:${port}`],
+    { env },
+  );
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /Cannot listen on 127\.0\.0\.1:\d+: .*in use/);
+  assert.equal(await fwd.stop("SIGINT"), 130);
+  assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
 });

@@ -375,3 +375,35 @@ Deno.test("known_hosts: a host known only through @cert-authority: auto uses ssh
 async function fingerprintOf(pub: string): Promise<string> {
   return (await sshKeygen(["-lf", pub])).stdout.split(" ")[1]!;
 }
+
+Deno.test("known_hosts: a key ssh cannot decode is no entry; types revoked for the host are not preferred", async () => {
+  if (!requirePeer("ssh-keygen", "ssh-keygen", "openssh-client")) return;
+  await using dir = await tempDir();
+  const a = await key(`${dir}`, "a");
+  const b = await key(`${dir}`, "b");
+  const [type, b64] = b.line.split(" ");
+  const blob = Buffer.from(b64!, "base64");
+  const undecodable = [
+    blob.subarray(0, blob.length - 3).toString("base64"), // cut short
+    Buffer.concat([blob, Buffer.from([0])]).toString("base64"), // a byte too many
+    `${b64!.slice(0, 10)}*${b64!.slice(11)}`, // not base64
+  ];
+  for (const bad of undecodable) {
+    const files = [`${dir}/kh`];
+    await Deno.writeTextFile(files[0]!, `host ${type} ${bad}\n`);
+    // As ssh: the line is skipped, so the host is unknown (not "changed").
+    assert.equal(
+      checkHostKey({ host: "host", port: 22, keyBlob: a.blob, files }).status,
+      "unknown",
+    );
+  }
+  // Unpadded base64 is read, as ssh reads it.
+  const files = [`${dir}/kh`];
+  await Deno.writeTextFile(files[0]!, `host ${type} ${b64!.replace(/=+$/, "")}\n`);
+  assert.equal(checkHostKey({ host: "host", port: 22, keyBlob: a.blob, files }).status, "changed");
+  // A type with a @revoked key for the host is not preferred (ssh's order_hostkeyalgs).
+  await Deno.writeTextFile(files[0]!, `host ${a.line}\n@revoked host ${b.line}\n`);
+  assert.deepEqual(knownKeyTypes("host", 22, files), []);
+  await Deno.writeTextFile(files[0]!, `host ${a.line}\n`);
+  assert.deepEqual(knownKeyTypes("host", 22, files), ["ssh-ed25519"]);
+});

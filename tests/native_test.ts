@@ -84,6 +84,70 @@ Deno.test("native: direct-streamlocal with no remote sockhop", async () => {
   await echo.stop();
 });
 
+Deno.test("native: --remote-socket refused by sshd's AllowStreamLocalForwarding names both causes", async () => {
+  if (!haveSshd()) return;
+  await using dir = await tempDir();
+  await using sshd = await startSshd({ extraConfig: ["AllowStreamLocalForwarding no"] });
+  // A live socket at that path: the refusal is the policy's, not a missing listener.
+  const path = `${dir}/live.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    const r = await runSockhop(
+      [
+        "connect",
+        `ssh://${sshd.user}@127.0.0.1:${sshd.port}/`,
+        ...nativeArgs(sshd),
+        `--remote-socket=${path}`,
+      ],
+      { env: testEnv(`${dir}/s`) },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /: nothing accepts connections at that path/);
+    assert.match(r.stderr, new RegExp(`refused a stream to ${path} \\(.*code 2\\)`));
+    assert.match(
+      r.stderr,
+      /either nothing accepts connections at that path .* or the server forbids/,
+    );
+    assert.match(r.stderr, /AllowStreamLocalForwarding/);
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("native: with no terminal, an unknown host key is refused with its fingerprint and the ways to trust it", async () => {
+  if (!haveSshd() || !requirePeer("setsid", "setsid", "util-linux")) return;
+  await using dir = await tempDir();
+  await using sshd = await startSshd();
+  const empty = `${dir}/known_hosts`;
+  await Deno.writeTextFile(empty, "");
+  const r = await runSockhop(
+    [
+      "connect",
+      `ssh://${sshd.user}@127.0.0.1:${sshd.port}/x`,
+      "--ssh=native",
+      "-F",
+      "none",
+      "-o",
+      `UserKnownHostsFile=${empty}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-i",
+      sshd.clientKey,
+    ],
+    // setsid: no controlling terminal to ask on, as under cron or CI.
+    { env: testEnv(`${dir}/s`), argv: ["setsid", ...sockhopArgv()] },
+  );
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    `sockhop: Host key for [127.0.0.1]:${sshd.port} is not known (ED25519 ${sshd.hostKeyFingerprint}): ` +
+      `if that is the host's key, trust it with --host-key=${sshd.hostKeyFingerprint}, or ` +
+      `-o StrictHostKeyChecking=accept-new to add it to ${empty} (or connect once on a ` +
+      `terminal and answer yes)`,
+  );
+  assert.equal(await Deno.readTextFile(empty), "", "nothing trusted");
+});
+
 Deno.test("native: a real ssh-agent holds the key", async () => {
   if (!haveSshd() || !requirePeer("ssh-agent", "ssh-agent", "openssh-client")) return;
   await using w = await world();
@@ -175,7 +239,11 @@ Deno.test("native: an encrypted key answered through SSH_ASKPASS", async () => {
 
   const noWay = await runSockhop(args, { env: w.env });
   assert.equal(noWay.code, 1);
-  assert.match(noWay.stderr, /no terminal and no SSH_ASKPASS|Authentication failed/);
+  // What was tried, why it stopped, and the fix.
+  assert.match(
+    noWay.stderr,
+    /Authentication failed for \S+ \(tried none; the server allows publickey\): cannot ask "Enter passphrase for key '.*enc_key'" \(no terminal and no SSH_ASKPASS program\): load the key into ssh-agent \(ssh-add KEY\), or run on a terminal/,
+  );
 
   // BatchMode in a config file: no question, even with SSH_ASKPASS there to answer it.
   await Deno.remove(`${w.dir}/asked`);
@@ -306,7 +374,7 @@ Deno.test("native: keyboard-interactive and password for a throwaway user", asyn
       assert.equal(bad.code, 1);
       assert.match(
         bad.stderr,
-        /Authentication failed for .*: tried none.*the server allows|no terminal and no SSH_ASKPASS/,
+        /Authentication failed for \S+ \(tried none.*the server allows .*\): the password was refused: check the user name and the password \(--password-file\)/,
       );
     }
   });
@@ -568,6 +636,7 @@ Deno.test("native: ConnectTimeout covers a server that accepts and never speaks"
 
 Deno.test("native: --print-config shows -i and -J as ssh -G does", async () => {
   await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/k1`, "");
   const r = await runSockhop([
     "connect",
     "ssh://box/x",
@@ -575,11 +644,15 @@ Deno.test("native: --print-config shows -i and -J as ssh -G does", async () => {
     "none",
     "-i",
     `${dir}/k1`,
+    "-i",
+    `${dir}/missing`,
     "-J",
     "hop1,hop2:2222",
     "--print-config",
   ], { env: testEnv(`${dir}/s`) });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(dec.decode(r.stdout), new RegExp(`^identityfile ${dir}/k1$`, "m"));
+  // A key file that is not there is dropped with a warning, as ssh -G drops it.
+  assert.deepEqual(dec.decode(r.stdout).match(/^identityfile .*$/gm), [`identityfile ${dir}/k1`]);
+  assert.match(r.stderr, /Identity file .*missing not accessible/);
   assert.match(dec.decode(r.stdout), /^proxyjump hop1,hop2:2222$/m);
 });

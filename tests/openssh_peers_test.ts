@@ -259,6 +259,45 @@ Deno.test("jump host: -o and -i stay with the destination, as with ssh -J (both 
   assert.deepEqual(seen.native, seen.openssh);
 });
 
+Deno.test("jump host: ssh's summary keeps the cause, not the closing line after it", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir();
+  await using target = await startSshd();
+  await using jump = await startSshd();
+  // The destination's key is known, the jump host's is not.
+  const cfg = `${dir}/cfg`;
+  await Deno.writeTextFile(
+    cfg,
+    [
+      "Host gw",
+      "  HostName 127.0.0.1",
+      `  Port ${jump.port}`,
+      `  IdentityFile ${jump.clientKey}`,
+      "Host *",
+      "  IdentitiesOnly yes",
+      "  BatchMode yes",
+      `  UserKnownHostsFile ${target.knownHosts}`,
+      "  GlobalKnownHostsFile /dev/null",
+      "  StrictHostKeyChecking yes",
+      "",
+    ].join("\n"),
+  );
+  const r = await runSockhop([
+    "connect",
+    `ssh://${target.user}@127.0.0.1:${target.port}/echo`,
+    "--ssh=openssh",
+    "-F",
+    cfg,
+    "-J",
+    "gw",
+    "-i",
+    target.clientKey,
+  ], { env: testEnv(`${dir}/s`) });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^sockhop: ssh failed \(exit 255\): Host key verification failed\./m);
+  assert.doesNotMatch(r.stderr, /Connection closed by/);
+});
+
 Deno.test("ControlMaster: --exit-ssh=no, a second connect reuses the master, which survives", async () => {
   if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
   await using dir = await tempDir();

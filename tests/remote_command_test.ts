@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { DEFAULT_REMOTE_SOCKHOP, remoteCommand, remoteSnippet } from "../lib/remote_command.ts";
+import {
+  DEFAULT_REMOTE_SOCKHOP,
+  remoteCommand,
+  remoteSnippet,
+  remoteSockhopCommand,
+} from "../lib/remote_command.ts";
+import { parseLifecycleCommand } from "../lib/ssh_server_exec.ts";
 import { tempDir } from "./_cli.ts";
 
 async function sh(command: string, env: Record<string, string>) {
@@ -134,4 +140,48 @@ Deno.test("remote command: an unknown platform matches no release name; plain so
 Deno.test("remote command: no uname call unless a candidate names $SOCKHOP_PLATFORM", () => {
   assert.ok(!remoteSnippet(["sockhop", "$HOME/bin/sockhop"], "db").includes("uname"));
   assert.ok(remoteSnippet(["/opt/sockhop-${SOCKHOP_PLATFORM}"], "db").includes("uname -sm"));
+});
+
+Deno.test("remote command: start/stop run through the same snippet, every argument as given, and the built-in server reads them back", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir}/bin`);
+  await Deno.writeTextFile(`${dir}/bin/sockhop`, `#!/bin/sh\nprintf '[%s]' "$@"\n`, {
+    mode: 0o755,
+  });
+  const args = ["_start", "db", "--start-id=x1", "--", "exec:sh", "-c", "a 'b'; $HOME \"c\""];
+  const cmd = remoteSockhopCommand(["nonexistent-xyz", "$HOME/bin/sockhop"], args);
+  const r = await sh(cmd, { HOME: dir, PATH: "/usr/bin:/bin" });
+  assert.equal(r.stdout, args.map((a) => `[${a}]`).join(""));
+  for (const shell of ["fish", "bash"]) {
+    if (!new Deno.Command("sh", { args: ["-c", `command -v ${shell}`] }).outputSync().success) {
+      continue;
+    }
+    // Whatever the login shell, it hands the words to sh as they are.
+    const out = await new Deno.Command(shell, {
+      args: ["-c", cmd],
+      env: { HOME: dir, PATH: "/usr/bin:/bin" },
+      clearEnv: true,
+    }).output();
+    assert.equal(new TextDecoder().decode(out.stdout), r.stdout, shell);
+  }
+  assert.deepEqual(parseLifecycleCommand(cmd), { command: "_start", args: args.slice(1) });
+  assert.deepEqual(
+    parseLifecycleCommand(remoteSockhopCommand(DEFAULT_REMOTE_SOCKHOP, ["_stop", "db"])),
+    { command: "_stop", args: ["db"] },
+  );
+  assert.equal(parseLifecycleCommand("sh -c 'rm -rf /' sockhop _start db"), undefined);
+  assert.equal(parseLifecycleCommand(remoteCommand(DEFAULT_REMOTE_SOCKHOP, "db")), undefined);
+});
+
+Deno.test("remote command: forward's mux mode asks _proxy for it, and has no xpra fallback", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir}/bin`);
+  await Deno.writeTextFile(`${dir}/bin/sockhop`, `#!/bin/sh\necho "ran $*"\n`, { mode: 0o755 });
+  await Deno.writeTextFile(`${dir}/bin/xpra`, `#!/bin/sh\necho "xpra $*"\n`, { mode: 0o755 });
+  const env = { HOME: dir, PATH: `${dir}/bin:/usr/bin:/bin` };
+  const found = await sh(remoteCommand(["sockhop"], "db", "mux"), env);
+  assert.equal(found.stdout, "ran _proxy --mux db\n");
+  const mux = await sh(remoteCommand(["/nope/sockhop"], ":100", "mux"), env);
+  assert.equal(mux.code, 127);
+  assert.match(mux.stdout, /^SOCKHOP\/1 ERR sockhop was not found/);
 });

@@ -104,6 +104,28 @@ Deno.test("route: a local session needs no SSH", () => {
   assert.deepEqual(route("pg", {}), { backend: "local", session: "pg" });
 });
 
+Deno.test("route: a name that reads as HOST/NAME or HOST:NAME is answered with the URL it meant", () => {
+  for (const where of ["db/pg", "db:pg"]) {
+    assert.throws(
+      () => route(where, {}),
+      (e) =>
+        e instanceof UsageError &&
+        /for session pg on host db, write ssh:\/\/db\/pg$/.test(e.message),
+    );
+  }
+  // In a URL, the path is the session's name: no host to suggest.
+  assert.throws(
+    () => route("ssh://db/web/extra", {}),
+    (e) =>
+      e instanceof UsageError && /use letters, digits, "\.", "_", "\+", "@", "-"$/.test(e.message),
+  );
+  assert.throws(
+    () => route("a/b/c", {}),
+    (e) =>
+      e instanceof UsageError && /use letters, digits, "\.", "_", "\+", "@", "-"$/.test(e.message),
+  );
+});
+
 Deno.test("route: bad values are usage errors, before anything runs", () => {
   const refused = (where: string, flags: RouteFlags, message: RegExp) =>
     assert.throws(
@@ -173,4 +195,21 @@ Deno.test("route: --print-config shows a URL's jump host as its ProxyJump, as -J
   );
   assert.ok("print" in r);
   assert.match(r.print, /^proxyjump bob@gw:2222$/m);
+});
+
+Deno.test("route: HostKeyAlgorithms asking for host certificates goes to ssh; native refuses", () => {
+  const option = ["HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com,ssh-ed25519"];
+  assert.equal(route("ssh://db/pg", { option }).backend, "program");
+  assert.throws(
+    () => route("ssh://db/pg", { ssh: "native", option }),
+    (e) => e instanceof UsageError && /HostKeyAlgorithms .*host certificates/.test(e.message),
+  );
+  // Taking certificates away, or naming none, leaves the built-in client its host.
+  for (const value of ["-*-cert-v01@openssh.com", "+ssh-rsa", "ssh-ed25519"]) {
+    assert.equal(
+      route("ssh://db/pg", { option: [`HostKeyAlgorithms=${value}`] }).backend,
+      "native",
+      value,
+    );
+  }
 });

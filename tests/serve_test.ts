@@ -10,20 +10,22 @@ import {
   tempDir,
   testEnv,
 } from "./_cli.ts";
+import { startSshServe, USER } from "./_serve_ssh.ts";
 
 const host = Deno.hostname();
 
-Deno.test("serve: socket 0600 in a 0700 dir, removed on SIGTERM and SIGINT", async () => {
+Deno.test("serve: socket 0600 in a 0700 dir, removed on SIGTERM and SIGINT (exit 143, 130)", async () => {
   await using dir = await tempDir();
   const sockDir = `${dir}/socks`;
   const env = testEnv(sockDir);
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     const s = await startServe(["db", "exec:cat"], env);
     const path = `${sockDir}/${host}-db`;
     assert.equal(Deno.statSync(sockDir).mode! & 0o777, 0o700);
     assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o600);
     assert.ok(Deno.lstatSync(path).isSocket);
-    assert.equal(await s.stop(signal), 0);
+    // As the README says: 128 + the signal's number.
+    assert.equal(await s.stop(signal), code);
     assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
   }
 });
@@ -51,7 +53,16 @@ Deno.test("serve: bad names and targets are usage errors (exit 2), nothing left 
     [["serve", "-x", "exec:cat"], /Unknown option|unknown/i, 2],
     [["serve", "db"], /Missing TARGET/, 2],
     [["serve", "db", "ftp:x"], /Unknown TARGET.*exec:COMMAND/, 2],
+    // A host written before the name: the word in TARGET's place is named.
+    [["serve", "db", "pg", "exec:cat"], /Unexpected "pg" before the exec: TARGET/, 2],
+    [["start", "db", "pg", "exec:cat"], /Unknown TARGET "pg": use exec:COMMAND/, 2],
+    [["serve", "db", "tcp:127.0.0.1:1", "x"], /Unexpected "x" after TARGET tcp:/, 2],
     [["serve", "db", "tcp:host"], /no port/, 2],
+    [
+      ["serve", "db", "tcp:8080"],
+      /no port: write tcp:HOST:PORT; for port 8080 on this host: tcp:127\.0\.0\.1:8080$/m,
+      2,
+    ],
     [["serve", "db", `unix:/run/${"x".repeat(200)}`], /is 205 bytes, .*: give a shorter path/, 2],
     [["serve", "db", "exec:no-such-program-xyz"], /not found in PATH/, 1],
   ];
@@ -158,4 +169,51 @@ Deno.test("serve: what an exec: command leaves behind ends with it, the client g
   const s = await runWithOpenStdin(["connect", "stubborn"], env, 30000);
   assert.equal(s.code, 0, s.stderr);
   assert.ok(await processGone(Number(new TextDecoder().decode(s.stdout).split("\n")[0])));
+});
+
+Deno.test("serve --bind-ssh reads the file sockhop passwd writes, says so, and lets that password in", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  const password = "correct horse battery";
+  const p = await runSockhop(["passwd"], { env, stdin: new TextEncoder().encode(password + "\n") });
+  assert.equal(p.code, 0, p.stderr);
+  const file = `${dir}/config/sockhop/passwords`;
+  assert.match(new TextDecoder().decode(p.stdout), new RegExp(`written to ${file}`));
+  await Deno.writeTextFile(`${dir}/authorized_keys`, "");
+  await using server = await startSshServe(`${dir}/authorized_keys`, ["db", "exec:cat"], env);
+  assert.match(
+    server.log(),
+    new RegExp(`password logins: hashes from ${file} \\(written by sockhop passwd\\)`),
+  );
+  await Deno.writeTextFile(`${dir}/pw`, password + "\n", { mode: 0o600 });
+  const r = await runSockhop([
+    "connect",
+    `ssh://${USER}@127.0.0.1:${server.port}/db`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "--insecure-accept-any-host-key",
+    `--password-file=${dir}/pw`,
+  ], { env, stdin: new TextEncoder().encode("by password") });
+  assert.equal(new TextDecoder().decode(r.stdout), "by password", r.stderr);
+});
+
+Deno.test("passwd USER for another user than serve's warns who can log in", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  const r = await runSockhop(["passwd", "someone-else"], {
+    env,
+    stdin: new TextEncoder().encode("long enough password\n"),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: the built-in server lets in only the user its serve runs as/);
+});
+
+Deno.test("serve: one of serve's own flags after exec:COMMAND is the command's, with a warning", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  await using s = await startServe(["db", "exec:echo", "--max-children=3"], env);
+  assert.match(s.log(), /warning: --max-children=3 comes after exec: and is given to the command/);
+  const r = await runSockhop(["connect", "db"], { env });
+  assert.equal(new TextDecoder().decode(r.stdout), "--max-children=3\n");
 });

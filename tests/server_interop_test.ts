@@ -1,8 +1,8 @@
 /**
  * The interop matrix of the built-in server: each SSH client nobody here wrote (dbclient,
- * paramiko, asyncssh, Go's x/crypto/ssh, OpenSSH) × each key type and a password, 8 MiB each
- * way through a session, SHA-256 checked both ways. One server per client kind, the kinds run
- * side by side, the logins of one kind one after the other.
+ * paramiko, asyncssh, Go's x/crypto/ssh, OpenSSH, libssh2, libssh, Twisted Conch) × each key
+ * type and a password, 8 MiB each way through a session, SHA-256 checked both ways. One server
+ * per client kind, the kinds run side by side, the logins of one kind one after the other.
  */
 
 import assert from "node:assert/strict";
@@ -16,7 +16,16 @@ import {
   makeClientKeys,
   SshClients,
 } from "./_ssh_clients.ts";
-import { hashPasswordFile, hostKeyLine, startSshServe, USER } from "./_serve_ssh.ts";
+import {
+  authorizeClientKey,
+  hashPasswordFile,
+  hostKeyLine,
+  startSshServe,
+  USER,
+} from "./_serve_ssh.ts";
+import { serverOffer } from "./_client_peers.ts";
+import { keygen, requirePeer } from "./_sshd.ts";
+import { knownAlgorithms } from "../lib/ssh_algorithms.ts";
 
 const dec = new TextDecoder();
 const MIB = 1024 * 1024;
@@ -26,7 +35,17 @@ const MARKER = "SOCKHOP/1 OK\n";
  * Combinations that cannot work, and why: the peer lacks what it would need. Each is still
  * run, and must fail: one that starts working is taken off this list.
  */
-const CANNOT: Partial<Record<`${ClientKind} ${Login}`, string>> = {};
+const CANNOT: Partial<Record<`${ClientKind} ${Login}`, string>> = {
+  "libssh2 rsa":
+    "libssh2 1.10 signs with an RSA key only as ssh-rsa (SHA-1), which the server does not " +
+    "accept; rsa-sha2 signatures came in libssh2 1.11",
+  "libssh rsa": "libssh 0.10.6 picks the RSA signature type as soon as the key exchange ends, " +
+    "before its service request; the server (ssh2) can send its server-sig-algs only after the " +
+    "client's NEWKEYS (sshd sends it right after its own), so libssh falls back to ssh-rsa " +
+    "(SHA-1), which its own defaults then refuse to send",
+  "conch rsa": "Twisted Conch 22.4's client signs with an RSA key only as ssh-rsa (SHA-1): it " +
+    "keeps the server's server-sig-algs but does not use it; the server accepts no SHA-1",
+};
 
 /** Why a run is not a good transfer, or undefined when it is. */
 async function verdict(
@@ -49,7 +68,7 @@ async function verdict(
   return undefined;
 }
 
-Deno.test("server interop: 5 clients × 5 key types and a password, 8 MiB each way", async () => {
+Deno.test("server interop: 8 clients × 5 key types and a password, 8 MiB each way", async () => {
   const kinds = CLIENT_KINDS.filter((k) => SshClients.available(k));
   if (!kinds.length) return;
   await using dir = await tempDir("sockhop-interop-");
@@ -137,4 +156,25 @@ Deno.test("server interop: 5 clients × 5 key types and a password, 8 MiB each w
     if (kinds.includes(key.split(" ")[0] as ClientKind)) console.log(`n/a ${key}: ${why}`);
   }
   assert.deepEqual(problems, []);
+});
+
+Deno.test("server interop: the MACs offered are sshd's defaults that ssh2 has, in sshd's order, no SHA-1", async () => {
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir("sockhop-interop-");
+  await keygen(`${dir}/host`);
+  const t = await new Deno.Command("/usr/sbin/sshd", {
+    args: ["-T", "-f", "/dev/null", "-o", `HostKey=${dir}/host`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(t.code, 0, dec.decode(t.stderr));
+  const sshdMacs = /^macs (\S+)$/m.exec(dec.decode(t.stdout))![1]!.split(",");
+  // UMAC: ssh2 has none; SHA-1: sockhop offers none, as everywhere else.
+  const want = sshdMacs.filter((m) => knownAlgorithms("hmac").includes(m) && !/sha1/.test(m));
+  assert.ok(want.some((m) => !m.includes("-etm@")), "sshd offers plain HMACs too");
+  await authorizeClientKey(dir);
+  const env = testEnv(`${dir}/s`, { XDG_CONFIG_HOME: `${dir}/config` });
+  await using serve = await startSshServe(`${dir}/authorized_keys`, ["m", "exec:cat"], env);
+  const offer = await serverOffer(serve.port);
+  assert.deepEqual(offer.mac, want);
 });

@@ -98,8 +98,8 @@ Deno.test("frames: statuses as exit codes and messages", () => {
   );
 });
 
-Deno.test("session frames: the companion socket is in .framed beside the session socket", () => {
-  assert.equal(framedPath("/run/user/7/sockhop/h-pg"), "/run/user/7/sockhop/.framed/h-pg");
-  assert.equal(framedPath("s/h-pg"), "s/.framed/h-pg");
-  assert.equal(framedPath("/h-pg"), "/.framed/h-pg");
+Deno.test("session frames: the companion socket is in .framed2 beside the session socket", () => {
+  assert.equal(framedPath("/run/user/7/sockhop/h-pg"), "/run/user/7/sockhop/.framed2/h-pg");
+  assert.equal(framedPath("s/h-pg"), "s/.framed2/h-pg");
+  assert.equal(framedPath("/h-pg"), "/.framed2/h-pg");
 });

@@ -9,6 +9,7 @@ import net from "node:net";
 import { listSessions, openSession, openSocketPath, resolveSessionDirs } from "../lib/sessions.ts";
 import { serve } from "../lib/serve.ts";
 import { connectPipe, connectSession, listenPipe, probePipe } from "../lib/session_socket.ts";
+import { connectSessionStream } from "../lib/session_frames.ts";
 import { ensureSessionKey, KEY_FILE, readSessionKey } from "../lib/pipe_auth.ts";
 import { SockhopError } from "../lib/errors.ts";
 import { parseListen, runForward } from "../lib/forward.ts";
@@ -90,7 +91,10 @@ Deno.test("sessions: a socket dir others can write is refused by connect, _proxy
   assert.equal(p.code, 1);
   assert.match(out(p), /^SOCKHOP\/1 ERR Refusing session "evil" at .* is writable by group/);
   const l = await runSockhop(["list"], { env });
-  assert.match(out(l), /UNSAFE\s+evil \(dir \S+ is writable by group and others \(mode 0777\)\)/);
+  assert.match(
+    out(l),
+    /UNSAFE\s+evil \(dir \S+ is writable by group and others \(mode 0777\): \S+/,
+  );
   const j = JSON.parse(out(await runSockhop(["list", "--json"], { env })));
   assert.equal(j[0].state, "UNSAFE");
   assert.equal(t.accepted, 0, "nothing connected to the socket");
@@ -117,7 +121,10 @@ Deno.test("sessions: symlinks are never followed: a socket or a socket dir that 
     c.stderr,
     /Refusing session "link" at \S+: \S+-link is a symlink: use --socket-dirs/,
   );
-  assert.match(out(await runSockhop(["list"], { env })), /UNSAFE\s+link \(socket is a symlink\)/);
+  assert.match(
+    out(await runSockhop(["list"], { env })),
+    /UNSAFE\s+link \(socket is a symlink: \S+/,
+  );
   assert.ok(Deno.lstatSync(`${s}/${host}-link`).isSymlink, "list left it alone");
 
   // A socket dir that is a symlink to a dir holding a live socket.
@@ -192,7 +199,7 @@ Deno.test("sessions: xpra's shared dir is used when root-owned and sticky (1775)
   Deno.chmodSync(xpra, 0o775);
   assert.match(
     out(await runSockhop(["list"], { env })),
-    /UNSAFE\s+xpra :100 \(dir \S+ is writable by its group \(mode 0775\)\)/,
+    /UNSAFE\s+xpra :100 \(dir \S+ is writable by its group \(mode 0775\): \S+/,
   );
   const c = await runSockhop(["connect", ":100"], { env });
   assert.equal(c.code, 1);
@@ -481,7 +488,7 @@ Deno.test("Windows pipes: forward's pipe listener tunnels to a session (run over
   let listening!: () => void;
   const ready = new Promise<void>((r) => listening = r);
   const running = runForward({
-    listen: { kind: "pipe", path },
+    listen: [{ kind: "pipe", path }],
     transport: localTransport(dirs, "echo", logger),
     logger,
     signal: stop.signal,
@@ -542,7 +549,7 @@ Deno.test("Windows pipes: serve, list, connect NAME and a squatter, the Windows 
   assert.deepEqual(listed.map((e) => [e.name, e.state]), [["evil", "UNSAFE"], ["pg", "LIVE"]]);
   assert.equal(listed[0]!.reason, "not created by this user's sockhop serve");
 
-  const { conn } = await openSession(dirs, "pg", connectSession);
+  const { conn } = await openSession(dirs, "pg", connectSessionStream);
   const data = randomBytes(1024 * 1024);
   const [, echoed] = await Promise.all([
     (async () => {
@@ -566,7 +573,7 @@ Deno.test("Windows pipes: serve, list, connect NAME and a squatter, the Windows 
     /No session "x"; sessions here: pg/,
   );
   // direct-streamlocal through the built-in server names the pipe.
-  const viaPath = await openSocketPath(dirs, serving.path, undefined, connectSession);
+  const viaPath = await openSocketPath(dirs, serving.path, undefined, connectSessionStream);
   viaPath.close();
   await assert.rejects(
     () => openSocketPath(dirs, `${dir}/pipes/sockhop-bob-HOST-1-x`, undefined, connectSession),

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
+import { FRAMED_DIR } from "../lib/session_frames.ts";
 
 const host = Deno.hostname();
 const asRoot = Deno.uid() === 0;
@@ -68,9 +69,10 @@ Deno.test(
     const shared = `${dir}/shared`;
     Deno.mkdirSync(shared);
     Deno.chmodSync(shared, 0o1777);
-    // Another user made `.framed` first, where every user's sessions would share it: gone around.
-    Deno.mkdirSync(`${shared}/.framed`, { mode: 0o777 });
-    Deno.chownSync(`${shared}/.framed`, NOBODY, NOBODY);
+    // Another user made the status socket dir first, where every user's sessions would share
+    // it: gone around.
+    Deno.mkdirSync(`${shared}/${FRAMED_DIR}`, { mode: 0o777 });
+    Deno.chownSync(`${shared}/${FRAMED_DIR}`, NOBODY, NOBODY);
     const env = testEnv(shared);
     {
       await using _server = await startServe(["x", "exec:sh", "-c", "exit 5"], env);
@@ -78,18 +80,20 @@ Deno.test(
       assert.equal(c.code, 1, c.stderr);
       assert.match(c.stderr, /exited with status 5/, "the end status was lost");
     }
-    // Within this user's own dir a `.framed` of someone else's is refused, naming it.
+    // Within this user's own dir a status socket dir of someone else's is refused, naming it.
     const own = `${dir}/own`;
-    Deno.mkdirSync(`${own}/.framed`, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(`${own}/${FRAMED_DIR}`, { recursive: true, mode: 0o700 });
     Deno.chmodSync(own, 0o700);
-    Deno.chownSync(`${own}/.framed`, NOBODY, NOBODY);
+    Deno.chownSync(`${own}/${FRAMED_DIR}`, NOBODY, NOBODY);
     const r = await runSockhop(["serve", "y", "exec:cat"], { env: testEnv(own) });
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /Status socket dir \S+\/own\/\.framed belongs to another user \(uid 65534\): sockhop did not make it and will not use it .*remove it or use another --socket-dirs/,
+      new RegExp(
+        `Status socket dir \\S+/own/\\${FRAMED_DIR} belongs to another user \\(uid 65534\\): sockhop did not make it and will not use it .*remove it or use another --socket-dirs`,
+      ),
     );
-    assert.deepEqual([...Deno.readDirSync(own)].map((e) => e.name), [".framed"], "nothing left");
+    assert.deepEqual([...Deno.readDirSync(own)].map((e) => e.name), [FRAMED_DIR], "nothing left");
     // This user's subdir of the shared dir made first by someone else: refused, naming it.
     const other = `${dir}/other`;
     Deno.mkdirSync(other);

@@ -5,8 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import { type ServeProcess, tempDir, testEnv } from "./_cli.ts";
-import { keygen, requirePeer } from "./_sshd.ts";
+import {
+  runSockhop,
+  type ServeProcess,
+  sockhopArgv,
+  startServe,
+  tempDir,
+  testEnv,
+} from "./_cli.ts";
+import { keygen, requirePeer, startSshd } from "./_sshd.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
 import { quoteShellWord } from "../lib/shell_words.ts";
 
@@ -463,4 +470,110 @@ Deno.test("xpra: xpra's default client (paramiko) attaches to a real xpra sessio
   const left = await server.stop();
   assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
   assert.deepEqual(_processesWith(dir), [], "nothing of this test still runs");
+});
+
+Deno.test('xpra: xpra\'s own client with --ssh="sockhop ssh ...", direct and through a jump host (ProxyCommand with -W)', async () => {
+  if (!requirePeer("xpra", "xpra", "xpra")) return;
+  if (!requirePeer("Xvfb", "Xvfb", "xvfb")) return;
+  if (!requirePeer("xvfb-run", "xvfb-run", "xvfb")) return;
+  if (!requirePeer("sshd", "/usr/sbin/sshd", "openssh-server")) return;
+  await using dir = await tempDir("sockhop-xpra-");
+  await _xpraDirs(dir);
+  const key = await authorizeClientKey(dir);
+  await using server = await startXpra(dir);
+  const uuid = await _uuid(dir, server);
+  const gateway = await _gateway(dir);
+  await using serve = gateway.serve;
+  // The jump host: a real sshd, reached with its own key; the destination is the gateway.
+  await using jump = await startSshd();
+  await Deno.writeTextFile(
+    `${dir}/known_hosts`,
+    `[127.0.0.1]:${gateway.port} ${gateway.hostKey}\n[127.0.0.1]:${jump.port} ${jump.hostKeyLine}\n`,
+  );
+  const config = `${dir}/ssh_config`;
+  await Deno.writeTextFile(
+    config,
+    [
+      "Host *",
+      `  IdentityFile ${key}`,
+      `  IdentityFile ${jump.clientKey}`,
+      "  IdentitiesOnly yes",
+      `  UserKnownHostsFile ${dir}/known_hosts`,
+      "  StrictHostKeyChecking yes",
+      "  BatchMode yes",
+      "",
+    ].join("\n"),
+  );
+  const ssh = [...sockhopArgv(), "ssh", "-F", config].map(quoteShellWord).join(" ");
+  const direct = `ssh://${USER}@127.0.0.1:${gateway.port}/${server.display}`;
+  const id = await xpra(dir, ["id", direct, `--ssh=${ssh}`]);
+  assert.equal(id.code, 0, `${id.stderr}\n${serve.log()}`);
+  assert.match(id.stdout, new RegExp(`^uuid=${uuid}$`, "m"), "the same session as on its socket");
+
+  // Through the jump host xpra runs `sockhop ssh ... -W %h:%p ... jump` as the ProxyCommand
+  // of `sockhop ssh`: an attach, with the pixels through both, until a detach ends it.
+  // xpra 3.1.3's jump host syntax (it ignores proxy_host= and the like for an ssh program).
+  const via = `${direct}?proxy=${jump.user}@127.0.0.1:${jump.port}`;
+  const before = server.log().length;
+  const attach = new Deno.Command("xvfb-run", {
+    args: [
+      "-a",
+      "-f",
+      `${dir}/xvfb-run.auth`,
+      "xpra",
+      "attach",
+      via,
+      `--ssh=${ssh}`,
+      "--mmap=no",
+      ...XPRA_CLIENT_QUIET,
+    ],
+    env: _xpraEnv(dir),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const deadline = Date.now() + 40000;
+    while (!/Handshake complete; enabling connection/.test(server.log().slice(before))) {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(server.log().slice(before), /Handshake complete; enabling connection/);
+    const detach = await xpra(dir, ["detach", via, `--ssh=${ssh}`]);
+    assert.equal(detach.code, 0, `${detach.stderr}\n${serve.log()}`);
+  } finally {
+    const timer = setTimeout(() => {
+      for (const pid of [..._descendants(attach.pid), attach.pid]) _signal(pid, "SIGKILL");
+    }, 20000);
+    const out = await attach.output();
+    clearTimeout(timer);
+    const said = `${dec.decode(out.stdout)}${dec.decode(out.stderr)}`;
+    assert.equal(out.code, 0, `${said}\n${serve.log()}`);
+    assert.match(said, /Xpra Session Disconnected: detach request/);
+  }
+  // The jump host carried the connections: its sshd logged the key logins.
+  assert.match(await jump.log(), /Accepted publickey/);
+  await serve.stop();
+  const left = await server.stop();
+  assert.deepEqual(left, [], `left behind by xpra :${server.display}:\n${server.log()}`);
+});
+
+Deno.test("xpra: list shows a real xpra session beside sockhop's, whose services it never touches", async () => {
+  if (!requirePeer("xpra", "xpra", "xpra")) return;
+  if (!requirePeer("Xvfb", "Xvfb", "xvfb")) return;
+  await using dir = await tempDir("sockhop-xpra-");
+  await _xpraDirs(dir);
+  await using server = await startXpra(dir);
+  const env = testEnv(`${dir}/s`);
+  await Deno.writeTextFile(`${dir}/count.sh`, `#!/bin/sh\necho run >> '${dir}/runs'\nexec cat\n`);
+  await Deno.chmod(`${dir}/count.sh`, 0o755);
+  await using _serve = await startServe(["counted", `exec:${dir}/count.sh`], env);
+  const r = await runSockhop(["list", "--json"], { env });
+  const rows = JSON.parse(dec.decode(r.stdout)) as { name: string; kind: string; state: string }[];
+  assert.deepEqual(
+    rows.map((e) => [e.kind, e.name, e.state]).sort(),
+    [["sockhop", "counted", "LIVE"], ["xpra", String(server.display), "LIVE"]],
+  );
+  assert.throws(() => Deno.statSync(`${dir}/runs`), Deno.errors.NotFound, "list ran the command");
 });

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { parseTarget, type Target } from "../lib/url.ts";
 import { parseConnectionFile } from "../lib/connection_file.ts";
+import { validateRemoteName } from "../lib/session_name.ts";
 import { tempDir } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 
@@ -190,6 +191,17 @@ const URLS: string[] = [
   "ssh://host/100?proxy_host=gw&proxy_port=2200&proxy_username=ju&proxy_password=jp",
   "ssh://host/100?key=/k",
   "ssh://host/100?encoding=rgb",
+  // session names xpra takes as they are
+  "ssh://host/a%20b",
+  "ssh://host/a b",
+  "ssh://host/-x",
+  "ssh://host/.hidden",
+  `ssh://host/${"n".repeat(65)}`,
+  `ssh://host/${"n".repeat(64)}`,
+  "ssh:host:100,encoding=rgb",
+  "ssh:host:name,opt=1",
+  "ssh:host:100/",
+  "ssh:host:name/",
   // not SSH
   ":100",
   "100",
@@ -257,6 +269,9 @@ const STRICT = "a value xpra would drop or bend is refused, with the line or key
 const SOCKET = "socket:/path is xpra's local form; sockhop names local sessions";
 const TWO_AT = "host= with two @ is refused";
 const TWICE = "a key given twice is refused";
+const NAME =
+  "a session name is 1-64 letters, digits, . _ + @ -, not starting with . or -: it is a socket's " +
+  "file name and the remote command's argument";
 
 /** Disagreements kept on purpose (README: "xpra URLs and files"), by case. */
 const DEVIATIONS: Record<string, string> = {
@@ -292,6 +307,15 @@ const DEVIATIONS: Record<string, string> = {
   ".xpra: host with two @": TWO_AT,
   ".xpra: port given twice": TWICE,
   "socket:///run/x": SOCKET,
+  "ssh://host/a%20b": NAME,
+  "ssh://host/a b": NAME,
+  "ssh://host/-x": NAME,
+  "ssh://host/.hidden": NAME,
+  [`ssh://host/${"n".repeat(65)}`]: NAME,
+  "ssh:host:100,encoding=rgb": NEWER,
+  "ssh:host:name,opt=1": NEWER,
+  "ssh:host:100/": NEWER,
+  "ssh:host:name/": NEWER,
 };
 
 function _display(name: string): string | undefined {
@@ -348,7 +372,10 @@ function _fromXpra(x: any): Reading {
 
 function _sockhopUrl(text: string): Reading {
   try {
-    return _fromTarget(parseTarget(text));
+    const t = parseTarget(text);
+    // The name is checked when the route is resolved, before anything runs.
+    validateRemoteName(t.name);
+    return _fromTarget(t);
   } catch {
     return { type: "error" };
   }

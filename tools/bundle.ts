@@ -12,12 +12,15 @@
  *   (lib/protocol/constants.js) and `crypto/build/Release/sshcrypto.node`
  *   (lib/protocol/crypto.js) inside try/catch and runs its pure-JS path without them (Deno
  *   cannot load these nan addons anyway), so they are external and that require fails.
+ * - The `node:` imports of those lazily initialised modules are loaded with them, not at start
+ *   (lazy_imports.ts): `--version` loads no node: module but node:module, `list` no ssh2.
  * - Not minified: an internal error's stack must stay readable in a bug report.
  */
 
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../lib/version.ts";
+import { deferNodeImports } from "./lazy_imports.ts";
 
 /** Modules the bundle may leave to a `require` at run time: ssh2's optional native addons. */
 export const OPTIONAL_EXTERNALS: readonly string[] = Object.freeze([
@@ -64,7 +67,9 @@ export async function bundle(output: string): Promise<void> {
     "var __dirname = import.meta.dirname, __filename = import.meta.filename;",
     "",
   ].join("\n");
-  await Deno.writeTextFile(output, head + text.replace(/^#!.*\n/, ""), { mode: 0o755 });
+  await Deno.writeTextFile(output, head + deferNodeImports(text.replace(/^#!.*\n/, "")), {
+    mode: 0o755,
+  });
   await Deno.chmod(output, 0o755).catch((err) => {
     // Windows and FAT have no exec bit; the file is run through `deno run` there.
     if (!(err instanceof Deno.errors.NotSupported)) throw err;

@@ -1,7 +1,10 @@
 /**
  * `deno task compile`: build the self-contained binaries of every target into dist/, named as
  * the release assets are (dist/sockhop-linux-x64, ...). `deno task compile linux-x64` builds
- * one. Needs the denort base binary of each target (downloaded by deno, or DENORT_BIN).
+ * one. Needs the denort base binary of each target (downloaded by deno, or DENORT_BIN); without
+ * it, one line says so. A full deno binary cannot stand in for denort (only denort looks for an
+ * embedded program: the result would run as plain deno), so the binaries are run only by the
+ * release workflow.
  *
  * Each binary embeds dist/sockhop.js, the one-file bundle (tools/bundle.ts), and nothing else:
  * the very file the suite runs with SOCKHOP_BIN=dist/sockhop.js, with no node_modules in it.
@@ -11,6 +14,7 @@
  * make a bundle that still named a package fail here rather than embed or fetch it.
  */
 
+import { safeText } from "../lib/safe_text.ts";
 import { bundle } from "./bundle.ts";
 
 export const TARGETS: Readonly<Record<string, string>> = Object.freeze({
@@ -20,6 +24,31 @@ export const TARGETS: Readonly<Record<string, string>> = Object.freeze({
   "macos-arm64": "aarch64-apple-darwin",
   "windows-x64": "x86_64-pc-windows-msvc",
 });
+
+/**
+ * One line for a failed `deno compile` of `target` from what it wrote to stderr: what is
+ * missing and how to give it when the denort runtime could not be had (no network; deno's
+ * own message is a Rust error chain with a backtrace), else deno's own first error line.
+ */
+export function compileFailure(stderr: string, target: string, output: string): string {
+  // deno colours its output and numbers the causes of its error.
+  const lines = safeText(stderr).split("\n").map((l) => l.trim());
+  const error = lines.find((l) => l.startsWith("error:"))?.slice(6).trim();
+  const url = stderr.match(/https?:\/\/\S*denort\S*?\.zip/)?.[0];
+  if (url || lines.some((l) => /Setting up base binary/.test(l))) {
+    const from = lines.indexOf("Caused by:") + 1;
+    const to = lines.indexOf("", from);
+    const causes = from ? lines.slice(from, to < 0 ? undefined : to) : [];
+    const last = causes.at(-1)?.replace(/^\d+: /, "");
+    const reason = last ?? error ?? "no reason given";
+    return `Cannot compile ${output}: the denort runtime for ${target} could not be downloaded${
+      url ? ` from ${url}` : ""
+    } (${reason}): set DENORT_BIN to a local denort of that target (a full deno binary will not do)`;
+  }
+  return `Cannot compile ${output}: ${
+    error ?? (lines.filter(Boolean).at(-1) || "deno compile failed")
+  }`;
+}
 
 /** The release asset name of a target: sockhop-<platform>, .exe on Windows. */
 export function assetName(platform: string): string {
@@ -45,7 +74,7 @@ if (import.meta.main) {
   for (const name of wanted) {
     const output = `dist/${assetName(name)}`;
     console.error(`compiling ${output} (${TARGETS[name]})`);
-    const { code } = await new Deno.Command(Deno.execPath(), {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "compile",
         "--no-config",
@@ -59,15 +88,17 @@ if (import.meta.main) {
         output,
         "dist/sockhop.js",
       ],
+      // No backtrace in what a person reads: the failure is told in one line below.
+      env: { RUST_BACKTRACE: "0" },
       stdout: "inherit",
-      stderr: "inherit",
+      stderr: "piped",
     }).output();
-    if (code !== 0) failed++;
+    if (code === 0) continue;
+    failed++;
+    const line = compileFailure(new TextDecoder().decode(stderr), TARGETS[name]!, output);
+    console.error(line);
+    // Every other target would fail the same way.
+    if (line.includes("DENORT_BIN")) Deno.exit(1);
   }
-  if (failed) {
-    console.error(
-      `${failed} target(s) failed: deno compile needs each target's denort (network or DENORT_BIN)`,
-    );
-    Deno.exit(1);
-  }
+  if (failed) Deno.exit(1);
 }
