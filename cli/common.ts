@@ -51,6 +51,11 @@ export function optionMistake(err: Error & { code?: string }, options: OptionTab
   switch (err.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
       const typed = flag.split("=")[0]!;
+      if (/^-[LRD]/.test(typed)) {
+        // ssh's forwarding flags: the nearest name (-l, a user) would send the user astray.
+        return `Unknown option ${typed}: ssh's -L, -R and -D are not sockhop's; ` +
+          "sockhop forward URL --listen=tcp:PORT (or unix:PATH) makes a session a local port";
+      }
       const near = closest(
         typed,
         names.filter((n) => n.startsWith("--") === typed.startsWith("--")),

@@ -15,6 +15,7 @@ import {
   framedServerEnd,
 } from "./session_frames.ts";
 import { acceptLoop } from "./accept_loop.ts";
+import { spawnCommand } from "./command_service.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import {
   infoFrame,
@@ -55,7 +56,10 @@ export function parseServeTarget(
   if (first.startsWith("tcp:")) {
     const { host, port } = parseHostPort(first.slice(4), first);
     if (port === undefined) {
-      throw new UsageError(`${first} has no port: write tcp:HOST:PORT`, "serve");
+      const only = /^\d+$/.test(host)
+        ? `; for port ${host} on this host: tcp:127.0.0.1:${host}`
+        : "";
+      throw new UsageError(`${first} has no port: write tcp:HOST:PORT${only}`, "serve");
     }
     return { kind: "tcp", host, port };
   }
@@ -473,9 +477,20 @@ function _spawnTarget(
   logger: Logger,
   onExit: () => void,
 ): Promise<Service> {
-  // In a process group of its own (not on Windows: no groups, and a console of its own), so
-  // that ending it ends what it started too: `sh -c 'a; b'` would leave `b` running.
-  const group = Deno.build.os !== "windows";
+  if (Deno.build.os === "windows") {
+    return Promise.resolve(spawnCommand(
+      argv,
+      (stderr) => {
+        stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
+        eachLine(stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
+      },
+      onExit,
+      KILL_AFTER_MS,
+    ));
+  }
+  // In a process group of its own, so that ending it ends what it started too: `sh -c 'a; b'`
+  // would leave `b` running.
+  const group = true;
   const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: group });
   const members = _processGroup(child, group);
   return new Promise((resolve, reject) => {

@@ -28,9 +28,12 @@ export function artifactArgv(path: string): string[] {
   return [path];
 }
 
-/** A temp dir for one test, removed by dispose. */
-export async function tempDir(prefix = "sockhop-test-"): Promise<string & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix });
+/** A temp dir for one test (in `parent`, by default the system's), removed by dispose. */
+export async function tempDir(
+  prefix = "sockhop-test-",
+  parent?: string,
+): Promise<string & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix, ...(parent ? { dir: `${parent}` } : {}) });
   return Object.assign(dir, {
     async [Symbol.asyncDispose]() {
       await Deno.remove(dir, { recursive: true }).catch((err) => {
