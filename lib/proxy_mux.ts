@@ -4,9 +4,8 @@
  * opens over stdin/stdout (lib/session_mux.ts), each as `_proxy NAME` serves its one.
  */
 
-import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { MARKER_OK, markerErr } from "./marker.ts";
+import { markAfter } from "./marker.ts";
 import { relay } from "./relay.ts";
 import {
   connectSessionFramed,
@@ -31,24 +30,9 @@ export async function checkSession(dirs: SessionDirs, name: string): Promise<voi
   });
 }
 
-/** Check the session and print the marker: OK, or ERR and the error thrown. */
-async function _checkAndMark(dirs: SessionDirs, name: string): Promise<void> {
-  const out = new TextEncoder();
-  try {
-    await checkSession(dirs, name);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    await Deno.stdout.write(out.encode(markerErr(message)));
-    throw err instanceof SockhopError
-      ? err
-      : new SockhopError(message, "no-session", { cause: err });
-  }
-  await Deno.stdout.write(out.encode(MARKER_OK));
-}
-
 /** Check the session, then serve streams over stdin/stdout until the client's side ends. */
 export async function runProxyMux(dirs: SessionDirs, name: string, logger: Logger) {
-  await _checkAndMark(dirs, name);
+  await markAfter(() => checkSession(dirs, name));
   const stdio = fromStdio();
   await serveMux(stdio.readable, stdio.write, dirs, name, logger);
 }
