@@ -18,6 +18,7 @@ import { acceptLoop } from "./accept_loop.ts";
 import { spawnCommand } from "./command_service.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import {
+  type HelloKind,
   infoFrame,
   maskSecrets,
   readHello,
@@ -222,7 +223,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       for await (const client of listener.connections) {
         if (!key) track(client, undefined);
         else {
-          _answerPipe(client, {
+          _answer(_pipeAsked(client), {
             connect: (rest) => {
               const framed = framedServerEnd(client, { framedInput: true, first: rest });
               track(framed, framed);
@@ -237,7 +238,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   if (companion) {
     accepting.push((async () => {
       for await (const conn of companion.connections) {
-        _answer(conn, {
+        _answer(_statusAsked(conn), {
           connect: (rest) => {
             const framed = framedServerEnd(fromDenoConn(conn), { reuseBuffer: true, first: rest });
             track(framed, framed);
@@ -281,49 +282,57 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   return { path, done, close, info, stopRequested: () => stopRequested };
 }
 
+/** What serve does with a first frame: a connect goes on to the target; info and stop answer. */
+interface Answers {
+  connect(rest: Uint8Array): void;
+  info(): SessionInfo;
+  stop(): void;
+}
+
+/** One connection's first frame, read and answered; then the connection is closed. */
+interface Asked {
+  hello(): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined>;
+  reply(info: SessionInfo): Promise<void>;
+  close(): void;
+}
+
 /**
- * A session pipe's connection (after its handshake): a "C" frame goes on to the framed relay;
- * a probe or a stop is answered, as on the status socket.
+ * A status socket's connection, or a session pipe's (after its handshake): a connect goes on
+ * to the target; a probe or a stop is answered with the session's info (a stop then ends it).
  */
-async function _answerPipe(
-  client: Duplex,
-  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
-): Promise<void> {
+async function _answer(conn: Asked, to: Answers): Promise<void> {
   let hello;
   try {
-    hello = await readHelloChunks(client.readable[Symbol.asyncIterator]());
+    hello = await conn.hello();
   } catch (err) {
-    client.close();
+    conn.close();
     throw err;
   }
   if (hello?.kind === "connect") return to.connect(hello.rest);
   try {
-    if (hello) await client.write(infoFrame(to.info()));
+    if (hello) await conn.reply(to.info());
   } finally {
-    client.close();
+    conn.close();
   }
   if (hello?.kind === "stop") to.stop();
 }
 
-/** A status socket connection: a connect goes on to the target; a probe or a stop is answered. */
-async function _answer(
-  conn: Deno.UnixConn,
-  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
-): Promise<void> {
-  let hello;
-  try {
-    hello = await readHello(conn);
-  } catch (err) {
-    conn.close();
-    throw err;
-  }
-  if (hello?.kind === "connect") return to.connect(hello.rest);
-  try {
-    if (hello) await sendInfo(conn, to.info());
-  } finally {
-    conn.close();
-  }
-  if (hello?.kind === "stop") to.stop();
+/** A session pipe's connection: its frames follow the handshake, on the stream itself. */
+function _pipeAsked(client: Duplex): Asked {
+  return {
+    hello: () => readHelloChunks(client.readable[Symbol.asyncIterator]()),
+    reply: (info) => client.write(infoFrame(info)),
+    close: () => client.close(),
+  };
+}
+
+/** A status socket's connection, read on the socket itself (a connect then reuses its buffer). */
+function _statusAsked(conn: Deno.UnixConn): Asked {
+  return {
+    hello: () => readHello(conn),
+    reply: (info) => sendInfo(conn, info),
+    close: () => conn.close(),
+  };
 }
 
 /** How a connection's service ended, once its relay is over. */
