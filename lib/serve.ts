@@ -2,6 +2,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
+import type { Readable } from "node:stream";
 import { errorCode, SockhopError, UsageError } from "./errors.ts";
 import { eachLine } from "./lines.ts";
 import type { Logger } from "./logger.ts";
@@ -486,31 +487,25 @@ function _spawnTarget(
   logger: Logger,
   onExit: () => void,
 ): Promise<Service> {
+  // Its stderr goes to the log, line by line; a pipe error there is only logged.
+  const logStderr = (stderr: Readable) => {
+    stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
+    eachLine(stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
+  };
   if (Deno.build.os === "windows") {
-    return Promise.resolve(spawnCommand(
-      argv,
-      (stderr) => {
-        stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
-        eachLine(stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
-      },
-      onExit,
-      KILL_AFTER_MS,
-    ));
+    return Promise.resolve(spawnCommand(argv, logStderr, onExit, KILL_AFTER_MS));
   }
   // In a process group of its own, so that ending it ends what it started too: `sh -c 'a; b'`
   // would leave `b` running.
-  const group = true;
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: group });
-  const members = _processGroup(child, group);
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const members = _processGroup(child);
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
       child.off("error", reject);
       child.on("error", (err) => logger.warn(`session ${name} #${id}: ${err.message}`));
-      // A pipe's error (EPIPE on a stdin the command never read) is the relay's to see;
-      // stderr's is only logged.
-      child.stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
-      eachLine(child.stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
+      // A pipe's error (EPIPE on a stdin the command never read) is the relay's to see.
+      logStderr(child.stderr);
       const running = () => child.exitCode === null && child.signalCode === null;
       const exited = new Promise<EndStatus>((r) => {
         const settle = () => {
@@ -547,15 +542,15 @@ function _spawnTarget(
  * A command's process group, ended as one: SIGTERM, then SIGKILL to whatever is left after
  * KILL_AFTER_MS. It outlives its leader while anything the leader started runs; once the
  * leader has exited the group is ended at once, and once it is gone it is never signalled
- * again (its id may go to another process). Without groups (Windows) it is the child alone.
+ * again (its id may go to another process). Posix only: Windows has no process groups.
  */
-function _processGroup(child: ChildProcess, group: boolean) {
+function _processGroup(child: ChildProcess) {
   const running = () => child.exitCode === null && child.signalCode === null;
   let gone = false;
   let ending: ReturnType<typeof setTimeout> | undefined;
   const alive = (): boolean => {
     if (gone) return false;
-    if (!group || !child.pid) return running();
+    if (!child.pid) return running();
     try {
       process.kill(-child.pid, 0);
       return true;
@@ -567,7 +562,7 @@ function _processGroup(child: ChildProcess, group: boolean) {
   const signal = (sig: "SIGTERM" | "SIGKILL") => {
     if (!alive()) return;
     try {
-      if (group && child.pid) process.kill(-child.pid, sig);
+      if (child.pid) process.kill(-child.pid, sig);
       else child.kill(sig);
     } catch (err) {
       if (errorCode(err) !== "ESRCH") throw err;
