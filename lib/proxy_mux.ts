@@ -15,17 +15,24 @@ import {
 } from "./session_frames.ts";
 import { muxEndpoint, type MuxStream } from "./session_mux.ts";
 import { openSession, probeSocket, type SessionDirs } from "./sessions.ts";
+import { askSession } from "./session_status.ts";
 import { fromStdio } from "./streams.ts";
 
-/** Whether the session is there to connect to; throws the SockhopError openSession would. */
+/** How long a session's serve has to answer the check. */
+const PROBE_MS = 2000;
+
+/**
+ * Whether the session is there to connect to; throws the SockhopError openSession would. A
+ * sockhop session is asked of its serve (over its status socket, or a Windows session pipe), as
+ * `list` asks: its service is never touched (no exec: command run, no client of a database).
+ * Anything else (an xpra socket) is probed as `list` probes it: a connection opened and closed.
+ */
 export async function checkSession(dirs: SessionDirs, name: string): Promise<void> {
   await openSession(dirs, name, async (path, options) => {
-    if (Deno.build.os === "windows") {
-      (await connectSessionFramed(path, options)).close();
-      return path;
+    if (await askSession(path, "probe", PROBE_MS, options.key)) return path;
+    if (options.key || await probeSocket(path) !== "LIVE") {
+      throw new Error(`${path} is not accepting`);
     }
-    // Probed as `list` probes: a connection opened and closed, no stream started.
-    if (await probeSocket(path) !== "LIVE") throw new Error(`${path} is not accepting`);
     return path;
   });
 }
