@@ -17,6 +17,7 @@ import {
   StartFailed,
 } from "../lib/detach.ts";
 import { defaultLogFile, newStartId } from "../lib/lifecycle.ts";
+import { isStartId } from "../lib/lifecycle_args.ts";
 import { selfArgv } from "../lib/self_command.ts";
 import { parseAllowStart } from "../lib/start_policy.ts";
 import { defaultPasswordsFile } from "../lib/env.ts";
@@ -95,6 +96,9 @@ export async function cmdServe(args: string[]): Promise<number> {
   }
   const allowStart = parseAllowStart(values["allow-start"] ?? []);
   const limits = _limits(values);
+  if (values["start-id"] !== undefined && !isStartId(values["start-id"])) {
+    throw new UsageError("--start-id: give letters, digits and - only", "serve");
+  }
   if (values.detach) return await _detach(args, execAt, name, values);
   const logFile = values["log-file"];
   const { logger, dirs } = setup(values, {
@@ -251,9 +255,6 @@ async function _detach(
   const logFile = values["log-file"] ??
     defaultLogFile(Deno.env, dirs, name ?? GATEWAY_LOG_NAME);
   const id = values["start-id"] ?? newStartId();
-  if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) {
-    throw new UsageError("--start-id: give letters, digits and - only", "serve");
-  }
   const head = (execAt >= 0 ? args.slice(0, execAt) : args).filter((a) =>
     a !== "--detach" && !a.startsWith("--log-file=") && !a.startsWith("--start-id=")
   );

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
+import { runSockhop, runWithOpenStdin, startServe, tempDir, testEnv } from "./_cli.ts";
 import { requirePeer, startSshd } from "./_sshd.ts";
 import { BACKENDS } from "./_backends.ts";
 import { authorizeClientKey, startSshServe, throwawayNativeWords, USER } from "./_serve_ssh.ts";
@@ -220,6 +220,16 @@ Deno.test("serve --detach: a serve that cannot start says why from its log, exit
   assert.equal(r.code, 1);
   assert.match(r.stderr, /log: .*Command \S+missing not found/);
   assert.match(r.stderr, /Session db did not start: its serve ended/);
+});
+
+Deno.test("serve --start-id: one grammar, with --detach or without", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_STATE_HOME: `${dir}/state` });
+  for (const detach of [["--detach"], []]) {
+    const r = await runWithOpenStdin(["serve", ...detach, "--start-id=a b", "db", "exec:cat"], env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--start-id: give letters, digits and - only/);
+  }
 });
 
 Deno.test("start NAME here: a LIVE name is refused, or reused with --reuse, saying so", async () => {
