@@ -28,6 +28,23 @@ export function artifactArgv(path: string): string[] {
   return [path];
 }
 
+/**
+ * Wait until `ok()` holds, looking every 50 ms (after `step()`, if given), for at most `ms`:
+ * bounded generously, as CI machines are slow at times; never a timed assertion.
+ */
+export async function until(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  ms = 60000,
+  step: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (await step(); !(await ok()); await step()) {
+    if (Date.now() > deadline) throw new Error(`Not within ${ms / 1000} s: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A temp dir for one test (in `parent`, by default the system's), removed by dispose. */
 export async function tempDir(
   prefix = "sockhop-test-",

@@ -15,6 +15,7 @@ import {
   startServe,
   tempDir,
   testEnv,
+  until,
 } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 import { authorizeClientKey, opensshWords, servePort, startSshServe, USER } from "./_serve_ssh.ts";
@@ -74,14 +75,6 @@ function children(pid: number): number {
     }
   }
   return n;
-}
-
-async function until(what: string, ok: () => boolean, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`Not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** An ssh2 client logged in with `key`. */
