@@ -36,6 +36,15 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
+/**
+ * The words of a `NAME TARGET...` command (serve, start): options and words before the first
+ * `exec:` word are parsed; that word and every word after it are the command's, as given.
+ */
+export function splitAtExec(args: readonly string[]): { head: string[]; exec: string[] } {
+  const at = args.findIndex((a) => a.startsWith("exec:"));
+  return at < 0 ? { head: [...args], exec: [] } : { head: args.slice(0, at), exec: args.slice(at) };
+}
+
 type OptionTable = NonNullable<ParseArgsConfig["options"]>;
 
 /**
