@@ -124,24 +124,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const maxChildren = options.maxChildren ?? MAX_CHILDREN;
   if (target.kind === "exec") _checkCommand(target.argv[0]);
   const { path, key } = await prepareSession(dirs, name);
-  // The status socket first: a session socket that accepts always has it beside, so `list`
-  // never needs to connect to the session itself. A pipe (Windows, or any session with a key)
-  // carries its frames itself.
-  if (!key) _prepareCompanionDir(path);
-  const companion = key ? undefined : _listenCompanion(path, logger);
-  let listener: SessionListener;
-  try {
-    listener = listenSession(path, { key, logger });
-  } catch (err) {
-    if (companion) {
-      companion.close();
-      _removeIfSocket(companion.path);
-    }
-    if (err instanceof SockhopError) throw err;
-    throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
-      cause: err,
-    });
-  }
+  const { listener, companion } = _listen(path, key, logger);
   const started = new Date().toISOString();
   let stopRequested = false;
   const info = (): SessionInfo => ({
@@ -155,7 +138,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   });
   const services = new Set<Service>();
   const handlers = new Set<Promise<void>>();
-  let children = 0;
+  const running = { commands: 0 };
   let serial = 0;
   let closed = false;
   // Ends every relay when the session stops: a connection to a tcp: or unix: target would
@@ -168,25 +151,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     id: number,
   ): Promise<EndStatus> => {
     if (closed) return { error: _stopped(name) };
-    if (target.kind === "exec" && children >= maxChildren) {
-      logger.warn(
-        `session ${name} #${id}: refused: ${children} commands running, the most --max-children=${maxChildren} allows`,
-      );
-      return {
-        error:
-          `Session ${name} refused the connection: ${children} connections are open, its limit (serve --max-children=${maxChildren}): try again later`,
-      };
-    }
-    let service: Service;
-    try {
-      if (target.kind === "exec") children++;
-      service = await _openTarget(target, name, id, logger, () => children--);
-    } catch (err) {
-      if (target.kind === "exec") children--;
-      const message = `cannot reach ${_describe(target)}: ${(err as Error).message}`;
-      logger.warn(`session ${name} #${id}: ${message}`);
-      return { error: `Session ${name} ${message}` };
-    }
+    const service = await _openService(options, maxChildren, running, id);
+    if (!("duplex" in service)) return service;
     services.add(service);
     const result = await relay(client, service.duplex, { signal: stopping.signal });
     const status = await _endOf(result, service, framed, `Session ${name}: ${_describe(target)}`);
@@ -219,36 +185,18 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     close();
   };
   // The session stops when one of its listeners does: only those that exist are waited on.
+  const answers: Answers = { connect: (framed) => track(framed, framed), info, stop };
   const accepting = [
-    (async () => {
-      for await (const client of listener.connections) {
-        if (!key) track(client, undefined);
-        else {
-          _answer(_pipeAsked(client), {
-            connect: (rest) => {
-              const framed = framedServerEnd(client, { framedInput: true, first: rest });
-              track(framed, framed);
-            },
-            info,
-            stop,
-          }).catch((err) => logger.debug("serve", `session pipe: ${(err as Error).message}`));
-        }
-      }
-    })(),
+    key
+      ? _answerEach(listener.connections, _pipeAsked, answers, "session pipe", logger)
+      : (async () => {
+        for await (const client of listener.connections) track(client, undefined);
+      })(),
   ];
   if (companion) {
-    accepting.push((async () => {
-      for await (const conn of companion.connections) {
-        _answer(_statusAsked(conn), {
-          connect: (rest) => {
-            const framed = framedServerEnd(fromDenoConn(conn), { reuseBuffer: true, first: rest });
-            track(framed, framed);
-          },
-          info,
-          stop,
-        }).catch((err) => logger.debug("serve", `status socket: ${(err as Error).message}`));
-      }
-    })());
+    accepting.push(
+      _answerEach(companion.connections, _statusAsked, answers, "status socket", logger),
+    );
   }
   const close = () => {
     if (closed) return;
@@ -257,17 +205,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     companion?.close();
     // A pipe goes with its listener; looking at one with lstat would open it.
     if (!key) _removeIfSocket(path);
-    if (companion) {
-      _removeIfSocket(companion.path);
-      // Shared by every session of the dir: gone with the last one.
-      try {
-        Deno.removeSync(parentDir(companion.path));
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound) && errorCode(err) !== "ENOTEMPTY") {
-          logger.debug("serve", `cannot remove the status socket dir: ${err}`);
-        }
-      }
-    }
+    if (companion) _removeCompanion(companion.path, logger);
     for (const s of services) s.kill();
     stopping.abort();
   };
@@ -283,9 +221,65 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   return { path, done, close, info, stopRequested: () => stopRequested };
 }
 
+/**
+ * The session's listeners: the status socket first, so that a session socket that accepts
+ * always has it beside and `list` never needs to connect to the session itself; then the
+ * session socket. A pipe (Windows, or any session with a key) carries its frames itself.
+ */
+function _listen(path: string, key: Uint8Array | undefined, logger: Logger) {
+  if (!key) _prepareCompanionDir(path);
+  const companion = key ? undefined : _listenCompanion(path, logger);
+  let listener: SessionListener;
+  try {
+    listener = listenSession(path, { key, logger });
+  } catch (err) {
+    if (companion) {
+      companion.close();
+      _removeIfSocket(companion.path);
+    }
+    if (err instanceof SockhopError) throw err;
+    throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
+      cause: err,
+    });
+  }
+  return { listener, companion };
+}
+
+/**
+ * The session's target opened for connection #id, or the status that says why not: over
+ * --max-children (`running` counts its exec: commands), or not reachable.
+ */
+async function _openService(
+  options: ServeOptions,
+  maxChildren: number,
+  running: { commands: number },
+  id: number,
+): Promise<Service | { error: string }> {
+  const { target, name, logger } = options;
+  const exec = target.kind === "exec";
+  if (exec && running.commands >= maxChildren) {
+    logger.warn(
+      `session ${name} #${id}: refused: ${running.commands} commands running, the most --max-children=${maxChildren} allows`,
+    );
+    return {
+      error:
+        `Session ${name} refused the connection: ${running.commands} connections are open, its limit (serve --max-children=${maxChildren}): try again later`,
+    };
+  }
+  try {
+    if (exec) running.commands++;
+    return await _openTarget(target, name, id, logger, () => running.commands--);
+  } catch (err) {
+    if (exec) running.commands--;
+    const message = `cannot reach ${_describe(target)}: ${(err as Error).message}`;
+    logger.warn(`session ${name} #${id}: ${message}`);
+    return { error: `Session ${name} ${message}` };
+  }
+}
+
 /** What serve does with a first frame: a connect goes on to the target; info and stop answer. */
 interface Answers {
-  connect(rest: Uint8Array): void;
+  connect(framed: FramedServerEnd): void;
   info(): SessionInfo;
   stop(): void;
 }
@@ -295,6 +289,23 @@ interface Asked {
   hello(): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined>;
   reply(info: SessionInfo): Promise<void>;
   close(): void;
+  /** The connection's relay, framed, once its first frame asked to connect. */
+  framed(rest: Uint8Array): FramedServerEnd;
+}
+
+/** Every connection of a listener answered by its first frame; `where` names it in the log. */
+async function _answerEach<C>(
+  connections: AsyncIterable<C>,
+  asked: (conn: C) => Asked,
+  to: Answers,
+  where: string,
+  logger: Logger,
+) {
+  for await (const conn of connections) {
+    _answer(asked(conn), to).catch((err) =>
+      logger.debug("serve", `${where}: ${(err as Error).message}`)
+    );
+  }
 }
 
 /**
@@ -309,7 +320,7 @@ async function _answer(conn: Asked, to: Answers): Promise<void> {
     conn.close();
     throw err;
   }
-  if (hello?.kind === "connect") return to.connect(hello.rest);
+  if (hello?.kind === "connect") return to.connect(conn.framed(hello.rest));
   try {
     if (hello) await conn.reply(to.info());
   } finally {
@@ -324,6 +335,7 @@ function _pipeAsked(client: Duplex): Asked {
     hello: () => readHelloChunks(client.readable[Symbol.asyncIterator]()),
     reply: (info) => client.write(infoFrame(info)),
     close: () => client.close(),
+    framed: (rest) => framedServerEnd(client, { framedInput: true, first: rest }),
   };
 }
 
@@ -333,6 +345,7 @@ function _statusAsked(conn: Deno.UnixConn): Asked {
     hello: () => readHello(conn),
     reply: (info) => sendInfo(conn, info),
     close: () => conn.close(),
+    framed: (rest) => framedServerEnd(fromDenoConn(conn), { reuseBuffer: true, first: rest }),
   };
 }
 
@@ -424,6 +437,18 @@ function _listenCompanion(
   }
   const loop = acceptLoop(listener, path, logger);
   return { path, connections: loop.connections, close: () => loop.close() };
+}
+
+/** A status socket removed, and its dir, shared by every session of the dir, with the last. */
+function _removeCompanion(path: string, logger: Logger) {
+  _removeIfSocket(path);
+  try {
+    Deno.removeSync(parentDir(path));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound) && errorCode(err) !== "ENOTEMPTY") {
+      logger.debug("serve", `cannot remove the status socket dir: ${err}`);
+    }
+  }
 }
 
 function _removeIfSocket(path: string) {
