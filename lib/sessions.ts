@@ -102,7 +102,7 @@ export function resolveSessionDirs(
 /**
  * The dir this user's sessions take in `dir`: `dir` itself, or when `dir` is shared (sticky and
  * writable by others, as /tmp), this user's own subdir of it, `sockhop-UID` (tmux's way): a
- * shared dir is nobody's to make private, and other users' files in it (a `.framed` dir made
+ * shared dir is nobody's to make private, and other users' files in it (a status socket dir made
  * first) are not this user's to use or remove. `serve` creates the subdir 0700; every other
  * command looks there.
  */
