@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { muxEndpoint, type MuxStream, WINDOW } from "../lib/session_mux.ts";
+import { until } from "./_cli.ts";
 
 /** One direction of an in-memory carrier: what is written comes out of `chunks`. */
 function pipe() {
@@ -85,6 +86,8 @@ Deno.test("mux: a stream nobody reads holds up its own sender only", async () =>
     }
   })();
   filling.catch(() => {});
+  // Its window filled (waited for, bounded), and no further.
+  await until("the stuck stream's window is full", () => sent >= WINDOW);
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(sent <= WINDOW, `${sent} bytes sent past a window of ${WINDOW}`);
   const other = client.open();
