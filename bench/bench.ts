@@ -15,7 +15,7 @@ import { formatTunnels, measureTunnels } from "./tunnels.ts";
 const SIZE = Number(Deno.env.get("BENCH_MIB") ?? "256") * 1024 * 1024;
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? "3");
 /** The long-link section's size each way (0: no long-link section). */
-const LONG = Number(Deno.env.get("BENCH_LONG_MIB") ?? "64") * 1024 * 1024;
+const LONG = Number(Deno.env.get("BENCH_LONG_MIB") ?? "128") * 1024 * 1024;
 
 const started = performance.now();
 const log = (line: string) => console.error(line);

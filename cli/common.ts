@@ -36,6 +36,15 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
+/**
+ * The words of a `NAME TARGET...` command (serve, start): options and words before the first
+ * `exec:` word are parsed; that word and every word after it are the command's, as given.
+ */
+export function splitAtExec(args: readonly string[]): { head: string[]; exec: string[] } {
+  const at = args.findIndex((a) => a.startsWith("exec:"));
+  return at < 0 ? { head: [...args], exec: [] } : { head: args.slice(0, at), exec: args.slice(at) };
+}
+
 type OptionTable = NonNullable<ParseArgsConfig["options"]>;
 
 /**
@@ -51,6 +60,11 @@ export function optionMistake(err: Error & { code?: string }, options: OptionTab
   switch (err.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
       const typed = flag.split("=")[0]!;
+      if (/^-[LRD]/.test(typed)) {
+        // ssh's forwarding flags: the nearest name (-l, a user) would send the user astray.
+        return `Unknown option ${typed}: ssh's -L, -R and -D are not sockhop's; ` +
+          "sockhop forward URL --listen=tcp:PORT (or unix:PATH) makes a session a local port";
+      }
       const near = closest(
         typed,
         names.filter((n) => n.startsWith("--") === typed.startsWith("--")),

@@ -7,6 +7,7 @@
 import type { ForwardStats } from "../lib/forward.ts";
 import type { LinkState } from "../lib/forward_link.ts";
 import type { Logger } from "../lib/logger.ts";
+import { safeText } from "../lib/safe_text.ts";
 
 export interface ForwardStatus {
   link(state: LinkState): void;
@@ -18,6 +19,7 @@ export function forwardStatus(
   stats: ForwardStats,
   logger: Logger,
   terminal: boolean,
+  write: (bytes: Uint8Array) => void = (bytes) => Deno.stderr.writeSync(bytes),
 ): ForwardStatus {
   let state: LinkState = { kind: "connecting" };
   let addrs: readonly string[] = [];
@@ -28,7 +30,8 @@ export function forwardStatus(
         stats.failed ? `, ${stats.failed} failed` : ""
       }, ` +
       `${_size(stats.up)} up, ${_size(stats.down)} down`;
-    Deno.stderr.writeSync(enc.encode(`\r\x1b[K${text}`));
+    // Made safe as the logger makes its lines: why a connection failed may quote the server.
+    write(enc.encode(`\r\x1b[K${safeText(text, Infinity, true)}`));
   };
   const timer = terminal ? setInterval(draw, 500) : undefined;
   return {
@@ -42,13 +45,13 @@ export function forwardStatus(
     listening(list: readonly string[]) {
       addrs = list;
       // The line that says so starts on a line of its own.
-      if (terminal) Deno.stderr.writeSync(enc.encode("\r\x1b[K"));
+      if (terminal) write(enc.encode("\r\x1b[K"));
     },
     stop() {
       if (timer === undefined) return;
       clearInterval(timer);
       draw();
-      Deno.stderr.writeSync(enc.encode("\n"));
+      write(enc.encode("\n"));
     },
   };
 }

@@ -14,7 +14,7 @@ import { runRemote } from "../lib/remote_run.ts";
 import { resolveRoute, type Route } from "../lib/route.ts";
 import { validateSessionName } from "../lib/session_name.ts";
 import type { SessionDirs } from "../lib/sessions.ts";
-import { help, out, parseCommand, setup } from "./common.ts";
+import { help, out, parseCommand, setup, splitAtExec } from "./common.ts";
 import { relayRoute } from "./connect.ts";
 import { argOrder, ROUTE_OPTIONS } from "./route.ts";
 
@@ -30,15 +30,14 @@ export const START_OPTIONS = {
 
 /** `sockhop start URL|NAME TARGET...` */
 export async function cmdStart(args: string[]): Promise<number> {
-  const execAt = args.findIndex((a) => a.startsWith("exec:"));
-  const head = execAt >= 0 ? args.slice(0, execAt) : args;
+  const { head, exec } = splitAtExec(args);
   const { values, positionals, tokens } = parseCommand("start", head, START_OPTIONS);
   if (values.help) return help("start");
   const [where, ...before] = positionals;
   if (where === undefined) {
     throw new UsageError("Missing URL: sockhop start ssh://host/NAME TARGET...", "start");
   }
-  const target = [...before, ...(execAt >= 0 ? args.slice(execAt) : [])];
+  const target = [...before, ...exec];
   if (!target.length) {
     throw new UsageError(
       "Missing TARGET: exec:COMMAND [ARGS...], tcp:HOST:PORT or unix:PATH",

@@ -17,10 +17,11 @@ import {
   StartFailed,
 } from "../lib/detach.ts";
 import { defaultLogFile, newStartId } from "../lib/lifecycle.ts";
+import { isStartId } from "../lib/lifecycle_args.ts";
 import { selfArgv } from "../lib/self_command.ts";
 import { parseAllowStart } from "../lib/start_policy.ts";
 import { defaultPasswordsFile } from "../lib/env.ts";
-import { help, onSignals, out, parseCommand, setup } from "./common.ts";
+import { help, onSignals, out, parseCommand, setup, splitAtExec } from "./common.ts";
 import { PASSWORD_HASHES_OPTIONS, passwordHashesFile } from "./password_hashes.ts";
 
 export const SERVE_OPTIONS = {
@@ -64,13 +65,10 @@ export function boundedInt(
 }
 
 export async function cmdServe(args: string[]): Promise<number> {
-  const execAt = args.findIndex((a) => a.startsWith("exec:"));
-  const head = execAt >= 0 ? args.slice(0, execAt) : args;
+  const { head, exec } = splitAtExec(args);
   const { values, positionals } = parseCommand("serve", head, SERVE_OPTIONS);
   if (values.help) return help("serve");
-  const targetWords = execAt >= 0
-    ? [...positionals.slice(1), ...args.slice(execAt)]
-    : positionals.slice(1);
+  const targetWords = [...positionals.slice(1), ...exec];
   const name = positionals[0];
   const sshWanted = (values["bind-ssh"]?.length ?? 0) + (values["bind-tcp"]?.length ?? 0) > 0;
   if (name === undefined && !sshWanted) {
@@ -79,7 +77,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       "serve",
     );
   }
-  if (execAt >= 0 && positionals.length > 1) {
+  if (exec.length && positionals.length > 1) {
     throw new UsageError(
       `Unexpected ${JSON.stringify(positionals[1])} before the exec: TARGET`,
       "serve",
@@ -95,13 +93,16 @@ export async function cmdServe(args: string[]): Promise<number> {
   }
   const allowStart = parseAllowStart(values["allow-start"] ?? []);
   const limits = _limits(values);
-  if (values.detach) return await _detach(args, execAt, name, values);
+  if (values["start-id"] !== undefined && !isStartId(values["start-id"])) {
+    throw new UsageError("--start-id: give letters, digits and - only", "serve");
+  }
+  if (values.detach) return await _detach(head, exec, name, values);
   const logFile = values["log-file"];
   const { logger, dirs } = setup(values, {
     timestamps: logFile !== undefined || !Deno.stderr.isTerminal(),
     ...(logFile !== undefined ? { write: _fileWriter(logFile) } : {}),
   });
-  if (execAt >= 0) _warnOwnFlags(args.slice(execAt + 1), logger);
+  _warnOwnFlags(exec.slice(1), logger);
   const passwordHashes = sshWanted ? _passwordHashes(values, logger) : undefined;
   // Time to end the commands (SIGTERM, SIGKILL 5 s later) and tell their clients why.
   const signals = onSignals(10_000);
@@ -242,8 +243,8 @@ function _fileWriter(path: string): (bytes: Uint8Array) => void {
  * waited for until it accepts (known by a fresh id); prints `started NAME pid=... log=...`.
  */
 async function _detach(
-  args: string[],
-  execAt: number,
+  head: readonly string[],
+  exec: readonly string[],
   name: string | undefined,
   values: { "log-file"?: string; "start-id"?: string; "socket-dirs"?: string; debug?: string },
 ): Promise<number> {
@@ -251,18 +252,16 @@ async function _detach(
   const logFile = values["log-file"] ??
     defaultLogFile(Deno.env, dirs, name ?? GATEWAY_LOG_NAME);
   const id = values["start-id"] ?? newStartId();
-  if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) {
-    throw new UsageError("--start-id: give letters, digits and - only", "serve");
-  }
-  const head = (execAt >= 0 ? args.slice(0, execAt) : args).filter((a) =>
-    a !== "--detach" && !a.startsWith("--log-file=") && !a.startsWith("--start-id=")
+  const kept = _dropValueFlags(
+    head.filter((a) =>
+      a !== "--detach" && !a.startsWith("--log-file=") && !a.startsWith("--start-id=")
+    ),
+    ["--log-file", "--start-id"],
   );
-  const kept = _dropValueFlags(head, ["--log-file", "--start-id"]);
-  const rest = execAt >= 0 ? args.slice(execAt) : [];
   const offset = logSize(logFile);
   try {
     const pid = await startDetached({
-      argv: [...selfArgv(), "serve", `--start-id=${id}`, `--log-file=${logFile}`, ...kept, ...rest],
+      argv: [...selfArgv(), "serve", `--start-id=${id}`, `--log-file=${logFile}`, ...kept, ...exec],
       logFile,
       what: name !== undefined ? `Session ${name}` : "The SSH gateway",
       // A session: asked over its status socket; a gateway alone: its log says it is ready.

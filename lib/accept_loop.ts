@@ -9,6 +9,7 @@
  * Any other failure ends the loop with that error.
  */
 
+import { doublingMs } from "./backoff.ts";
 import { errorCode, errorText } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Duplex } from "./relay.ts";
@@ -77,8 +78,7 @@ export function acceptLoop<C>(
       };
     });
   async function* connections(): AsyncGenerator<C> {
-    let delay: number = ACCEPT_RETRY_MS[0];
-    let failing = false;
+    let failures = 0;
     while (!closed) {
       let conn: C;
       try {
@@ -86,15 +86,12 @@ export function acceptLoop<C>(
       } catch (err) {
         if (closed) return;
         if (!isTransientAcceptError(err)) throw err;
-        if (!failing) logger.warn(`${where}: cannot accept: ${errorText(err)}; retrying`);
-        failing = true;
-        await pause(delay);
-        delay = Math.min(delay * 2, ACCEPT_RETRY_MS[1]);
+        if (failures++ === 0) logger.warn(`${where}: cannot accept: ${errorText(err)}; retrying`);
+        await pause(doublingMs(failures, ...ACCEPT_RETRY_MS));
         continue;
       }
-      if (failing) logger.info(`${where}: accepting again`);
-      failing = false;
-      delay = ACCEPT_RETRY_MS[0];
+      if (failures > 0) logger.info(`${where}: accepting again`);
+      failures = 0;
       yield conn;
     }
   }

@@ -80,8 +80,8 @@ export function readyLine(id: string, pid: number): string {
 export function readyInLog(logFile: string, offset: number, id: string): number | undefined {
   let text: string;
   try {
-    const bytes = Deno.readFileSync(logFile);
-    text = new TextDecoder().decode(bytes.subarray(Math.min(offset, bytes.length)));
+    // Only what this serve wrote: a log appended to for months is not read at every poll.
+    text = new TextDecoder().decode(_readFrom(logFile, () => offset));
   } catch {
     return undefined;
   }
@@ -162,24 +162,29 @@ export function openLogFile(path: string): number {
 export function logTail(path: string, lines = 10): string[] {
   let text: string;
   try {
-    const file = Deno.openSync(path);
-    try {
-      const size = file.statSync().size;
-      const from = Math.max(0, size - 8192);
-      file.seekSync(from, Deno.SeekMode.Start);
-      const buf = new Uint8Array(size - from);
-      let got = 0;
-      while (got < buf.length) {
-        const n = file.readSync(buf.subarray(got));
-        if (n === null) break;
-        got += n;
-      }
-      text = new TextDecoder().decode(buf.subarray(0, got));
-    } finally {
-      file.close();
-    }
+    text = new TextDecoder().decode(_readFrom(path, (size) => size - 8192));
   } catch {
     return [];
   }
   return text.split("\n").filter((l) => l.trim()).slice(-lines).map((l) => safeText(l, 500, true));
+}
+
+/** The bytes of `path` from offset `from(its size)` to its end. */
+function _readFrom(path: string, from: (size: number) => number): Uint8Array {
+  const file = Deno.openSync(path);
+  try {
+    const size = file.statSync().size;
+    const start = Math.min(Math.max(0, from(size)), size);
+    file.seekSync(start, Deno.SeekMode.Start);
+    const buf = new Uint8Array(size - start);
+    let got = 0;
+    while (got < buf.length) {
+      const n = file.readSync(buf.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    file.close();
+  }
 }

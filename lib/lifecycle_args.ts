@@ -12,6 +12,11 @@ import { validateSessionName } from "./session_name.ts";
 /** The most a remote start may be told to wait, in seconds. */
 const WAIT_MAX = 600;
 
+/** A start id: letters, digits and -, 1 to 64 of them (a UUID, or what a script gives). */
+export function isStartId(id: string): boolean {
+  return /^[A-Za-z0-9-]{1,64}$/.test(id);
+}
+
 /** `_start NAME [--start-id=ID] [--reuse] [--log-file=FILE] [--wait=SEC] -- TARGET...` */
 export function parseStartArgs(args: readonly string[]): StartRequest {
   const dash = args.indexOf("--");
@@ -25,7 +30,7 @@ export function parseStartArgs(args: readonly string[]): StartRequest {
   });
   const name = validateSessionName(_one("_start", positionals));
   const id = values["start-id"] as string | undefined;
-  if (!id || !/^[A-Za-z0-9-]{1,64}$/.test(id)) {
+  if (!id || !isStartId(id)) {
     throw new UsageError("_start needs --start-id=ID (letters, digits, -)", "_start");
   }
   const wait = values.wait as string | undefined;

@@ -3,6 +3,8 @@
  * after whatever the remote login printed first (MOTD, shell start-up noise).
  */
 
+import { SockhopError } from "./errors.ts";
+
 export const MARKER_PREFIX = "SOCKHOP/1 ";
 export const MARKER_OK = "SOCKHOP/1 OK\n";
 /** Noise beyond this before a marker means the remote side is not sockhop. */
@@ -11,6 +13,27 @@ export const MAX_NOISE = 4 * 1024 * 1024;
 /** The ERR marker line for a message (kept to one line). */
 export function markerErr(message: string): string {
   return `${MARKER_PREFIX}ERR ${message.replace(/[\r\n]+/g, " ")}\n`;
+}
+
+/**
+ * Run `reach`, then print the OK marker on stdout (`_proxy`, `_proxy --mux`). When it fails,
+ * print the ERR marker with its message and throw it, a "no-session" SockhopError unless it is
+ * one already, so that the exit code is non-zero.
+ */
+export async function markAfter<T>(reach: () => Promise<T>): Promise<T> {
+  const out = new TextEncoder();
+  let reached: T;
+  try {
+    reached = await reach();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await Deno.stdout.write(out.encode(markerErr(message)));
+    throw err instanceof SockhopError
+      ? err
+      : new SockhopError(message, "no-session", { cause: err });
+  }
+  await Deno.stdout.write(out.encode(MARKER_OK));
+  return reached;
 }
 
 export type MarkerResult =

@@ -2,9 +2,9 @@
 
 import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { MARKER_OK, markerErr } from "./marker.ts";
+import { markAfter } from "./marker.ts";
 import { relay } from "./relay.ts";
-import { connectSessionFramed, type SessionDuplex, type SessionEnd } from "./session_frames.ts";
+import { connectSessionFramed, type SessionEnd } from "./session_frames.ts";
 import { openSession, type SessionDirs } from "./sessions.ts";
 import { fromStdio } from "./streams.ts";
 
@@ -21,20 +21,11 @@ export async function runProxy(
   name: string,
   logger: Logger,
 ): Promise<SessionEnd> {
-  const out = new TextEncoder();
-  let session: SessionDuplex;
-  try {
+  const session = await markAfter(async () => {
     const opened = await openSession(dirs, name, connectSessionFramed);
     logger.debug("proxy", `session ${name} at ${opened.path}`);
-    session = opened.conn;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    await Deno.stdout.write(out.encode(markerErr(message)));
-    throw err instanceof SockhopError
-      ? err
-      : new SockhopError(message, "no-session", { cause: err });
-  }
-  await Deno.stdout.write(out.encode(MARKER_OK));
+    return opened.conn;
+  });
   // sshd closes a connection's pipes when the connection goes, but after stdin's EOF a
   // session that says nothing never learns it: the process that ran us gone (we are handed to
   // another parent) ends the relay, and with it the session's command.

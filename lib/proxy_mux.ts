@@ -4,9 +4,8 @@
  * opens over stdin/stdout (lib/session_mux.ts), each as `_proxy NAME` serves its one.
  */
 
-import { SockhopError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { MARKER_OK, markerErr } from "./marker.ts";
+import { markAfter } from "./marker.ts";
 import { relay } from "./relay.ts";
 import {
   connectSessionFramed,
@@ -16,39 +15,31 @@ import {
 } from "./session_frames.ts";
 import { muxEndpoint, type MuxStream } from "./session_mux.ts";
 import { openSession, probeSocket, type SessionDirs } from "./sessions.ts";
+import { askSession } from "./session_status.ts";
 import { fromStdio } from "./streams.ts";
 
-/** Whether the session is there to connect to; throws the SockhopError openSession would. */
+/** How long a session's serve has to answer the check. */
+const PROBE_MS = 2000;
+
+/**
+ * Whether the session is there to connect to; throws the SockhopError openSession would. A
+ * sockhop session is asked of its serve (over its status socket, or a Windows session pipe), as
+ * `list` asks: its service is never touched (no exec: command run, no client of a database).
+ * Anything else (an xpra socket) is probed as `list` probes it: a connection opened and closed.
+ */
 export async function checkSession(dirs: SessionDirs, name: string): Promise<void> {
   await openSession(dirs, name, async (path, options) => {
-    if (Deno.build.os === "windows") {
-      (await connectSessionFramed(path, options)).close();
-      return path;
+    if (await askSession(path, "probe", PROBE_MS, options.key)) return path;
+    if (options.key || await probeSocket(path) !== "LIVE") {
+      throw new Error(`${path} is not accepting`);
     }
-    // Probed as `list` probes: a connection opened and closed, no stream started.
-    if (await probeSocket(path) !== "LIVE") throw new Error(`${path} is not accepting`);
     return path;
   });
 }
 
-/** Check the session and print the marker: OK, or ERR and the error thrown. */
-async function _checkAndMark(dirs: SessionDirs, name: string): Promise<void> {
-  const out = new TextEncoder();
-  try {
-    await checkSession(dirs, name);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    await Deno.stdout.write(out.encode(markerErr(message)));
-    throw err instanceof SockhopError
-      ? err
-      : new SockhopError(message, "no-session", { cause: err });
-  }
-  await Deno.stdout.write(out.encode(MARKER_OK));
-}
-
 /** Check the session, then serve streams over stdin/stdout until the client's side ends. */
 export async function runProxyMux(dirs: SessionDirs, name: string, logger: Logger) {
-  await _checkAndMark(dirs, name);
+  await markAfter(() => checkSession(dirs, name));
   const stdio = fromStdio();
   await serveMux(stdio.readable, stdio.write, dirs, name, logger);
 }

@@ -155,7 +155,7 @@ export function resolveRoute(
 ): Resolution {
   const { target, flags: v } = _targetAndFlags(where, flags, logger);
   if (target.kind === "local") {
-    return _frozen({ backend: "local", session: validateRemoteName(target.name) });
+    return _frozen({ backend: "local", session: validateRemoteName(target.name, true) });
   }
   const dest = _applyFlags(target, v);
   const choice = parseSshOption(v.ssh ?? "auto");

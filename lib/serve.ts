@@ -2,6 +2,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
+import type { Readable } from "node:stream";
 import { errorCode, SockhopError, UsageError } from "./errors.ts";
 import { eachLine } from "./lines.ts";
 import type { Logger } from "./logger.ts";
@@ -15,8 +16,10 @@ import {
   framedServerEnd,
 } from "./session_frames.ts";
 import { acceptLoop } from "./accept_loop.ts";
+import { spawnCommand } from "./command_service.ts";
 import { listenSession, type SessionListener } from "./session_socket.ts";
 import {
+  type HelloKind,
   infoFrame,
   maskSecrets,
   readHello,
@@ -49,13 +52,16 @@ export function parseServeTarget(
     if (!command) throw new UsageError(`exec: needs a command: write exec:cat`, "serve");
     return { kind: "exec", argv: [command, ...rest] };
   }
-  if (rest.length) {
+  if (rest.length && /^(tcp|unix):/.test(first)) {
     throw new UsageError(`Unexpected ${JSON.stringify(rest[0])} after TARGET ${first}`, "serve");
   }
   if (first.startsWith("tcp:")) {
     const { host, port } = parseHostPort(first.slice(4), first);
     if (port === undefined) {
-      throw new UsageError(`${first} has no port: write tcp:HOST:PORT`, "serve");
+      const only = /^\d+$/.test(host)
+        ? `; for port ${host} on this host: tcp:127.0.0.1:${host}`
+        : "";
+      throw new UsageError(`${first} has no port: write tcp:HOST:PORT${only}`, "serve");
     }
     return { kind: "tcp", host, port };
   }
@@ -118,24 +124,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const maxChildren = options.maxChildren ?? MAX_CHILDREN;
   if (target.kind === "exec") _checkCommand(target.argv[0]);
   const { path, key } = await prepareSession(dirs, name);
-  // The status socket first: a session socket that accepts always has it beside, so `list`
-  // never needs to connect to the session itself. A pipe (Windows, or any session with a key)
-  // carries its frames itself.
-  if (!key) _prepareCompanionDir(path);
-  const companion = key ? undefined : _listenCompanion(path, logger);
-  let listener: SessionListener;
-  try {
-    listener = listenSession(path, { key, logger });
-  } catch (err) {
-    if (companion) {
-      companion.close();
-      _removeIfSocket(companion.path);
-    }
-    if (err instanceof SockhopError) throw err;
-    throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
-      cause: err,
-    });
-  }
+  const { listener, companion } = _listen(path, key, logger);
   const started = new Date().toISOString();
   let stopRequested = false;
   const info = (): SessionInfo => ({
@@ -149,7 +138,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   });
   const services = new Set<Service>();
   const handlers = new Set<Promise<void>>();
-  let children = 0;
+  const running = { commands: 0 };
   let serial = 0;
   let closed = false;
   // Ends every relay when the session stops: a connection to a tcp: or unix: target would
@@ -162,25 +151,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     id: number,
   ): Promise<EndStatus> => {
     if (closed) return { error: _stopped(name) };
-    if (target.kind === "exec" && children >= maxChildren) {
-      logger.warn(
-        `session ${name} #${id}: refused: ${children} commands running, the most --max-children=${maxChildren} allows`,
-      );
-      return {
-        error:
-          `Session ${name} refused the connection: ${children} connections are open, its limit (serve --max-children=${maxChildren}): try again later`,
-      };
-    }
-    let service: Service;
-    try {
-      if (target.kind === "exec") children++;
-      service = await _openTarget(target, name, id, logger, () => children--);
-    } catch (err) {
-      if (target.kind === "exec") children--;
-      const message = `cannot reach ${_describe(target)}: ${(err as Error).message}`;
-      logger.warn(`session ${name} #${id}: ${message}`);
-      return { error: `Session ${name} ${message}` };
-    }
+    const service = await _openService(options, maxChildren, running, id);
+    if (!("duplex" in service)) return service;
     services.add(service);
     const result = await relay(client, service.duplex, { signal: stopping.signal });
     const status = await _endOf(result, service, framed, `Session ${name}: ${_describe(target)}`);
@@ -213,36 +185,18 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     close();
   };
   // The session stops when one of its listeners does: only those that exist are waited on.
+  const answers: Answers = { connect: (framed) => track(framed, framed), info, stop };
   const accepting = [
-    (async () => {
-      for await (const client of listener.connections) {
-        if (!key) track(client, undefined);
-        else {
-          _answerPipe(client, {
-            connect: (rest) => {
-              const framed = framedServerEnd(client, { framedInput: true, first: rest });
-              track(framed, framed);
-            },
-            info,
-            stop,
-          }).catch((err) => logger.debug("serve", `session pipe: ${(err as Error).message}`));
-        }
-      }
-    })(),
+    key
+      ? _answerEach(listener.connections, _pipeAsked, answers, "session pipe", logger)
+      : (async () => {
+        for await (const client of listener.connections) track(client, undefined);
+      })(),
   ];
   if (companion) {
-    accepting.push((async () => {
-      for await (const conn of companion.connections) {
-        _answer(conn, {
-          connect: (rest) => {
-            const framed = framedServerEnd(fromDenoConn(conn), { reuseBuffer: true, first: rest });
-            track(framed, framed);
-          },
-          info,
-          stop,
-        }).catch((err) => logger.debug("serve", `status socket: ${(err as Error).message}`));
-      }
-    })());
+    accepting.push(
+      _answerEach(companion.connections, _statusAsked, answers, "status socket", logger),
+    );
   }
   const close = () => {
     if (closed) return;
@@ -251,17 +205,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     companion?.close();
     // A pipe goes with its listener; looking at one with lstat would open it.
     if (!key) _removeIfSocket(path);
-    if (companion) {
-      _removeIfSocket(companion.path);
-      // Shared by every session of the dir: gone with the last one.
-      try {
-        Deno.removeSync(parentDir(companion.path));
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound) && errorCode(err) !== "ENOTEMPTY") {
-          logger.debug("serve", `cannot remove the status socket dir: ${err}`);
-        }
-      }
-    }
+    if (companion) _removeCompanion(companion.path, logger);
     for (const s of services) s.kill();
     stopping.abort();
   };
@@ -278,48 +222,131 @@ export async function serve(options: ServeOptions): Promise<Serving> {
 }
 
 /**
- * A session pipe's connection (after its handshake): a "C" frame goes on to the framed relay;
- * a probe or a stop is answered, as on the status socket.
+ * The session's listeners: the status socket first, so that a session socket that accepts
+ * always has it beside and `list` never needs to connect to the session itself; then the
+ * session socket. A pipe (Windows, or any session with a key) carries its frames itself.
  */
-async function _answerPipe(
-  client: Duplex,
-  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
-): Promise<void> {
+function _listen(path: string, key: Uint8Array | undefined, logger: Logger) {
+  if (!key) _prepareCompanionDir(path);
+  const companion = key ? undefined : _listenCompanion(path, logger);
+  let listener: SessionListener;
+  try {
+    listener = listenSession(path, { key, logger });
+  } catch (err) {
+    if (companion) {
+      companion.close();
+      _removeIfSocket(companion.path);
+    }
+    if (err instanceof SockhopError) throw err;
+    throw new SockhopError(`Cannot listen on ${path}: ${(err as Error).message}`, "listen", {
+      cause: err,
+    });
+  }
+  return { listener, companion };
+}
+
+/**
+ * The session's target opened for connection #id, or the status that says why not: over
+ * --max-children (`running` counts its exec: commands), or not reachable.
+ */
+async function _openService(
+  options: ServeOptions,
+  maxChildren: number,
+  running: { commands: number },
+  id: number,
+): Promise<Service | { error: string }> {
+  const { target, name, logger } = options;
+  const exec = target.kind === "exec";
+  if (exec && running.commands >= maxChildren) {
+    logger.warn(
+      `session ${name} #${id}: refused: ${running.commands} commands running, the most --max-children=${maxChildren} allows`,
+    );
+    return {
+      error:
+        `Session ${name} refused the connection: ${running.commands} connections are open, its limit (serve --max-children=${maxChildren}): try again later`,
+    };
+  }
+  try {
+    if (exec) running.commands++;
+    return await _openTarget(target, name, id, logger, () => running.commands--);
+  } catch (err) {
+    if (exec) running.commands--;
+    const message = `cannot reach ${_describe(target)}: ${(err as Error).message}`;
+    logger.warn(`session ${name} #${id}: ${message}`);
+    return { error: `Session ${name} ${message}` };
+  }
+}
+
+/** What serve does with a first frame: a connect goes on to the target; info and stop answer. */
+interface Answers {
+  connect(framed: FramedServerEnd): void;
+  info(): SessionInfo;
+  stop(): void;
+}
+
+/** One connection's first frame, read and answered; then the connection is closed. */
+interface Asked {
+  hello(): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined>;
+  reply(info: SessionInfo): Promise<void>;
+  close(): void;
+  /** The connection's relay, framed, once its first frame asked to connect. */
+  framed(rest: Uint8Array): FramedServerEnd;
+}
+
+/** Every connection of a listener answered by its first frame; `where` names it in the log. */
+async function _answerEach<C>(
+  connections: AsyncIterable<C>,
+  asked: (conn: C) => Asked,
+  to: Answers,
+  where: string,
+  logger: Logger,
+) {
+  for await (const conn of connections) {
+    _answer(asked(conn), to).catch((err) =>
+      logger.debug("serve", `${where}: ${(err as Error).message}`)
+    );
+  }
+}
+
+/**
+ * A status socket's connection, or a session pipe's (after its handshake): a connect goes on
+ * to the target; a probe or a stop is answered with the session's info (a stop then ends it).
+ */
+async function _answer(conn: Asked, to: Answers): Promise<void> {
   let hello;
   try {
-    hello = await readHelloChunks(client.readable[Symbol.asyncIterator]());
+    hello = await conn.hello();
   } catch (err) {
-    client.close();
+    conn.close();
     throw err;
   }
-  if (hello?.kind === "connect") return to.connect(hello.rest);
+  if (hello?.kind === "connect") return to.connect(conn.framed(hello.rest));
   try {
-    if (hello) await client.write(infoFrame(to.info()));
+    if (hello) await conn.reply(to.info());
   } finally {
-    client.close();
+    conn.close();
   }
   if (hello?.kind === "stop") to.stop();
 }
 
-/** A status socket connection: a connect goes on to the target; a probe or a stop is answered. */
-async function _answer(
-  conn: Deno.UnixConn,
-  to: { connect(rest: Uint8Array): void; info(): SessionInfo; stop(): void },
-): Promise<void> {
-  let hello;
-  try {
-    hello = await readHello(conn);
-  } catch (err) {
-    conn.close();
-    throw err;
-  }
-  if (hello?.kind === "connect") return to.connect(hello.rest);
-  try {
-    if (hello) await sendInfo(conn, to.info());
-  } finally {
-    conn.close();
-  }
-  if (hello?.kind === "stop") to.stop();
+/** A session pipe's connection: its frames follow the handshake, on the stream itself. */
+function _pipeAsked(client: Duplex): Asked {
+  return {
+    hello: () => readHelloChunks(client.readable[Symbol.asyncIterator]()),
+    reply: (info) => client.write(infoFrame(info)),
+    close: () => client.close(),
+    framed: (rest) => framedServerEnd(client, { framedInput: true, first: rest }),
+  };
+}
+
+/** A status socket's connection, read on the socket itself (a connect then reuses its buffer). */
+function _statusAsked(conn: Deno.UnixConn): Asked {
+  return {
+    hello: () => readHello(conn),
+    reply: (info) => sendInfo(conn, info),
+    close: () => conn.close(),
+    framed: (rest) => framedServerEnd(fromDenoConn(conn), { reuseBuffer: true, first: rest }),
+  };
 }
 
 /** How a connection's service ended, once its relay is over. */
@@ -412,6 +439,18 @@ function _listenCompanion(
   return { path, connections: loop.connections, close: () => loop.close() };
 }
 
+/** A status socket removed, and its dir, shared by every session of the dir, with the last. */
+function _removeCompanion(path: string, logger: Logger) {
+  _removeIfSocket(path);
+  try {
+    Deno.removeSync(parentDir(path));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound) && errorCode(err) !== "ENOTEMPTY") {
+      logger.debug("serve", `cannot remove the status socket dir: ${err}`);
+    }
+  }
+}
+
 function _removeIfSocket(path: string) {
   try {
     if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
@@ -473,20 +512,25 @@ function _spawnTarget(
   logger: Logger,
   onExit: () => void,
 ): Promise<Service> {
-  // In a process group of its own (not on Windows: no groups, and a console of its own), so
-  // that ending it ends what it started too: `sh -c 'a; b'` would leave `b` running.
-  const group = Deno.build.os !== "windows";
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: group });
-  const members = _processGroup(child, group);
+  // Its stderr goes to the log, line by line; a pipe error there is only logged.
+  const logStderr = (stderr: Readable) => {
+    stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
+    eachLine(stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
+  };
+  if (Deno.build.os === "windows") {
+    return Promise.resolve(spawnCommand(argv, logStderr, onExit, KILL_AFTER_MS));
+  }
+  // In a process group of its own, so that ending it ends what it started too: `sh -c 'a; b'`
+  // would leave `b` running.
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const members = _processGroup(child);
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
       child.off("error", reject);
       child.on("error", (err) => logger.warn(`session ${name} #${id}: ${err.message}`));
-      // A pipe's error (EPIPE on a stdin the command never read) is the relay's to see;
-      // stderr's is only logged.
-      child.stderr.on("error", (err) => logger.debug("serve", `${name} #${id} stderr: ${err}`));
-      eachLine(child.stderr, (line) => logger.info(`${name} #${id} [${argv[0]}] ${line}`));
+      // A pipe's error (EPIPE on a stdin the command never read) is the relay's to see.
+      logStderr(child.stderr);
       const running = () => child.exitCode === null && child.signalCode === null;
       const exited = new Promise<EndStatus>((r) => {
         const settle = () => {
@@ -523,15 +567,15 @@ function _spawnTarget(
  * A command's process group, ended as one: SIGTERM, then SIGKILL to whatever is left after
  * KILL_AFTER_MS. It outlives its leader while anything the leader started runs; once the
  * leader has exited the group is ended at once, and once it is gone it is never signalled
- * again (its id may go to another process). Without groups (Windows) it is the child alone.
+ * again (its id may go to another process). Posix only: Windows has no process groups.
  */
-function _processGroup(child: ChildProcess, group: boolean) {
+function _processGroup(child: ChildProcess) {
   const running = () => child.exitCode === null && child.signalCode === null;
   let gone = false;
   let ending: ReturnType<typeof setTimeout> | undefined;
   const alive = (): boolean => {
     if (gone) return false;
-    if (!group || !child.pid) return running();
+    if (!child.pid) return running();
     try {
       process.kill(-child.pid, 0);
       return true;
@@ -543,7 +587,7 @@ function _processGroup(child: ChildProcess, group: boolean) {
   const signal = (sig: "SIGTERM" | "SIGKILL") => {
     if (!alive()) return;
     try {
-      if (group && child.pid) process.kill(-child.pid, sig);
+      if (child.pid) process.kill(-child.pid, sig);
       else child.kill(sig);
     } catch (err) {
       if (errorCode(err) !== "ESRCH") throw err;

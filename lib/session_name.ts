@@ -32,12 +32,15 @@ export function validateSessionName(name: string): string {
   return name;
 }
 
-/** A name a client asks for: a session, an xpra display (`:100`), or "" for the only one. */
-export function validateRemoteName(name: string): string {
+/**
+ * A name a client asks for: a session, an xpra display (`:100`), or "" for the only one.
+ * `local`: the name was given alone (no URL), so HOST/NAME or HOST:NAME is likely a URL meant.
+ */
+export function validateRemoteName(name: string, local = false): string {
   if (name !== "" && !_REMOTE_RE.test(name)) {
     throw new UsageError(
       `Invalid session name ${JSON.stringify(name)}: use letters, digits, ".", "_", "+", "@", "-"${
-        _urlHint(name)
+        local ? _urlHint(name) : ""
       }`,
     );
   }

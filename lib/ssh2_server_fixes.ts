@@ -104,6 +104,31 @@ export function refuseSessionStart(
   channel.end();
 }
 
+/**
+ * A channel open refused with a description the client shows ("open failed: connect failed:
+ * DESCRIPTION"): ssh2's `reject` always sends an empty one, so for the moment of the call the
+ * protocol's channelOpenFail fills it in. docs/upstream/server-channel-open-fail-description.md
+ */
+export function rejectChannelOpen(
+  client: ssh2.Connection,
+  reject: () => void,
+  description: string,
+): void {
+  type Fail = (recipient: number, reason: number, desc?: string, ...rest: unknown[]) => void;
+  const proto = (client as unknown as { _protocol?: { channelOpenFail?: Fail } })._protocol;
+  const original = proto?.channelOpenFail;
+  if (!proto || typeof original !== "function") return reject();
+  const own = Object.hasOwn(proto, "channelOpenFail");
+  proto.channelOpenFail = (recipient, reason, desc, ...rest) =>
+    original.call(proto, recipient, reason, desc || description, ...rest);
+  try {
+    reject();
+  } finally {
+    if (own) proto.channelOpenFail = original;
+    else delete proto.channelOpenFail;
+  }
+}
+
 /** ssh2's Session before (and after) a command starts on it: its channel's ends. */
 interface BareSession {
   _ending: boolean;

@@ -32,7 +32,12 @@ import {
   type ProxyRequest,
 } from "./ssh_server_exec.ts";
 import { runLifecycle } from "./ssh_server_lifecycle.ts";
-import { channelsHeld, fixServerConnection, refuseSessionStart } from "./ssh2_server_fixes.ts";
+import {
+  channelsHeld,
+  fixServerConnection,
+  refuseSessionStart,
+  rejectChannelOpen,
+} from "./ssh2_server_fixes.ts";
 import { autotuneWindows, windowMessage } from "./ssh2_windows.ts";
 import type { HostKey } from "./host_keys.ts";
 import { KEY_ALGORITHMS } from "./public_keys.ts";
@@ -388,7 +393,10 @@ function _serveClient(
               quote(info.socketPath)
             }: ${err.message}`,
           );
-          reject();
+          // ssh shows it: "open failed: connect failed: ..."
+          const why = `${err.message}: ${info.socketPath} (sockhop list on the server shows the ` +
+            "sessions' paths)";
+          rejectChannelOpen(client, reject, safeText(why, 600, true));
         },
       );
     });

@@ -28,9 +28,29 @@ export function artifactArgv(path: string): string[] {
   return [path];
 }
 
-/** A temp dir for one test, removed by dispose. */
-export async function tempDir(prefix = "sockhop-test-"): Promise<string & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix });
+/**
+ * Wait until `ok()` holds, looking every 50 ms (after `step()`, if given), for at most `ms`:
+ * bounded generously, as CI machines are slow at times; never a timed assertion.
+ */
+export async function until(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  ms = 60000,
+  step: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (await step(); !(await ok()); await step()) {
+    if (Date.now() > deadline) throw new Error(`Not within ${ms / 1000} s: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A temp dir for one test (in `parent`, by default the system's), removed by dispose. */
+export async function tempDir(
+  prefix = "sockhop-test-",
+  parent?: string,
+): Promise<string & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix, ...(parent ? { dir: `${parent}` } : {}) });
   return Object.assign(dir, {
     async [Symbol.asyncDispose]() {
       await Deno.remove(dir, { recursive: true }).catch((err) => {

@@ -28,11 +28,14 @@ export async function sockhopWrapper(dir: string, socketDir: string): Promise<st
 
 /**
  * A stand-in for the remote sockhop that needs no session: prints the OK marker and then runs
- * `command` as the stream (e.g. `sha256sum`). For tests of logins as another user.
+ * `command` as the stream (e.g. `sha256sum`). For tests of logins as another user. It speaks
+ * no `_proxy --mux` and says so as a sockhop without it would: forward then opens a channel per
+ * tunnel.
  */
 export async function markerWrapper(dir: string, command: string): Promise<string> {
   const path = `${dir}/remote-${command.replace(/\W+/g, "_")}`;
-  await Deno.writeTextFile(path, `#!/bin/sh\necho 'SOCKHOP/1 OK'\nexec ${command}\n`, {
+  const noMux = `if [ "$2" = --mux ]; then echo "sockhop: Unknown option '--mux'" >&2; exit 2; fi`;
+  await Deno.writeTextFile(path, `#!/bin/sh\n${noMux}\necho 'SOCKHOP/1 OK'\nexec ${command}\n`, {
     mode: 0o755,
   });
   await Deno.chmod(path, 0o755);

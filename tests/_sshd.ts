@@ -73,6 +73,8 @@ export interface SshdOptions {
   enter?: string[];
   /** The port (default: a free one); with `enter`, a namespace's own port 22 is free. */
   port?: number;
+  /** Where its files go (default: the system's temp dir), e.g. outside a namespace's own /tmp. */
+  parent?: string;
 }
 
 async function _run(cmd: string, args: string[]): Promise<string> {
@@ -117,7 +119,7 @@ function _withOverrides(lines: string[], extra: string[]): string {
 
 /** Start sshd; resolves once it answers with an SSH banner. */
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
-  const tmp = await tempDir("sockhop-sshd-");
+  const tmp = await tempDir("sockhop-sshd-", options.parent);
   const dir = `${tmp}`;
   await Deno.chmod(dir, 0o755);
   const port = options.port ?? freePort();

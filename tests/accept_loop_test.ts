@@ -4,7 +4,7 @@
  */
 
 import * as assert from "node:assert/strict";
-import { spawnPiped, startServe, tempDir, testEnv } from "./_cli.ts";
+import { spawnPiped, startServe, tempDir, testEnv, until } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 import { exchange, startForward } from "./_forward.ts";
 import { framedPath } from "../lib/session_frames.ts";
@@ -12,19 +12,6 @@ import { parseListen } from "../lib/forward.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function until(
-  what: string,
-  ok: () => boolean,
-  ms = 60000,
-  step: () => Promise<void> = () => Promise.resolve(),
-) {
-  const deadline = Date.now() + ms;
-  for (await step(); !ok(); await step()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function prlimit(pid: number, nofile: number) {
   const set = await new Deno.Command("prlimit", {

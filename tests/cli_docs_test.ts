@@ -156,6 +156,11 @@ Deno.test("a mistyped option, command or backend is answered with the one meant,
   const cases: [string[], RegExp][] = [
     [["forward", "--lisen=tcp:1"], /Unknown option --lisen: did you mean --listen\?/],
     [["list", "--jsno"], /did you mean --json\?/],
+    [
+      ["forward", "ssh://h/x", "-L", "5432"],
+      /-L, -R and -D are not sockhop's; sockhop forward URL --listen=tcp:PORT/,
+    ],
+    [["connect", "-L5432:/s", "ssh://h/x"], /Unknown option -L: ssh.s -L, -R and -D/],
     [["connect", "-i"], /-i needs a value: -i VALUE/],
     [["list", "--json=yes"], /--json takes no value/],
     [["lsit"], /Unknown command "lsit": did you mean list\?/],

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { basename } from "node:path";
-import { runSockhop, SOCKHOP, spawnPiped, startServe, tempDir, testEnv } from "./_cli.ts";
+import { runSockhop, SOCKHOP, spawnPiped, startServe, tempDir, testEnv, until } from "./_cli.ts";
 import { keygen, nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
@@ -61,14 +61,6 @@ function spawnSockhop(
   };
 }
 
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Not within ${ms / 1000} s: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Whether a process runs (a zombie does not). */
 function alive(pid: number): boolean {
   try {
@@ -120,7 +112,7 @@ function endless(pidFile: string): string[] {
 
 async function readPid(pidFile: string): Promise<number> {
   let text = "";
-  await waitUntil(`${pidFile} written`, async () => {
+  await until(`${pidFile} written`, async () => {
     text = await Deno.readTextFile(pidFile).catch(() => "");
     return text.endsWith("\n");
   });
@@ -298,7 +290,7 @@ async function killMidTransfer(
 ) {
   const p = spawnSockhop(args, env);
   const pid = await readPid(pidFile);
-  await waitUntil("1 MiB through", () => p.bytes() > 1 << 20);
+  await until("1 MiB through", () => p.bytes() > 1 << 20);
   await kill(pid, p.child.pid);
   return await p.ended();
 }
@@ -389,8 +381,8 @@ Deno.test("faults: the local ssh killed: connect says so, not a remote status", 
   assert.match(r.stderr, /ssh was killed by SIGKILL/);
   // Nothing is left on the far side: sshd's end of _proxy's pipes went, so did _proxy.
   const pid = Number(await Deno.readTextFile(`${w.dir}/pid`));
-  await waitUntil("the session's command ended", () => !alive(pid));
-  await waitUntil("_proxy ended", () => processesWith("_proxy lk").length === 0);
+  await until("the session's command ended", () => !alive(pid));
+  await until("_proxy ended", () => processesWith("_proxy lk").length === 0);
   await s.stop();
 });
 
@@ -408,14 +400,14 @@ Deno.test("faults: a reader that stops: connect ends (EPIPE), nothing left on ei
     await using s = await startServe([name, ...endless(pidFile)], w.env);
     const p = spawnSockhop(args(name), w.env);
     const pid = await readPid(pidFile);
-    await waitUntil("1 MiB through", () => p.bytes() > 1 << 20);
+    await until("1 MiB through", () => p.bytes() > 1 << 20);
     await p.stopReading();
     const r = await p.ended();
     assert.equal(r.signal, null, `${what}: connect was still running after 10 s`);
     assert.equal(r.code, 1, `${what}: ${r.stderr}`);
     assert.match(r.stderr, /Output closed/, what);
-    await waitUntil(`${what}: the session's command ended`, () => !alive(pid));
-    await waitUntil(`${what}: _proxy ended`, () => processesWith(`_proxy ${name}`).length === 0);
+    await until(`${what}: the session's command ended`, () => !alive(pid));
+    await until(`${what}: _proxy ended`, () => processesWith(`_proxy ${name}`).length === 0);
     // Nothing orphaned (parent 1) either.
     assert.deepEqual(processesWith("_proxy rd").filter((p) => p.ppid === 1), [], what);
     await s.stop();
@@ -438,7 +430,7 @@ Deno.test("faults: SIGTERM and SIGINT end connect at once, whatever is backed up
       const r = await p.ended();
       assert.equal(r.signal, null, `${args(name).join(" ")}: still running 10 s after ${signal}`);
       assert.equal(r.code, code, r.stderr);
-      await waitUntil("the session's command ended", () => !alive(pid));
+      await until("the session's command ended", () => !alive(pid));
       await s.stop();
     }
   }
@@ -470,8 +462,8 @@ Deno.test("faults: built-in server: a client killed while both ways are backed u
   await ssh.status;
   await sending;
   await ssh.stdout.cancel();
-  await waitUntil("the session's command ended", () => !alive(pid));
-  await waitUntil(
+  await until("the session's command ended", () => !alive(pid));
+  await until(
     "the server logged the connection's end",
     () => /session=bk .*ended/.test(server.log()),
   );
@@ -486,7 +478,7 @@ Deno.test("faults: --max-children: a connection over the cap is refused with a m
   const w1 = held[1]!.child.stdin.getWriter();
   await w0.write(enc.encode("a"));
   await w1.write(enc.encode("b"));
-  await waitUntil("both connected", () => held.every((h) => h.bytes() === 1));
+  await until("both connected", () => held.every((h) => h.bytes() === 1));
   const t0 = Date.now();
   const over = await runSockhop(["connect", "cap"], { env, stdin: enc.encode("c") });
   assert.ok(Date.now() - t0 < 10000);
@@ -501,7 +493,7 @@ Deno.test("faults: --max-children: a connection over the cap is refused with a m
   );
   await w0.close();
   assert.equal((await held[0]!.ended()).code, 0);
-  await waitUntil("a slot is free", async () => {
+  await until("a slot is free", async () => {
     const again = await runSockhop(["connect", "cap"], { env, stdin: enc.encode("d") });
     return again.code === 0 && dec.decode(again.stdout) === "d";
   });
@@ -616,7 +608,7 @@ Deno.test("faults: the remote _proxy killed: openssh and native exit non-zero", 
       r.stderr,
       /The remote command was killed by SIGKILL|ssh failed \(exit 255\)/,
     );
-    await waitUntil(
+    await until(
       "the session's command ended",
       () => !alive(Number(Deno.readTextFileSync(pidFile))),
     );
@@ -636,8 +628,8 @@ Deno.test("faults: serve stopped (SIGTERM): its clients are told why and exit no
   for (const target of [endless(`${dir}/pid`), [`tcp:127.0.0.1:${tcp.addr.port}`]]) {
     const s = await startServe(["st", ...target], env);
     const p = spawnSockhop(["connect", "st"], env);
-    if (target.length > 1) await waitUntil("bytes through", () => p.bytes() > 0);
-    else await waitUntil("connected", () => held.length > 0);
+    if (target.length > 1) await until("bytes through", () => p.bytes() > 0);
+    else await until("connected", () => held.length > 0);
     assert.equal(await s.stop("SIGTERM"), 143);
     const r = await p.ended();
     assert.equal(r.signal, null, "connect was still running after 10 s");
@@ -661,10 +653,10 @@ Deno.test("faults: a client gone: what the session's command started ends with i
   ], env);
   const p = spawnSockhop(["connect", "grp"], env);
   const pid = await readPid(`${dir}/pid`);
-  await waitUntil("connected", () => p.bytes() > 0);
+  await until("connected", () => p.bytes() > 0);
   p.child.kill("SIGKILL");
   await p.ended();
-  await waitUntil("the command's own child ended", () => !alive(pid));
+  await until("the command's own child ended", () => !alive(pid));
   await s.stop();
 });
 
@@ -691,15 +683,15 @@ Deno.test("faults: over sshd, the connection gone while the session is silent: _
     const p = spawnSockhop(args(name), w.env);
     const pid = await readPid(pidFile);
     let proxy = 0;
-    await waitUntil("_proxy running", () => {
+    await until("_proxy running", () => {
       proxy = processesWith(`${PROGRAM} _proxy ${name}`)[0]?.pid ?? 0;
       return proxy !== 0;
     });
     kill(p.child.pid, proxy);
     const r = await p.ended();
     assert.notEqual(r.code, 0, what);
-    await waitUntil(`${what}: _proxy ended`, () => !alive(proxy));
-    await waitUntil(`${what}: the session's command ended`, () => !alive(pid));
+    await until(`${what}: _proxy ended`, () => !alive(proxy));
+    await until(`${what}: the session's command ended`, () => !alive(pid));
     await s.stop();
   }
 });

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockhop, startServe, tempDir, testEnv } from "./_cli.ts";
+import { runSockhop, runWithOpenStdin, startServe, tempDir, testEnv } from "./_cli.ts";
 import { requirePeer, startSshd } from "./_sshd.ts";
 import { BACKENDS } from "./_backends.ts";
 import { authorizeClientKey, startSshServe, throwawayNativeWords, USER } from "./_serve_ssh.ts";
@@ -110,6 +110,35 @@ Deno.test("list: asks serve, never the service: a counting exec: command and TCP
   }
 });
 
+Deno.test("forward's session check (_proxy --mux) asks serve, never the service", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  const counting = await countingCommand(dir);
+  const tcp = countingTcpServer();
+  await using _cmd = await startServe(["cmd", `exec:${counting.path}`], env);
+  await using _db = await startServe(["db", `tcp:127.0.0.1:${tcp.port}`], env);
+  try {
+    for (const name of ["cmd", "db", "cmd", "db"]) {
+      const r = await runSockhop(["_proxy", "--mux", name], { env, stdin: new Uint8Array(0) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(dec.decode(r.stdout), "SOCKHOP/1 OK\n");
+    }
+    // A connect afterwards is the only run and the only connection.
+    await runSockhop(["connect", "cmd"], { env, stdin: enc.encode("x") });
+    await runSockhop(["connect", "db"], { env, stdin: enc.encode("y") });
+    assert.equal(counting.runs(), 1, "the session check ran the exec: command");
+    assert.equal(tcp.connections(), 1, "the session check connected to the TCP service");
+    const missing = await runSockhop(["_proxy", "--mux", "nosuch"], {
+      env,
+      stdin: new Uint8Array(0),
+    });
+    assert.equal(missing.code, 1);
+    assert.match(dec.decode(missing.stdout), /^SOCKHOP\/1 ERR No session "nosuch"/);
+  } finally {
+    await tcp.close();
+  }
+});
+
 Deno.test("list: a client connected now is counted, a secret in the target is masked", async () => {
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`);
@@ -191,6 +220,16 @@ Deno.test("serve --detach: a serve that cannot start says why from its log, exit
   assert.equal(r.code, 1);
   assert.match(r.stderr, /log: .*Command \S+missing not found/);
   assert.match(r.stderr, /Session db did not start: its serve ended/);
+});
+
+Deno.test("serve --start-id: one grammar, with --detach or without", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_STATE_HOME: `${dir}/state` });
+  for (const detach of [["--detach"], []]) {
+    const r = await runWithOpenStdin(["serve", ...detach, "--start-id=a b", "db", "exec:cat"], env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--start-id: give letters, digits and - only/);
+  }
 });
 
 Deno.test("start NAME here: a LIVE name is refused, or reused with --reuse, saying so", async () => {

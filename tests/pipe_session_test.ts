@@ -193,3 +193,20 @@ Deno.test("Windows pipes: list asks serve over the pipe (no command run), stop e
   assert.ok(over() && serving.stopRequested());
   assert.throws(() => Deno.statSync(runs), Deno.errors.NotFound, "stop ran the command");
 });
+
+Deno.test("Windows pipes: where \\\\.\\pipe\\ cannot be listed, list says so in one line and names the way out", async () => {
+  await using dir = await tempDir();
+  // A file where the pipe namespace should be: listing it fails, as Wine's does.
+  await Deno.writeTextFile(`${dir}/pipes`, "");
+  const dirs = {
+    ...resolveSessionDirs(new Map([["USERNAME", "alice"]]), `${dir}/s`, "HOST-1", "windows"),
+    pipeDir: `${dir}/pipes/`,
+  };
+  await assert.rejects(
+    () => listSessions(dirs),
+    (err: Error) =>
+      err instanceof SockhopError &&
+      /^Cannot list the named pipes in \S+ \(.+\): name the session, as in sockhop connect NAME$/
+        .test(err.message),
+  );
+});

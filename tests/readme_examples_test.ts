@@ -19,8 +19,6 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const dec = new TextDecoder();
 /** The checkout's copy, as seen inside the world. */
 const CLONE = "/root/sockhop";
-/** Sockets the README makes in /tmp (the world shares the host's /tmp). */
-const TMP_SOCKETS = ["/tmp/docker.sock", "/tmp/web.sock", "/tmp/vnc.sock"];
 
 /** How one command of a block runs. */
 type Step =
@@ -311,7 +309,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the world and runs `fn` in it; everything started in it is stopped afterwards. */
 export async function withWorld(fn: (w: World) => Promise<void>) {
-  await using dir = await tempDir("sockhop-readme-");
+  // Outside /tmp, which the world has of its own (the README's sockets go there).
+  await using dir = await tempDir("sockhop-readme-", "/var/tmp");
   const home = `${dir}/home`;
   await Deno.mkdir(`${home}/.ssh`, { recursive: true, mode: 0o700 });
   await Deno.mkdir(`${home}/.cache/deno`, { recursive: true });
@@ -328,7 +327,7 @@ export async function withWorld(fn: (w: World) => Promise<void>) {
   assert.ok(!denoBin.startsWith("/root/"), `deno in ${denoBin} would be hidden by the world`);
 
   // The namespaces, held by cat until its stdin closes: loopback up, hostname box, the throwaway
-  // home over /root (the real deno cache bound inside it), a /run of its own.
+  // home over /root (the real deno cache bound inside it), a /run and a /tmp of its own.
   const setup = [
     "set -e",
     "ip link set lo up",
@@ -337,6 +336,7 @@ export async function withWorld(fn: (w: World) => Promise<void>) {
     `mount --bind '${realDenoDir}' '${home}/.cache/deno'`,
     `mount --rbind '${home}' /root`,
     "mount -t tmpfs -o mode=755 tmpfs /run",
+    "mount -t tmpfs -o mode=1777 tmpfs /tmp",
     "mkdir -p /run/sshd /run/user/1000 && chmod 700 /run/user/1000",
     "echo up",
     "exec cat >/dev/null",
@@ -360,13 +360,13 @@ export async function withWorld(fn: (w: World) => Promise<void>) {
   const started: Deno.ChildProcess[] = [];
   try {
     assert.equal(dec.decode(first.value ?? new Uint8Array()).trim(), "up", "namespaces not made");
-    for (const s of TMP_SOCKETS) await Deno.remove(s).catch(() => {});
 
     const path =
       `/root/.local/bin:${denoBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
     const sshd = await startSshd({
       enter: [...enter, "--"],
       port: 22,
+      parent: dir,
       extraConfig: [
         `SetEnv XDG_RUNTIME_DIR=/run/user/1000 PATH=${path}`,
         "Subsystem sftp internal-sftp", // as a distribution's sshd_config has it, for scp
@@ -442,7 +442,6 @@ export async function withWorld(fn: (w: World) => Promise<void>) {
     for (const pid of processesIn(ns)) if (pid !== holder.pid) kill(pid, "SIGKILL");
     await holder.stdin.close().catch(() => {});
     await holder.output();
-    for (const s of TMP_SOCKETS) await Deno.remove(s).catch(() => {});
   }
 }
 
@@ -457,7 +456,9 @@ async function startStep(w: World, line: string, ready: RegExp | { path: string 
   child.status.then(() => exited = true);
   const deadline = Date.now() + 120000;
   for (;;) {
-    if (ready instanceof RegExp ? ready.test(log) : await isSocket(ready.path)) break;
+    if (ready instanceof RegExp) {
+      if (ready.test(log)) break;
+    } else if ((await w.run(`test -S ${ready.path}`)).code === 0) break;
     if (exited || Date.now() > deadline) {
       kill(child.pid, "SIGKILL");
       await reading;
@@ -476,10 +477,6 @@ async function startStep(w: World, line: string, ready: RegExp | { path: string 
       await reading;
     },
   };
-}
-
-async function isSocket(path: string): Promise<boolean> {
-  return (await Deno.lstat(path).catch(() => undefined))?.isSocket ?? false;
 }
 
 Deno.test("readme examples: every ```sh block of README.md is in the table, and every entry in the README", async () => {

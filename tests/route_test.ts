@@ -113,6 +113,12 @@ Deno.test("route: a name that reads as HOST/NAME or HOST:NAME is answered with t
         /for session pg on host db, write ssh:\/\/db\/pg$/.test(e.message),
     );
   }
+  // In a URL, the path is the session's name: no host to suggest.
+  assert.throws(
+    () => route("ssh://db/web/extra", {}),
+    (e) =>
+      e instanceof UsageError && /use letters, digits, "\.", "_", "\+", "@", "-"$/.test(e.message),
+  );
   assert.throws(
     () => route("a/b/c", {}),
     (e) =>

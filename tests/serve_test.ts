@@ -53,7 +53,16 @@ Deno.test("serve: bad names and targets are usage errors (exit 2), nothing left 
     [["serve", "-x", "exec:cat"], /Unknown option|unknown/i, 2],
     [["serve", "db"], /Missing TARGET/, 2],
     [["serve", "db", "ftp:x"], /Unknown TARGET.*exec:COMMAND/, 2],
+    // A host written before the name: the word in TARGET's place is named.
+    [["serve", "db", "pg", "exec:cat"], /Unexpected "pg" before the exec: TARGET/, 2],
+    [["start", "db", "pg", "exec:cat"], /Unknown TARGET "pg": use exec:COMMAND/, 2],
+    [["serve", "db", "tcp:127.0.0.1:1", "x"], /Unexpected "x" after TARGET tcp:/, 2],
     [["serve", "db", "tcp:host"], /no port/, 2],
+    [
+      ["serve", "db", "tcp:8080"],
+      /no port: write tcp:HOST:PORT; for port 8080 on this host: tcp:127\.0\.0\.1:8080$/m,
+      2,
+    ],
     [["serve", "db", `unix:/run/${"x".repeat(200)}`], /is 205 bytes, .*: give a shorter path/, 2],
     [["serve", "db", "exec:no-such-program-xyz"], /not found in PATH/, 1],
   ];

@@ -15,6 +15,7 @@ import {
   startServe,
   tempDir,
   testEnv,
+  until,
 } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 import { authorizeClientKey, opensshWords, servePort, startSshServe, USER } from "./_serve_ssh.ts";
@@ -76,14 +77,6 @@ function children(pid: number): number {
   return n;
 }
 
-async function until(what: string, ok: () => boolean, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`Not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** An ssh2 client logged in with `key`. */
 async function connectClient(port: number, key: string): Promise<ssh2.Client> {
   const client = new ssh2.Client();
@@ -126,7 +119,9 @@ Deno.test("server faults: sessions per connection capped (--max-sessions), refus
   try {
     const open: ssh2.ClientChannel[] = [];
     for (let i = 0; i < 10; i++) open.push(await openProxy(client, "echo"));
-    assert.equal(children(pid), 10, "ten sessions, ten processes");
+    // A session's command starts once serve has read the connection's first frame, just after
+    // the marker went out.
+    await until("ten sessions, ten processes", () => children(pid) === 10);
     await assert.rejects(openProxy(client, "echo"), (err: Error & { reason?: number }) => {
       assert.equal(err.reason, 4, "SSH_OPEN_RESOURCE_SHORTAGE");
       assert.match(err.message, /too many channels open on this connection \(at most 10\)/);
@@ -153,7 +148,7 @@ Deno.test("server faults: sessions per connection capped (--max-sessions), refus
     last.write("still works");
     assert.equal(await echoed, "still works");
     await assert.rejects(openProxy(client, "echo"), /too many channels open/);
-    assert.equal(children(pid), 10);
+    await until("ten again", () => children(pid) === 10);
     for (const ch of open) ch.close();
     await until("every session ended", () => children(pid) === 0);
   } finally {

@@ -471,3 +471,52 @@ Deno.test("server: loose host key permissions and --auth=none off loopback are r
   const socks = [...Deno.readDirSync(`${dir}/s`)];
   assert.deepEqual(socks.map((e) => e.name), [], "nothing left behind");
 });
+
+Deno.test("server: ssh -L to a session's socket carries its bytes; a wrong path is refused with the reason", async () => {
+  if (!requirePeer("ssh", "ssh", "openssh-client")) return;
+  await using w = await world(["--bind-ssh=127.0.0.1:0", "db", "exec:echo", "db-bytes"]);
+  const session = `${w.dir}/s/${Deno.hostname()}-db`;
+  const tunnel = async (remote: string, said?: RegExp) => {
+    const local = `${w.dir}/local-${crypto.randomUUID()}.sock`;
+    const ssh = new Deno.Command("ssh", {
+      // At LogLevel INFO, ssh shows why a channel open failed.
+      args: [
+        ...w.sshWords(w.sshPort).map((a) => a === "LogLevel=ERROR" ? "LogLevel=INFO" : a),
+        "-N",
+        "-L",
+        `${local}:${remote}`,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const deadline = Date.now() + 30000;
+    while (!(await Deno.lstat(local).catch(() => undefined))?.isSocket) {
+      assert.ok(Date.now() < deadline, "ssh -L never made its socket");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    let stderr = "";
+    const reading = (async () => {
+      for await (const chunk of ssh.stderr) stderr += dec.decode(chunk, { stream: true });
+    })();
+    const conn = await Deno.connect({ transport: "unix", path: local });
+    const got = await new Response(conn.readable).text();
+    // ssh says why a forward failed once the channel open is answered: waited for, bounded;
+    // then it is stopped.
+    while (said && !said.test(stderr) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    ssh.kill("SIGTERM");
+    await ssh.status;
+    await reading;
+    return { got, stderr };
+  };
+  const ok = await tunnel(session);
+  assert.equal(ok.got, "db-bytes\n", ok.stderr);
+  const wrong = await tunnel(`${session}-typo`, /open failed/);
+  assert.equal(wrong.got, "");
+  assert.match(
+    wrong.stderr,
+    /open failed: connect failed: Not one of this user's session sockets: \S+-db-typo \(sockhop list on the server shows the sessions' paths\)/,
+  );
+});
