@@ -63,9 +63,17 @@ export async function runSession(
     const local = _stdio(plan.stdinNull, plan.pty ? plan.escape : undefined, () => stop.abort());
     const result = await relay(local, remote, { signal: stop.signal });
     signal.removeEventListener("abort", onAbort);
-    if (result.error || stop.signal.aborted) channel.close();
-    await Promise.race([closed, _aborted(stop.signal)]);
-    await Promise.race([errDone, _aborted(stop.signal)]);
+    if (result.error || stop.signal.aborted) {
+      // Nobody reads the channel any more (stdout gone, or ended here): what it still holds
+      // is dropped, or its end, and so its close, never comes (`cmd | head -1` hung).
+      channel.close();
+      channel.resume();
+    }
+    // Ended here (a signal, ~.): nothing more is waited for, as ssh does not.
+    if (!stop.signal.aborted) {
+      await Promise.race([closed, _aborted(signal)]);
+      await Promise.race([errDone, _aborted(signal)]);
+    }
   } finally {
     unwatch();
     raw?.restore();

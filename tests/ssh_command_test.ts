@@ -157,6 +157,12 @@ Deno.test("sockhop ssh: stdio is binary-clean, stdin's EOF reaches the remote, -
     // The remote command is the words joined with single spaces, re-split by the remote shell.
     const words = await _run(wrapper, ["target", "printf", "'%s|'", "a", "b  c"]);
     assert.equal(dec.decode(words.stdout), "a|b|c|");
+    // A reader that goes away (`| head -1`) ends it, as ssh: 255, and no hang.
+    const gone = await _run("bash", [
+      "-c",
+      `timeout 60 ${wrapper} target yes | head -1; echo "\${PIPESTATUS[0]}"`,
+    ]);
+    assert.equal(dec.decode(gone.stdout), "y\n255\n", "not 124: it ended by itself");
     const err = await _run(wrapper, ["target", "echo out; echo err >&2"]);
     assert.equal(dec.decode(err.stdout), "out\n");
     assert.equal(err.stderr, "err\n");
