@@ -7,6 +7,7 @@ import { localEnv } from "../lib/env.ts";
 import { yesNo } from "../lib/yes_no.ts";
 import { writeSync } from "node:fs";
 import type { Logger } from "../lib/logger.ts";
+import type { SshListenOptions } from "../lib/ssh_server_listeners.ts";
 import {
   findSession,
   logSize,
@@ -64,6 +65,8 @@ export function boundedInt(
   return n;
 }
 
+type ServeValues = ReturnType<typeof parseCommand<typeof SERVE_OPTIONS>>["values"];
+
 export async function cmdServe(args: string[]): Promise<number> {
   const { head, exec } = splitAtExec(args);
   const { values, positionals } = parseCommand("serve", head, SERVE_OPTIONS);
@@ -120,28 +123,10 @@ export async function cmdServe(args: string[]): Promise<number> {
       });
       logger.info(`session ${name} at ${serving.path}`);
     }
-    const env = localEnv();
     const ssh = sshWanted
-      ? (await import("../lib/ssh_server_listeners.ts")).startSshListeners({
-        bindSsh: values["bind-ssh"] ?? [],
-        bindTcp: values["bind-tcp"] ?? [],
-        sshUpgrade: yesNo(values["ssh-upgrade"], "--ssh-upgrade", true),
-        bindTcpRaw: yesNo(values["bind-tcp-raw"], "--bind-tcp-raw", false),
-        hostKeyFiles: values["ssh-host-key"] ?? [],
-        rsaHostKey: yesNo(values["rsa-host-key"], "--rsa-host-key", false),
-        ...(values["authorized-keys"] ? { authorizedKeys: values["authorized-keys"] } : {}),
-        ...(passwordHashes ? { passwordHashes } : {}),
-        authNone: values.auth === "none",
-        loginGraceSeconds: limits.grace,
-        maxSessions: limits.maxSessions,
-        maxPasswordChecks: limits.maxPasswordChecks,
-        allowStart,
-        ...(name !== undefined ? { session: name } : {}),
-        dirs,
-        user: env.localUser,
-        home: env.home,
-        logger,
-      })
+      ? (await import("../lib/ssh_server_listeners.ts")).startSshListeners(
+        _sshListenOptions(values, { name, limits, allowStart, passwordHashes, dirs, logger }),
+      )
       : undefined;
     for (const a of ssh?.addresses ?? []) logger.info(`listening on ${a}`);
     // For `serve --detach` of a gateway (no session to ask): everything accepts now.
@@ -162,6 +147,41 @@ export async function cmdServe(args: string[]): Promise<number> {
   } finally {
     signals.dispose();
   }
+}
+
+/** What --bind-ssh and --bind-tcp start with, from serve's flags. */
+function _sshListenOptions(
+  values: ServeValues,
+  o: {
+    name: string | undefined;
+    limits: ReturnType<typeof _limits>;
+    allowStart: readonly string[];
+    passwordHashes: string | undefined;
+    dirs: SshListenOptions["dirs"];
+    logger: Logger;
+  },
+): SshListenOptions {
+  const env = localEnv();
+  return {
+    bindSsh: values["bind-ssh"] ?? [],
+    bindTcp: values["bind-tcp"] ?? [],
+    sshUpgrade: yesNo(values["ssh-upgrade"], "--ssh-upgrade", true),
+    bindTcpRaw: yesNo(values["bind-tcp-raw"], "--bind-tcp-raw", false),
+    hostKeyFiles: values["ssh-host-key"] ?? [],
+    rsaHostKey: yesNo(values["rsa-host-key"], "--rsa-host-key", false),
+    ...(values["authorized-keys"] ? { authorizedKeys: values["authorized-keys"] } : {}),
+    ...(o.passwordHashes ? { passwordHashes: o.passwordHashes } : {}),
+    authNone: values.auth === "none",
+    loginGraceSeconds: o.limits.grace,
+    maxSessions: o.limits.maxSessions,
+    maxPasswordChecks: o.limits.maxPasswordChecks,
+    allowStart: o.allowStart,
+    ...(o.name !== undefined ? { session: o.name } : {}),
+    dirs: o.dirs,
+    user: env.localUser,
+    home: env.home,
+    logger: o.logger,
+  };
 }
 
 function _limits(values: Record<string, unknown>) {
