@@ -14,38 +14,13 @@ root=$(pwd -P)
 sysroot=/usr/aarch64-linux-gnu
 
 step() { echo "arm64: $*" >&2; }
-missing=()
-for bin in qemu-aarch64-static npm deno; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
-done
-for lib in ld-linux-aarch64.so.1 libgcc_s.so.1; do
-  [ -e "$sysroot/lib/$lib" ] || missing+=("$sysroot/lib/$lib")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "${SOCKHOP_REQUIRE_PEERS:-}" = 1 ]; then
-    echo "arm64: FAILED: missing ${missing[*]}" >&2
-    exit 1
-  fi
-  step "skipped: missing ${missing[*]} (apt-get install qemu-user-static libc6-arm64-cross libgcc-s1-arm64-cross)"
-  exit 0
-fi
+suite=arm64
+. tools/platform_deno.sh
+require_peers "apt-get install qemu-user-static libc6-arm64-cross libgcc-s1-arm64-cross" \
+  qemu-aarch64-static npm deno "$sysroot/lib/ld-linux-aarch64.so.1" "$sysroot/lib/libgcc_s.so.1"
 
-version=$(deno eval 'console.log(Deno.version.deno)')
-cache="$root/.tmp/platforms"
-arm_deno="$cache/linux-arm64-glibc-$version/deno"
-if [ ! -x "$arm_deno" ]; then
-  step "fetching @deno/linux-arm64-glibc@$version"
-  mkdir -p "$cache"
-  (
-    cd "$cache"
-    rm -rf package "linux-arm64-glibc-$version"
-    npm pack --silent "@deno/linux-arm64-glibc@$version" >/dev/null
-    tar xzf "deno-linux-arm64-glibc-$version.tgz"
-    mv package "linux-arm64-glibc-$version"
-    rm "deno-linux-arm64-glibc-$version.tgz"
-    chmod 755 "linux-arm64-glibc-$version/deno"
-  )
-fi
+arm_deno="$(platform_deno linux-arm64-glibc)/deno"
+chmod 755 "$arm_deno"
 deno run -A tools/bundle.ts >/dev/null
 
 tmp=$(mktemp -d /tmp/arm64-suite.XXXXXX)

@@ -15,35 +15,13 @@ cd "$(dirname "$0")/.."
 root=$(pwd -P)
 
 step() { echo "wine: $*" >&2; }
-missing=()
-for bin in wine wineserver x86_64-w64-mingw32-gcc npm deno ssh-keygen sha256sum; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "${SOCKHOP_REQUIRE_PEERS:-}" = 1 ]; then
-    echo "wine: FAILED: missing ${missing[*]}" >&2
-    exit 1
-  fi
-  step "skipped: missing ${missing[*]} (apt-get install wine wine64 gcc-mingw-w64-x86-64)"
-  exit 0
-fi
+suite=wine
+. tools/platform_deno.sh
+require_peers "apt-get install wine wine64 gcc-mingw-w64-x86-64" \
+  wine wineserver x86_64-w64-mingw32-gcc npm deno ssh-keygen sha256sum
 
 # Deno's Windows build, fetched once per version.
-version=$(deno eval 'console.log(Deno.version.deno)')
-cache="$root/.tmp/platforms"
-win_deno="$cache/win32-x64-$version/deno.exe"
-if [ ! -f "$win_deno" ]; then
-  step "fetching @deno/win32-x64@$version"
-  mkdir -p "$cache"
-  (
-    cd "$cache"
-    rm -rf package "win32-x64-$version"
-    npm pack --silent "@deno/win32-x64@$version" >/dev/null
-    tar xzf "deno-win32-x64-$version.tgz"
-    mv package "win32-x64-$version"
-    rm "deno-win32-x64-$version.tgz"
-  )
-fi
+win_deno="$(platform_deno win32-x64)/deno.exe"
 deno run -A tools/bundle.ts >/dev/null
 
 tmp=$(mktemp -d /tmp/wine-suite.XXXXXX)
