@@ -77,7 +77,7 @@ export async function cmdStart(args: string[]): Promise<number> {
   const say = values.attach ? (text: string) => logger.info(text.trimEnd()) : out;
   if (resolved.route.backend === "local") {
     // Here: the same checks and arguments as on a remote host.
-    say(`${await _startHere(request(resolved.route.session), dirs, logger)}\n`);
+    say(`${await _startHere(request(resolved.route.session), dirs, logger, values.attach)}\n`);
   } else await _remote(resolved.route, dirs, logger, say);
   if (!values.attach) return 0;
   const attach = resolveRoute(where, values, logger, order);
@@ -131,12 +131,17 @@ async function _startHere(
   request: ReturnType<typeof parseStartArgs>,
   dirs: SessionDirs,
   logger: Logger,
+  attach = false,
 ): Promise<string> {
   try {
     return await startSession(request, dirs, logger, { user: localEnv().localUser });
   } catch (err) {
-    // The log's last lines, for the user to see why (on stdout: the client shows it).
-    if (err instanceof StartFailed) out(err.logTail.map((l) => `${l}\n`).join(""));
+    // The log's last lines, for the user to see why: on stdout, which the client of a remote
+    // start shows; under --attach, whose stdout is the session, on stderr as serve --detach has
+    // them.
+    if (!(err instanceof StartFailed)) throw err;
+    if (attach) { for (const l of err.logTail) logger.info(`log: ${l}`); }
+    else out(err.logTail.map((l) => `${l}\n`).join(""));
     throw err;
   }
 }

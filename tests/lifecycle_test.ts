@@ -243,6 +243,16 @@ Deno.test("start: a mistake in its options is a usage error here, before any log
   }
 });
 
+Deno.test("start --attach here: a start that fails leaves stdout (the session's) empty, its log on stderr", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`, { XDG_STATE_HOME: `${dir}/state` });
+  const r = await runSockhop(["start", "--attach", "db", `exec:${dir}/missing`], { env });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(dec.decode(r.stdout), "");
+  assert.match(r.stderr, /log: .*Command \S+missing not found/);
+  assert.match(r.stderr, /Session db did not start: its serve ended/);
+});
+
 Deno.test("start NAME here: a LIVE name is refused, or reused with --reuse, saying so", async () => {
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`, { XDG_STATE_HOME: `${dir}/state` });
