@@ -53,10 +53,18 @@ export async function cmdStart(args: string[]): Promise<number> {
     ...(values["log-file"] !== undefined ? [`--log-file=${values["log-file"]}`] : []),
     ...(wait !== undefined ? [`--wait=${wait}`] : []),
   ];
+  // Read here as the remote side will read it: a mistake is a usage error before any login.
+  const request = (name: string) => {
+    try {
+      return parseStartArgs([name, ...options, "--", ...target]);
+    } catch (err) {
+      throw err instanceof UsageError ? new UsageError(err.message, "start") : err;
+    }
+  };
   const order = argOrder(tokens);
   const resolved = resolveRoute(where, values, logger, order, (name) => [
     "_start",
-    validateSessionName(name),
+    request(name).name,
     ...options,
     "--",
     ...target,
@@ -69,8 +77,7 @@ export async function cmdStart(args: string[]): Promise<number> {
   const say = values.attach ? (text: string) => logger.info(text.trimEnd()) : out;
   if (resolved.route.backend === "local") {
     // Here: the same checks and arguments as on a remote host.
-    const request = parseStartArgs([resolved.route.session, ...options, "--", ...target]);
-    say(`${await _startHere(request, dirs, logger)}\n`);
+    say(`${await _startHere(request(resolved.route.session), dirs, logger)}\n`);
   } else await _remote(resolved.route, dirs, logger, say);
   if (!values.attach) return 0;
   const attach = resolveRoute(where, values, logger, order);

@@ -232,6 +232,17 @@ Deno.test("serve --start-id: one grammar, with --detach or without", async () =>
   }
 });
 
+Deno.test("start: a mistake in its options is a usage error here, before any login", async () => {
+  await using dir = await tempDir();
+  const env = testEnv(`${dir}/s`);
+  // Port 1: nothing listens there, so only a check made before connecting can say exit 2.
+  for (const where of ["ssh://127.0.0.1:1/db", "db"]) {
+    const r = await runSockhop(["start", "--wait=abc", where, "exec:cat"], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--wait=abc: give seconds from 1 to 600\nRun 'sockhop start --help'/);
+  }
+});
+
 Deno.test("start NAME here: a LIVE name is refused, or reused with --reuse, saying so", async () => {
   await using dir = await tempDir();
   const env = testEnv(`${dir}/s`, { XDG_STATE_HOME: `${dir}/state` });
