@@ -319,7 +319,8 @@ function _query(what: string): string {
   if (what === "kex" || lower === "kexalgorithms") return ALL.kex.join("\n");
   if (what === "key" || lower === "hostkeyalgorithms") return ALL.key.join("\n");
   if (what === "protocol-version") return "2";
-  if (what === "compression") return "none\nzlib@openssh.com";
+  // ssh2's zlib does not run on Deno: -C is taken and the connection stays uncompressed.
+  if (what === "compression") return "none";
   if (what === "help") return "cipher\ncompression\nkex\nkey\nmac\nprotocol-version";
   throw _fatal(`Unsupported query "${what}"`);
 }
