@@ -189,10 +189,7 @@ type Frame =
  * put together. A read error or a close before the status frame ends it with a "lost" status.
  */
 export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
-  const header = new Uint8Array(HEADER);
-  let have = 0;
-  let type = 0;
-  let left = 0;
+  const cursor = new FrameCursor();
   let status: Uint8Array | undefined;
   let got = 0;
   try {
@@ -202,30 +199,26 @@ export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGener
       let outEnd = 0;
       let at = 0;
       while (at < chunk.length) {
-        if (have < HEADER) {
-          const n = Math.min(HEADER - have, chunk.length - at);
-          header.set(chunk.subarray(at, at + n), have);
-          have += n;
-          at += n;
-          if (have < HEADER) break;
-          type = header[0]!;
-          left = new DataView(header.buffer).getUint32(1);
-          if (type === DATA) continue;
+        if (!cursor.inFrame) {
+          at = cursor.header(chunk, at);
+          if (!cursor.inFrame) break;
+          if (cursor.type === DATA) continue;
           if (outEnd > outStart) yield { kind: "data", bytes: chunk.subarray(outStart, outEnd) };
           outStart = outEnd = at;
-          if (type === EOF && left === 0) {
-            have = 0;
+          if (cursor.type === EOF && cursor.left === 0) {
+            cursor.take(0);
             yield { kind: "eof" };
             continue;
           }
-          if (type !== STATUS || left > STATUS_MAX) {
+          if (cursor.type !== STATUS || cursor.left > STATUS_MAX) {
             yield { kind: "status", end: { lost: "not sockhop's framing" } };
             return;
           }
-          status = new Uint8Array(left);
+          status = new Uint8Array(cursor.left);
           got = 0;
         }
-        const n = Math.min(left, chunk.length - at);
+        const type = cursor.type;
+        const n = Math.min(cursor.left, chunk.length - at);
         if (type === DATA) {
           if (outEnd === outStart) outStart = outEnd = at;
           if (at !== outEnd) chunk.copyWithin(outEnd, at, at + n);
@@ -234,15 +227,11 @@ export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGener
           status!.set(chunk.subarray(at, at + n), got);
           got += n;
         }
-        left -= n;
         at += n;
-        if (left === 0) {
-          have = 0;
-          if (type === STATUS) {
-            if (outEnd > outStart) yield { kind: "data", bytes: chunk.subarray(outStart, outEnd) };
-            yield { kind: "status", end: _parseStatus(status!) };
-            return;
-          }
+        if (cursor.take(n) && type === STATUS) {
+          if (outEnd > outStart) yield { kind: "data", bytes: chunk.subarray(outStart, outEnd) };
+          yield { kind: "status", end: _parseStatus(status!) };
+          return;
         }
       }
       if (outEnd > outStart) yield { kind: "data", bytes: chunk.subarray(outStart, outEnd) };
@@ -250,6 +239,63 @@ export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGener
     yield { kind: "status", end: { lost: "the connection closed" } };
   } catch (err) {
     yield { kind: "status", end: { lost: (err as Error).message } };
+  }
+}
+
+/**
+ * The one reader of the frame format: a frame's header (type, length, and with `prefix` the
+ * stream id that starts a mux frame's payload) put together across reads, then how much of
+ * its payload is still to come. The payload stays in the chunks read: the caller takes it
+ * from there, a piece per chunk, with no copy and no work per byte.
+ */
+export class FrameCursor {
+  readonly #header: Uint8Array;
+  readonly #view: DataView;
+  #have = 0;
+  /** The current frame's type. */
+  type = 0;
+  /** Its stream id, with a prefix (0 without). */
+  id = 0;
+  /** Its payload bytes (after the prefix) still to come. */
+  left = 0;
+
+  /** `prefix`: bytes of a stream id (big-endian) that start every payload, 0 or 4. */
+  constructor(readonly prefix: 0 | 4 = 0, readonly maxLength = 0xffffffff) {
+    this.#header = new Uint8Array(HEADER + prefix);
+    this.#view = new DataView(this.#header.buffer);
+  }
+
+  /** Whether the current frame's header is all in (its payload, if any, is what comes). */
+  get inFrame(): boolean {
+    return this.#have === this.#header.length;
+  }
+
+  /**
+   * Read header bytes from `chunk` at `at`; returns where they end. Throws on a length the
+   * prefix does not fit in or longer than `maxLength`: not this protocol.
+   */
+  header(chunk: Uint8Array, at: number): number {
+    const n = Math.min(this.#header.length - this.#have, chunk.length - at);
+    this.#header.set(chunk.subarray(at, at + n), this.#have);
+    this.#have += n;
+    if (this.inFrame) {
+      const length = this.#view.getUint32(1);
+      if (length < this.prefix || length > this.maxLength) {
+        throw new Error("Not sockhop's stream framing");
+      }
+      this.type = this.#header[0]!;
+      this.id = this.prefix ? this.#view.getUint32(HEADER) : 0;
+      this.left = length - this.prefix;
+    }
+    return at + n;
+  }
+
+  /** `n` payload bytes were taken (at most `left`); true when that ends the frame. */
+  take(n: number): boolean {
+    this.left -= n;
+    if (this.left > 0) return false;
+    this.#have = 0;
+    return true;
   }
 }
 

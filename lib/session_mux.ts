@@ -20,7 +20,7 @@ import {
   encodeFrame,
   endMessage,
   type EndStatus,
-  HEADER as FRAME_HEADER,
+  FrameCursor,
   parseEndStatus,
   type SessionEnd,
 } from "./session_frames.ts";
@@ -167,32 +167,47 @@ function _pinger(
   }, Math.min(ping.intervalMs, 1000));
 }
 
-/** Parse frames from the carrier and hand each to `dispatch`; throws on a malformed one. */
+/**
+ * Parse frames from the carrier and hand each to `dispatch`; throws on a malformed one. Data
+ * goes on in pieces of the chunks read, as they come; any other frame's body (a few bytes) in
+ * one piece, put together when a read split it.
+ */
 async function _readFrames(
   chunks: AsyncIterable<Uint8Array>,
   dispatch: (type: number, id: number, body: Uint8Array) => void,
 ): Promise<void> {
-  let buf: Uint8Array = new Uint8Array(0);
+  const cursor = new FrameCursor(4, FRAME_MAX);
+  let body: Uint8Array | undefined;
+  let got = 0;
   for await (const chunk of chunks) {
-    if (buf.length) {
-      const joined = new Uint8Array(buf.length + chunk.length);
-      joined.set(buf);
-      joined.set(chunk, buf.length);
-      buf = joined;
-    } else buf = chunk;
     let at = 0;
-    while (buf.length - at >= FRAME_HEADER) {
-      const view = new DataView(buf.buffer, buf.byteOffset + at);
-      const len = view.getUint32(1);
-      if (len < 4 || len > FRAME_MAX) throw new Error("Not sockhop's stream framing");
-      if (buf.length - at < FRAME_HEADER + len) break;
-      const type = buf[at]!;
-      const id = view.getUint32(FRAME_HEADER);
-      dispatch(type, id, buf.subarray(at + FRAME_HEADER + 4, at + FRAME_HEADER + len));
-      at += FRAME_HEADER + len;
+    while (at < chunk.length) {
+      if (!cursor.inFrame) {
+        at = cursor.header(chunk, at);
+        if (!cursor.inFrame) break;
+        body = undefined;
+        got = 0;
+      }
+      const { type, id } = cursor;
+      const n = Math.min(cursor.left, chunk.length - at);
+      const piece = chunk.subarray(at, at + n);
+      at += n;
+      if (type === DATA) {
+        cursor.take(n);
+        if (n > 0) dispatch(type, id, piece);
+      } else if (!body && n === cursor.left) {
+        // The whole body is in this chunk (as it nearly always is).
+        cursor.take(n);
+        dispatch(type, id, piece);
+      } else {
+        body ??= new Uint8Array(cursor.left);
+        body.set(piece, got);
+        got += n;
+        if (cursor.take(n)) {
+          dispatch(type, id, body);
+        }
+      }
     }
-    // What is left is less than a frame: kept in room of its own, as the chunk is not ours.
-    buf = at === buf.length ? new Uint8Array(0) : buf.slice(at);
   }
 }
 

@@ -3,13 +3,19 @@ import { muxEndpoint, type MuxStream, WINDOW } from "../lib/session_mux.ts";
 import { until } from "./_cli.ts";
 
 /** One direction of an in-memory carrier: what is written comes out of `chunks`. */
-function pipe() {
+function pipe(cuts: number[] = []) {
   const queue: Uint8Array[] = [];
   let wake: (() => void) | undefined;
   let ended = false;
+  let turn = 0;
   return {
     write(bytes: Uint8Array) {
-      queue.push(bytes.slice());
+      // Cut as `cuts` says, in turn: frames split anywhere, headers included.
+      for (let at = 0; at < bytes.length;) {
+        const n = cuts.length ? cuts[turn++ % cuts.length]! : bytes.length;
+        queue.push(bytes.slice(at, at + n));
+        at += n;
+      }
       wake?.();
       return Promise.resolve();
     },
@@ -28,9 +34,9 @@ function pipe() {
 }
 
 /** A client and a server mux over two pipes; the server echoes each stream, status exit 0. */
-function pair(onOpen?: (s: MuxStream) => void) {
-  const up = pipe();
-  const down = pipe();
+function pair(onOpen?: (s: MuxStream) => void, cuts: number[] = []) {
+  const up = pipe(cuts);
+  const down = pipe(cuts);
   const server = muxEndpoint({
     chunks: up.chunks(),
     write: down.write,
@@ -51,8 +57,14 @@ async function readAll(s: MuxStream): Promise<Uint8Array> {
   );
 }
 
-Deno.test("mux: streams at once, each byte back in order, status last", async () => {
-  const { client, server } = pair();
+for (const cuts of [[], [1, 2, 3, 5, 7, 9, 4099, 65541]]) {
+  Deno.test(`mux: streams at once, each byte back in order, status last (cuts ${cuts})`, async () => {
+    await echoes(cuts);
+  });
+}
+
+async function echoes(cuts: number[]) {
+  const { client, server } = pair(undefined, cuts);
   const runs = Array.from({ length: 10 }, async (_, i) => {
     const s = client.open();
     await s.opened;
@@ -67,6 +79,13 @@ Deno.test("mux: streams at once, each byte back in order, status last", async ()
   assert.equal(client.streams(), 0);
   client.close();
   server.close();
+}
+
+Deno.test("mux: a frame too short for its stream id is not this protocol", async () => {
+  const down = pipe();
+  const client = muxEndpoint({ chunks: down.chunks(), write: () => Promise.resolve() });
+  down.write(new Uint8Array([0x44, 0, 0, 0, 2, 0, 0, 0, 0]));
+  assert.match((await client.closed).message, /Not sockhop's stream framing/);
 });
 
 Deno.test("mux: a stream nobody reads holds up its own sender only", async () => {
