@@ -42,33 +42,15 @@ export interface Link {
   close(): Promise<void>;
 }
 
-/** A failure that trying again cannot mend: a refused login, a host key problem, a usage error. */
+/**
+ * A failure that trying again cannot mend: a refused login, a host key problem, a usage error.
+ * Told by the error's code, which the reader of ssh's output gives (ssh_decisive_line.ts).
+ */
 export function needsUser(err: unknown): boolean {
   if (err instanceof UsageError) return true;
-  if (
-    err instanceof SockhopError &&
-    /^(auth-|host-key|usage|ssh-missing|no-sshpass|no-prompt)/.test(err.code)
-  ) return true;
-  const text = err instanceof Error ? err.message : String(err);
-  return _NEEDS_USER.test(text);
+  return err instanceof SockhopError &&
+    /^(auth-|host-key|usage|ssh-missing|no-sshpass|no-prompt)/.test(err.code);
 }
-
-/** What ssh and plink say when the login or the host key is refused. */
-const _NEEDS_USER = new RegExp(
-  [
-    "Permission denied \\(",
-    "Host key verification failed",
-    "REMOTE HOST IDENTIFICATION HAS CHANGED",
-    "No supported authentication methods",
-    "Server refused our key",
-    "host key is not cached",
-    "Host key does not match",
-    "Too many authentication failures",
-    "Wrong password",
-    "host key is not known",
-  ].join("|"),
-  "i",
-);
 
 export function forwardLink(options: LinkOptions): Link {
   return new _Link(options);

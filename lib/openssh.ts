@@ -5,7 +5,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { SockhopError } from "./errors.ts";
+import { type ErrorCode, SockhopError } from "./errors.ts";
 import type { Os } from "./platform_paths.ts";
 import type { Logger } from "./logger.ts";
 import { type MarkerResult, readMarker } from "./marker.ts";
@@ -13,7 +13,7 @@ import { buildSshInvocation, programNotFound, type SshInvocation } from "./opens
 import { remoteFailure } from "./remote_failure.ts";
 import type { ProgramRoute } from "./route.ts";
 import { tailLines } from "./lines.ts";
-import { decisiveLine } from "./ssh_decisive_line.ts";
+import { decisiveCode, decisiveLine } from "./ssh_decisive_line.ts";
 import { quoteShellWord } from "./shell_words.ts";
 import { fromNodeStreams, nodeChunks, withPrefix } from "./streams.ts";
 import type { SessionStream, Transport } from "./transport.ts";
@@ -149,13 +149,13 @@ export function programFailure(
 ): SockhopError {
   const program = route.words[0] ?? "ssh";
   const sshpass = ssh.child.spawnargs[0] === "sshpass" ? sshpassMessage(status) : undefined;
-  if (marker.kind !== "err" && sshpass) return new SockhopError(sshpass, "ssh-failed");
+  if (marker.kind !== "err" && sshpass) return new SockhopError(sshpass.message, sshpass.code);
   if (marker.kind !== "err" && (status === 255 || (route.flavor === "plink" && status === 1))) {
     return new SockhopError(
       `${program} failed (exit ${status})${
         _tailText(ssh)
       }; run with --debug=ssh to see all it said`,
-      "ssh-failed",
+      decisiveCode(ssh.stderrTail()) ?? "ssh-failed",
     );
   }
   return remoteFailure(marker, status, ssh.stderrTail().at(-1), route.dest.host);
@@ -264,19 +264,32 @@ function _signalNumber(signal: NodeJS.Signals | null): number {
   return signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1;
 }
 
-/** sshpass's exit statuses, as messages. */
-export function sshpassMessage(status: number): string | undefined {
+/** sshpass's exit statuses, as messages, with the code of those that need the user. */
+export function sshpassMessage(
+  status: number,
+): { readonly message: string; readonly code: ErrorCode } | undefined {
   switch (status) {
     case 2:
-      return "sshpass: conflicting arguments";
+      return { message: "sshpass: conflicting arguments", code: "ssh-failed" };
     case 3:
-      return "sshpass: runtime error";
+      return { message: "sshpass: runtime error", code: "ssh-failed" };
     case 4:
-      return "sshpass did not recognise ssh's prompt (is ssh asking something else?)";
+      return {
+        message: "sshpass did not recognise ssh's prompt (is ssh asking something else?)",
+        code: "ssh-failed",
+      };
     case 5:
-      return "Wrong password (sshpass: authentication refused): check the password or the user name";
+      return {
+        message:
+          "Wrong password (sshpass: authentication refused): check the password or the user name",
+        code: "auth-failed",
+      };
     case 6:
-      return "The host key is not known and sshpass cannot answer ssh's question: connect once with ssh to accept it, or add it to ~/.ssh/known_hosts";
+      return {
+        message:
+          "The host key is not known and sshpass cannot answer ssh's question: connect once with ssh to accept it, or add it to ~/.ssh/known_hosts",
+        code: "host-key-unknown",
+      };
     default:
       return undefined;
   }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes, runWithOpenStdin, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
 import { exchange, startForward } from "./_forward.ts";
 import { freePort, keygen, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
-import { sockhopWrapper } from "./_remote.ts";
+import { sockhopWrapper, sshOption } from "./_remote.ts";
 import { startSshServe, USER } from "./_serve_ssh.ts";
 import { type Backend, BACKENDS } from "./_backends.ts";
 
@@ -66,6 +66,36 @@ for (const backend of BACKENDS) {
       assert.match(res.stderr, /No session "nosuch"/);
       assert.doesNotMatch(res.stderr, /forwarding/);
     });
+    if (backend.name !== "native") {
+      await t.step("a host key not known: exit 1, not retried", async () => {
+        // ssh: no known_hosts (the first value of an option wins); plink: no --host-key.
+        const unknown = r.args("echo").map((a) =>
+          a.startsWith("--ssh=") && backend.name === "openssh"
+            ? `--ssh=${
+              sshOption([
+                "ssh",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "GlobalKnownHostsFile=/dev/null",
+                ...r.sshd.sshWords().slice(1),
+              ])
+            }`
+            : a
+        ).filter((a) => !a.startsWith("--host-key="));
+        const res = await runWithOpenStdin(unknown, r.env, 30000);
+        assert.equal(res.code, 1, res.stderr);
+        assert.match(res.stderr, /Host key verification failed|host key is not cached/i);
+        const fwd = await startForward([...unknown.slice(1), "--retry"], r.env);
+        const t0 = Date.now();
+        while (!/not reconnecting: /.test(fwd.log()) && Date.now() - t0 < 30000) {
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        assert.match(fwd.log(), /not reconnecting: .*send SIGHUP/);
+        assert.doesNotMatch(fwd.log(), /reconnecting \(attempt/);
+        assert.equal(await fwd.stop("SIGINT"), 130);
+      });
+    }
     await t.step("a key the server does not accept: exit 1, not retried", async () => {
       // Our key, swapped for one sshd does not know.
       await keygen(`${r.dir}/other`);

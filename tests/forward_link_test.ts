@@ -43,13 +43,16 @@ function recorder() {
   };
 }
 
-const refused = () => new SockhopError("Permission denied (publickey)", "ssh-failed");
+const refused = () => new SockhopError("Permission denied (publickey)", "auth-failed");
 const down = () => new SockhopError("Connection refused", "ssh-failed");
 
 Deno.test("link: a refused login or host key needs the user; a host down does not", () => {
   assert.ok(needsUser(refused()));
   assert.ok(needsUser(new SockhopError("x", "host-key-changed")));
-  assert.ok(needsUser(new Error("FATAL ERROR: No supported authentication methods available")));
+  assert.ok(needsUser(new SockhopError("x", "host-key-unknown")));
+  // The code decides, given where ssh's output is read (decisiveCode), never the words.
+  assert.ok(!needsUser(new Error("FATAL ERROR: No supported authentication methods available")));
+  assert.ok(!needsUser(new SockhopError("Permission denied (publickey)", "ssh-failed")));
   assert.ok(!needsUser(down()));
   assert.ok(!needsUser(new SockhopError('No session "x"', "no-session")));
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decisiveLine } from "../lib/ssh_decisive_line.ts";
+import { decisiveCode, decisiveLine } from "../lib/ssh_decisive_line.ts";
 
 Deno.test("decisive line: the cause before the closing line", () => {
   assert.equal(
@@ -26,4 +26,38 @@ Deno.test("decisive line: otherwise the last line that is not only a consequence
     "Connection reset by 1.2.3.4 port 22",
   );
   assert.equal(decisiveLine([]), undefined);
+});
+
+Deno.test("decisive code: ssh's and plink's words for a refused login or host key", () => {
+  const changed = [
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @",
+    "Host key verification failed.",
+  ];
+  assert.equal(decisiveCode(changed), "host-key-changed");
+  assert.equal(
+    decisiveCode([
+      "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.",
+      "Host key verification failed.",
+    ]),
+    "host-key-unknown",
+  );
+  assert.equal(decisiveCode(["Host key verification failed."]), "host-key");
+  assert.equal(decisiveCode(["alice@127.0.0.1: Permission denied (publickey)."]), "auth-failed");
+  assert.equal(
+    decisiveCode([
+      "FATAL ERROR: No supported authentication methods available (server sent: publickey)",
+    ]),
+    "auth-failed",
+  );
+  assert.equal(decisiveCode(["The host key is not cached for this server:"]), "host-key-unknown");
+  assert.equal(
+    decisiveCode(["FATAL ERROR: Host key did not appear in manually configured list"]),
+    "host-key",
+  );
+  assert.equal(
+    decisiveCode(["ssh: connect to host 127.0.0.1 port 1: Connection refused"]),
+    undefined,
+  );
+  assert.equal(decisiveCode([]), undefined);
 });
