@@ -28,7 +28,9 @@ export async function cmdForward(args: string[]): Promise<number> {
   if (values.help) return help("forward");
   const where = _where(positionals);
   const listen = _listen(values.listen);
-  const { logger, dirs } = setup(values);
+  // Stamped by the logger as serve's are, where stderr is a log and not a terminal (whose
+  // status line is redrawn in place).
+  const { logger, dirs } = setup(values, { timestamps: !Deno.stderr.isTerminal() });
   listen.forEach((addr, i) => {
     if (isExposed(addr)) {
       logger.warn(

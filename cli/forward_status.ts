@@ -1,7 +1,7 @@
 /**
  * What forward tells the user as it runs: on a terminal, one status line redrawn twice a
- * second (the addresses, the connection, the tunnels and bytes); otherwise a timestamped log
- * line at each change of the connection.
+ * second (the addresses, the connection, the tunnels and bytes); otherwise a log line at each
+ * change of the connection (timestamped by the logger).
  */
 
 import type { ForwardStats } from "../lib/forward.ts";
@@ -40,7 +40,7 @@ export function forwardStatus(
       state = next;
       if (!changed) return;
       if (terminal) draw();
-      else logger.info(`${new Date().toISOString()} ${_linkText(next)}`);
+      else logger.info(_linkText(next));
     },
     listening(list: readonly string[]) {
       addrs = list;

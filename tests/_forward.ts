@@ -25,7 +25,8 @@ export async function startForward(args: string[], env: Record<string, string>) 
   const deadline = Date.now() + 15000;
   let where: string | undefined;
   while (!(where = /forwarding ([^\s,]+)[ ,]/.exec(log)?.[1])) {
-    if (Date.now() > deadline || /^sockhop: (?!warning|forwarding|\d{4}-)/m.test(log)) {
+    // forward's log lines are stamped (stderr is no terminal); main.ts's error line is not.
+    if (Date.now() > deadline || /^sockhop: /m.test(log)) {
       child.kill("SIGKILL");
       await child.status;
       await reading;
