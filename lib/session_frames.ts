@@ -243,6 +243,40 @@ export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGener
 }
 
 /**
+ * One whole frame from `chunks`, read with the one frame reader: its type, its payload, and what
+ * came after it in the chunk it ended in. Undefined when the stream ends first, or the length is
+ * over `maxLength` (not this protocol, or not the frame expected).
+ */
+export async function readOneFrame(
+  chunks: AsyncIterator<Uint8Array>,
+  maxLength: number,
+): Promise<{ type: number; payload: Uint8Array; rest: Uint8Array } | undefined> {
+  const cursor = new FrameCursor(0, maxLength);
+  let payload = new Uint8Array(0);
+  let got = 0;
+  for (;;) {
+    const r = await chunks.next();
+    if (r.done) return undefined;
+    let at = 0;
+    if (!cursor.inFrame) {
+      try {
+        at = cursor.header(r.value, 0);
+      } catch {
+        return undefined; // a length over maxLength: not the frame expected
+      }
+      if (!cursor.inFrame) continue;
+      payload = new Uint8Array(cursor.left);
+    }
+    const n = Math.min(payload.length - got, r.value.length - at);
+    payload.set(r.value.subarray(at, at + n), got);
+    got += n;
+    if (got === payload.length) {
+      return { type: cursor.type, payload, rest: r.value.subarray(at + n) };
+    }
+  }
+}
+
+/**
  * The one reader of the frame format: a frame's header (type, length, and with `prefix` the
  * stream id that starts a mux frame's payload) put together across reads, then how much of
  * its payload is still to come. The payload stays in the chunks read: the caller takes it

@@ -8,8 +8,8 @@
 import {
   encodeFrame,
   framedPath,
-  HEADER,
   HELLO_CONNECT,
+  readOneFrame,
   trustedCompanion,
   writeAll,
 } from "./session_frames.ts";
@@ -67,15 +67,10 @@ export async function readHelloChunks(
   chunks: AsyncIterator<Uint8Array>,
   waitMs = HELLO_WAIT_MS,
 ): Promise<{ kind: HelloKind; rest: Uint8Array } | undefined> {
-  return _hello(await _within(_readAtLeast(chunks, HEADER), waitMs, () => undefined));
-}
-
-function _hello(got: Uint8Array | undefined): { kind: HelloKind; rest: Uint8Array } | undefined {
-  if (!got) return undefined;
-  const kind = _KINDS[got[0]!];
-  const length = new DataView(got.buffer, got.byteOffset).getUint32(1);
-  if (!kind || length !== 0) return undefined;
-  return { kind, rest: got.subarray(HEADER) };
+  // A hello has no payload: a longer frame is not one.
+  const frame = await _within(readOneFrame(chunks, 0), waitMs, () => undefined);
+  const kind = frame && _KINDS[frame.type];
+  return kind ? { kind, rest: frame.rest } : undefined;
 }
 
 /** serve's answer to a probe or a stop. */
@@ -132,13 +127,9 @@ async function _companion(path: string): Promise<Duplex | undefined> {
 }
 
 async function _readInfo(chunks: AsyncIterator<Uint8Array>): Promise<SessionInfo | undefined> {
-  const head = await _readAtLeast(chunks, HEADER);
-  if (!head || head[0] !== INFO) return undefined;
-  const length = new DataView(head.buffer, head.byteOffset).getUint32(1);
-  if (length > INFO_MAX) return undefined;
-  const whole = await _readAtLeast(chunks, HEADER + length, head);
-  if (!whole) return undefined;
-  return parseInfo(new TextDecoder().decode(whole.subarray(HEADER, HEADER + length)));
+  const frame = await readOneFrame(chunks, INFO_MAX);
+  if (frame?.type !== INFO) return undefined;
+  return parseInfo(new TextDecoder().decode(frame.payload));
 }
 
 /** `promise`, or what `onLate` returns (or throws) once `ms` have passed. */
@@ -190,24 +181,6 @@ export function parseInfo(text: string): SessionInfo | undefined {
     ...(id !== undefined ? { id } : {}),
     ...(log !== undefined ? { log } : {}),
   };
-}
-
-/** Chunks until at least `n` bytes are in hand (after `have`); undefined at an early end. */
-async function _readAtLeast(
-  chunks: AsyncIterator<Uint8Array>,
-  n: number,
-  have: Uint8Array = new Uint8Array(0),
-): Promise<Uint8Array | undefined> {
-  let buf = have;
-  while (buf.length < n) {
-    const r = await chunks.next();
-    if (r.done) return undefined;
-    const next = new Uint8Array(buf.length + r.value.length);
-    next.set(buf);
-    next.set(r.value, buf.length);
-    buf = next;
-  }
-  return buf;
 }
 
 /**

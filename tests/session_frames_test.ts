@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { endExitCode, endMessage, framedPath, readFrames } from "../lib/session_frames.ts";
+import {
+  encodeFrame,
+  endExitCode,
+  endMessage,
+  framedPath,
+  readFrames,
+  readOneFrame,
+} from "../lib/session_frames.ts";
 
 function frame(type: string, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + payload.length);
@@ -102,4 +109,23 @@ Deno.test("session frames: the companion socket is in .framed2 beside the sessio
   assert.equal(framedPath("/run/user/7/sockhop/h-pg"), "/run/user/7/sockhop/.framed2/h-pg");
   assert.equal(framedPath("s/h-pg"), "s/.framed2/h-pg");
   assert.equal(framedPath("/h-pg"), "/.framed2/h-pg");
+});
+
+Deno.test("readOneFrame: one frame cut at every byte, what follows kept; too long or cut short is none", async () => {
+  const frame = encodeFrame(0x49, new TextEncoder().encode('{"pid":1}'));
+  const after = new Uint8Array([1, 2, 3]);
+  const whole = new Uint8Array([...frame, ...after]);
+  async function* bytewise(bytes: Uint8Array) {
+    for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
+  }
+  async function* once(bytes: Uint8Array) {
+    yield bytes;
+  }
+  const split = await readOneFrame(bytewise(whole), 100);
+  assert.equal(split?.type, 0x49);
+  assert.equal(new TextDecoder().decode(split?.payload), '{"pid":1}');
+  const joined = await readOneFrame(once(whole), 100);
+  assert.deepEqual([...joined!.rest], [1, 2, 3]);
+  assert.equal(await readOneFrame(once(whole), 4), undefined);
+  assert.equal(await readOneFrame(once(frame.subarray(0, frame.length - 1)), 100), undefined);
 });
