@@ -88,6 +88,22 @@ export function connectToSocket(
 }
 
 /** The built-in client's words for a server a test started: no config, `key`, any host key. */
+/**
+ * The built-in client's words for a throwaway server, as ssh's own options: no user config,
+ * any host key taken and none kept, no questions.
+ */
+export const NATIVE_ANY_HOST_KEY: readonly string[] = [
+  "--ssh=native",
+  "-F",
+  "none",
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "BatchMode=yes",
+];
+
 export function throwawayNativeWords(key: string): string[] {
   return ["--ssh=native", "-F", "none", "-i", key, "--insecure-accept-any-host-key"];
 }

@@ -10,7 +10,13 @@ import { basename } from "node:path";
 import { runSockhop, SOCKHOP, spawnPiped, startServe, tempDir, testEnv, until } from "./_cli.ts";
 import { keygen, nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
-import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
+import {
+  authorizeClientKey,
+  NATIVE_ANY_HOST_KEY,
+  opensshWords,
+  startSshServe,
+  USER,
+} from "./_serve_ssh.ts";
 
 /** How sockhop shows in a command line: main.ts, or the artifact SOCKHOP_BIN names. */
 const PROGRAM = basename(SOCKHOP);
@@ -156,19 +162,6 @@ async function sshWorld() {
 function nativeArgs(sshd: Sshd): string[] {
   return [...nativeFlags(sshd), "-o", "BatchMode=yes"];
 }
-
-/** The built-in client's words for a throwaway server: any host key taken, none kept. */
-const NATIVE_ANY_HOST_KEY = [
-  "--ssh=native",
-  "-F",
-  "none",
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "BatchMode=yes",
-];
 
 /** The built-in server for `serveArgs`, with a client key authorized; ssh's words for it. */
 async function builtinServer(dir: string, env: Record<string, string>, serveArgs: string[]) {

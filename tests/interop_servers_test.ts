@@ -12,6 +12,7 @@ import { keygen, requirePeer, startSshd } from "./_sshd.ts";
 import { nativeFlags } from "./_sshd.ts";
 import { markerWrapper } from "./_remote.ts";
 import { SERVER_KINDS, serverAvailable, startServer } from "./_ssh_servers.ts";
+import { NATIVE_ANY_HOST_KEY } from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
 
@@ -22,15 +23,7 @@ const dec = new TextDecoder();
 async function nativeWords(dir: string): Promise<string[]> {
   await keygen(`${dir}/client`);
   return [
-    "--ssh=native",
-    "-F",
-    "none",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "BatchMode=yes",
+    ...NATIVE_ANY_HOST_KEY,
     "-i",
     `${dir}/client`,
     "-o",
