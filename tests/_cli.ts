@@ -45,6 +45,30 @@ export async function until(
   }
 }
 
+/**
+ * `promise`, or a failure naming `what` (and `context()`, a log) after `ms`: a guard against a
+ * hang, which would stall the whole suite, not a measure of speed.
+ */
+export async function within<T>(
+  ms: number,
+  what: string,
+  promise: Promise<T>,
+  context: () => string = () => "",
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Not within ${ms / 1000} s: ${what}\n${context()}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A temp dir for one test (in `parent`, by default the system's), removed by dispose. */
 export async function tempDir(
   prefix = "sockhop-test-",

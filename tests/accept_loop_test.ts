@@ -4,7 +4,7 @@
  */
 
 import * as assert from "node:assert/strict";
-import { spawnPiped, startServe, tempDir, testEnv, until } from "./_cli.ts";
+import { spawnPiped, startServe, tempDir, testEnv, until, within } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 import { exchange, startForward } from "./_forward.ts";
 import { framedPath } from "../lib/session_frames.ts";
@@ -45,6 +45,19 @@ async function killed(c: Deno.ChildProcess): Promise<void> {
   await c.status;
 }
 
+/**
+ * Lower `pid`'s limit to its lowest free descriptor number, so that its next accept fails
+ * whichever way the last connection fell (a tunnel or session costs two descriptors: one may
+ * be left free). Its process is quiet then: nothing opens or closes meanwhile.
+ */
+async function noneFree(pid: number): Promise<number> {
+  const open = new Set([...Deno.readDirSync(`/proc/${pid}/fd`)].map((e) => Number(e.name)));
+  let lowest = 0;
+  while (open.has(lowest)) lowest++;
+  await prlimit(pid, lowest);
+  return lowest;
+}
+
 /** How many descriptors `pid` has open, those numbered under `below` only. */
 function openDescriptors(pid: number, below = Infinity): number {
   return [...Deno.readDirSync(`/proc/${pid}/fd`)].filter((e) => Number(e.name) < below).length;
@@ -63,7 +76,7 @@ Deno.test("accept loop: serve out of descriptors outlives a few dozen connect cl
   const pid = server.child.pid;
   const socket = `${dir}/s/${Deno.hostname()}-echo`;
   // Room for a few connections (each two sockets), then none.
-  const limit = openDescriptors(pid) + 12;
+  let limit = openDescriptors(pid) + 12;
   await prlimit(pid, limit);
   // Plain connections to the session socket, each holding two sockets, until serve cannot
   // accept.
@@ -74,28 +87,34 @@ Deno.test("accept loop: serve out of descriptors outlives a few dozen connect cl
     holders.push(await Deno.connect({ transport: "unix", path: socket }));
     await new Promise((r) => setTimeout(r, 20));
   }
+  limit = await noneFree(pid);
   // A few dozen sockhop clients meanwhile: serve used to end at the first that its status
   // socket could not accept ("internal error: Too many open files"). Each now waits in the
-  // backlog, and is served or told why once a descriptor is free for a moment.
+  // backlog (serve says so once and keeps trying), and is served or told why once a
+  // descriptor is free: nothing is awaited of the clients until the holders go.
   const clients = Array.from({ length: 30 }, () => spawnPiped(["connect", "echo"], env));
   try {
-    const outs = await Promise.all(clients.map((c, i) => talk(c, `client ${i}\n`)));
+    const talking = clients.map((c, i) => talk(c, `client ${i}\n`));
+    await until(
+      "serve cannot accept",
+      () => server.log().includes(`${framedPath(socket)}: cannot accept: `),
+    );
+    const alive = await Promise.race([server.child.status, new Promise((r) => setTimeout(r, 300))]);
+    assert.equal(alive, undefined, `serve is still running:\n${server.log()}`);
+    for (const h of holders.splice(0)) h.close();
+    const outs = await within(120_000, "the 30 clients end", Promise.all(talking), server.log);
     const wrong = outs.filter((o) =>
       !o.ok && !/^sockhop: .*Too many open files.*\n$/.test(o.stderr)
     );
     assert.deepEqual(wrong, [], server.log());
-    const alive = await Promise.race([server.child.status, new Promise((r) => setTimeout(r, 300))]);
-    assert.equal(alive, undefined, `serve is still running:\n${server.log()}`);
-    assert.ok(server.log().includes(`${framedPath(socket)}: cannot accept: `), server.log());
-    // Descriptors come back (serve lets go of a connection once it sees it end): every client
+    // Descriptors came back (serve lets go of a connection once it sees it end): every client
     // is served. One at a time, as the limit leaves room for a few connections only.
-    for (const h of holders.splice(0)) h.close();
     await until("serve lets go of the closed connections", () => openDescriptors(pid) <= limit - 6);
     const later = [];
     for (let i = 0; i < 10; i++) {
       const c = spawnPiped(["connect", "echo"], env);
       clients.push(c);
-      later.push(await talk(c, `again ${i}\n`));
+      later.push(await within(60_000, `client ${i} after`, talk(c, `again ${i}\n`), server.log));
     }
     assert.deepEqual(later.filter((o) => !o.ok), [], server.log());
     assert.match(server.log(), /accepting again/);
@@ -125,6 +144,7 @@ Deno.test("accept loop: forward out of descriptors outlives its clients, then fo
       holders.push(await Deno.connect({ hostname: addr.host, port: addr.port }));
       await new Promise((r) => setTimeout(r, 20));
     }
+    await noneFree(fwd.pid);
     for (let i = 0; i < 10; i++) {
       holders.push(await Deno.connect({ hostname: addr.host, port: addr.port }));
     }
