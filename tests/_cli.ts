@@ -116,12 +116,20 @@ export async function runSockhop(
     /** Another way to start sockhop than sockhopArgv(), e.g. inside a network namespace. */
     argv?: string[];
     cwd?: string;
+    /** A guard against a hang (not a measure of speed): killed after this long. */
+    limitMs?: number;
   } = {},
 ): Promise<RunResult> {
   const child = spawnPiped(args, opts.env ?? {}, {
     ...(opts.argv ? { argv: opts.argv } : {}),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
+  const limitMs = opts.limitMs ?? HANG_MS;
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill("SIGKILL");
+  }, limitMs);
   const feeding = (async () => {
     if (opts.stdin instanceof ReadableStream) {
       await opts.stdin.pipeTo(child.stdin).catch(() => {});
@@ -131,8 +139,62 @@ export async function runSockhop(
       await w.close().catch(() => {});
     }
   })();
-  const [out] = await Promise.all([child.output(), feeding]);
-  return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
+  const [out] = await Promise.all([child.output(), feeding]).finally(() => clearTimeout(timer));
+  const stderr = new TextDecoder().decode(out.stderr) +
+    (killed ? `\n[the test killed sockhop ${args[0]} after ${limitMs / 1000} s]\n` : "");
+  return { code: out.code, stdout: out.stdout, stderr };
+}
+
+/**
+ * How long a test lets a process run that should end on its own, before it kills it: far
+ * above any run here, only so that a hang fails its test instead of stalling the suite.
+ */
+export const HANG_MS = 300_000;
+
+/**
+ * `child.output()`, the child killed after `ms` (a hang fails instead of stalling the suite;
+ * a grandchild that keeps its pipes open fails it too, a little later).
+ */
+export async function outputOrKill(
+  child: Deno.ChildProcess,
+  what: string,
+  ms = HANG_MS,
+): Promise<Deno.CommandOutput> {
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended meanwhile */ }
+  }, ms);
+  try {
+    return await within(ms + 15_000, what, child.output());
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** After a stop signal, how long before SIGKILL. */
+const STOP_KILL_MS = 30_000;
+
+/** `child`'s status after `signal`, or after SIGKILL if it has not ended within STOP_KILL_MS. */
+export async function stopChild(
+  child: Deno.ChildProcess,
+  signal: Deno.Signal,
+): Promise<Deno.CommandStatus> {
+  try {
+    child.kill(signal);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended meanwhile */ }
+  }, STOP_KILL_MS);
+  try {
+    return await child.status;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -201,12 +263,7 @@ export async function startServe(
   let stopped: Promise<number> | undefined;
   const stop = (signal: Deno.Signal = "SIGTERM") => {
     stopped ??= (async () => {
-      try {
-        child.kill(signal);
-      } catch (err) {
-        if (!(err instanceof TypeError)) throw err;
-      }
-      const status = await child.status;
+      const status = await stopChild(child, signal);
       await reading;
       await outDone;
       return status.code;

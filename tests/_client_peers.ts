@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { tempDir } from "./_cli.ts";
+import { tempDir, within } from "./_cli.ts";
 import { freePort, withTestUser } from "./_sshd.ts";
 
 const enc = new TextEncoder();
@@ -222,7 +222,8 @@ async function _waitForBanner(port: number, exited: () => boolean, name: string)
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       const buf = new Uint8Array(256);
-      const n = await conn.read(buf);
+      // A silent listener that took the port meanwhile must not hold the wait.
+      const n = await within(2000, "a banner", conn.read(buf)).catch(() => null);
       conn.close();
       if (n && dec.decode(buf.subarray(0, n)).includes("SSH-2.0-")) return;
     } catch {

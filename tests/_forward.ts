@@ -1,6 +1,6 @@
 /** Running `sockhop forward` in tests, and talking through its listener. */
 
-import { sockhopArgv } from "./_cli.ts";
+import { HANG_MS, sockhopArgv, stopChild, within } from "./_cli.ts";
 import { parseListen } from "../lib/forward.ts";
 
 /** Start `sockhop forward ARGS`; resolves with the address it printed. */
@@ -40,8 +40,7 @@ export async function startForward(args: string[], env: Record<string, string>) 
     status: child.status,
     log: () => log,
     async stop(signal: Deno.Signal = "SIGINT") {
-      child.kill(signal);
-      const status = await child.status;
+      const status = await stopChild(child, signal);
       await reading;
       return status.code;
     },
@@ -62,4 +61,18 @@ export async function exchange(where: string, data: Uint8Array): Promise<Uint8Ar
   const reply = new Uint8Array(await new Response(conn.readable).arrayBuffer());
   await writing;
   return reply;
+}
+
+/** Each payload through its own connection at once; their replies (a hang fails, naming `log`). */
+export function exchangeAll(
+  where: string,
+  payloads: Uint8Array[],
+  log: () => string = () => "",
+): Promise<Uint8Array[]> {
+  return within(
+    HANG_MS,
+    `${payloads.length} connections through ${where}`,
+    Promise.all(payloads.map((p) => exchange(where, p))),
+    log,
+  );
 }

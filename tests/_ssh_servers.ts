@@ -83,6 +83,7 @@ export async function startServer(kind: ServerKind, dir: string): Promise<Foreig
   ).catch(() => {});
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let first = "";
+  const silent = setTimeout(() => child.kill("SIGKILL"), 30_000);
   while (!first.includes("\n")) {
     const r = await reader.read();
     if (r.done) {
@@ -92,6 +93,7 @@ export async function startServer(kind: ServerKind, dir: string): Promise<Foreig
     }
     first += r.value;
   }
+  clearTimeout(silent);
   const port = Number(first.trim());
   const drain = (async () => {
     while (!(await reader.read()).done) { /* nothing more is said on stdout */ }

@@ -3,7 +3,7 @@
  * and a free port, for tests. Everything it starts is stopped and removed by stop().
  */
 
-import { tempDir } from "./_cli.ts";
+import { tempDir, within } from "./_cli.ts";
 
 const SSHD = "/usr/sbin/sshd";
 
@@ -240,7 +240,8 @@ async function _waitForBanner(port: number, child: Deno.ChildProcess) {
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       const buf = new Uint8Array(64);
-      const n = await conn.read(buf);
+      // A silent listener that took the port meanwhile must not hold the wait.
+      const n = await within(2000, "a banner", conn.read(buf)).catch(() => null);
       conn.close();
       if (n && new TextDecoder().decode(buf.subarray(0, n)).startsWith("SSH-2.0-")) return;
     } catch {

@@ -7,7 +7,17 @@
 
 import assert from "node:assert/strict";
 import { basename } from "node:path";
-import { runSockhop, SOCKHOP, spawnPiped, startServe, tempDir, testEnv, until } from "./_cli.ts";
+import {
+  outputOrKill,
+  runSockhop,
+  SOCKHOP,
+  spawnPiped,
+  startServe,
+  tempDir,
+  testEnv,
+  until,
+  within,
+} from "./_cli.ts";
 import { keygen, nativeFlags, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
 import {
@@ -186,7 +196,7 @@ async function run(cmd: string[], stdin?: Uint8Array) {
     if (stdin) await w.write(stdin).catch(() => {});
     await w.close().catch(() => {});
   })();
-  const [out] = await Promise.all([child.output(), writing]);
+  const [out] = await Promise.all([outputOrKill(child, cmd.join(" ")), writing]);
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
@@ -551,7 +561,7 @@ Deno.test("faults: native: a channel closed without an exit status is a failure,
   }).spawn();
   try {
     const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const port = (await reader.read()).value!.trim();
+    const port = (await within(30_000, "the paramiko server's port", reader.read())).value!.trim();
     reader.releaseLock();
     const r = await runSockhop([
       "connect",

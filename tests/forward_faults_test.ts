@@ -5,8 +5,16 @@
  */
 
 import assert from "node:assert/strict";
-import { randomBytes, runWithOpenStdin, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
-import { exchange, startForward } from "./_forward.ts";
+import {
+  randomBytes,
+  runWithOpenStdin,
+  sha256,
+  startServe,
+  tempDir,
+  testEnv,
+  within,
+} from "./_cli.ts";
+import { exchange, exchangeAll, startForward } from "./_forward.ts";
 import { freePort, keygen, requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
 import { startSshServe, USER } from "./_serve_ssh.ts";
@@ -132,7 +140,7 @@ for (const backend of BACKENDS) {
     await using r = await rig(backend);
     const fwd = await startForward(r.args("echo").slice(1), r.env);
     const payloads = Array.from({ length: 30 }, () => randomBytes(ONE_MIB));
-    const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+    const replies = await exchangeAll(fwd.where, payloads, fwd.log);
     for (let i = 0; i < payloads.length; i++) {
       assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);
     }
@@ -142,20 +150,6 @@ for (const backend of BACKENDS) {
 }
 
 /** `promise`, or a failure naming `what` after `ms`: a bound on a wait, not a measurement. */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function echoed(where: string, what: string, ms: number) {
   const data = randomBytes(64 * 1024);
   const reply = await within(ms, what, exchange(where, data));
@@ -229,7 +223,7 @@ Deno.test("forward through sockhop's own SSH server: the session checked, 30 tun
   assert.match(missing.stderr, /refused to run the remote command/);
   const fwd = await startForward(words, env);
   const payloads = Array.from({ length: 30 }, () => randomBytes(ONE_MIB));
-  const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+  const replies = await exchangeAll(fwd.where, payloads, fwd.log);
   for (let i = 0; i < payloads.length; i++) {
     assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
-import { exchange, startForward } from "./_forward.ts";
+import { exchange, exchangeAll, startForward } from "./_forward.ts";
 import { parseListen } from "../lib/forward.ts";
 import { requirePeer } from "./_sshd.ts";
 
@@ -11,7 +11,7 @@ Deno.test("forward: 20 concurrent tunnels to a local session, 8 MiB each way, SH
   const fwd = await startForward(["echo", "--listen=tcp:127.0.0.1:0"], env);
   assert.match(fwd.where, /^tcp:127\.0\.0\.1:\d+$/);
   const payloads = Array.from({ length: 20 }, () => randomBytes(8 * 1024 * 1024));
-  const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+  const replies = await exchangeAll(fwd.where, payloads, fwd.log);
   for (let i = 0; i < payloads.length; i++) {
     assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);
   }

@@ -12,10 +12,11 @@ import {
   startServe,
   tempDir,
   testEnv,
+  until,
 } from "./_cli.ts";
 import { keygen, requirePeer, type Sshd, startSshd, withTestUser } from "./_sshd.ts";
 import { markerWrapper, sockhopWrapper } from "./_remote.ts";
-import { exchange, startForward } from "./_forward.ts";
+import { exchangeAll, startForward } from "./_forward.ts";
 
 const dec = new TextDecoder();
 const haveSshd = () => requirePeer("sshd", "/usr/sbin/sshd", "openssh-server");
@@ -456,7 +457,10 @@ Deno.test("native: a peer that stops answering is detected by keepalive", async 
   const reading = (async () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) log += r.value;
   })();
-  while (!/channel 1: exec opened/.test(log)) await new Promise((r) => setTimeout(r, 50));
+  await until("channel 1: exec opened", () => /channel 1: exec opened/.test(log)).catch((err) => {
+    child.kill("SIGKILL");
+    throw new Error(`${err.message}\n${log}`);
+  });
   // Freeze the per-connection sshd processes: the peer stops answering, the socket stays open.
   const frozen = _sshdChildren(w.sshd.dir);
   for (const pid of frozen) {
@@ -553,7 +557,7 @@ Deno.test("native: forward carries every tunnel as a channel of one SSH connecti
     w.env,
   );
   const payloads = Array.from({ length: 20 }, () => randomBytes(8 * 1024 * 1024));
-  const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+  const replies = await exchangeAll(fwd.where, payloads, fwd.log);
   for (let i = 0; i < payloads.length; i++) {
     assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);
   }

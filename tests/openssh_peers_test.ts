@@ -16,7 +16,7 @@ import {
 } from "./_cli.ts";
 import { requirePeer, startSshd, withTestUser } from "./_sshd.ts";
 import { allCommandLines, markerWrapper, sockhopWrapper, sshOption } from "./_remote.ts";
-import { exchange, startForward } from "./_forward.ts";
+import { exchangeAll, startForward } from "./_forward.ts";
 
 const dec = new TextDecoder();
 
@@ -435,7 +435,7 @@ Deno.test("forward over openssh: 20 concurrent tunnels, 8 MiB each way, SHA-256 
     `--remote-sockhop=${wrapper}`,
   ], env);
   const payloads = Array.from({ length: 20 }, () => randomBytes(8 * 1024 * 1024));
-  const replies = await Promise.all(payloads.map((p) => exchange(fwd.where, p)));
+  const replies = await exchangeAll(fwd.where, payloads, fwd.log);
   for (let i = 0; i < payloads.length; i++) {
     assert.equal(replies[i]!.length, payloads[i]!.length, `tunnel ${i} length`);
     assert.equal(await sha256(replies[i]!), await sha256(payloads[i]!), `tunnel ${i}`);

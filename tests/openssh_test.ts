@@ -11,8 +11,10 @@ import {
   sha256,
   sockhopArgv,
   startServe,
+  stopChild,
   tempDir,
   testEnv,
+  until,
 } from "./_cli.ts";
 import { requirePeer, startSshd } from "./_sshd.ts";
 import { sockhopWrapper, sshOption } from "./_remote.ts";
@@ -128,10 +130,12 @@ Deno.test("openssh: --exit-ssh=yes ends ssh on SIGTERM, no leaves it running", a
     const reading = (async () => {
       for (let r = await reader.read(); !r.done; r = await reader.read()) log += r.value;
     })();
-    while (!/marker received/.test(log)) await new Promise((r) => setTimeout(r, 50));
+    await until("marker received", () => /marker received/.test(log)).catch((err) => {
+      child.kill("SIGKILL");
+      throw new Error(`${err.message}\n${log}`);
+    });
     const pid = Number(/ssh pid (\d+)/.exec(log)![1]);
-    child.kill("SIGTERM");
-    const status = await child.status;
+    const status = await stopChild(child, "SIGTERM");
     await reading;
     await child.stdin.close().catch(() => {});
     assert.equal(status.code, 143);

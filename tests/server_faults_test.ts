@@ -16,6 +16,7 @@ import {
   tempDir,
   testEnv,
   until,
+  within,
 } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 import { authorizeClientKey, opensshWords, servePort, startSshServe, USER } from "./_serve_ssh.ts";
@@ -302,7 +303,7 @@ sys.stdin.read()
     await holder.stdin.close();
     await holder.status;
     const buf = new Uint8Array(100);
-    const n = await local.read(buf);
+    const n = await within(60_000, "the waiting client is served", local.read(buf), server.log);
     assert.equal(dec.decode(buf.subarray(0, n ?? 0)), "through the session socket");
     local.close();
     const r = await run(

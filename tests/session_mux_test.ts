@@ -132,7 +132,7 @@ Deno.test("mux: refused and given-up streams, a carrier that ends, a peer that s
   const given = client.open();
   await given.opened;
   given.close();
-  while (!abandoned) await new Promise((r) => setTimeout(r, 10));
+  await until("the stream is abandoned", () => abandoned);
   const last = client.open();
   await last.opened;
   up.end();

@@ -15,7 +15,7 @@ import { SockhopError } from "../lib/errors.ts";
 import { parseListen, runForward } from "../lib/forward.ts";
 import { localTransport } from "../lib/local_transport.ts";
 import { stderrLogger } from "../lib/logger.ts";
-import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv, until } from "./_cli.ts";
 import { requirePeer } from "./_sshd.ts";
 import { authorizeClientKey, connectToSocket, startSshServe } from "./_serve_ssh.ts";
 
@@ -456,7 +456,7 @@ Deno.test("Windows pipes: list's probe opens nothing; the key file", async () =>
     }
   })();
   await probePipe(path, key);
-  while (!refused.length) await new Promise((r) => setTimeout(r, 20));
+  await until("the probe is refused", () => refused.length > 0);
   assert.equal(yielded, 0, "a probe does not open the session");
   listener.close();
   await served;

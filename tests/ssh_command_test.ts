@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { quoteShellWord } from "../lib/shell_words.ts";
-import { randomBytes, runSockhop, sha256, sockhopArgv, tempDir } from "./_cli.ts";
+import { outputOrKill, randomBytes, runSockhop, sha256, sockhopArgv, tempDir } from "./_cli.ts";
 import { requirePeer, type Sshd, startSshd } from "./_sshd.ts";
 
 const dec = new TextDecoder();
@@ -67,7 +67,7 @@ async function _run(
     await w.write(opts.stdin).catch(() => {});
     await w.close().catch(() => {});
   }
-  const out = await child.output();
+  const out = await outputOrKill(child, `${cmd} ${args.join(" ")}`);
   return { code: out.code, stdout: out.stdout, stderr: dec.decode(out.stderr) };
 }
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
-import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv } from "./_cli.ts";
+import { randomBytes, runSockhop, sha256, startServe, tempDir, testEnv, within } from "./_cli.ts";
 import { nativeFlags, requirePeer, startSshd } from "./_sshd.ts";
 import { markerWrapper } from "./_remote.ts";
 import { authorizeClientKey, opensshWords, servePort, USER } from "./_serve_ssh.ts";
@@ -182,7 +182,11 @@ Deno.test("windows: a slow reader holds at most its window, and the window shrin
     for (;;) {
       const chunk: Uint8Array | null = channel.read();
       if (chunk === null) {
-        await new Promise((r) => channel.once("readable", r));
+        await within(
+          60_000,
+          "data on the channel",
+          new Promise((r) => channel.once("readable", r)),
+        );
         continue;
       }
       received += chunk.length;

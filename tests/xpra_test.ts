@@ -12,6 +12,7 @@ import {
   startServe,
   tempDir,
   testEnv,
+  within,
 } from "./_cli.ts";
 import { keygen, requirePeer, startSshd } from "./_sshd.ts";
 import { authorizeClientKey, opensshWords, startSshServe, USER } from "./_serve_ssh.ts";
@@ -213,7 +214,8 @@ async function _tryStartXpra(dir: string, display: number): Promise<XpraServer |
       const timer = setTimeout(() => exited || _signal(child.pid, "SIGKILL"), 10000);
       await status;
       clearTimeout(timer);
-      await reading;
+      // Its Xvfb may hold the same pipes: bounded, and ended below as everything else left.
+      await within(15_000, "xpra's output ends", reading).catch(() => {});
       // xpra has told its Xvfb to go; give it a moment, then end whatever of ours is left.
       const left = await _waitGone(dir, 5000);
       for (const p of left) _signal(p.pid, "SIGKILL");
@@ -562,7 +564,7 @@ Deno.test('xpra: xpra\'s own client with --ssh="sockhop ssh ...", direct and thr
       for (const pid of [..._descendants(attach.pid), attach.pid]) _signal(pid, "SIGKILL");
     }, 20000);
     const { code } = await attach.status;
-    await Promise.all(reading);
+    await within(30_000, "xpra attach's output ends", Promise.all(reading), serve.log);
     clearTimeout(timer);
     assert.equal(code, 0, `${said}\n${serve.log()}`);
     assert.match(said, /Xpra Session Disconnected: detach request/);
