@@ -11,6 +11,7 @@ import { parseStartArgs, parseStopArgs } from "../lib/lifecycle_args.ts";
 import type { Logger } from "../lib/logger.ts";
 import { MARKER_OK } from "../lib/marker.ts";
 import { runRemote } from "../lib/remote_run.ts";
+import { parseServeTarget } from "../lib/serve.ts";
 import { resolveRoute, type Route } from "../lib/route.ts";
 import { validateSessionName } from "../lib/session_name.ts";
 import type { SessionDirs } from "../lib/sessions.ts";
@@ -43,6 +44,12 @@ export async function cmdStart(args: string[]): Promise<number> {
       "Missing TARGET: exec:COMMAND [ARGS...], tcp:HOST:PORT or unix:PATH",
       "start",
     );
+  }
+  try {
+    // Its form is the same wherever it runs (a unix: path's length is the remote's to judge).
+    parseServeTarget(target, "linux");
+  } catch (err) {
+    throw err instanceof UsageError ? new UsageError(err.message, "start") : err;
   }
   const { logger, dirs } = setup(values);
   const id = newStartId();

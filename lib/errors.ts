@@ -72,6 +72,27 @@ export function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** What opening or reading a file failed with, in the system's words but without its noise. */
+const _FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or directory: check the path",
+  EACCES: "permission denied: check its mode and its directories'",
+  EPERM: "operation not permitted",
+  ENOTDIR: "a part of the path is not a directory: check the path",
+  EISDIR: "it is a directory: give the path of a file",
+  ELOOP: "too many levels of symbolic links",
+  ENAMETOOLONG: "the path is too long",
+};
+
+/**
+ * A failed file operation as one short line: "no such file or directory: check the path"
+ * rather than the runtime's "ENOENT: no such file or directory, open '/x'" (the caller names
+ * the file); other errors as errorText says them.
+ */
+export function fileErrorText(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
+  return _FILE_ERRORS[errorCode(err) ?? errorCode(cause) ?? ""] ?? errorText(err);
+}
+
 /** A short text for any thrown value. */
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -2,7 +2,7 @@
 
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
-import { SockhopError } from "./errors.ts";
+import { fileErrorText, SockhopError } from "./errors.ts";
 import { joinPath } from "./platform_paths.ts";
 import { fingerprint, keyTypeLabel } from "./public_keys.ts";
 import { readRegularFile } from "./regular_file.ts";
@@ -82,7 +82,7 @@ function _load(path: string): HostKey {
     data = new TextEncoder().encode(readRegularFile(path));
   } catch (err) {
     if (err instanceof SockhopError) throw err;
-    throw new SockhopError(`Cannot read host key ${path}: ${(err as Error).message}`, "host-key", {
+    throw new SockhopError(`Cannot read host key ${path}: ${fileErrorText(err)}`, "host-key", {
       cause: err,
     });
   }

@@ -6,7 +6,7 @@
  */
 
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { SockhopError } from "./errors.ts";
+import { fileErrorText, SockhopError } from "./errors.ts";
 import { NotRegularFileError, readRegularFile } from "./regular_file.ts";
 
 /** A parsed scrypt hash. */
@@ -234,7 +234,7 @@ export function readPasswordEntries(path: string): Map<string, ScryptHash> {
       );
     }
     throw new SockhopError(
-      `Cannot read password file ${path}: ${(err as Error).message}`,
+      `Cannot read password file ${path}: ${fileErrorText(err)}`,
       "password-hashes",
       { cause: err },
     );

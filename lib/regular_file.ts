@@ -7,7 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
-import { errorText, SockhopError } from "./errors.ts";
+import { fileErrorText, SockhopError } from "./errors.ts";
 import { quote } from "./safe_text.ts";
 
 /** The path exists but is not a regular file (a FIFO, a device, a directory...). */
@@ -149,12 +149,11 @@ export function readUserFile(path: string, what: string, max = FILE_MAX): string
       throw new SockhopError(`${what} ${err.message}`, "usage-file");
     }
     // What the system said when opening it (a missing file, a directory it cannot enter).
-    const cause = err instanceof Deno.errors.NotFound ? err.cause ?? err : err;
     throw new SockhopError(
-      `Cannot read ${what} ${quote(path)}: ${errorText(cause)}`,
+      `Cannot read ${what} ${quote(path)}: ${fileErrorText(err)}`,
       "usage-file",
       {
-        cause,
+        cause: err,
       },
     );
   }

@@ -6,7 +6,7 @@
  */
 
 import { isAbsolutePath, systemSshDir } from "./platform_paths.ts";
-import { UsageError } from "./errors.ts";
+import { fileErrorText, UsageError } from "./errors.ts";
 import { ConfigSyntaxError, type ConfigWords, splitConfigLine } from "./ssh_config_words.ts";
 import { applyOption, OptionError, type Options } from "./ssh_config_options.ts";
 import { evaluateMatch, MatchError } from "./ssh_config_match.ts";
@@ -112,7 +112,7 @@ function _readFile(
   try {
     text = r.fs.readFile(path);
   } catch (err) {
-    throw new UnreadableError(`Cannot read ${path}: ${(err as Error).message}`, path);
+    throw new UnreadableError(`Cannot read ${path}: ${fileErrorText(err)}`, path);
   }
   if (text === undefined) return false;
   if (flags.checkPerm) {

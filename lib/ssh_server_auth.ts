@@ -19,7 +19,7 @@ import {
   SCRYPT_DEFAULTS,
   type ScryptHash,
 } from "./password_hashes.ts";
-import { SockhopError, UsageError } from "./errors.ts";
+import { fileErrorText, SockhopError, UsageError } from "./errors.ts";
 import { NotRegularFileError, readRegularFile, refuseNotRegular } from "./regular_file.ts";
 
 export const MAX_AUTH_TRIES = 6;
@@ -248,7 +248,7 @@ function _read(path: string, logger: Logger): string {
       `${
         err instanceof NotRegularFileError || err instanceof SockhopError
           ? err.message
-          : `Cannot read ${path}: ${(err as Error).message}`
+          : `Cannot read ${path}: ${fileErrorText(err)}`
       } (no key accepted from it)`,
     );
     return "";

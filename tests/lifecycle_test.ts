@@ -241,6 +241,12 @@ Deno.test("start: a mistake in its options is a usage error here, before any log
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--wait=abc: give seconds from 1 to 600\nRun 'sockhop start --help'/);
   }
+  // The target too, in serve's words, pointing to start's usage.
+  for (const target of [["bogus:thing"], ["tcp:5"], ["unix:"], ["exec:"]]) {
+    const r = await runSockhop(["start", "ssh://127.0.0.1:1/db", ...target], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^sockhop: .*\nRun 'sockhop start --help' for usage\.\n$/);
+  }
 });
 
 Deno.test("start --attach here: a start that fails leaves stdout (the session's) empty, its log on stderr", async () => {

@@ -76,3 +76,28 @@ Deno.test("regular file: a 3 GB known_hosts or config stops the built-in client 
   assert.equal(config.code, 2, config.stderr);
   assert.match(config.stderr, /".*\/big" is 3221225472 bytes, more than 16777216 bytes/);
 });
+
+Deno.test("regular file: a file that cannot be opened is named with the system's reason in one line, no runtime noise", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/plain`, "x");
+  const cases: [string, RegExp][] = [
+    [`${dir}/missing`, /: no such file or directory: check the path$/],
+    [`${dir}/plain/below`, /: a part of the path is not a directory: check the path$/],
+  ];
+  for (const [path, want] of cases) {
+    assert.throws(() => readUserFile(path, "--password-file"), (err: Error) => {
+      assert.match(err.message, want);
+      assert.doesNotMatch(err.message, /ENOENT|ENOTDIR|os error|open '/);
+      return true;
+    });
+  }
+  const r = await runSockhop(
+    ["connect", `--password-file=${dir}/missing`, "ssh://127.0.0.1:1/x"],
+    { env: testEnv(`${dir}/s`) },
+  );
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    `sockhop: Cannot read --password-file "${dir}/missing": no such file or directory: check the path\n`,
+  );
+});
