@@ -145,6 +145,32 @@ export function listenOpenPipe(path: string): SessionListener {
   return _listenNode(path, () => Promise.resolve(undefined), () => {});
 }
 
+/**
+ * Pipe instances a session keeps waiting for clients (Windows). libuv's default is 4, and under
+ * Wine a pipe served through Deno's node:net stops taking clients once all of its waiting
+ * instances are connected at the same moment (a fifth client's connect times out; four clients
+ * held at once leave it unable to take a sixth later). Node reads its count from the
+ * environment as the server's handle is made (net.js createServerHandle), so it is set for
+ * that moment only: an exec: command does not inherit it.
+ */
+export const PIPE_INSTANCES = 64;
+
+function _listenPipe(server: net.Server, path: string) {
+  if (Deno.build.os !== "windows") {
+    server.listen(path);
+    return;
+  }
+  const name = "NODE_PENDING_PIPE_INSTANCES";
+  const before = Deno.env.get(name);
+  Deno.env.set(name, String(PIPE_INSTANCES));
+  try {
+    server.listen(path);
+  } finally {
+    if (before === undefined) Deno.env.delete(name);
+    else Deno.env.set(name, before);
+  }
+}
+
 function _listenNode(
   path: string,
   admit: (sock: net.Socket) => Promise<string | undefined>,
@@ -172,7 +198,7 @@ function _listenNode(
       wake?.();
     });
   });
-  server.listen(path);
+  _listenPipe(server, path);
   async function* accept() {
     for (;;) {
       while (queue.length) yield queue.shift()!;
