@@ -350,10 +350,24 @@ function _serveClient(
           return;
         }
         const request = parseExecCommand(info.command);
-        if (
-          !request ||
-          (options.only !== undefined && request.name !== options.only && request.name !== "")
-        ) {
+        const other = request !== undefined && options.only !== undefined &&
+          request.name !== options.only && request.name !== "";
+        if (other && request.kind === "sockhop") {
+          // Another session than this server's: said as _proxy says a missing one (the
+          // marker), so the client shows why and not "exec request failed".
+          logger.info(`ssh ${source}: no session ${JSON.stringify(request.name)} here`);
+          const channel = acceptExec();
+          if (!channel) return;
+          channel.write(markerErr(
+            `No session ${
+              JSON.stringify(request.name)
+            } on this SSH server: it is sockhop serve ${options.only}'s own (--bind-ssh), and serves that session only`,
+          ));
+          channel.exit(1);
+          channel.end();
+          return;
+        }
+        if (!request || other) {
           logger.info(`ssh ${source}: refused exec ${JSON.stringify(info.command.slice(0, 200))}`);
           refuseSessionStart(client, session, acceptExec, reject, REFUSED, 127);
           return;

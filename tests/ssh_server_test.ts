@@ -102,8 +102,26 @@ Deno.test("server: ssh -> exec sockhop _proxy NAME, 64 MiB each way; --bind-tcp 
   await Deno.writeFile(`${w.dir}/down.bin`, data);
   await using down = await startServe(["down", "exec:cat", `${w.dir}/down.bin`], w.env);
   const r = await run("ssh", [...w.sshWords(w.sshPort), "sockhop", "_proxy", "down"]);
-  assert.notEqual(r.code, 0, "the server serves only its own session");
-  assert.match(r.stderr, /exec request failed/);
+  assert.equal(r.code, 1, "the server serves only its own session");
+  // Said as a missing session is, so that the client shows why.
+  const only =
+    /^SOCKHOP\/1 ERR No session "down" on this SSH server: it is sockhop serve sum's own \(--bind-ssh\), and serves that session only\n$/;
+  assert.match(dec.decode(r.stdout), only);
+  const nat = await runSockhop([
+    "connect",
+    `ssh://${w.user}@127.0.0.1:${w.sshPort}/down`,
+    "--ssh=native",
+    "-F",
+    "none",
+    "-i",
+    w.key,
+    "-o",
+    "IdentitiesOnly=yes",
+    "--insecure-accept-any-host-key",
+  ], { env: w.env });
+  assert.equal(nat.code, 1, nat.stderr);
+  assert.match(nat.stderr, /No session "down" on this SSH server: it is sockhop serve sum's own/);
+  assert.doesNotMatch(nat.stderr, /refused to run the remote command/);
   await down.stop();
   assert.match(
     w.server.log(),
