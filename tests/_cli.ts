@@ -126,10 +126,7 @@ export async function runSockhop(
   });
   const limitMs = opts.limitMs ?? HANG_MS;
   let killed = false;
-  const timer = setTimeout(() => {
-    killed = true;
-    child.kill("SIGKILL");
-  }, limitMs);
+  const timer = killAfter(child, limitMs, () => killed = true);
   const feeding = (async () => {
     if (opts.stdin instanceof ReadableStream) {
       await opts.stdin.pipeTo(child.stdin).catch(() => {});
@@ -151,6 +148,16 @@ export async function runSockhop(
  */
 export const HANG_MS = 300_000;
 
+/** SIGKILL for `child` after `ms` unless the timer is cleared; `onKill` hears of it. */
+function killAfter(child: Deno.ChildProcess, ms: number, onKill = () => {}) {
+  return setTimeout(() => {
+    onKill();
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended meanwhile */ }
+  }, ms);
+}
+
 /**
  * `child.output()`, the child killed after `ms` (a hang fails instead of stalling the suite;
  * a grandchild that keeps its pipes open fails it too, a little later).
@@ -160,11 +167,7 @@ export async function outputOrKill(
   what: string,
   ms = HANG_MS,
 ): Promise<Deno.CommandOutput> {
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* ended meanwhile */ }
-  }, ms);
+  const timer = killAfter(child, ms);
   try {
     return await within(ms + 15_000, what, child.output());
   } finally {
@@ -185,11 +188,7 @@ export async function stopChild(
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
   }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* ended meanwhile */ }
-  }, STOP_KILL_MS);
+  const timer = killAfter(child, STOP_KILL_MS);
   try {
     return await child.status;
   } finally {
@@ -208,7 +207,7 @@ export async function runWithOpenStdin(
 ): Promise<RunResult & { ms: number }> {
   const t0 = Date.now();
   const child = spawnPiped(args, env);
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  const timer = killAfter(child, limitMs);
   const out = await child.output();
   const ms = Date.now() - t0;
   clearTimeout(timer);

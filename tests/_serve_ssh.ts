@@ -87,13 +87,11 @@ export function connectToSocket(
   ], { env });
 }
 
-/** The built-in client's words for a server a test started: no config, `key`, any host key. */
 /**
- * The built-in client's words for a throwaway server, as ssh's own options: no user config,
- * any host key taken and none kept, no questions.
+ * ssh's own options for a throwaway server: no user config, any host key taken and none kept,
+ * no questions (for `sockhop ssh` as for ssh).
  */
-export const NATIVE_ANY_HOST_KEY: readonly string[] = [
-  "--ssh=native",
+export const ANY_HOST_KEY_OPTIONS: readonly string[] = [
   "-F",
   "none",
   "-o",
@@ -104,6 +102,10 @@ export const NATIVE_ANY_HOST_KEY: readonly string[] = [
   "BatchMode=yes",
 ];
 
+/** The built-in client's words for a throwaway server, as ssh's own options. */
+export const NATIVE_ANY_HOST_KEY: readonly string[] = ["--ssh=native", ...ANY_HOST_KEY_OPTIONS];
+
+/** The built-in client's words for a server a test started: no config, `key`, any host key. */
 export function throwawayNativeWords(key: string): string[] {
   return ["--ssh=native", "-F", "none", "-i", key, "--insecure-accept-any-host-key"];
 }

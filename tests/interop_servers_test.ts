@@ -12,7 +12,7 @@ import { keygen, requirePeer, startSshd } from "./_sshd.ts";
 import { nativeFlags } from "./_sshd.ts";
 import { markerWrapper } from "./_remote.ts";
 import { SERVER_KINDS, serverAvailable, startServer } from "./_ssh_servers.ts";
-import { NATIVE_ANY_HOST_KEY } from "./_serve_ssh.ts";
+import { ANY_HOST_KEY_OPTIONS, NATIVE_ANY_HOST_KEY } from "./_serve_ssh.ts";
 
 const dec = new TextDecoder();
 
@@ -73,14 +73,7 @@ Deno.test("interop servers: sockhop ssh gets the exit status each server sends a
     await using server = await startServer(kind, dir);
     const r = await runSockhop([
       "ssh",
-      "-F",
-      "none",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "BatchMode=yes",
+      ...ANY_HOST_KEY_OPTIONS,
       "-o",
       "IdentitiesOnly=yes",
       "-i",

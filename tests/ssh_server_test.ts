@@ -66,6 +66,20 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
   /** sockhop's native client straight to SESSION's socket on the server (direct-streamlocal). */
   const toSocket = (session: string) =>
     connectToSocket(bound("ssh"), key, `${dir}/s/${Deno.hostname()}-${session}`, env);
+  /** `sockhop connect` with the native client to SESSION through this server. */
+  const nativeConnect = (session: string) =>
+    runSockhop([
+      "connect",
+      `ssh://${user}@127.0.0.1:${bound("ssh")}/${session}`,
+      "--ssh=native",
+      "-F",
+      "none",
+      "-i",
+      key,
+      "-o",
+      "IdentitiesOnly=yes",
+      "--insecure-accept-any-host-key",
+    ], { env });
   return {
     dir,
     env,
@@ -78,6 +92,7 @@ async function world(serveArgs: string[], extra: { passwordFile?: boolean } = {}
     tcpPort: bound("tcp"),
     sshWords,
     toSocket,
+    nativeConnect,
     async [Symbol.asyncDispose]() {
       await server.stop();
       await dir[Symbol.asyncDispose]();
@@ -107,18 +122,7 @@ Deno.test("server: ssh -> exec sockhop _proxy NAME, 64 MiB each way; --bind-tcp 
   const only =
     /^SOCKHOP\/1 ERR No session "down" on this SSH server: it is sockhop serve sum's own \(--bind-ssh\), and serves that session only\n$/;
   assert.match(dec.decode(r.stdout), only);
-  const nat = await runSockhop([
-    "connect",
-    `ssh://${w.user}@127.0.0.1:${w.sshPort}/down`,
-    "--ssh=native",
-    "-F",
-    "none",
-    "-i",
-    w.key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "--insecure-accept-any-host-key",
-  ], { env: w.env });
+  const nat = await w.nativeConnect("down");
   assert.equal(nat.code, 1, nat.stderr);
   assert.match(nat.stderr, /No session "down" on this SSH server: it is sockhop serve sum's own/);
   assert.doesNotMatch(nat.stderr, /refused to run the remote command/);
@@ -143,18 +147,7 @@ Deno.test("server: a gateway to every session; raw TCP relayed on loopback; dire
     /^SOCKHOP\/1 ERR No session "nope"; sessions here: down/,
   );
   // sockhop's own native client through the gateway, and its direct-streamlocal.
-  const nat = await runSockhop([
-    "connect",
-    `ssh://${w.user}@127.0.0.1:${w.sshPort}/down`,
-    "--ssh=native",
-    "-F",
-    "none",
-    "-i",
-    w.key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "--insecure-accept-any-host-key",
-  ], { env: w.env });
+  const nat = await w.nativeConnect("down");
   assert.equal(nat.code, 0, nat.stderr);
   assert.equal(dec.decode(nat.stdout), "hello from down\n");
   assert.match(nat.stderr, /insecure-accept-any-host-key: accepting/);
